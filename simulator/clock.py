@@ -1,0 +1,71 @@
+"""The simulator's one clock.
+
+Every rule that depends on "today" (no date after today, payment windows, history
+limits, later opening hours and SLA windows) reads this object, never
+``datetime.now()``, so that tests and the admin API can set, move or freeze time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = ["Clock", "STOCKHOLM"]
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@dataclass
+class Clock:
+    """A clock that runs from a chosen start time, or stands still when frozen.
+
+    Without a start it follows real time. ``monotonic`` is injected so that
+    tests of the clock itself need not sleep.
+    """
+
+    _anchor: datetime | None = None  # simulated time at _anchor_mono; None = real time
+    _anchor_mono: float = field(default_factory=time.monotonic)
+    frozen: bool = False
+
+    @classmethod
+    def starting_at(cls, start: datetime | None, frozen: bool = False) -> "Clock":
+        clock = cls()
+        if start is not None:
+            clock.set(start)
+        clock.frozen = frozen and start is not None
+        return clock
+
+    def now(self) -> datetime:
+        """The simulated time, timezone-aware, in Europe/Stockholm."""
+        if self._anchor is None:
+            return datetime.now(STOCKHOLM)
+        if self.frozen:
+            return self._anchor
+        return self._anchor + timedelta(seconds=time.monotonic() - self._anchor_mono)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def set(self, when: datetime) -> None:
+        """Jump to ``when`` (naive times are taken as Swedish local time)."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=STOCKHOLM)
+        self._anchor = when.astimezone(STOCKHOLM)
+        self._anchor_mono = time.monotonic()
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(self.now() + delta)
+
+    def freeze(self) -> None:
+        self.set(self.now())
+        self.frozen = True
+
+    def unfreeze(self) -> None:
+        self.set(self.now())
+        self.frozen = False
+
+    def follow_real_time(self) -> None:
+        self._anchor = None
+        self.frozen = False

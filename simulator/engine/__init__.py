@@ -1,0 +1,1 @@
+"""The query engine: every rule of LEFI Online, free of wire formats."""

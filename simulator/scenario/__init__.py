@@ -1,0 +1,1 @@
+"""Scenarios: the YAML files that define organisations, persons and behaviours."""

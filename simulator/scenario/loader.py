@@ -1,0 +1,121 @@
+"""Loading a scenario file: YAML → typed model, with every problem as file:line: reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from simulator.scenario.checks import check_scenario
+from simulator.scenario.models import Scenario
+
+__all__ = ["ScenarioProblem", "ScenarioError", "load_scenario", "parse_scenario"]
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioProblem:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; ``problems`` names file, line and reason."""
+
+    def __init__(self, problems: list[ScenarioProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def load_scenario(path: str | Path, today: date | None = None) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([ScenarioProblem(str(path), 1, f"cannot read: {exc}")]) from exc
+    return parse_scenario(text, str(path), today)
+
+
+def parse_scenario(text: str, filename: str = "<scenario>", today: date | None = None) -> Scenario:
+    """Parse and check a scenario. ``today`` dates the identity checks (default: the
+    scenario's own clock start, else the real date)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ScenarioError([ScenarioProblem(filename, line, f"not valid YAML: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError([ScenarioProblem(filename, 1, f"not valid YAML: {exc}")]) from exc
+    if not isinstance(data, dict):
+        raise ScenarioError([ScenarioProblem(filename, 1, "a scenario is a mapping with at least 'name'")])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            ScenarioProblem(filename, _line_of(root, tuple(err["loc"])),
+                            f"{_dotted(tuple(err['loc']))}: {_reason(err)}")
+            for err in exc.errors()
+        ]
+        raise ScenarioError(_unique(problems)) from exc
+    if today is None:
+        start = scenario.clock.start
+        today = start.date() if start else date.today()
+    problems = [
+        ScenarioProblem(filename, _line_of(root, loc), f"{_dotted(loc)}: {reason}")
+        for loc, reason in check_scenario(scenario, today)
+    ]
+    if problems:
+        raise ScenarioError(_unique(problems))
+    return scenario
+
+
+def _reason(err: Any) -> str:
+    msg = str(err.get("msg", "invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def _line_of(root: yaml.Node | None, loc: Iterable[str | int]) -> int:
+    """The 1-based line of the deepest YAML node on ``loc`` that exists."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _unique(problems: list[ScenarioProblem]) -> list[ScenarioProblem]:
+    seen: dict[str, ScenarioProblem] = {}
+    for p in problems:
+        seen.setdefault(str(p), p)
+    return sorted(seen.values(), key=lambda p: p.line)

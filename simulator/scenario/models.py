@@ -1,0 +1,302 @@
+"""Typed models of a scenario file (YAML), validated with pydantic.
+
+Field names are English where the idea is generic and Swedish where the Swedish word is
+FK's term (sgi, pensionsprognos, levnadsintyg, kommunkod, civilstand). Cross-field
+checks that need the catalogue or the identity rules live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simulator.engine.errors import TeknisktFel
+
+__all__ = [
+    "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
+    "Organisation", "Payment", "PaymentDetail", "Pension", "Period", "Person", "Prognos",
+    "Related", "Scenario", "Sgi", "Transport", "Amount", "Alderspension", "PensionPoints",
+    "WebUser",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Transport(str, enum.Enum):
+    WS = "ws"
+    SSEK = "ssek"
+    SHS = "shs"
+    REST = "rest"
+    SSBTEK = "ssbtek"
+    WEB = "web"
+
+
+class Civilstand(str, enum.Enum):
+    """Marital status; ``code`` is the number FK's answers carry."""
+
+    OGIFT = "ogift"
+    GIFT = "gift"
+    SKILD = "skild"
+    REGISTRERAD_PARTNER = "registrerad_partner"
+    SKILD_PARTNER = "skild_partner"
+    EFTERLEVANDE_PARTNER = "efterlevande_partner"
+    ANKA_ANKEMAN = "anka_ankeman"
+
+    @property
+    def code(self) -> int:
+        return _CIVILSTAND_CODES[self]
+
+    @property
+    def label(self) -> str:
+        return _CIVILSTAND_LABELS[self]
+
+
+_CIVILSTAND_CODES = {
+    Civilstand.OGIFT: 0, Civilstand.GIFT: 1, Civilstand.SKILD: 2,
+    Civilstand.REGISTRERAD_PARTNER: 3, Civilstand.SKILD_PARTNER: 4,
+    Civilstand.EFTERLEVANDE_PARTNER: 5, Civilstand.ANKA_ANKEMAN: 7,
+}
+_CIVILSTAND_LABELS = {
+    Civilstand.OGIFT: "Ogift", Civilstand.GIFT: "Gift", Civilstand.SKILD: "Skild",
+    Civilstand.REGISTRERAD_PARTNER: "Registrerad partner",
+    Civilstand.SKILD_PARTNER: "Skild partner",
+    Civilstand.EFTERLEVANDE_PARTNER: "Efterlevande partner",
+    Civilstand.ANKA_ANKEMAN: "Änka/Änkeman",
+}
+
+
+class CaseStatus(str, enum.Enum):
+    """Case (ärende) status; ``code`` is FK's ``arendestatus`` number."""
+
+    ANMALT = "anmalt"  # reported, not yet decided
+    PAGAENDE = "pagaende"
+    AVSLAG = "avslag"
+    AVSLUTAT = "avslutat"
+
+    @property
+    def code(self) -> int:
+        return {"anmalt": 0, "pagaende": 1, "avslag": 2, "avslutat": 9}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {"anmalt": "Anmält", "pagaende": "Pågående", "avslag": "Avslag",
+                "avslutat": "Avslutat"}[self.value]
+
+
+class Address(_Model):
+    street: str = Field(min_length=1, max_length=35)
+    co: str | None = Field(default=None, max_length=35)
+    postnummer: str = Field(pattern=r"^[1-9][0-9]{2} ?[0-9]{2}$")
+    postort: str = Field(min_length=1, max_length=27)
+    land: str = "Sverige"
+
+
+class Related(_Model):
+    """A child (barn) or another person in the household (samhörig person)."""
+
+    personnummer: str
+    relation: Literal["barn", "samhorig"]
+    other_guardian: bool = False  # annanVardnadshavare
+    protected_identity: bool = False
+
+
+class Period(_Model):
+    from_: date = Field(alias="from")
+    tom: date | None = None  # None: still running
+    omfattning: int = Field(default=100, ge=0, le=100)  # percent of full benefit
+    days: int | None = Field(default=None, ge=0)
+    type: str | None = None  # e.g. åtgärdstyp, sjukpenningtyp of the period
+    karens: bool | None = None
+    monthly_amount: Decimal | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.tom is not None and self.tom < self.from_:
+            raise ValueError(f"period ends ({self.tom}) before it starts ({self.from_})")
+        return self
+
+
+class Case(_Model):
+    """An ärende: one benefit, a status, the dates it was reported and its periods."""
+
+    benefit: str
+    status: CaseStatus
+    reported: date | None = None  # anmälningsdatum
+    type: str | None = None  # sjukpenningtyp (101 ...), ersättningsslag, ...
+    child: str | None = None  # personnummer of the child the case is about
+    periods: tuple[Period, ...] = ()
+    days_used: int | None = Field(default=None, ge=0)  # uttagnaFPdagar
+    days_used_guarantee: int | None = Field(default=None, ge=0)  # ... på garantinivå
+
+    @property
+    def start(self) -> date | None:
+        dates = [d for d in [self.reported, *(p.from_ for p in self.periods)] if d]
+        return min(dates) if dates else None
+
+    @property
+    def end(self) -> date | None:
+        """The last day of the case, or None while it is still running."""
+        if self.status in (CaseStatus.PAGAENDE, CaseStatus.ANMALT):
+            return None
+        ends = [p.tom for p in self.periods]
+        if not ends:
+            return self.start  # decided without periods (e.g. avslag): closed when reported
+        if any(e is None for e in ends):
+            return None
+        return max(e for e in ends if e is not None)
+
+
+class PaymentDetail(_Model):
+    subcode: str | None = None  # delförmån; defaults to the benefit's
+    amount_type: str | None = None  # beloppstyp
+    from_: date = Field(alias="from")
+    tom: date
+    omfattning: int = Field(default=100, ge=0, le=100)
+    hours: int = Field(default=0, ge=0)
+    days: int = Field(default=0, ge=0)
+    gross: Decimal
+    deductions: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+
+
+class Payment(_Model):
+    """An utbetalning: gross, tax, deductions and net, with its detail lines."""
+
+    benefit: str
+    date: date  # utbetalningsdatum
+    from_: date = Field(alias="from")
+    tom: date
+    type: Literal["M", "E"] = "M"  # M = recurring (månadsvis), E = one-off (engång)
+    gross: Decimal
+    tax: Decimal = Decimal(0)
+    deductions: Decimal = Decimal(0)
+    net: Decimal
+    details: tuple[PaymentDetail, ...] = ()
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> "Payment":
+        if self.gross - self.tax - self.deductions != self.net:
+            raise ValueError(
+                f"net {self.net} is not gross {self.gross} - tax {self.tax}"
+                f" - deductions {self.deductions}")
+        if self.tom < self.from_:
+            raise ValueError(f"payment period ends ({self.tom}) before it starts ({self.from_})")
+        return self
+
+
+class Sgi(_Model):
+    """A decision on sjukpenninggrundande inkomst."""
+
+    case_from: date  # arendeFrom
+    decided_from: date  # beslutFrom
+    type: int = 0  # sgiTyp: 0 = A- eller B-inkomst (vanligt SGI)
+    income_a: Decimal = Decimal(0)
+    income_b: Decimal = Decimal(0)
+    karenstid: int | None = None  # days of waiting period (0 = ingen karens)
+    work_days: int | None = None  # årsarbetstid dagar
+    work_hours: int | None = None  # årsarbetstid timmar
+
+
+class Prognos(_Model):
+    year: int = Field(ge=1990, le=2100)  # utskicksår
+    age: int = Field(ge=55, le=80)  # uttagsålder
+    growth: int = 0  # assumed growth, percent
+    amount: Decimal = Field(ge=0)  # monthly amount
+
+
+class Amount(_Model):
+    annual: Decimal = Field(ge=0)
+    monthly: Decimal = Field(ge=0)
+    from_: date = Field(alias="from")
+
+
+class Alderspension(_Model):
+    from_: date = Field(alias="from")
+    share: int = Field(default=100, ge=0, le=100)  # pensionsandel, percent
+    garantipension: Amount | None = None
+    inkomstpension: Amount | None = None
+    tillaggspension: Amount | None = None
+
+
+class PensionPoints(_Model):
+    year: int = Field(ge=1960, le=2100)  # intjänandeår
+    points: Decimal = Field(ge=0)
+
+
+class Pension(_Model):
+    points: tuple[PensionPoints, ...] = ()
+    premiepension: tuple[Amount, ...] = ()
+    alderspension: tuple[Alderspension, ...] = ()
+
+
+class Levnadsintyg(_Model):
+    received: date
+    valid_until: date | None = None
+    country: str = "Sverige"
+
+
+class Person(_Model):
+    personnummer: str
+    first_name: str
+    last_name: str
+    address: Address | None = None
+    kommunkod: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    civilstand: Civilstand = Civilstand.OGIFT
+    protected_identity: bool = False
+    employer: str | None = None  # orgnummer
+    insured: bool = True
+    deceased: date | None = None
+    related: tuple[Related, ...] = ()
+    cases: tuple[Case, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    sgi: tuple[Sgi, ...] = ()
+    pension: Pension | None = None
+    pensionsprognos: tuple[Prognos, ...] = ()
+    levnadsintyg: tuple[Levnadsintyg, ...] = ()
+    # behaviours
+    missing: bool = False  # answer PERSON_SAKNAS_I_KUNDREGISTER although listed
+    new_personnummer: str | None = None  # answer NYTT_PERSONNUMMER carrying this number
+    duplicate_customer_id: bool = False  # answer NYTT_PERSONNUMMER (dubbla kundid)
+    technical_error: TeknisktFel | None = None  # fail every query on this person
+
+    @property
+    def aviseringsnamn(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+
+class WebUser(_Model):
+    """A person registered in FK's behörighetssystem for an organisation (web login)."""
+
+    personnummer: str
+    name: str
+
+
+class Organisation(_Model):
+    orgnummer: str
+    name: str
+    type: str  # kommun, forsakringsbolag, kronofogden, statlig_myndighet, or a scenario's own
+    transports: tuple[Transport, ...] = (Transport.WS,)
+    agreement: tuple[str, ...] | Literal["all"] = ()  # benefit keys it may receive (BAD)
+    authorised: bool = True  # registered for the service in BAD
+    technical_error: TeknisktFel | None = None  # fail every query from this organisation
+    users: tuple[WebUser, ...] = ()
+
+
+class ClockSettings(_Model):
+    start: datetime | None = None  # None: real time
+    frozen: bool = False
+
+
+class Scenario(_Model):
+    name: str
+    description: str = ""
+    clock: ClockSettings = ClockSettings()
+    org_type_filters: dict[str, tuple[str, ...]] = {}  # adds to or replaces the defaults
+    organisations: tuple[Organisation, ...] = ()
+    persons: tuple[Person, ...] = ()

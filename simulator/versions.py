@@ -1,0 +1,71 @@
+"""The XML interface versions and their life cycle (service description, "Versioner").
+
+Two versions are served at a time: the current one and the previous one. The previous
+one reaches end of life one year after the current one's release, or at once when a
+newer one is released. Version 4 closed on 2020-12-31. All dates are read against the
+simulator clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from simulator.engine.errors import TeknisktFel, TechnicalError
+
+__all__ = ["InterfaceVersion", "VERSIONS", "CURRENT", "require_supported", "supported_versions"]
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceVersion:
+    number: int
+    released: date
+    closed: date | None = None  # a fixed closing day (last day served), if FK announced one
+
+
+VERSIONS: tuple[InterfaceVersion, ...] = (
+    InterfaceVersion(4, released=date(2016, 4, 1), closed=date(2020, 12, 31)),
+    InterfaceVersion(5, released=date(2025, 4, 1)),
+    InterfaceVersion(6, released=date(2026, 4, 1)),
+)
+CURRENT = max(v.number for v in VERSIONS)
+
+
+def _end_of_life(index: int) -> date | None:
+    """The first day a version is no longer served, or None while it has no successor."""
+    version = VERSIONS[index]
+    ends: list[date] = []
+    if version.closed is not None:
+        ends.append(date.fromordinal(version.closed.toordinal() + 1))
+    if index + 1 < len(VERSIONS):
+        nxt = VERSIONS[index + 1].released
+        ends.append(nxt.replace(year=nxt.year + 1))
+    if index + 2 < len(VERSIONS):
+        ends.append(VERSIONS[index + 2].released)
+    return min(ends) if ends else None
+
+
+def supported_versions(today: date) -> tuple[int, ...]:
+    out = []
+    for i, v in enumerate(VERSIONS):
+        eol = _end_of_life(i)
+        if v.released <= today and (eol is None or today < eol):
+            out.append(v.number)
+    return tuple(out)
+
+
+def require_supported(version: str | int | None, today: date) -> int:
+    """The version number if it is served today, else the matching technical error."""
+    if version is None or str(version).strip() == "":
+        raise TechnicalError(TeknisktFel.VERSIONSNR_SAKNAS)
+    try:
+        number = int(str(version).strip())
+    except ValueError:
+        raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ,
+                             f"Versionsnummer {str(version)[:20]!r} är inte ett tal") from None
+    served = supported_versions(today)
+    if number not in served:
+        raise TechnicalError(
+            TeknisktFel.VERSIONEN_STODS_EJ,
+            f"Version {number} stöds ej; versioner som stöds: {', '.join(map(str, served))}")
+    return number
