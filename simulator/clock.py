@@ -34,7 +34,8 @@ class Clock:
         clock = cls()
         if start is not None:
             clock.set(start)
-        clock.frozen = frozen and start is not None
+        if frozen:
+            clock.freeze()
         return clock
 
     def now(self) -> datetime:

@@ -34,19 +34,34 @@ class Verksamhetsfel(enum.Enum):
 
 
 class TeknisktFel(enum.Enum):
-    TEKNISKT_FEL = "Tekniskt fel"
-    ANROP_MOT_KUF_MISSLYCKADES = "Anrop mot KUF misslyckades"
-    FEL_PA_PERSONINFORMATION = "Fel i svar från personinformation"
-    ANROP_MOT_KUND_MISSLYCKADES = "Anrop mot KUND misslyckades"
-    ANROP_MOT_BAD_MISSLYCKADES = "Anrop mot BAD misslyckades"
-    FILTER_SAKNAS = "Det saknas filter för orgtypen."
-    VERSIONSNR_SAKNAS = "Versionsnummer saknas"
-    VERSIONEN_STODS_EJ = "Den begärda versionen stöds ej"
-    KONFIGURATIONSFEL = "Fel i konfiguration"
+    """Technical errors, by FK's enum names (scenarios name them the same way)."""
+
+    TEKNISKT_FEL = "TEKNISKT_FEL"
+    ANROP_MOT_KUF_MISSLYCKADES = "ANROP_MOT_KUF_MISSLYCKADES"
+    FEL_PA_PERSONINFORMATION = "FEL_PA_PERSONINFORMATION"
+    ANROP_MOT_KUND_MISSLYCKADES = "ANROP_MOT_KUND_MISSLYCKADES"
+    ANROP_MOT_BAD_MISSLYCKADES = "ANROP_MOT_BAD_MISSLYCKADES"
+    FILTER_SAKNAS = "FILTER_SAKNAS"
+    VERSIONSNR_SAKNAS = "VERSIONSNR_SAKNAS"
+    VERSIONEN_STODS_EJ = "VERSIONEN_STODS_EJ"
+    KONFIGURATIONSFEL = "KONFIGURATIONSFEL"
 
     @property
     def text(self) -> str:
-        return self.value
+        return _TEKNISKT_FEL_TEXT[self]
+
+
+_TEKNISKT_FEL_TEXT = {
+    TeknisktFel.TEKNISKT_FEL: "Tekniskt fel",
+    TeknisktFel.ANROP_MOT_KUF_MISSLYCKADES: "Anrop mot KUF misslyckades",
+    TeknisktFel.FEL_PA_PERSONINFORMATION: "Fel i svar från personinformation",
+    TeknisktFel.ANROP_MOT_KUND_MISSLYCKADES: "Anrop mot KUND misslyckades",
+    TeknisktFel.ANROP_MOT_BAD_MISSLYCKADES: "Anrop mot BAD misslyckades",
+    TeknisktFel.FILTER_SAKNAS: "Det saknas filter för orgtypen.",
+    TeknisktFel.VERSIONSNR_SAKNAS: "Versionsnummer saknas",
+    TeknisktFel.VERSIONEN_STODS_EJ: "Den begärda versionen stöds ej",
+    TeknisktFel.KONFIGURATIONSFEL: "Fel i konfiguration",
+}
 
 
 class BusinessError(Exception):

@@ -1,0 +1,66 @@
+"""The aiohttp application: one engine, one clock, every binding mounted on it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from simulator import __version__
+from simulator.clock import Clock
+from simulator.engine.engine import Engine
+from simulator.scenario.models import Scenario
+from simulator.scenario.store import MemoryScenarioStore, ScenarioStore
+from simulator.schemas import schema_file
+
+__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "create_app"]
+
+log = logging.getLogger("simulator")
+
+# FK's questions are a few kilobytes; a megabyte leaves room for massfråga later while
+# keeping one hostile request from taking the server's memory.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Sandbox:
+    """Everything a binding needs: the clock, the scenario store and the engine."""
+
+    clock: Clock
+    store: ScenarioStore
+    engine: Engine
+
+
+SANDBOX = web.AppKey("sandbox", Sandbox)
+
+
+def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Application:
+    from simulator.bindings import ws
+
+    if clock is None:
+        clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen)
+    store = MemoryScenarioStore(scenario)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock))
+    ws.setup(app)
+    app.router.add_get("/health", _health)
+    app.router.add_get("/schemas/{name}", _schema)
+    return app
+
+
+async def _health(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    return web.json_response({
+        "status": "ok", "version": __version__, "scenario": sandbox.store.name,
+        "clock": sandbox.clock.now().isoformat(timespec="seconds"),
+        "clock_frozen": sandbox.clock.frozen,
+    })
+
+
+async def _schema(request: web.Request) -> web.StreamResponse:
+    path = schema_file(request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound(text=f"no schema named {request.match_info['name']!r}\n")
+    content_type = "text/xml" if path.suffix in (".xsd", ".wsdl") else "application/octet-stream"
+    return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")

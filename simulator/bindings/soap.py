@@ -1,0 +1,180 @@
+"""SOAP 1.1 and 1.2 envelopes and faults, shared by every SOAP binding.
+
+The HTTP status of a fault follows the SOAP specifications and WS-I Basic Profile:
+not XML at all → 400; wrong media type → 415; a SOAP 1.1 fault → 500; a SOAP 1.2
+Sender fault → 400 and a Receiver fault → 500.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from simulator.xmlsafe import UnsafeOrBrokenXml, parse_xml
+
+__all__ = [
+    "SOAP11_NS", "SOAP12_NS", "FaultCode", "Problem", "SoapVersion", "SoapFault", "SoapMessage", "parse_envelope",
+    "check_must_understand", "render_envelope", "render_fault", "soap_version_of",
+]
+
+SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
+
+
+class SoapVersion(enum.Enum):
+    V11 = "1.1"
+    V12 = "1.2"
+
+    @property
+    def ns(self) -> str:
+        return SOAP11_NS if self is SoapVersion.V11 else SOAP12_NS
+
+    @property
+    def content_type(self) -> str:
+        return "text/xml" if self is SoapVersion.V11 else "application/soap+xml"
+
+
+class FaultCode(enum.Enum):
+    """Fault codes by meaning, named per SOAP version when rendered."""
+
+    SENDER = ("Client", "Sender")
+    RECEIVER = ("Server", "Receiver")
+    VERSION_MISMATCH = ("VersionMismatch", "VersionMismatch")
+    MUST_UNDERSTAND = ("MustUnderstand", "MustUnderstand")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a message, and where (1-based line and column, if known)."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass
+class SoapFault(Exception):
+    """A fault to send back. ``detail`` holds elements for the fault's detail."""
+
+    code: FaultCode
+    reason: str
+    detail: list[etree._Element] = field(default_factory=list)
+    http_status: int | None = None  # None: as SOAP prescribes for the code and version
+    subcode: str | None = None  # SOAP 1.2 Subcode / a qualified 1.1 code, e.g. ssek:TxIdInvalid
+    subcode_ns: str | None = None
+    problems: list["Problem"] = field(default_factory=list)  # what was wrong, for a binding's detail
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.reason}"
+
+
+@dataclass
+class SoapMessage:
+    version: SoapVersion
+    envelope: etree._Element
+    headers: list[etree._Element]
+    body: etree._Element  # the first (only) child of soap:Body
+
+
+def soap_version_of(content_type: str) -> SoapVersion | None:
+    """The SOAP version a media type announces, or None when it announces none."""
+    mt = content_type.split(";", 1)[0].strip().lower()
+    if mt == "text/xml":
+        return SoapVersion.V11
+    if mt == "application/soap+xml":
+        return SoapVersion.V12
+    return None
+
+
+def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
+    """Check media type and envelope; return the message or raise ``SoapFault``."""
+    announced = soap_version_of(content_type)
+    if announced is None:
+        raise SoapFault(FaultCode.SENDER,
+                        f"Unsupported media type {content_type or '(none)'!r}: send SOAP 1.1 as "
+                        "text/xml or SOAP 1.2 as application/soap+xml", http_status=415)
+    try:
+        root = parse_xml(data)
+    except UnsafeOrBrokenXml as exc:
+        raise SoapFault(FaultCode.SENDER, f"The message is not accepted: {exc}",
+                        problems=[Problem(exc.reason, exc.line, exc.column)],
+                        http_status=400) from None
+    if etree.QName(root).localname != "Envelope":
+        raise SoapFault(FaultCode.SENDER, "The message is not a SOAP envelope (root element "
+                        f"is {etree.QName(root).localname!r})", http_status=400)
+    ns = etree.QName(root).namespace
+    if ns not in (SOAP11_NS, SOAP12_NS):
+        raise SoapFault(FaultCode.VERSION_MISMATCH,
+                        f"Unknown SOAP envelope namespace {ns!r}")
+    actual = SoapVersion.V11 if ns == SOAP11_NS else SoapVersion.V12
+    if actual is not announced:
+        raise SoapFault(FaultCode.VERSION_MISMATCH,
+                        f"A SOAP {actual.value} envelope was sent as {announced.content_type}; "
+                        f"SOAP {actual.value} is sent as {actual.content_type}")
+    header = root.find(f"{{{ns}}}Header")
+    body = root.find(f"{{{ns}}}Body")
+    if body is None:
+        raise SoapFault(FaultCode.SENDER, "The SOAP envelope has no Body")
+    children = [c for c in body if isinstance(c.tag, str)]
+    if len(children) != 1:
+        raise SoapFault(FaultCode.SENDER,
+                        f"The SOAP Body must hold exactly one element, it holds {len(children)}")
+    headers = [h for h in header if isinstance(h.tag, str)] if header is not None else []
+    return SoapMessage(actual, root, headers, children[0])
+
+
+def check_must_understand(message: SoapMessage, understood: set[str]) -> None:
+    """Refuse header blocks marked mustUnderstand that this binding does not process."""
+    ns = message.version.ns
+    for h in message.headers:
+        flag = (h.get(f"{{{ns}}}mustUnderstand") or "").strip()
+        if flag in ("1", "true") and h.tag not in understood:
+            raise SoapFault(FaultCode.MUST_UNDERSTAND,
+                            f"Header {etree.QName(h).localname!r} ({etree.QName(h).namespace}) "
+                            "is marked mustUnderstand but is not understood by this service")
+
+
+def render_envelope(version: SoapVersion, body: etree._Element,
+                    headers: list[etree._Element] | None = None) -> bytes:
+    ns = version.ns
+    env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns})
+    if headers:
+        h = etree.SubElement(env, f"{{{ns}}}Header")
+        h.extend(headers)
+    etree.SubElement(env, f"{{{ns}}}Body").append(body)
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def render_fault(version: SoapVersion, fault: SoapFault,
+                 headers: list[etree._Element] | None = None) -> tuple[int, bytes]:
+    """The HTTP status and the envelope for ``fault``."""
+    ns = version.ns
+    code11, code12 = fault.code.value
+    nsmap = {"soap": ns}
+    sub = bool(fault.subcode and fault.subcode_ns)
+    if sub:
+        nsmap["sub"] = fault.subcode_ns  # type: ignore[assignment]
+    el = etree.Element(f"{{{ns}}}Fault", nsmap=nsmap)
+    if version is SoapVersion.V11:
+        # SOAP 1.1 has no subcodes: a qualified faultcode (e.g. ssek:TxIdInvalid) replaces it
+        etree.SubElement(el, "faultcode").text = f"sub:{fault.subcode}" if sub else f"soap:{code11}"
+        etree.SubElement(el, "faultstring").text = fault.reason
+        if fault.detail:
+            etree.SubElement(el, "detail").extend(fault.detail)
+        status = fault.http_status or 500
+    else:
+        code = etree.SubElement(el, f"{{{ns}}}Code")
+        etree.SubElement(code, f"{{{ns}}}Value").text = f"soap:{code12}"
+        if sub:
+            subcode = etree.SubElement(code, f"{{{ns}}}Subcode")
+            etree.SubElement(subcode, f"{{{ns}}}Value").text = f"sub:{fault.subcode}"
+        reason = etree.SubElement(el, f"{{{ns}}}Reason")
+        text = etree.SubElement(reason, f"{{{ns}}}Text")
+        text.set("{http://www.w3.org/XML/1998/namespace}lang", "sv")
+        text.text = fault.reason
+        if fault.detail:
+            etree.SubElement(el, f"{{{ns}}}Detail").extend(fault.detail)
+        status = fault.http_status or (400 if fault.code is FaultCode.SENDER else 500)
+    return status, render_envelope(version, el, headers)

@@ -1,0 +1,119 @@
+"""The WS binding: FK's XML question over plain SOAP 1.1 / 1.2 (municipalities).
+
+Paths as FK's documented addresses: /ws, /ws/FK.EXA.Lefi.Fraga and /shs2 serve the
+current and previous version; /ws/FK.EXA.Lefi.FragaV4 answers VERSIONEN_STODS_EJ (V4
+closed 2020-12-31). ``GET <path>?wsdl`` serves the WSDL (``&version=5`` for the
+previous version's schema).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from lxml import etree
+
+from simulator.app import SANDBOX
+from simulator.bindings import lefi_xml
+from simulator.bindings.soap import (
+    FaultCode, SoapFault, SoapVersion, check_must_understand, parse_envelope, render_envelope,
+    render_fault, soap_version_of,
+)
+from simulator.engine.errors import TeknisktFel, TechnicalError
+from simulator.scenario.models import Transport
+from simulator.schemas import SCHEMA_DIR
+from simulator.versions import CURRENT, require_supported, supported_versions
+
+__all__ = ["WS_PATHS", "V4_PATH", "setup"]
+
+log = logging.getLogger("simulator.ws")
+
+WS_PATHS = ("/ws", "/ws/FK.EXA.Lefi.Fraga", "/shs2")
+V4_PATH = "/ws/FK.EXA.Lefi.FragaV4"
+
+
+def setup(app: web.Application) -> None:
+    for path in WS_PATHS:
+        app.router.add_post(path, handle_question)
+        app.router.add_get(path, handle_get)
+    app.router.add_post(V4_PATH, handle_v4)
+    app.router.add_get(V4_PATH, handle_get)
+
+
+async def handle_question(request: web.Request) -> web.Response:
+    return await _respond(request, closed_v4=False)
+
+
+async def handle_v4(request: web.Request) -> web.Response:
+    return await _respond(request, closed_v4=True)
+
+
+async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+    try:
+        try:
+            data = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise SoapFault(FaultCode.SENDER, f"The request body is larger than {exc.max_size} bytes",
+                            http_status=413) from None
+        message = parse_envelope(data, request.headers.get("Content-Type", ""))
+        soap_version = message.version
+        check_must_understand(message, understood=set())
+        if closed_v4:
+            raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ,
+                                 "Version 4 av LEFI Online stängdes 2020-12-31")
+        fraga = message.body
+        if fraga.tag != lefi_xml.FRAGA:
+            raise SoapFault(FaultCode.SENDER,
+                            f"Unknown operation: the body holds {etree.QName(fraga).localname!r}, "
+                            "expected FK.Online.Fraga (HamtaFormansinformation)")
+        version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
+        lefi_xml.validate_question(fraga, version)
+        query = lefi_xml.parse_question(fraga, version, Transport.WS)
+        answer = sandbox.engine.answer(query)
+        body = render_envelope(soap_version, lefi_xml.render_answer(answer))
+        return _xml(200, body, soap_version)
+    except SoapFault as fault:
+        if fault.problems and not fault.detail:
+            fault.detail = [lefi_xml.validation_detail(fault.problems)]
+        return _fault(soap_version, fault)
+    except lefi_xml.QuestionInvalid as exc:
+        return _fault(soap_version, SoapFault(FaultCode.SENDER, str(exc),
+                                              detail=[lefi_xml.validation_detail(exc.problems)]))
+    except TechnicalError as exc:
+        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, exc.detail or exc.status.text,
+                                              detail=[lefi_xml.technical_error_detail(exc)]))
+    except Exception:  # never a stack trace to the caller; the server keeps serving
+        log.exception("unexpected error answering %s", request.path)
+        error = TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
+        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, error.detail,
+                                              detail=[lefi_xml.technical_error_detail(error)]))
+
+
+def _fault(version: SoapVersion, fault: SoapFault) -> web.Response:
+    status, body = render_fault(version, fault)
+    return _xml(status, body, version)
+
+
+def _xml(status: int, body: bytes, version: SoapVersion) -> web.Response:
+    return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8")
+
+
+async def handle_get(request: web.Request) -> web.Response:
+    if "wsdl" not in request.query:
+        raise web.HTTPMethodNotAllowed("GET", ["POST"], text=(
+            f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"))
+    sandbox = request.app[SANDBOX]
+    asked = request.query.get("version", "") or request.query.get("wsdl", "")
+    version = CURRENT
+    if asked:
+        if not asked.isdigit() or int(asked) not in supported_versions(sandbox.clock.today()):
+            raise web.HTTPNotFound(text=f"version {asked!r} is not served; served: "
+                                   f"{', '.join(map(str, supported_versions(sandbox.clock.today())))}\n")
+        version = int(asked)
+    origin = str(request.url.origin())
+    wsdl = (SCHEMA_DIR / "lefi-online.wsdl").read_text(encoding="utf-8")
+    wsdl = wsdl.replace("@ADDRESS@", origin + request.path)
+    wsdl = wsdl.replace("@XSD@", f"{origin}/schemas/lefi-online-v{version}.xsd")
+    return web.Response(text=wsdl, content_type="text/xml", charset="utf-8")

@@ -1,0 +1,87 @@
+"""The ``lefi-sim`` command: serve a scenario, or check a scenario file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from simulator.clock import Clock
+from simulator.scenario.loader import ScenarioError, load_scenario
+
+__all__ = ["main", "DEFAULT_SCENARIO"]
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "default.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lefi-sim", description="LEFI sandbox: a test simulator "
+                                     "of Försäkringskassan's LEFI Online services")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the simulator")
+    serve.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO,
+                       help="scenario file (default: scenarios/default.yaml)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--clock", metavar="ISO|now",
+                       help="start the simulator clock at this time (e.g. 2026-11-02T09:00), or "
+                            "'now' for real time; default: the scenario's clock.start")
+    serve.add_argument("--freeze-clock", action="store_true", help="let the clock stand still")
+
+    scenario = commands.add_parser("scenario", help="work with scenario files")
+    scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
+    check = scenario_commands.add_parser("check", help="validate a scenario file")
+    check.add_argument("file", type=Path)
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _check(args.file)
+
+
+def _check(path: Path) -> int:
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    cases = sum(len(p.cases) for p in scenario.persons)
+    payments = sum(len(p.payments) for p in scenario.persons)
+    print(f"{path}: OK: scenario {scenario.name!r}, {len(scenario.organisations)} organisations, "
+          f"{len(scenario.persons)} persons, {cases} cases, {payments} payments")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from simulator.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.clock == "now":
+        clock = Clock.starting_at(None)
+    elif args.clock:
+        try:
+            start = datetime.fromisoformat(args.clock)
+        except ValueError:
+            print(f"--clock: {args.clock!r} is not an ISO date-time or 'now'", file=sys.stderr)
+            return 2
+        clock = Clock.starting_at(start, frozen=args.freeze_clock)
+    else:
+        clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or args.freeze_clock)
+    app = create_app(scenario, clock)
+    print(f"LEFI sandbox: scenario {scenario.name!r} on http://{args.host}:{args.port} "
+          f"(clock {clock.now().isoformat(timespec='seconds')}{', frozen' if clock.frozen else ''})",
+          flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None)
+    return 0
