@@ -1,0 +1,181 @@
+"""Test fixtures: a real simulator process on a free port, and a zeep client for it.
+
+Tests talk to the running server over HTTP with real clients, as a partner would.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import requests
+import zeep
+from lxml import etree
+from zeep.plugins import HistoryPlugin
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SCHEMAS = ROOT / "schemas"
+NS = "http://schema.forsakringskassan.se/externa_intressenter"
+DEFAULT_SCENARIO = ROOT / "scenarios" / "default.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Server:
+    port = free_port()
+    log = tmp / f"server-{port}.log"
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario),
+         "--host", "127.0.0.1", "--port", str(port), *args],
+        cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"simulator exited early:\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).ok:
+                return Server(url, process, log)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"simulator did not start:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The default scenario with the clock frozen at its start, 2026-11-02 09:00."""
+    srv = start_server(tmp_path_factory.mktemp("server"), "--freeze-clock")
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    started: list[Server] = []
+
+    def make(*args: str, scenario: Path = DEFAULT_SCENARIO) -> Server:
+        srv = start_server(tmp_path, *args, scenario=scenario)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        stop_server(srv)
+
+
+def answer_schema(version: int) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / f"lefi-online-v{version}.xsd")))
+
+
+@dataclass
+class Reply:
+    """What a zeep call got back: zeep's object, and the raw FK.Online.Svar element."""
+
+    result: Any
+    svar: etree._Element
+    version: int
+
+    def find(self, path: str) -> etree._Element | None:
+        return self.svar.find(_qualify(path))
+
+    def findall(self, path: str) -> list[etree._Element]:
+        return self.svar.findall(_qualify(path))
+
+    def text(self, path: str) -> str | None:
+        el = self.find(path)
+        return None if el is None else el.text
+
+    @property
+    def status(self) -> int:
+        return int(self.text("generelltfalt/status/kod") or "-1")
+
+    def benefit(self, key: str) -> etree._Element | None:
+        return self.find(f"informationsfalt/person/formansinformation/{key}")
+
+    def delivered(self, key: str) -> bool:
+        return self.text(f"informationsfalt/person/formansforteckning/{key}") == "true"
+
+
+def _qualify(path: str) -> str:
+    return "/".join(p if p in (".", "..") else f"{{{NS}}}{p}" for p in path.split("/"))
+
+
+@dataclass
+class Lefi:
+    """A zeep client for the WS binding plus the shape of a question."""
+
+    client: zeep.Client
+    history: HistoryPlugin
+    schemas: dict[int, etree.XMLSchema] = field(default_factory=dict)
+
+    def ask(self, personnummer: str, benefits: list[str] | None = None, *,
+            org: str = "2120000142", fromdatum: str | None = "2025-01-01",
+            tomdatum: str | None = "2026-10-31", version: str | None = "6",
+            referens: str | None = None) -> Reply:
+        """Ask over SOAP; every answer is validated against the answer XSD of its version."""
+        generellt: dict[str, Any] = {"organisationsnummer": org}
+        if version is not None:
+            generellt["versionsnummer"] = version
+        if referens is not None:
+            generellt["referens"] = referens
+        person: dict[str, Any] = {"personnummer": personnummer}
+        if fromdatum is not None:
+            person["fromdatum"] = fromdatum
+        if tomdatum is not None:
+            person["tomdatum"] = tomdatum
+        if benefits is not None:
+            person["formansforteckning"] = {b: True for b in benefits}
+        result = self.client.service.HamtaFormansinformation(
+            generelltfalt=generellt, informationsfalt={"person": person})
+        envelope = self.history.last_received["envelope"]
+        svar = envelope.find(f".//{{{NS}}}FK.Online.Svar")
+        assert svar is not None, etree.tostring(envelope)
+        number = int(version) if version and version.isdigit() else 6
+        schema = self.schemas.setdefault(number, answer_schema(number))
+        assert schema.validate(svar), schema.error_log
+        return Reply(result, svar, number)
+
+
+def make_lefi(url: str, path: str = "/ws/FK.EXA.Lefi.Fraga", port: str | None = None) -> Lefi:
+    """A zeep client from the served WSDL; ``port`` picks the SOAP 1.2 port by name."""
+    history = HistoryPlugin()
+    client = zeep.Client(f"{url}{path}?wsdl", plugins=[history],
+                         service_name="EXAHamtaFormansinformationService" if port else None,
+                         port_name=port)
+    return Lefi(client, history)
+
+
+@pytest.fixture(scope="session")
+def lefi(server: Server) -> Lefi:
+    return make_lefi(server.url)
