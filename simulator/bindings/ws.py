@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 from lxml import etree
 
-from simulator.app import SANDBOX
+from simulator.app import MAX_BODY_BYTES, SANDBOX
 from simulator.bindings import lefi_xml
 from simulator.bindings.soap import (
     FaultCode, SoapFault, SoapVersion, check_must_understand, parse_envelope, render_envelope,
@@ -54,8 +54,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     try:
         try:
             data = await request.read()
-        except web.HTTPRequestEntityTooLarge as exc:
-            raise SoapFault(FaultCode.SENDER, f"The request body is larger than {exc.max_size} bytes",
+        except web.HTTPRequestEntityTooLarge:
+            raise SoapFault(FaultCode.SENDER, f"The request body is larger than {MAX_BODY_BYTES} bytes",
                             http_status=413) from None
         message = parse_envelope(data, request.headers.get("Content-Type", ""))
         soap_version = message.version

@@ -52,9 +52,14 @@ def parse_scenario(text: str, filename: str = "<scenario>", today: date | None =
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # the context ("while parsing a flow sequence") starts where the broken construct
+        # does, which is where a person looks; the problem mark may be the end of the file
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else 1
-        raise ScenarioError([ScenarioProblem(filename, line, f"not valid YAML: {exc.problem}")]) from exc
+        reason = f"not valid YAML: {exc.context + ': ' if exc.context else ''}{exc.problem}"
+        if exc.context_mark and exc.problem_mark:
+            reason += f" (line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1})"
+        raise ScenarioError([ScenarioProblem(filename, line, reason)]) from exc
     except yaml.YAMLError as exc:
         raise ScenarioError([ScenarioProblem(filename, 1, f"not valid YAML: {exc}")]) from exc
     if not isinstance(data, dict):
