@@ -35,11 +35,27 @@ def main(argv: list[str] | None = None) -> int:
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
     check = scenario_commands.add_parser("check", help="validate a scenario file")
     check.add_argument("file", type=Path)
+    scenario_commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.scenario_command == "schema":
+        print(scenario_json_schema())
+        return 0
     return _check(args.file)
+
+
+def scenario_json_schema() -> str:
+    """The JSON Schema of a scenario file (for editors; schemas/scenario.schema.json)."""
+    import json
+
+    from simulator.scenario.models import Scenario
+
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$id"] = "https://lefi-sandbox.invalid/schemas/scenario.schema.json"
+    schema["title"] = "LEFI sandbox scenario"
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 def _check(path: Path) -> int:

@@ -118,3 +118,11 @@ def test_version_errors(sent: str | None, code: str) -> None:
     with pytest.raises(TechnicalError) as err:
         require_supported(sent, date(2026, 11, 2))
     assert err.value.status.name == code
+
+
+def test_committed_scenario_json_schema_is_up_to_date() -> None:
+    from simulator.cli import scenario_json_schema
+
+    committed = (SCHEMAS / "scenario.schema.json").read_text(encoding="utf-8")
+    assert committed.strip() == scenario_json_schema().strip(), \
+        "run: lefi-sim scenario schema > schemas/scenario.schema.json"

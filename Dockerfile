@@ -1,0 +1,13 @@
+# The LEFI sandbox as a container: `docker build -t lefi-sandbox .` then
+# `docker run -p 8080:8080 lefi-sandbox` (scenario and clock as for `lefi-sim serve`).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY simulator ./simulator
+COPY schemas ./schemas
+COPY scenarios ./scenarios
+RUN pip install --no-cache-dir .
+ENV LEFI_SCHEMAS=/app/schemas
+EXPOSE 8080
+USER nobody
+CMD ["lefi-sim", "serve", "--host", "0.0.0.0", "--port", "8080", "--scenario", "/app/scenarios/default.yaml"]
