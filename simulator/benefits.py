@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 __all__ = [
     "Benefit",
@@ -21,6 +22,7 @@ __all__ = [
     "Shape",
     "V9Group",
     "V9_GROUPS",
+    "ALL_KEYS",
     "BENEFITS",
     "benefit",
     "benefits_for_version",
@@ -197,8 +199,12 @@ def benefit(key: str) -> Benefit:
     return _BY_KEY[key]
 
 
+@lru_cache(maxsize=None)
 def benefits_for_version(version: int) -> tuple[Benefit, ...]:
     return tuple(b for b in BENEFITS if b.since_version <= version)
+
+
+ALL_KEYS: frozenset[str] = frozenset(_BY_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +270,7 @@ def v9_groups_for(keys: frozenset[str]) -> tuple[V9Group, ...]:
     return tuple(g for g in V9_GROUPS if set(g.benefits) <= keys)
 
 
-_ALL = frozenset(_BY_KEY)
+_ALL = ALL_KEYS
 _PERSON_AND_PAYMENTS = frozenset({"generellPersonInformation", "utbetalning"})
 
 # Which benefits each org type may ever receive (FK's filter per org type), before the

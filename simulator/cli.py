@@ -99,5 +99,5 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"LEFI sandbox: scenario {scenario.name!r} on http://{args.host}:{args.port} "
           f"(clock {clock.now().isoformat(timespec='seconds')}{', frozen' if clock.frozen else ''})",
           flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
     return 0

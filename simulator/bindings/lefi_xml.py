@@ -7,13 +7,14 @@ Element names and their order follow FK's real answers (see schemas/).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from typing import Any, Callable
 
 from lxml import etree
 
+from simulator.benefits import benefit
 from simulator.bindings.soap import Problem
 from simulator.engine.answer import (
-    Answer, BenefitSection, CaseSection, LevnadsintygSection, PaymentSection, PensionSection,
+    Answer, CaseSection, LevnadsintygSection, PaymentSection, PensionSection,
     Personuppgifter, PrognosSection, SgiSection,
 )
 from simulator.engine.errors import TechnicalError
@@ -21,6 +22,7 @@ from simulator.engine.query import Query
 from simulator.personnummer import Personnummer
 from simulator.scenario.models import Amount, Case, Period, Transport
 from simulator.schemas import xsd_for_version
+from simulator.xmlwriter import XmlWriter
 
 __all__ = [
     "NS", "FRAGA", "SVAR", "QuestionInvalid", "question_version", "validate_question",
@@ -96,282 +98,266 @@ def parse_question(fraga: etree._Element, version: int, transport: Transport) ->
         version=version, transport=transport, reference=reference)
 
 
-# -- rendering -------------------------------------------------------------------------
-def _sub(parent: etree._Element, name: str, value: object = None) -> etree._Element:
-    el = etree.SubElement(parent, _q(name))
-    if value is not None:
-        el.text = _text(value)
-    return el
+# -- rendering (text, for speed: see simulator/xmlwriter.py) ---------------------------
+def render_answer(answer: Answer) -> str:
+    """The FK.Online.Svar element, as text with the ``ext`` prefix declared on it."""
+    w = XmlWriter("ext")
+    w.raw(f'<ext:FK.Online.Svar xmlns:ext="{NS}">')
+    with w.element("generelltfalt"):
+        w.leaf("organisationsnummer", answer.orgnummer)
+        w.leaf("skapades", answer.created.isoformat(timespec="seconds"))
+        w.leaf("kundStatus", 1 if answer.person is not None else 0)
+        with w.element("status"):
+            w.leaf("kod", answer.status_code)
+            w.leaf("beskrivning", answer.status_text)
+        w.opt("referens", answer.reference)
+    if answer.person is not None or answer.new_personnummer is not None:
+        with w.element("informationsfalt"), w.element("person"):
+            pa = answer.person
+            if pa is not None:
+                if pa.personuppgifter is not None:
+                    _personuppgifter(w, pa.personuppgifter)
+                else:
+                    with w.element("personuppgifter"):
+                        w.leaf("personnummer", pa.personnummer)
+                delivered = set(pa.delivered)
+                with w.element("formansforteckning"):
+                    for key in answer.benefits_in_version:
+                        w.leaf(key, key in delivered)
+                with w.element("formansinformation"):
+                    for section in pa.sections:
+                        _SECTION_RENDERERS[type(section)](w, section)
+            w.opt("nyttPersonnummer", answer.new_personnummer)
+    w.raw("</ext:FK.Online.Svar>")
+    return w.getvalue()
 
 
-def _opt(parent: etree._Element, name: str, value: object) -> None:
-    if value is not None:
-        _sub(parent, name, value)
+def _personuppgifter(w: XmlWriter, p: Personuppgifter) -> None:
+    with w.element("personuppgifter"):
+        w.leaf("personnummer", p.personnummer)
+        w.leaf("aviseringsnamn", p.name)
+        w.opt("kommunbeteckning", p.kommunkod)
+        w.leaf("sarskildProvning", p.protected_identity)
+        w.leaf("avregistrerad", 1 if p.deceased else 0)
+        w.opt("avregistreringsdatum", p.deceased)
+        if p.address is not None:
+            with w.element("folkbokforingsadress"):
+                w.leaf("utdelningsadress", p.address.street)
+                w.opt("coadress", p.address.co)
+                w.leaf("postnummer", p.address.postnummer.replace(" ", ""))
+                w.leaf("postort", p.address.postort)
+                w.leaf("land", p.address.land)
+        w.opt("arbetsgivare", p.employer)
+        w.leaf("civilstand", p.civilstand.code)
+        w.leaf("forsakrad", p.insured)
+        for relation, element in (("samhorig", "samhorigperson"), ("barn", "barn")):
+            for r in p.related:
+                if r.relation == relation:
+                    with w.element(element):
+                        w.leaf("personnummer", r.personnummer)
+                        w.leaf("fodelsedatum", r.birth_date)
+                        w.leaf("sarskildProvning", r.protected_identity)
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.strftime("%Y%m%d")
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
+def _period(w: XmlWriter, p: Period, type_element: str | None = "typ") -> None:
+    """A period; ``type_element`` names the element its type goes in (None: left out)."""
+    with w.element("period"):
+        w.leaf("from", p.from_)
+        w.opt("tom", p.tom)
+        w.leaf("omfattning", p.omfattning)
+        w.opt("antalDagar", p.days)
+        if type_element == "atgardstyp":
+            w.opt("atgardstyp", p.type)
+        elif type_element == "typ":
+            w.opt("typ", p.type)
+        w.opt("karens", p.karens)
+        w.opt("manadsbelopp", p.monthly_amount)
 
 
-def render_answer(answer: Answer) -> etree._Element:
-    svar = etree.Element(SVAR, nsmap=_NSMAP)
-    gen = _sub(svar, "generelltfalt")
-    _sub(gen, "organisationsnummer", answer.orgnummer)
-    _sub(gen, "skapades", answer.created.isoformat(timespec="seconds"))
-    _sub(gen, "kundStatus", 1 if answer.person is not None else 0)
-    status = _sub(gen, "status")
-    _sub(status, "kod", answer.status_code)
-    _sub(status, "beskrivning", answer.status_text)
-    _opt(gen, "referens", answer.reference)
-    if answer.person is None and answer.new_personnummer is None:
-        return svar
-    person = _sub(_sub(svar, "informationsfalt"), "person")
-    pa = answer.person
-    if pa is not None:
-        if pa.personuppgifter is not None:
-            _personuppgifter(person, pa.personuppgifter)
-        else:
-            _sub(_sub(person, "personuppgifter"), "personnummer", pa.personnummer)
-        lista = _sub(person, "formansforteckning")
-        delivered = set(pa.delivered)
-        for key in answer.benefits_in_version:
-            _sub(lista, key, key in delivered)
-        info = _sub(person, "formansinformation")
-        for section in pa.sections:
-            _SECTION_RENDERERS[type(section)](info, section)
-    _opt(person, "nyttPersonnummer", answer.new_personnummer)
-    return svar
-
-
-def _personuppgifter(parent: etree._Element, p: Personuppgifter) -> None:
-    el = _sub(parent, "personuppgifter")
-    _sub(el, "personnummer", p.personnummer)
-    _sub(el, "aviseringsnamn", p.name)
-    _opt(el, "kommunbeteckning", p.kommunkod)
-    _sub(el, "sarskildProvning", p.protected_identity)
-    _sub(el, "avregistrerad", 1 if p.deceased else 0)
-    _opt(el, "avregistreringsdatum", p.deceased)
-    if p.address is not None:
-        adr = _sub(el, "folkbokforingsadress")
-        _sub(adr, "utdelningsadress", p.address.street)
-        _opt(adr, "coadress", p.address.co)
-        _sub(adr, "postnummer", p.address.postnummer.replace(" ", ""))
-        _sub(adr, "postort", p.address.postort)
-        _sub(adr, "land", p.address.land)
-    _opt(el, "arbetsgivare", p.employer)
-    _sub(el, "civilstand", p.civilstand.code)
-    _sub(el, "forsakrad", p.insured)
-    for relation in ("samhorig", "barn"):
-        for r in p.related:
-            if r.relation == relation:
-                rel = _sub(el, "samhorigperson" if relation == "samhorig" else "barn")
-                _sub(rel, "personnummer", r.personnummer)
-                _sub(rel, "fodelsedatum", r.birth_date)
-                _sub(rel, "sarskildProvning", r.protected_identity)
-
-
-def _period(parent: etree._Element, p: Period, with_type: bool = True) -> None:
-    el = _sub(parent, "period")
-    _sub(el, "from", p.from_)
-    _opt(el, "tom", p.tom)
-    _sub(el, "omfattning", p.omfattning)
-    _opt(el, "antalDagar", p.days)
-    if with_type:
-        _opt(el, "typ", p.type)
-    _opt(el, "karens", p.karens)
-    _opt(el, "manadsbelopp", p.monthly_amount)
-
-
-def _child(parent: etree._Element, case: Case, other_guardian: bool | None = None) -> None:
+def _child(w: XmlWriter, case: Case, other_guardian: bool | None = None) -> None:
     if case.child is None:
         return
-    barn = _sub(parent, "barn")
     number = case.child.replace("-", "")
-    _sub(barn, "personnummer", number)
-    _sub(barn, "fodelsedatum", Personnummer(number).birth_date)
-    _opt(barn, "annanVardnadshavare", other_guardian)
+    with w.element("barn"):
+        w.leaf("personnummer", number)
+        w.leaf("fodelsedatum", Personnummer(number).birth_date)
+        w.opt("annanVardnadshavare", other_guardian)
 
 
-def _sjp(block: etree._Element, case: Case) -> None:
-    el = _sub(block, "sjpArende")
-    _opt(el, "sjukpenningtyp", case.type)
-    _opt(el, "anmalningsdatum", case.reported)
-    _sub(el, "arendestatus", case.status.code)
-    for p in case.periods:
-        _period(el, p)
+def _sjp(w: XmlWriter, case: Case) -> None:
+    with w.element("sjpArende"):
+        w.opt("sjukpenningtyp", case.type)
+        w.opt("anmalningsdatum", case.reported)
+        w.leaf("arendestatus", case.status.code)
+        for p in case.periods:
+            _period(w, p)
 
 
-def _fp(block: etree._Element, case: Case) -> None:
-    el = _sub(block, "fpArende")
-    _opt(el, "anmalningsdatum", case.reported)
-    for p in case.periods:
-        per = _sub(el, "period")
-        _sub(per, "from", p.from_)
-        _opt(per, "tom", p.tom)
-        _sub(per, "omfattning", p.omfattning)
-        _opt(per, "antalDagar", p.days)
-        _opt(per, "atgardstyp", p.type)
-    _sub(el, "arendestatus", case.status.code)
-    _child(el, case, other_guardian=False if case.child else None)
-    _opt(el, "uttagnaFPdagar", case.days_used)
-    _opt(el, "uttagnaFPdagarGarantibelopp", case.days_used_guarantee)
+def _fp(w: XmlWriter, case: Case) -> None:
+    with w.element("fpArende"):
+        w.opt("anmalningsdatum", case.reported)
+        for p in case.periods:
+            _period(w, p, type_element="atgardstyp")
+        w.leaf("arendestatus", case.status.code)
+        _child(w, case, other_guardian=False)
+        w.opt("uttagnaFPdagar", case.days_used)
+        w.opt("uttagnaFPdagarGarantibelopp", case.days_used_guarantee)
 
 
-def _tfp(block: etree._Element, case: Case) -> None:
-    el = _sub(block, "tfpArende")
-    _opt(el, "anmalningsdatum", case.reported)
-    _opt(el, "ersattningsslag", case.type)
-    _sub(el, "arendestatus", case.status.code)
-    _child(el, case)
-    for p in case.periods:
-        _period(el, p, with_type=False)
+def _tfp(w: XmlWriter, case: Case) -> None:
+    with w.element("tfpArende"):
+        w.opt("anmalningsdatum", case.reported)
+        w.opt("ersattningsslag", case.type)
+        w.leaf("arendestatus", case.status.code)
+        _child(w, case)
+        for p in case.periods:
+            _period(w, p, type_element=None)
 
 
-def _abb(block: etree._Element, case: Case) -> None:
-    el = _sub(block, "abbArende")
-    _sub(el, "arendestatus", case.status.code)
-    if case.child is not None:
-        barn = _sub(el, "egnaBarn")
-        _sub(barn, "personnummer", case.child.replace("-", ""))
-    for p in case.periods:
-        _period(el, p)
+def _abb(w: XmlWriter, case: Case) -> None:
+    with w.element("abbArende"):
+        w.leaf("arendestatus", case.status.code)
+        if case.child is not None:
+            with w.element("egnaBarn"):
+                w.leaf("personnummer", case.child.replace("-", ""))
+        for p in case.periods:
+            _period(w, p)
 
 
-def _generic(block: etree._Element, case: Case) -> None:
-    el = _sub(block, "arende")
-    _opt(el, "anmalningsdatum", case.reported)
-    _sub(el, "arendestatus", case.status.code)
-    _opt(el, "arendetyp", case.type)
-    _child(el, case)
-    for p in case.periods:
-        _period(el, p)
+def _generic(w: XmlWriter, case: Case) -> None:
+    with w.element("arende"):
+        w.opt("anmalningsdatum", case.reported)
+        w.leaf("arendestatus", case.status.code)
+        w.opt("arendetyp", case.type)
+        _child(w, case)
+        for p in case.periods:
+            _period(w, p)
 
 
+# FK's own answers give these benefits their own case elements; the rest share one shape.
 _CASE_RENDERERS = {"sjukpenning": _sjp, "foraldrapenning": _fp,
                    "tillfalligForaldrapenning": _tfp, "barnbidrag": _abb}
 
 
-def _cases(info: etree._Element, s: CaseSection) -> None:
-    block = _sub(info, s.benefit)
-    _sub(block, "meddelande", s.message)
+def _cases(w: XmlWriter, s: CaseSection) -> None:
     render = _CASE_RENDERERS.get(s.benefit, _generic)
-    for case in s.cases:
-        render(block, case)
+    with w.element(s.benefit):
+        w.leaf("meddelande", s.message)
+        for case in s.cases:
+            render(w, case)
 
 
-def _sgi(info: etree._Element, s: SgiSection) -> None:
-    block = _sub(info, s.benefit)
-    _sub(block, "meddelande", s.message)
-    for d in s.decisions:
-        el = _sub(block, "sgiArende")
-        _sub(el, "arendeFrom", d.case_from)
-        _sub(el, "beslutFrom", d.decided_from)
-        _sub(el, "sgiTyp", d.type)
-        inkomst = _sub(el, "arsinkomst")
-        _sub(inkomst, "AInkomst", d.income_a)
-        _sub(inkomst, "BInkomst", d.income_b)
-        _opt(inkomst, "karenstid", d.karenstid)
-        if d.work_days is not None or d.work_hours is not None:
-            tid = _sub(el, "arsarbetstid")
-            _opt(tid, "dagar", d.work_days)
-            _opt(tid, "timmar", d.work_hours)
+def _sgi(w: XmlWriter, s: SgiSection) -> None:
+    with w.element(s.benefit):
+        w.leaf("meddelande", s.message)
+        for d in s.decisions:
+            with w.element("sgiArende"):
+                w.leaf("arendeFrom", d.case_from)
+                w.leaf("beslutFrom", d.decided_from)
+                w.leaf("sgiTyp", d.type)
+                with w.element("arsinkomst"):
+                    w.leaf("AInkomst", d.income_a)
+                    w.leaf("BInkomst", d.income_b)
+                    w.opt("karenstid", d.karenstid)
+                if d.work_days is not None or d.work_hours is not None:
+                    with w.element("arsarbetstid"):
+                        w.opt("dagar", d.work_days)
+                        w.opt("timmar", d.work_hours)
 
 
-def _amount(parent: etree._Element, name: str, a: Amount | None) -> None:
-    if a is None:
-        return
-    el = _sub(parent, name)
-    _sub(el, "arsbelopp", a.annual)
-    _sub(el, "manadsbelopp", a.monthly)
-    _sub(el, "from", a.from_)
+def _amount(w: XmlWriter, name: str, a: Amount | None) -> None:
+    if a is not None:
+        with w.element(name):
+            w.leaf("arsbelopp", a.annual)
+            w.leaf("manadsbelopp", a.monthly)
+            w.leaf("from", a.from_)
 
 
-def _pension(info: etree._Element, s: PensionSection) -> None:
-    block = _sub(info, s.benefit)
-    _sub(block, "meddelande", s.message)
-    poang = _sub(block, "pensionspoang")
-    _sub(poang, "meddelande", s.message)
-    for pts in s.points:
-        b = _sub(poang, "pensionspoangsbeslut")
-        _sub(b, "ppoang", pts.points)
-        _sub(b, "intjanandear", pts.year)
-    premie = _sub(block, "premiepension")
-    _sub(premie, "meddelande", s.message)
-    for a in s.premiepension:
-        _amount(premie, "premiepensionsbeslut", a)
-    alder = _sub(block, "alderspension")
-    _sub(alder, "meddelande", s.message)
-    for d in s.alderspension:
-        b = _sub(alder, "alderspensionsbeslut")
-        _sub(b, "pensionsandel", d.share)
-        _amount(b, "garantipension", d.garantipension)
-        _amount(b, "inkomstpension", d.inkomstpension)
-        _amount(b, "tillaggspension", d.tillaggspension)
+def _pension(w: XmlWriter, s: PensionSection) -> None:
+    with w.element(s.benefit):
+        w.leaf("meddelande", s.message)
+        with w.element("pensionspoang"):
+            w.leaf("meddelande", s.message)
+            for pts in s.points:
+                with w.element("pensionspoangsbeslut"):
+                    w.leaf("ppoang", pts.points)
+                    w.leaf("intjanandear", pts.year)
+        with w.element("premiepension"):
+            w.leaf("meddelande", s.message)
+            for a in s.premiepension:
+                _amount(w, "premiepensionsbeslut", a)
+        with w.element("alderspension"):
+            w.leaf("meddelande", s.message)
+            for d in s.alderspension:
+                with w.element("alderspensionsbeslut"):
+                    w.leaf("pensionsandel", d.share)
+                    _amount(w, "garantipension", d.garantipension)
+                    _amount(w, "inkomstpension", d.inkomstpension)
+                    _amount(w, "tillaggspension", d.tillaggspension)
 
 
-def _prognos(info: etree._Element, s: PrognosSection) -> None:
-    block = _sub(info, s.benefit)
-    _sub(block, "meddelande", s.message)
-    for f in sorted(s.forecasts, key=lambda f: (f.year, f.growth, f.age)):
-        el = _sub(block, "prognosantagande")
-        _sub(el, "prognosbelopp", f.amount)
-        _sub(el, "tillvaxt", f.growth)
-        _sub(el, "alder", f.age)
-        _sub(el, "utskicksar", f.year)
+def _prognos(w: XmlWriter, s: PrognosSection) -> None:
+    with w.element(s.benefit):
+        w.leaf("meddelande", s.message)
+        for f in sorted(s.forecasts, key=lambda f: (f.year, f.growth, f.age)):
+            with w.element("prognosantagande"):
+                w.leaf("prognosbelopp", f.amount)
+                w.leaf("tillvaxt", f.growth)
+                w.leaf("alder", f.age)
+                w.leaf("utskicksar", f.year)
 
 
-def _levnadsintyg(info: etree._Element, s: LevnadsintygSection) -> None:
-    block = _sub(info, s.benefit)
-    _sub(block, "meddelande", s.message)
-    for c in s.certificates:
-        el = _sub(block, "intyg")
-        _sub(el, "inkommet", c.received)
-        _opt(el, "giltigtTom", c.valid_until)
-        _sub(el, "land", c.country)
+def _levnadsintyg(w: XmlWriter, s: LevnadsintygSection) -> None:
+    with w.element(s.benefit):
+        w.leaf("meddelande", s.message)
+        for c in s.certificates:
+            with w.element("intyg"):
+                w.leaf("inkommet", c.received)
+                w.opt("giltigtTom", c.valid_until)
+                w.leaf("land", c.country)
 
 
-def _payments(info: etree._Element, s: PaymentSection) -> None:
-    from simulator.benefits import benefit
-
-    block = _sub(info, s.benefit)
-    _sub(block, "meddelande", s.message)
-    for p in s.payments:
-        b = benefit(p.benefit)
-        el = _sub(block, "period")
-        _sub(el, "forman", b.payment_code or b.key.upper()[:3])
-        _sub(el, "from", p.from_)
-        _sub(el, "tom", p.tom)
-        _sub(el, "utbetalningstyp", p.type)
-        _sub(el, "totaltBruttobelopp", p.gross)
-        _sub(el, "totaltSkattebelopp", p.tax)
-        _sub(el, "totaltAvdragsbelopp", p.deductions)
-        _sub(el, "nettobelopp", p.net)
-        _sub(el, "utbetalningsdatum", p.date)
-        for d in p.details:
-            u = _sub(el, "utbetalningen")
-            sub = d.subcode or b.payment_subcode or b.payment_code
-            _sub(u, "delforman", sub)
-            _sub(u, "beloppstyp", d.amount_type or sub)
-            _sub(u, "from", d.from_)
-            _sub(u, "tom", d.tom)
-            _sub(u, "omfattning", d.omfattning)
-            _sub(u, "timmar", d.hours)
-            _sub(u, "dagar", d.days)
-            _sub(u, "bruttobelopp", d.gross)
-            _sub(u, "avdragsbelopp", d.deductions)
-            _sub(u, "skattebelopp", d.tax)
+def _payments(w: XmlWriter, s: PaymentSection) -> None:
+    with w.element(s.benefit):
+        w.leaf("meddelande", s.message)
+        for p in s.payments:
+            b = benefit(p.benefit)
+            with w.element("period"):
+                w.leaf("forman", b.payment_code)
+                w.leaf("from", p.from_)
+                w.leaf("tom", p.tom)
+                w.leaf("utbetalningstyp", p.type)
+                w.leaf("totaltBruttobelopp", p.gross)
+                w.leaf("totaltSkattebelopp", p.tax)
+                w.leaf("totaltAvdragsbelopp", p.deductions)
+                w.leaf("nettobelopp", p.net)
+                w.leaf("utbetalningsdatum", p.date)
+                for d in p.details:
+                    sub = d.subcode or b.payment_subcode or b.payment_code
+                    with w.element("utbetalningen"):
+                        w.leaf("delforman", sub)
+                        w.leaf("beloppstyp", d.amount_type or sub)
+                        w.leaf("from", d.from_)
+                        w.leaf("tom", d.tom)
+                        w.leaf("omfattning", d.omfattning)
+                        w.leaf("timmar", d.hours)
+                        w.leaf("dagar", d.days)
+                        w.leaf("bruttobelopp", d.gross)
+                        w.leaf("avdragsbelopp", d.deductions)
+                        w.leaf("skattebelopp", d.tax)
 
 
-_SECTION_RENDERERS = {
+_SECTION_RENDERERS: dict[type, Callable[[XmlWriter, Any], None]] = {
     CaseSection: _cases, SgiSection: _sgi, PensionSection: _pension,
     PrognosSection: _prognos, LevnadsintygSection: _levnadsintyg, PaymentSection: _payments,
 }
+
+
+def _sub(parent: etree._Element, name: str, text: object = None) -> etree._Element:
+    el = etree.SubElement(parent, _q(name))
+    if text is not None:
+        el.text = str(text)
+    return el
 
 
 def technical_error_detail(err: TechnicalError) -> etree._Element:
@@ -386,10 +372,8 @@ def validation_detail(problems: list[Problem]) -> etree._Element:
     for p in problems[:20]:
         fel = _sub(el, "fel")
         _sub(fel, "meddelande", p.message)
-        _opt(fel, "rad", p.line)
-        _opt(fel, "kolumn", p.column)
+        if p.line:
+            _sub(fel, "rad", p.line)
+        if p.column:
+            _sub(fel, "kolumn", p.column)
     return el
-
-
-def _unused(_: BenefitSection) -> None:  # pragma: no cover - keeps the import for typing
-    pass

@@ -136,15 +136,15 @@ def check_must_understand(message: SoapMessage, understood: set[str]) -> None:
                             "is marked mustUnderstand but is not understood by this service")
 
 
-def render_envelope(version: SoapVersion, body: etree._Element,
+def render_envelope(version: SoapVersion, body: etree._Element | str,
                     headers: list[etree._Element] | None = None) -> bytes:
-    ns = version.ns
-    env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns})
-    if headers:
-        h = etree.SubElement(env, f"{{{ns}}}Header")
-        h.extend(headers)
-    etree.SubElement(env, f"{{{ns}}}Body").append(body)
-    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    """An envelope around ``body``: an lxml element, or XML text that declares its own
+    namespaces (the fast answer writers produce text)."""
+    body_xml = body if isinstance(body, str) else etree.tostring(body, encoding="unicode")
+    header_xml = "".join(etree.tostring(h, encoding="unicode") for h in headers or ())
+    header = f"<soap:Header>{header_xml}</soap:Header>" if header_xml else ""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{version.ns}">'
+            f"{header}<soap:Body>{body_xml}</soap:Body></soap:Envelope>").encode("utf-8")
 
 
 def render_fault(version: SoapVersion, fault: SoapFault,

@@ -82,12 +82,13 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         return _fault(soap_version, SoapFault(FaultCode.SENDER, str(exc),
                                               detail=[lefi_xml.validation_detail(exc.problems)]))
     except TechnicalError as exc:
-        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, exc.detail or exc.status.text,
+        # faultstring: FK's TeknisktfelStatus text; the detail's beskrivning says more
+        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, exc.status.text,
                                               detail=[lefi_xml.technical_error_detail(exc)]))
     except Exception:  # never a stack trace to the caller; the server keeps serving
         log.exception("unexpected error answering %s", request.path)
         error = TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
-        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, error.detail,
+        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, error.status.text,
                                               detail=[lefi_xml.technical_error_detail(error)]))
 
 
@@ -104,13 +105,14 @@ async def handle_get(request: web.Request) -> web.Response:
     if "wsdl" not in request.query:
         raise web.HTTPMethodNotAllowed("GET", ["POST"], text=(
             f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"))
-    sandbox = request.app[SANDBOX]
+    served = supported_versions(request.app[SANDBOX].clock.today())
     asked = request.query.get("version", "") or request.query.get("wsdl", "")
-    version = CURRENT
+    # default: the newest version served today (before a release, the previous one)
+    version = max(served, default=CURRENT)
     if asked:
-        if not asked.isdigit() or int(asked) not in supported_versions(sandbox.clock.today()):
+        if not asked.isdigit() or int(asked) not in served:
             raise web.HTTPNotFound(text=f"version {asked!r} is not served; served: "
-                                   f"{', '.join(map(str, supported_versions(sandbox.clock.today())))}\n")
+                                   f"{', '.join(map(str, served))}\n")
         version = int(asked)
     origin = str(request.url.origin())
     wsdl = (SCHEMA_DIR / "lefi-online.wsdl").read_text(encoding="utf-8")

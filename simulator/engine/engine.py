@@ -7,7 +7,7 @@ or raises ``TechnicalError``. Nothing here knows about XML, JSON or HTTP.
 from __future__ import annotations
 
 from datetime import date
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from simulator import benefits as catalogue
 from simulator.benefits import Benefit, Shape
@@ -63,7 +63,7 @@ class Engine:
         except BusinessError as err:
             return Answer(**base, status=err.status, status_detail=err.detail,  # type: ignore[arg-type]
                           new_personnummer=err.new_personnummer)
-        person_answer = self._compose(query, version, person, allowed, today)
+        person_answer = self._compose(query, version, person, pnr.birth_date, allowed, today)
         return Answer(**base, person=person_answer)  # type: ignore[arg-type]
 
     # -- step 1-2: the asker, the parameters, the person --------------------------------
@@ -85,8 +85,7 @@ class Engine:
         type_filter = self.store.org_type_filter(org.type)
         if type_filter is None:
             raise TechnicalError(TeknisktFel.FILTER_SAKNAS, f"Det saknas filter för orgtypen {org.type}.")
-        agreement = frozenset(b.key for b in catalogue.BENEFITS) if org.agreement == "all" \
-            else frozenset(org.agreement)
+        agreement = catalogue.ALL_KEYS if org.agreement == "all" else frozenset(org.agreement)
         return org, agreement & type_filter
 
     def _check_question(self, query: Query, today: date) -> Personnummer:
@@ -132,12 +131,11 @@ class Engine:
         return person
 
     # -- step 4-6: fetch within the period, filter, compose -----------------------------
-    def _compose(self, query: Query, version: int, person: Person, allowed: frozenset[str],
-                 today: date) -> PersonAnswer:
+    def _compose(self, query: Query, version: int, person: Person, birth: date,
+                 allowed: frozenset[str], today: date) -> PersonAnswer:
         assert query.from_date is not None and query.tom_date is not None
         delivered = tuple(b for b in catalogue.benefits_for_version(version)
                           if b.key in query.benefits and b.key in allowed)
-        birth = Personnummer.parse(person.personnummer, today).birth_date
         sections: list[BenefitSection] = []
         personuppgifter = None
         for b in delivered:
@@ -261,7 +259,3 @@ _SECTION_BUILDERS: dict[Shape, Callable[[Benefit, int, Person, _Window, frozense
     Shape.LEVNADSINTYG: _levnadsintyg,
     Shape.UTBETALNING: _payments,
 }
-
-
-def _unused(_: Iterable[object]) -> None:  # pragma: no cover
-    pass
