@@ -5,11 +5,13 @@ Tests talk to the running server over HTTP with real clients, as a partner would
 
 from __future__ import annotations
 
+import copy
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -94,8 +96,16 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         stop_server(srv)
 
 
+@lru_cache(maxsize=None)
 def answer_schema(version: int) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMAS / f"lefi-online-v{version}.xsd")))
+
+
+def assert_valid(element: etree._Element, version: int = 6) -> None:
+    """An answer (FK.Online.Svar) or fault detail (TeknisktFel, Valideringsfel) element
+    validates against our XSD of ``version``."""
+    schema = answer_schema(version)
+    assert schema.validate(etree.ElementTree(copy.deepcopy(element))), schema.error_log
 
 
 @dataclass
@@ -137,7 +147,6 @@ class Lefi:
 
     client: zeep.Client
     history: HistoryPlugin
-    schemas: dict[int, etree.XMLSchema] = field(default_factory=dict)
 
     def ask(self, personnummer: str, benefits: list[str] | None = None, *,
             org: str = "2120000142", fromdatum: str | None = "2025-01-01",
@@ -162,8 +171,7 @@ class Lefi:
         svar = envelope.find(f".//{{{NS}}}FK.Online.Svar")
         assert svar is not None, etree.tostring(envelope)
         number = int(version) if version and version.isdigit() else 6
-        schema = self.schemas.setdefault(number, answer_schema(number))
-        assert schema.validate(svar), schema.error_log
+        assert_valid(svar, number)
         return Reply(result, svar, number)
 
 

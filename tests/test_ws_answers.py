@@ -26,7 +26,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from conftest import Lefi, Reply, Server, make_lefi as make_client
+from conftest import Lefi, Reply, Server, assert_valid, make_lefi as make_client
 from simulator.benefits import BENEFITS
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
@@ -102,6 +102,8 @@ def section_names(reply: Reply) -> list[str]:
 def fault_kod(fault: zeep.exceptions.Fault) -> str | None:
     """The TeknisktfelStatus name in the fault's detail."""
     assert fault.detail is not None, fault.message
+    for child in fault.detail:
+        assert_valid(child)  # TeknisktFel / Valideringsfel as our XSD defines them
     return fault.detail.findtext(_q("TeknisktFel/kod"))
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 from lxml import etree
 
-from conftest import NS, Lefi, Server
+from conftest import NS, Lefi, Server, assert_valid
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -38,6 +38,9 @@ def fault_of(response: requests.Response) -> tuple[str, str, etree._Element]:
     """(fault code, reason, fault element) of a SOAP 1.1 or 1.2 fault response."""
     root = etree.fromstring(response.content)
     fault = root.find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault")
+    for detail in root.iter("detail", f"{{{SOAP12}}}Detail"):
+        for child in detail:
+            assert_valid(child)  # TeknisktFel / Valideringsfel as our XSD defines them
     if fault is not None:
         return fault.findtext("faultcode") or "", fault.findtext("faultstring") or "", fault
     fault = root.find(f"{{{SOAP12}}}Body/{{{SOAP12}}}Fault")
@@ -59,7 +62,7 @@ def test_a_valid_raw_question_is_answered(server: Server) -> None:
     r = post(server, envelope())
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/xml")
-    assert b"FK.Online.Svar" in r.content
+    assert_valid(etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar"))
 
 
 def test_not_xml_is_a_client_fault_400(server: Server) -> None:
@@ -151,7 +154,9 @@ def test_soap12_question_is_answered_in_soap12(server: Server) -> None:
     r = post(server, envelope(ns=SOAP12), content_type=XML12)
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("application/soap+xml")
-    assert etree.fromstring(r.content).tag == f"{{{SOAP12}}}Envelope"
+    root = etree.fromstring(r.content)
+    assert root.tag == f"{{{SOAP12}}}Envelope"
+    assert_valid(root.find(f".//{{{NS}}}FK.Online.Svar"))
 
 
 def test_soap12_client_fault_is_400_with_sender_code(server: Server) -> None:
@@ -210,3 +215,28 @@ def test_wsdl_of_the_previous_version_imports_its_schema(server: Server) -> None
 def test_schema_files_are_served_and_nothing_else(server: Server) -> None:
     assert requests.get(server.url + "/schemas/lefi-online-typer.xsd", timeout=10).status_code == 200
     assert requests.get(server.url + "/schemas/..%2Fpyproject.toml", timeout=10).status_code == 404
+
+
+def test_the_wsdl_file_loads_offline_and_its_client_asks_the_server(server: Server) -> None:
+    """A partner can keep schemas/ in its own repository: zeep loads the WSDL and its
+    schemas from disk with every network request refused, then asks the server."""
+    import zeep
+    from zeep.transports import Transport
+
+    from conftest import SCHEMAS
+
+    class NoNetwork(requests.Session):
+        def request(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            if kwargs.get("method", args[0] if args else "") == "POST":
+                return super().request(*args, **kwargs)
+            raise AssertionError(f"the WSDL tried to load {args[1:] or kwargs} from the network")
+
+    client = zeep.Client(str(SCHEMAS / "lefi-online.wsdl"), transport=Transport(session=NoNetwork()))
+    service = client.create_service(
+        "{http://schema.forsakringskassan.se/externa_intressenter/EXAHamtaFormansinformation}"
+        "EXAHamtaFormansinformationSoap11", server.url + "/ws")
+    svar = service.HamtaFormansinformation(
+        generelltfalt={"organisationsnummer": "2120000142", "versionsnummer": "6"},
+        informationsfalt={"person": {"personnummer": "198506102386", "fromdatum": "2026-01-01",
+                                     "tomdatum": "2026-10-31", "formansforteckning": {"sjukpenning": True}}})
+    assert svar.generelltfalt.status.kod == 0

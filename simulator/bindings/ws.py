@@ -9,6 +9,7 @@ previous version's schema).
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from aiohttp import web
 from lxml import etree
@@ -115,7 +116,17 @@ async def handle_get(request: web.Request) -> web.Response:
                                    f"{', '.join(map(str, served))}\n")
         version = int(asked)
     origin = str(request.url.origin())
-    wsdl = (SCHEMA_DIR / "lefi-online.wsdl").read_text(encoding="utf-8")
-    wsdl = wsdl.replace("@ADDRESS@", origin + request.path)
-    wsdl = wsdl.replace("@XSD@", f"{origin}/schemas/lefi-online-v{version}.xsd")
-    return web.Response(text=wsdl, content_type="text/xml", charset="utf-8")
+    return web.Response(body=_wsdl(origin + request.path, f"{origin}/schemas/lefi-online-v{version}.xsd"),
+                        content_type="text/xml", charset="utf-8")
+
+
+@lru_cache(maxsize=64)
+def _wsdl(address: str, xsd_url: str) -> bytes:
+    """schemas/lefi-online.wsdl with its address and schema import set for this request."""
+    doc = etree.parse(str(SCHEMA_DIR / "lefi-online.wsdl"), etree.XMLParser(resolve_entities=False, no_network=True))
+    for imp in doc.iter("{http://www.w3.org/2001/XMLSchema}import"):
+        imp.set("schemaLocation", xsd_url)
+    for ns in ("http://schemas.xmlsoap.org/wsdl/soap/", "http://schemas.xmlsoap.org/wsdl/soap12/"):
+        for addr in doc.iter(f"{{{ns}}}address"):
+            addr.set("location", address)
+    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
