@@ -6,8 +6,8 @@ COPY pyproject.toml README.md ./
 COPY simulator ./simulator
 COPY schemas ./schemas
 COPY scenarios ./scenarios
-RUN pip install --no-cache-dir .
-ENV LEFI_SCHEMAS=/app/schemas
+RUN pip install --no-cache-dir . && rm -rf /app/simulator /app/schemas /app/scenarios
 EXPOSE 8080
 USER nobody
-CMD ["lefi-sim", "serve", "--host", "0.0.0.0", "--port", "8080", "--scenario", "/app/scenarios/default.yaml"]
+# schemas and the default scenario come from the install (share/lefi-sandbox/)
+CMD ["lefi-sim", "serve", "--host", "0.0.0.0", "--port", "8080"]

@@ -62,5 +62,6 @@ async def _schema(request: web.Request) -> web.StreamResponse:
     path = schema_file(request.match_info["name"])
     if path is None:
         raise web.HTTPNotFound(text=f"no schema named {request.match_info['name']!r}\n")
-    content_type = "text/xml" if path.suffix in (".xsd", ".wsdl") else "application/octet-stream"
+    content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json"}.get(
+        path.suffix, "application/octet-stream")
     return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")

@@ -58,7 +58,8 @@ class HistoryLimit:
     ``since`` is the first day data exists; ``since_born_1937_or_earlier`` overrides it
     for people born 1937 or earlier (Ålderspension 37 vs 38); ``months_back`` limits data
     to that many months before today; ``current_only`` means only today's state;
-    ``latest_years`` keeps only the latest N years present (pension forecasts).
+    ``latest_years`` keeps only the latest N years present (pension forecasts);
+    ``first_earning_year`` is the first intjänandeår of pension points.
     """
 
     since: date | None = None
@@ -66,6 +67,7 @@ class HistoryLimit:
     months_back: int | None = None
     current_only: bool = False
     latest_years: int | None = None
+    first_earning_year: int | None = None
 
     def earliest(self, birth_date: date, today: date) -> date | None:
         """The earliest date for which data may be delivered, or None for no limit."""
@@ -109,7 +111,8 @@ class Benefit:
 
 # History limits of seed 001 §2.3.
 _DAGERSATTNING_OLD = HistoryLimit(since=date(2002, 1, 1))
-_PENSION = HistoryLimit(since=date(2001, 1, 1), since_born_1937_or_earlier=date(2003, 1, 1))
+_PENSION = HistoryLimit(since=date(2001, 1, 1), since_born_1937_or_earlier=date(2003, 1, 1),
+                        first_earning_year=2003)
 _CURRENT = HistoryLimit(current_only=True)
 
 _P, _D, _O = BenefitGroup.PENSION, BenefitGroup.DAGERSATTNING, BenefitGroup.OVRIGA

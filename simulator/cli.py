@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 from simulator.clock import Clock
+from simulator.resources import data_dir
 from simulator.scenario.loader import ScenarioError, load_scenario
 
 __all__ = ["main", "DEFAULT_SCENARIO"]
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "default.yaml"
+DEFAULT_SCENARIO = data_dir("scenarios") / "default.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,20 +79,20 @@ def _serve(args: argparse.Namespace) -> int:
     from simulator.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start: datetime | None = None
+    if args.clock and args.clock != "now":
+        try:
+            start = datetime.fromisoformat(args.clock)
+        except ValueError:
+            print(f"--clock: {args.clock!r} is not an ISO date-time or 'now'", file=sys.stderr)
+            return 2
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    if args.clock == "now":
-        clock = Clock.starting_at(None)
-    elif args.clock:
-        try:
-            start = datetime.fromisoformat(args.clock)
-        except ValueError:
-            print(f"--clock: {args.clock!r} is not an ISO date-time or 'now'", file=sys.stderr)
-            return 2
+    if args.clock:
         clock = Clock.starting_at(start, frozen=args.freeze_clock)
     else:
         clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or args.freeze_clock)
@@ -99,5 +100,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"LEFI sandbox: scenario {scenario.name!r} on http://{args.host}:{args.port} "
           f"(clock {clock.now().isoformat(timespec='seconds')}{', frozen' if clock.frozen else ''})",
           flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    except OSError as exc:
+        print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0

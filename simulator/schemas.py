@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
 
+from simulator.resources import data_dir
+
 __all__ = ["SCHEMA_DIR", "xsd_for_version", "schema_file"]
 
-# The top-level schemas/ folder of the repository; LEFI_SCHEMAS overrides it for
-# installs that place the files elsewhere (the container image does not need to).
-SCHEMA_DIR = Path(os.environ.get("LEFI_SCHEMAS", Path(__file__).resolve().parent.parent / "schemas"))
+SCHEMA_DIR = data_dir("schemas")
 
 
 def schema_file(name: str) -> Path | None:

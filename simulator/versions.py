@@ -8,6 +8,7 @@ simulator clock.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +26,8 @@ class InterfaceVersion:
 
 VERSIONS: tuple[InterfaceVersion, ...] = (
     InterfaceVersion(4, released=date(2016, 4, 1), closed=date(2020, 12, 31)),
-    InterfaceVersion(5, released=date(2025, 4, 1)),
+    # the service description lists V4 ("Stängs 31/12 2020") and V5 side by side
+    InterfaceVersion(5, released=date(2020, 1, 1)),
     InterfaceVersion(6, released=date(2026, 4, 1)),
 )
 CURRENT = max(v.number for v in VERSIONS)
@@ -56,13 +58,13 @@ def supported_versions(today: date) -> tuple[int, ...]:
 
 def require_supported(version: str | int | None, today: date) -> int:
     """The version number if it is served today, else the matching technical error."""
-    if version is None or str(version).strip() == "":
+    text = "" if version is None else str(version).strip()
+    if text == "":
         raise TechnicalError(TeknisktFel.VERSIONSNR_SAKNAS)
-    try:
-        number = int(str(version).strip())
-    except ValueError:
+    if not re.fullmatch(r"[0-9]{1,4}", text):  # ASCII digits only: not "+6", not "٦"
         raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ,
-                             f"Versionsnummer {str(version)[:20]!r} är inte ett tal") from None
+                             f"Versionsnummer {text[:20]!r} är inte ett versionsnummer")
+    number = int(text)
     served = supported_versions(today)
     if number not in served:
         raise TechnicalError(

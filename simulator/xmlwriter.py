@@ -20,6 +20,8 @@ def escape(text: str) -> str:
         text = text.replace("<", "&lt;")
     if ">" in text:
         text = text.replace(">", "&gt;")
+    if "\r" in text:  # a raw CR would reach the reader as LF
+        text = text.replace("\r", "&#13;")
     return text
 
 

@@ -67,11 +67,15 @@ def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Se
 
 
 def stop_server(server: Server) -> None:
+    """Stop the server; a traceback in its log fails the run (a sandbox bug hidden behind
+    a fault the partner would take for FK's)."""
     server.process.terminate()
     try:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+    log = server.log.read_text(errors="replace")
+    assert "Traceback" not in log, f"the simulator logged an error:\n{log}"
 
 
 @pytest.fixture(scope="session")

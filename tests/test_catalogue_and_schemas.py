@@ -100,9 +100,9 @@ def test_fks_real_answers_validate_against_our_answer_xsd(version: int, sample: 
 
 
 @pytest.mark.parametrize(("today", "served"), [
-    (date(2020, 12, 31), (4,)),  # V4 served until it closed
-    (date(2021, 1, 1), ()),
-    (date(2025, 4, 1), (5,)),
+    (date(2019, 12, 31), (4,)),
+    (date(2020, 12, 31), (4, 5)),  # V4 served until it closed, beside V5
+    (date(2021, 1, 1), (5,)),
     (date(2026, 3, 31), (5,)),
     (date(2026, 4, 1), (5, 6)),  # 6 released; 5 has a year left
     (date(2027, 3, 31), (5, 6)),
@@ -113,7 +113,8 @@ def test_two_versions_at_a_time(today: date, served: tuple[int, ...]) -> None:
 
 
 @pytest.mark.parametrize(("sent", "code"), [(None, "VERSIONSNR_SAKNAS"), ("", "VERSIONSNR_SAKNAS"),
-                                            ("4", "VERSIONEN_STODS_EJ"), ("sex", "VERSIONEN_STODS_EJ")])
+                                            ("4", "VERSIONEN_STODS_EJ"), ("sex", "VERSIONEN_STODS_EJ"),
+                                            ("+6", "VERSIONEN_STODS_EJ"), ("٦", "VERSIONEN_STODS_EJ")])
 def test_version_errors(sent: str | None, code: str) -> None:
     with pytest.raises(TechnicalError) as err:
         require_supported(sent, date(2026, 11, 2))
@@ -126,3 +127,7 @@ def test_committed_scenario_json_schema_is_up_to_date() -> None:
     committed = (SCHEMAS / "scenario.schema.json").read_text(encoding="utf-8")
     assert committed.strip() == scenario_json_schema().strip(), \
         "run: lefi-sim scenario schema > schemas/scenario.schema.json"
+
+
+def test_version_numbers_may_have_leading_zeros_and_spaces() -> None:
+    assert require_supported(" 06 ", date(2026, 11, 2)) == 6

@@ -53,6 +53,13 @@ def test_default_scenario_is_valid() -> None:
     ("name: x\npersons:\n" + GOOD_PERSON + "    cases:\n      - benefit: sjukpenning\n        status: avslutat\n"
      "        periods:\n          - {from: 2025-02-01, tom: 2025-01-01}\n", 10, "ends (2025-01-01) before it starts"),
     ("- just\n- a list\n", 1, "a scenario is a mapping"),
+    ("name: x\npersons:\n" + GOOD_PERSON + "    deceased: 2025-02-29\n", 6, "'2025-02-29' is not a date"),
+    ("name: x\npersons: []\norganisations: []\npersons: []\n", 4, "'persons' is given twice (first on line 2)"),
+    ("name: x\npersons:\n" + GOOD_PERSON + "    new_personnummer: '198506102386'\n", 6, "its own personnummer"),
+    ("name: x\npersons:\n" + GOOD_PERSON + "    payments:\n      - {benefit: levnadsintyg, date: 2025-01-01, "
+     "from: 2025-01-01, tom: 2025-01-31, gross: 100, net: 100}\n", 7, "levnadsintyg has no payments"),
+    ("name: x\npersons:\n" + GOOD_PERSON + "    cases:\n      - benefit: prognos\n        status: avslutat\n",
+     7, "prognos has no cases"),
 ])
 def test_broken_scenario_names_file_line_and_reason(tmp_path: Path, text: str, line: int, reason: str) -> None:
     path = write(tmp_path, text)

@@ -378,6 +378,7 @@ def ask_with_list(lefi: Lefi, formansforteckning: dict[str, bool]) -> etree._Ele
                                      "formansforteckning": formansforteckning}})
     svar = lefi.history.last_received["envelope"].find(f".//{{{NS}}}FK.Online.Svar")
     assert svar is not None
+    assert_valid(svar)
     return svar
 
 
@@ -729,3 +730,15 @@ def test_every_ws_path_answers(server: Server, path: str) -> None:
     assert reply.status == 0
     case = only_case(reply.benefit("sjukpenning"), "sjpArende")
     assert txt(case, "anmalningsdatum") == "20250325"
+
+
+def test_time_travel_before_a_child_is_born(server_factory: ServerFactory) -> None:
+    """With the clock before Lisa's birth (2021-10-30), her parent's answer does not list
+    her, and a question about her gets 11: she has no valid personnummer yet."""
+    then = make_client(server_factory("--clock", "2021-06-01T10:00", "--freeze-clock").url)
+    reply = then.ask(FATIMA, ["generellPersonInformation"], fromdatum="2021-01-01",
+                     tomdatum="2021-05-31", version="5")
+    barn = [el.text for el in reply.findall("informationsfalt/person/personuppgifter/barn/personnummer")]
+    assert barn == ["201907222390"]
+    assert then.ask("202110302383", ["sjukpenning"], fromdatum="2021-01-01",
+                    tomdatum="2021-05-31", version="5").status == 11

@@ -221,6 +221,7 @@ def test_the_wsdl_file_loads_offline_and_its_client_asks_the_server(server: Serv
     """A partner can keep schemas/ in its own repository: zeep loads the WSDL and its
     schemas from disk with every network request refused, then asks the server."""
     import zeep
+    from zeep.plugins import HistoryPlugin
     from zeep.transports import Transport
 
     from conftest import SCHEMAS
@@ -235,8 +236,52 @@ def test_the_wsdl_file_loads_offline_and_its_client_asks_the_server(server: Serv
     service = client.create_service(
         "{http://schema.forsakringskassan.se/externa_intressenter/EXAHamtaFormansinformation}"
         "EXAHamtaFormansinformationSoap11", server.url + "/ws")
+    history = HistoryPlugin()
+    client.plugins.append(history)
     svar = service.HamtaFormansinformation(
         generelltfalt={"organisationsnummer": "2120000142", "versionsnummer": "6"},
         informationsfalt={"person": {"personnummer": "198506102386", "fromdatum": "2026-01-01",
                                      "tomdatum": "2026-10-31", "formansforteckning": {"sjukpenning": True}}})
     assert svar.generelltfalt.status.kod == 0
+    assert_valid(history.last_received["envelope"].find(f".//{{{NS}}}FK.Online.Svar"))
+
+
+def test_upper_case_wsdl_query_is_served(server: Server) -> None:
+    r = requests.get(server.url + "/ws/FK.EXA.Lefi.Fraga?WSDL", timeout=10)
+    assert r.status_code == 200 and b"wsdl:definitions" in r.content
+
+
+def test_nil_dates_are_missing_dates(server: Server) -> None:
+    nil = FRAGA.replace("<ext:fromdatum>2025-01-01</ext:fromdatum>",
+                        '<ext:fromdatum xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>')
+    r = post(server, envelope(nil))
+    svar = etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar")
+    assert_valid(svar)
+    assert svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod") == "21"
+
+
+def test_far_future_dates_are_code_8_not_a_crash(server: Server) -> None:
+    future = FRAGA.replace("2025-01-01", "9999-12-30").replace("20261031", "99991231")
+    r = post(server, envelope(future))
+    svar = etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar")
+    assert svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod") == "8"
+
+
+def test_a_header_for_another_actor_is_not_ours_to_understand(server: Server) -> None:
+    header = (f'<x:Sak xmlns:x="urn:annat" soap:mustUnderstand="1" soap:actor="urn:proxy" '
+              f'xmlns:soap="{SOAP11}"/>')
+    assert post(server, envelope(header=header)).status_code == 200
+
+
+def test_a_question_in_the_wrong_namespace_names_both(server: Server) -> None:
+    wrong = FRAGA.replace(NS, "urn:fel")
+    code, reason, _ = fault_of(post(server, envelope(wrong)))
+    assert code == "soap:Client" and "urn:fel" in reason and NS in reason
+
+
+def test_carriage_returns_in_referens_survive(server: Server) -> None:
+    ref = FRAGA.replace("<ext:versionsnummer>6</ext:versionsnummer>",
+                        "<ext:versionsnummer>6</ext:versionsnummer><ext:referens>a&#13;b</ext:referens>")
+    r = post(server, envelope(ref))
+    svar = etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar")
+    assert svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}referens") == "a\rb"

@@ -177,10 +177,9 @@ def _period(w: XmlWriter, p: Period, type_element: str | None = "typ") -> None:
 def _child(w: XmlWriter, case: Case, other_guardian: bool | None = None) -> None:
     if case.child is None:
         return
-    number = case.child.replace("-", "")
     with w.element("barn"):
-        w.leaf("personnummer", number)
-        w.leaf("fodelsedatum", Personnummer(number).birth_date)
+        w.leaf("personnummer", case.child)
+        w.leaf("fodelsedatum", Personnummer(case.child).birth_date)
         w.opt("annanVardnadshavare", other_guardian)
 
 
@@ -219,7 +218,7 @@ def _abb(w: XmlWriter, case: Case) -> None:
         w.leaf("arendestatus", case.status.code)
         if case.child is not None:
             with w.element("egnaBarn"):
-                w.leaf("personnummer", case.child.replace("-", ""))
+                w.leaf("personnummer", case.child)
         for p in case.periods:
             _period(w, p)
 

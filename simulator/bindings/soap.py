@@ -98,7 +98,7 @@ def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
     try:
         root = parse_xml(data)
     except UnsafeOrBrokenXml as exc:
-        raise SoapFault(FaultCode.SENDER, f"The message is not accepted: {exc}",
+        raise SoapFault(FaultCode.SENDER, f"The message is not accepted: {exc.reason}",
                         problems=[Problem(exc.reason, exc.line, exc.column)],
                         http_status=400) from None
     if etree.QName(root).localname != "Envelope":
@@ -125,11 +125,19 @@ def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
     return SoapMessage(actual, root, headers, children[0])
 
 
+_OUR_ROLES = {"http://schemas.xmlsoap.org/soap/actor/next",
+              "http://www.w3.org/2003/05/soap-envelope/role/next",
+              "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}
+
+
 def check_must_understand(message: SoapMessage, understood: set[str]) -> None:
     """Refuse header blocks marked mustUnderstand that this binding does not process."""
     ns = message.version.ns
     for h in message.headers:
         flag = (h.get(f"{{{ns}}}mustUnderstand") or "").strip()
+        target = h.get(f"{{{ns}}}actor" if message.version is SoapVersion.V11 else f"{{{ns}}}role")
+        if target is not None and target not in _OUR_ROLES:
+            continue  # meant for another node on the way
         if flag in ("1", "true") and h.tag not in understood:
             raise SoapFault(FaultCode.MUST_UNDERSTAND,
                             f"Header {etree.QName(h).localname!r} ({etree.QName(h).namespace}) "

@@ -67,8 +67,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         fraga = message.body
         if fraga.tag != lefi_xml.FRAGA:
             raise SoapFault(FaultCode.SENDER,
-                            f"Unknown operation: the body holds {etree.QName(fraga).localname!r}, "
-                            "expected FK.Online.Fraga (HamtaFormansinformation)")
+                            f"Unknown operation: the body holds {fraga.tag!r}, expected "
+                            f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)")
         version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
         lefi_xml.validate_question(fraga, version)
         query = lefi_xml.parse_question(fraga, version, Transport.WS)
@@ -103,11 +103,12 @@ def _xml(status: int, body: bytes, version: SoapVersion) -> web.Response:
 
 
 async def handle_get(request: web.Request) -> web.Response:
-    if "wsdl" not in request.query:
+    query = {k.lower(): v for k, v in request.query.items()}  # ?WSDL as .NET tools write it
+    if "wsdl" not in query:
         raise web.HTTPMethodNotAllowed("GET", ["POST"], text=(
             f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"))
     served = supported_versions(request.app[SANDBOX].clock.today())
-    asked = request.query.get("version", "") or request.query.get("wsdl", "")
+    asked = query.get("version", "") or query.get("wsdl", "")
     # default: the newest version served today (before a release, the previous one)
     version = max(served, default=CURRENT)
     if asked:

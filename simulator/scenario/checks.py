@@ -3,9 +3,7 @@ references between persons and organisations. Each problem is (location, reason)
 
 from __future__ import annotations
 
-from datetime import date
-
-from simulator.benefits import BENEFITS
+from simulator.benefits import BENEFITS, Shape, benefit
 from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Scenario
@@ -14,17 +12,23 @@ __all__ = ["check_scenario"]
 
 Loc = tuple[str | int, ...]
 _KNOWN = {b.key for b in BENEFITS}
+# What each kind of record may be about: cases only for benefits made of cases, payments
+# only for benefits that are paid out.
+_WITH_CASES = {b.key for b in BENEFITS if b.shape in (Shape.DAGERSATTNING, Shape.ERSATTNING)}
+_PAID = {b.key for b in BENEFITS if b.payment_code}
 
 
-def check_scenario(scenario: Scenario, today: date) -> list[tuple[Loc, str]]:
+def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
 
     def pnr(value: str, loc: Loc) -> str | None:
-        if len(value.replace("-", "")) != 12:
+        # 12 digits and no "born after today" rule: a scenario may hold people who are not
+        # born yet by the simulator clock (they appear as it moves on)
+        if len(value) != 12:
             problems.append((loc, f"{value!r}: write personnummer with 12 digits in scenarios"))
             return None
         try:
-            return Personnummer.parse(value, today).value
+            return Personnummer(value).value
         except InvalidPersonnummer as exc:
             problems.append((loc, f"{value!r} is not a valid personnummer: {exc}"))
             return None
@@ -65,20 +69,32 @@ def check_scenario(scenario: Scenario, today: date) -> list[tuple[Loc, str]]:
                                  f"personnummer {number} is already used by persons[{seen_persons[number]}]"))
             seen_persons[number] = i
         if person.new_personnummer is not None:
-            pnr(person.new_personnummer, loc + ("new_personnummer",))
+            if person.new_personnummer == person.personnummer:
+                problems.append((loc + ("new_personnummer",), "the new personnummer is its own personnummer"))
+            else:
+                pnr(person.new_personnummer, loc + ("new_personnummer",))
         if person.employer is not None:
             try:
                 Orgnummer.parse(person.employer)
             except InvalidOrgnummer as exc:
                 problems.append((loc + ("employer",), f"{person.employer!r} is not a valid orgnummer: {exc}"))
         for j, rel in enumerate(person.related):
-            pnr(rel.personnummer, loc + ("related", j, "personnummer"))
+            if rel.personnummer == person.personnummer:
+                problems.append((loc + ("related", j, "personnummer"), "a person cannot be related to itself"))
+            else:
+                pnr(rel.personnummer, loc + ("related", j, "personnummer"))
         for j, case in enumerate(person.cases):
             benefit_name(case.benefit, loc + ("cases", j, "benefit"))
+            if case.benefit in _KNOWN and case.benefit not in _WITH_CASES:
+                problems.append((loc + ("cases", j, "benefit"),
+                                 f"{case.benefit} has no cases; it has its own list "
+                                 f"({benefit(case.benefit).shape.value})"))
             if case.child is not None:
                 pnr(case.child, loc + ("cases", j, "child"))
         for j, payment in enumerate(person.payments):
             benefit_name(payment.benefit, loc + ("payments", j, "benefit"))
+            if payment.benefit in _KNOWN and payment.benefit not in _PAID:
+                problems.append((loc + ("payments", j, "benefit"), f"{payment.benefit} has no payments"))
         for j, sgi in enumerate(person.sgi):
             if sgi.decided_from < sgi.case_from:
                 problems.append((loc + ("sgi", j, "decided_from"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,21 +35,24 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
-def load_scenario(path: str | Path, today: date | None = None) -> Scenario:
+def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([ScenarioProblem(str(path), 1, f"cannot read: {exc}")]) from exc
-    return parse_scenario(text, str(path), today)
+    return parse_scenario(text, str(path))
 
 
-def parse_scenario(text: str, filename: str = "<scenario>", today: date | None = None) -> Scenario:
-    """Parse and check a scenario. ``today`` dates the identity checks (default: the
-    scenario's own clock start, else the real date)."""
+def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
+    """Parse and check a scenario, or raise ``ScenarioError`` naming every problem."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _StrictLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         # the context ("while parsing a flow sequence") starts where the broken construct
         # does, which is where a person looks; the problem mark may be the end of the file
@@ -73,16 +75,41 @@ def parse_scenario(text: str, filename: str = "<scenario>", today: date | None =
             for err in exc.errors()
         ]
         raise ScenarioError(_unique(problems)) from exc
-    if today is None:
-        start = scenario.clock.start
-        today = start.date() if start else date.today()
     problems = [
         ScenarioProblem(filename, _line_of(root, loc), f"{_dotted(loc)}: {reason}")
-        for loc, reason in check_scenario(scenario, today)
+        for loc, reason in check_scenario(scenario)
     ]
     if problems:
         raise ScenarioError(_unique(problems))
     return scenario
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing what it would let through silently or crash on:
+    a key given twice in one mapping (the first value would be lost) and an impossible
+    date such as 2025-02-29 (a ValueError without a line)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, (str, int)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (first on line {seen[key]})",
+                    key_node.start_mark)
+            if isinstance(key, (str, int)):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date: {exc}", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
 
 
 def _reason(err: Any) -> str:

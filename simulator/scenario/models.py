@@ -8,13 +8,15 @@ checks that need the catalogue or the identity rules live in ``checks.py``.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from simulator.engine.errors import TeknisktFel
+from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 
 __all__ = [
     "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
@@ -26,6 +28,30 @@ __all__ = [
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _canonical_personnummer(value: object) -> object:
+    """YYYYMMDD-NNNC → YYYYMMDDNNNC, so that the rest of the program sees one form
+    (the number itself is checked in checks.py, with the file's line)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{8}-[0-9]{4}", value.strip()):
+        return value.strip().replace("-", "")
+    return value
+
+
+def _canonical_orgnummer(value: object) -> object:
+    """Any accepted orgnummer form → its 10 digits (invalid ones are left for checks.py)."""
+    if isinstance(value, str):
+        try:
+            return Orgnummer.parse(value).value
+        except InvalidOrgnummer:
+            return value
+    return value
+
+
+Pnr = Annotated[str, BeforeValidator(_canonical_personnummer)]
+OptionalPnr = Annotated[str | None, BeforeValidator(_canonical_personnummer)]
+Orgnr = Annotated[str, BeforeValidator(_canonical_orgnummer)]
+OptionalOrgnr = Annotated[str | None, BeforeValidator(_canonical_orgnummer)]
 
 
 class Transport(str, enum.Enum):
@@ -100,7 +126,7 @@ class Address(_Model):
 class Related(_Model):
     """A child (barn) or another person in the household (samhörig person)."""
 
-    personnummer: str
+    personnummer: Pnr
     relation: Literal["barn", "samhorig"]
     other_guardian: bool = False  # annanVardnadshavare
     protected_identity: bool = False
@@ -129,7 +155,7 @@ class Case(_Model):
     status: CaseStatus
     reported: date | None = None  # anmälningsdatum
     type: str | None = None  # sjukpenningtyp (101 ...), ersättningsslag, ...
-    child: str | None = None  # personnummer of the child the case is about
+    child: OptionalPnr = None  # personnummer of the child the case is about
     periods: tuple[Period, ...] = ()
     days_used: int | None = Field(default=None, ge=0)  # uttagnaFPdagar
     days_used_guarantee: int | None = Field(default=None, ge=0)  # ... på garantinivå
@@ -242,14 +268,14 @@ class Levnadsintyg(_Model):
 
 
 class Person(_Model):
-    personnummer: str
+    personnummer: Pnr
     first_name: str
     last_name: str
     address: Address | None = None
     kommunkod: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
     civilstand: Civilstand = Civilstand.OGIFT
     protected_identity: bool = False
-    employer: str | None = None  # orgnummer
+    employer: OptionalOrgnr = None
     insured: bool = True
     deceased: date | None = None
     related: tuple[Related, ...] = ()
@@ -261,7 +287,7 @@ class Person(_Model):
     levnadsintyg: tuple[Levnadsintyg, ...] = ()
     # behaviours
     missing: bool = False  # answer PERSON_SAKNAS_I_KUNDREGISTER although listed
-    new_personnummer: str | None = None  # answer NYTT_PERSONNUMMER carrying this number
+    new_personnummer: OptionalPnr = None  # answer NYTT_PERSONNUMMER carrying this number
     duplicate_customer_id: bool = False  # answer NYTT_PERSONNUMMER (dubbla kundid)
     technical_error: TeknisktFel | None = None  # fail every query on this person
 
@@ -273,12 +299,12 @@ class Person(_Model):
 class WebUser(_Model):
     """A person registered in FK's behörighetssystem for an organisation (web login)."""
 
-    personnummer: str
+    personnummer: Pnr
     name: str
 
 
 class Organisation(_Model):
-    orgnummer: str
+    orgnummer: Orgnr
     name: str
     type: str  # kommun, forsakringsbolag, kronofogden, statlig_myndighet, or a scenario's own
     transports: tuple[Transport, ...] = (Transport.WS,)

@@ -34,9 +34,9 @@ class MemoryScenarioStore:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        # numbers are checked by the loader, so canonical forms can be computed loosely here
-        self._orgs = {Orgnummer.parse(o.orgnummer).value: o for o in scenario.organisations}
-        self._persons = {_digits12(p.personnummer): p for p in scenario.persons}
+        # the models hold canonical numbers (12 and 10 digits), checked by the loader
+        self._orgs = {o.orgnummer: o for o in scenario.organisations}
+        self._persons = {p.personnummer: p for p in scenario.persons}
         self._filters = {k: frozenset(v) for k, v in DEFAULT_ORG_TYPE_FILTERS.items()}
         self._filters.update({k: frozenset(v) for k, v in scenario.org_type_filters.items()})
 
@@ -55,8 +55,3 @@ class MemoryScenarioStore:
 
     def organisations(self) -> tuple[Organisation, ...]:
         return self.scenario.organisations
-
-
-def _digits12(text: str) -> str:
-    """Scenario personnummer are written as 12 digits, optionally with a dash."""
-    return text.replace("-", "").replace("+", "").strip()
