@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
 from aiohttp import web
 
 from simulator import __version__
+from simulator.bindings import ws
 from simulator.clock import Clock
 from simulator.engine.engine import Engine
+from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
 from simulator.scenario.models import Scenario
-from simulator.scenario.store import MemoryScenarioStore, ScenarioStore
+from simulator.scenario.store import MemoryScenarioStore
 from simulator.schemas import schema_file
 
-__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "create_app"]
-
-log = logging.getLogger("simulator")
-
-# FK's questions are a few kilobytes; a megabyte leaves room for massfråga later while
-# keeping one hostile request from taking the server's memory.
-MAX_BODY_BYTES = 1024 * 1024
-
-
-@dataclass
-class Sandbox:
-    """Everything a binding needs: the clock, the scenario store and the engine."""
-
-    clock: Clock
-    store: ScenarioStore
-    engine: Engine
-
-
-SANDBOX = web.AppKey("sandbox", Sandbox)
+__all__ = ["create_app"]
 
 
 def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Application:
-    from simulator.bindings import ws
-
     if clock is None:
         clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen)
     store = MemoryScenarioStore(scenario)

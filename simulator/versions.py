@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from simulator.engine.errors import TeknisktFel, TechnicalError
+from simulator.engine.errors import TechnicalError, TeknisktFel
 
 __all__ = ["InterfaceVersion", "VERSIONS", "CURRENT", "require_supported", "supported_versions"]
 

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 import yaml
+from conftest import NS, SCHEMAS, SHARED
 from lxml import etree
 
-from conftest import NS, SCHEMAS, SHARED
 from simulator import benefits as catalogue
 from simulator.engine.errors import TechnicalError
 from simulator.versions import require_supported, supported_versions

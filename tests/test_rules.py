@@ -5,7 +5,6 @@ older interface version may carry."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import NS, ROOT, Lefi, make_lefi, start_server, stop_server
 
 RULES = ROOT / "tests" / "scenarios" / "rules.yaml"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import DEFAULT_SCENARIO, ROOT
 
 GOOD_PERSON = """\

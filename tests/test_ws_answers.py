@@ -24,9 +24,10 @@ from typing import Any, Callable, NamedTuple
 
 import pytest
 import zeep
+from conftest import Lefi, Reply, Server, assert_valid
+from conftest import make_lefi as make_client
 from lxml import etree
 
-from conftest import Lefi, Reply, Server, assert_valid, make_lefi as make_client
 from simulator.benefits import BENEFITS
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from lxml import etree
-
 from conftest import NS, Lefi, Server, assert_valid
+from lxml import etree
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -221,10 +220,9 @@ def test_the_wsdl_file_loads_offline_and_its_client_asks_the_server(server: Serv
     """A partner can keep schemas/ in its own repository: zeep loads the WSDL and its
     schemas from disk with every network request refused, then asks the server."""
     import zeep
+    from conftest import SCHEMAS
     from zeep.plugins import HistoryPlugin
     from zeep.transports import Transport
-
-    from conftest import SCHEMAS
 
     class NoNetwork(requests.Session):
         def request(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]

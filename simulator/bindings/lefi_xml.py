@@ -14,8 +14,14 @@ from lxml import etree
 from simulator.benefits import benefit
 from simulator.bindings.soap import Problem
 from simulator.engine.answer import (
-    Answer, CaseSection, LevnadsintygSection, PaymentSection, PensionSection,
-    Personuppgifter, PrognosSection, SgiSection,
+    Answer,
+    CaseSection,
+    LevnadsintygSection,
+    PaymentSection,
+    PensionSection,
+    Personuppgifter,
+    PrognosSection,
+    SgiSection,
 )
 from simulator.engine.errors import TechnicalError
 from simulator.engine.query import Query

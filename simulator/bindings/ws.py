@@ -14,13 +14,19 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
-from simulator.app import MAX_BODY_BYTES, SANDBOX
 from simulator.bindings import lefi_xml
 from simulator.bindings.soap import (
-    FaultCode, SoapFault, SoapVersion, check_must_understand, parse_envelope, render_envelope,
-    render_fault, soap_version_of,
+    FaultCode,
+    SoapFault,
+    SoapVersion,
+    check_must_understand,
+    parse_envelope,
+    render_envelope,
+    render_fault,
+    soap_version_of,
 )
-from simulator.engine.errors import TeknisktFel, TechnicalError
+from simulator.engine.errors import TechnicalError, TeknisktFel
+from simulator.sandbox import MAX_BODY_BYTES, SANDBOX
 from simulator.scenario.models import Transport
 from simulator.schemas import SCHEMA_DIR
 from simulator.versions import CURRENT, require_supported, supported_versions

@@ -7,8 +7,16 @@ from datetime import date, datetime
 
 from simulator.engine.errors import Verksamhetsfel
 from simulator.scenario.models import (
-    Address, Alderspension, Amount, Case, Civilstand, Levnadsintyg, Payment, PensionPoints,
-    Prognos, Sgi,
+    Address,
+    Alderspension,
+    Amount,
+    Case,
+    Civilstand,
+    Levnadsintyg,
+    Payment,
+    PensionPoints,
+    Prognos,
+    Sgi,
 )
 
 __all__ = [

@@ -14,10 +14,25 @@ from simulator import benefits as catalogue
 from simulator.benefits import Benefit, Shape
 from simulator.clock import Clock
 from simulator.engine.answer import (
-    Answer, BenefitSection, CaseSection, LevnadsintygSection, Message, PaymentSection,
-    PensionSection, PersonAnswer, Personuppgifter, PrognosSection, RelatedPerson, SgiSection,
+    Answer,
+    BenefitSection,
+    CaseSection,
+    LevnadsintygSection,
+    Message,
+    PaymentSection,
+    PensionSection,
+    PersonAnswer,
+    Personuppgifter,
+    PrognosSection,
+    RelatedPerson,
+    SgiSection,
 )
-from simulator.engine.errors import BusinessError, TechnicalError, TeknisktFel, Verksamhetsfel
+from simulator.engine.errors import (
+    BusinessError,
+    TechnicalError,
+    TeknisktFel,
+    Verksamhetsfel,
+)
 from simulator.engine.query import Query
 from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer

@@ -45,14 +45,14 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
     for i, org in enumerate(scenario.organisations):
         loc: Loc = ("organisations", i)
         try:
-            number = Orgnummer.parse(org.orgnummer).value
+            orgnr = Orgnummer.parse(org.orgnummer).value
         except InvalidOrgnummer as exc:
             problems.append((loc + ("orgnummer",), f"{org.orgnummer!r} is not a valid orgnummer: {exc}"))
         else:
-            if number in seen_orgs:
+            if orgnr in seen_orgs:
                 problems.append((loc + ("orgnummer",),
-                                 f"orgnummer {number} is already used by organisations[{seen_orgs[number]}]"))
-            seen_orgs[number] = i
+                                 f"orgnummer {orgnr} is already used by organisations[{seen_orgs[orgnr]}]"))
+            seen_orgs[orgnr] = i
         if org.agreement != "all":
             for j, key in enumerate(org.agreement):
                 benefit_name(key, loc + ("agreement", j))

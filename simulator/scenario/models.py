@@ -48,6 +48,7 @@ def _canonical_orgnummer(value: object) -> object:
     return value
 
 
+Day = date
 Pnr = Annotated[str, BeforeValidator(_canonical_personnummer)]
 OptionalPnr = Annotated[str | None, BeforeValidator(_canonical_personnummer)]
 Orgnr = Annotated[str, BeforeValidator(_canonical_orgnummer)]
@@ -195,9 +196,9 @@ class Payment(_Model):
     """An utbetalning: gross, tax, deductions and net, with its detail lines."""
 
     benefit: str
-    date: date  # utbetalningsdatum
-    from_: date = Field(alias="from")
-    tom: date
+    date: Day  # utbetalningsdatum (the field's name hides the type in this class: Day)
+    from_: Day = Field(alias="from")
+    tom: Day
     type: Literal["M", "E"] = "M"  # M = recurring (månadsvis), E = one-off (engång)
     gross: Decimal
     tax: Decimal = Decimal(0)
