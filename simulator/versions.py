@@ -14,7 +14,8 @@ from datetime import date
 
 from simulator.engine.errors import TechnicalError, TeknisktFel
 
-__all__ = ["InterfaceVersion", "VERSIONS", "CURRENT", "require_supported", "supported_versions"]
+__all__ = ["InterfaceVersion", "VERSIONS", "CURRENT", "open_versions", "require_supported",
+           "supported_versions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +23,11 @@ class InterfaceVersion:
     number: int
     released: date
     closed: date | None = None  # a fixed closing day (last day served), if FK announced one
+    in_sandbox: bool = True  # False: FK had it, the sandbox has no schema for it
 
 
 VERSIONS: tuple[InterfaceVersion, ...] = (
-    InterfaceVersion(4, released=date(2016, 4, 1), closed=date(2020, 12, 31)),
+    InterfaceVersion(4, released=date(2016, 4, 1), closed=date(2020, 12, 31), in_sandbox=False),
     # the service description lists V4 ("Stängs 31/12 2020") and V5 side by side
     InterfaceVersion(5, released=date(2020, 1, 1)),
     InterfaceVersion(6, released=date(2026, 4, 1)),
@@ -47,13 +49,20 @@ def _end_of_life(index: int) -> date | None:
     return min(ends) if ends else None
 
 
-def supported_versions(today: date) -> tuple[int, ...]:
+def open_versions(today: date) -> tuple[int, ...]:
+    """The versions FK served on ``today`` (its life cycle), whether the sandbox has them or not."""
     out = []
     for i, v in enumerate(VERSIONS):
         eol = _end_of_life(i)
         if v.released <= today and (eol is None or today < eol):
             out.append(v.number)
     return tuple(out)
+
+
+def supported_versions(today: date) -> tuple[int, ...]:
+    """The versions the sandbox answers on ``today``."""
+    in_sandbox = {v.number for v in VERSIONS if v.in_sandbox}
+    return tuple(n for n in open_versions(today) if n in in_sandbox)
 
 
 def require_supported(version: str | int | None, today: date) -> int:
@@ -67,7 +76,8 @@ def require_supported(version: str | int | None, today: date) -> int:
     number = int(text)
     served = supported_versions(today)
     if number not in served:
+        why = "finns inte i sandlådan" if number in open_versions(today) else "stöds ej"
         raise TechnicalError(
             TeknisktFel.VERSIONEN_STODS_EJ,
-            f"Version {number} stöds ej; versioner som stöds: {', '.join(map(str, served))}")
+            f"Version {number} {why}; versioner som stöds: {', '.join(map(str, served)) or 'inga'}")
     return number

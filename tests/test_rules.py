@@ -60,3 +60,30 @@ def test_payments_of_benefits_newer_than_the_version_are_not_shown(rules: Lefi, 
     shown = [el.text for el in reply.findall("informationsfalt/person/formansinformation/utbetalning/period/forman")]
     assert shown == formaner
 
+
+
+def test_a_period_wholly_before_the_history_limit_gets_nothing(rules: Lefi) -> None:
+    reply = rules.ask("193602229092", ["pension"], fromdatum="2001-01-01", tomdatum="2002-12-31")
+    pension = reply.benefit("pension")
+    assert pension.findtext(f"{{{NS}}}meddelande") == "2"
+    assert reply.findall("informationsfalt/person/formansinformation/pension/alderspension/alderspensionsbeslut") == []
+    assert reply.text("informationsfalt/person/formansinformation/pension/pensionspoang/meddelande") == "2"
+
+
+def test_before_2021_version_4_is_not_in_the_sandbox_and_5_answers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import requests
+    import zeep
+
+    server = start_server(tmp_path_factory.mktemp("v2020"), "--clock", "2020-06-01T10:00", "--freeze-clock",
+                          scenario=RULES)
+    try:
+        client = make_lefi(server.url)
+        with pytest.raises(zeep.exceptions.Fault) as raised:
+            client.ask("196002262852", ["sjukOchAktivitetsersattning"], version="4",
+                       fromdatum="2019-01-01", tomdatum="2020-05-31")
+        assert "finns inte i sandlådan" in raised.value.detail.findtext(f"{{{NS}}}TeknisktFel/{{{NS}}}beskrivning")
+        assert client.ask("196002262852", ["sjukOchAktivitetsersattning"], version="5",
+                          fromdatum="2019-01-01", tomdatum="2020-05-31").status == 0
+        assert b"lefi-online-v5.xsd" in requests.get(server.url + "/ws?wsdl", timeout=10).content
+    finally:
+        stop_server(server)

@@ -87,3 +87,10 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
     result = check(tmp_path / "nope.yaml")
     assert result.returncode == 1
     assert "cannot read" in result.stderr
+
+
+def test_the_readme_example_scenario_is_valid(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    result = check(write(tmp_path, example))
+    assert result.returncode == 0, result.stderr

@@ -265,8 +265,9 @@ FROM, TOM = "2025-01-01", "2026-10-31"  # the usual question period: covers the 
 # benefit -> (personnummer, fromdatum, tomdatum, check of its section)
 BENEFIT_CASES: dict[str, tuple[str, str, str, Check]] = {
     # Pensionsförmåner
+    # reported 2004-01-20, before the benefit's history limit (2005): not delivered
     "arbetsskadelivranta": (ARNE, FROM, TOM, one_case(
-        reported="20040120", status=1, periods_=[P("20050101", belopp="5600")])),
+        reported=None, status=1, periods_=[P("20050101", belopp="5600")])),
     "efterlevandepension": (KLARA, FROM, TOM, one_case(
         reported="20240302", status=1, typ="omställningspension",
         periods_=[P("20240401", belopp="4200")])),

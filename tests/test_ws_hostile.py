@@ -283,3 +283,50 @@ def test_carriage_returns_in_referens_survive(server: Server) -> None:
     r = post(server, envelope(ref))
     svar = etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar")
     assert svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}referens") == "a\rb"
+
+
+def test_text_beside_the_question_in_body_is_refused(server: Server) -> None:
+    code, reason, _ = fault_of(post(server, envelope("junk text" + FRAGA)))
+    assert code == "soap:Client" and "text beside" in reason
+
+
+def test_two_bodies_or_header_after_body_are_refused(server: Server) -> None:
+    two = envelope().replace(b"</soap:Envelope>", b"<soap:Body/></soap:Envelope>")
+    code, reason, _ = fault_of(post(server, two))
+    assert code == "soap:Client" and "Header and then one Body" in reason
+    late = envelope().replace(b"<soap:Header></soap:Header>", b"").replace(
+        b"</soap:Envelope>", b"<soap:Header/></soap:Envelope>")
+    assert fault_of(post(server, late))[0] == "soap:Client"
+
+
+def test_a_body_that_is_not_really_gzip_is_a_client_fault(server: Server) -> None:
+    r = requests.post(server.url + "/ws", data=envelope(),
+                      headers={"Content-Type": XML11, "Content-Encoding": "gzip"}, timeout=10)
+    code, reason, _ = fault_of(r)
+    assert (r.status_code, code) == (400, "soap:Client")
+    assert "cannot be read" in reason
+
+
+def test_a_gzipped_question_is_answered(server: Server) -> None:
+    import gzip
+
+    r = requests.post(server.url + "/ws", data=gzip.compress(envelope()),
+                      headers={"Content-Type": XML11, "Content-Encoding": "gzip"}, timeout=10)
+    assert r.status_code == 200
+
+
+def test_too_large_is_refused_before_the_body_is_sent(server: Server) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(server.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        s.sendall(b"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                  b"Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
+        head = s.recv(200)
+    assert head.startswith(b"HTTP/1.1 413"), head
+
+
+def test_a_broken_host_header_gets_400_not_a_crash(server: Server) -> None:
+    r = requests.get(server.url + "/ws?wsdl", headers={"Host": "x:99999999"}, timeout=10)
+    assert r.status_code == 400

@@ -180,13 +180,12 @@ def _period(w: XmlWriter, p: Period, type_element: str | None = "typ") -> None:
         w.opt("manadsbelopp", p.monthly_amount)
 
 
-def _child(w: XmlWriter, case: Case, other_guardian: bool | None = None) -> None:
+def _child(w: XmlWriter, case: Case) -> None:
     if case.child is None:
         return
     with w.element("barn"):
         w.leaf("personnummer", case.child)
         w.leaf("fodelsedatum", Personnummer(case.child).birth_date)
-        w.opt("annanVardnadshavare", other_guardian)
 
 
 def _sjp(w: XmlWriter, case: Case) -> None:
@@ -204,7 +203,7 @@ def _fp(w: XmlWriter, case: Case) -> None:
         for p in case.periods:
             _period(w, p, type_element="atgardstyp")
         w.leaf("arendestatus", case.status.code)
-        _child(w, case, other_guardian=False)
+        _child(w, case)
         w.opt("uttagnaFPdagar", case.days_used)
         w.opt("uttagnaFPdagarGarantibelopp", case.days_used_guarantee)
 
@@ -282,7 +281,7 @@ def _pension(w: XmlWriter, s: PensionSection) -> None:
     with w.element(s.benefit):
         w.leaf("meddelande", s.message)
         with w.element("pensionspoang"):
-            w.leaf("meddelande", s.message)
+            w.leaf("meddelande", s.points_message)
             for pts in s.points:
                 with w.element("pensionspoangsbeslut"):
                     w.leaf("ppoang", pts.points)

@@ -113,14 +113,20 @@ def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
         raise SoapFault(FaultCode.VERSION_MISMATCH,
                         f"A SOAP {actual.value} envelope was sent as {announced.content_type}; "
                         f"SOAP {actual.value} is sent as {actual.content_type}")
+    parts = [etree.QName(c).localname if etree.QName(c).namespace == ns else c.tag
+             for c in root if isinstance(c.tag, str)]
+    if parts not in (["Body"], ["Header", "Body"]):
+        raise SoapFault(FaultCode.SENDER, "A SOAP envelope holds an optional Header and then one Body; "
+                        f"this one holds {', '.join(parts) or 'nothing'}")
     header = root.find(f"{{{ns}}}Header")
     body = root.find(f"{{{ns}}}Body")
-    if body is None:
-        raise SoapFault(FaultCode.SENDER, "The SOAP envelope has no Body")
+    assert body is not None
     children = [c for c in body if isinstance(c.tag, str)]
     if len(children) != 1:
         raise SoapFault(FaultCode.SENDER,
                         f"The SOAP Body must hold exactly one element, it holds {len(children)}")
+    if (body.text or "").strip() or (children[0].tail or "").strip():
+        raise SoapFault(FaultCode.SENDER, "The SOAP Body holds text beside its element")
     headers = [h for h in header if isinstance(h.tag, str)] if header is not None else []
     return SoapMessage(actual, root, headers, children[0])
 

@@ -8,10 +8,12 @@ previous version's schema).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import lru_cache
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from lxml import etree
 
 from simulator.bindings import lefi_xml
@@ -29,7 +31,7 @@ from simulator.engine.errors import TechnicalError, TeknisktFel
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX
 from simulator.scenario.models import Transport
 from simulator.schemas import SCHEMA_DIR
-from simulator.versions import CURRENT, require_supported, supported_versions
+from simulator.versions import CURRENT, open_versions, require_supported, supported_versions
 
 __all__ = ["WS_PATHS", "V4_PATH", "setup"]
 
@@ -37,13 +39,14 @@ log = logging.getLogger("simulator.ws")
 
 WS_PATHS = ("/ws", "/ws/FK.EXA.Lefi.Fraga", "/shs2")
 V4_PATH = "/ws/FK.EXA.Lefi.FragaV4"
+BODY_TIMEOUT_SECONDS = 30  # a question is a few kB; a body that trickles in longer is refused
 
 
 def setup(app: web.Application) -> None:
     for path in WS_PATHS:
-        app.router.add_post(path, handle_question)
+        app.router.add_post(path, handle_question, expect_handler=_expect)
         app.router.add_get(path, handle_get)
-    app.router.add_post(V4_PATH, handle_v4)
+    app.router.add_post(V4_PATH, handle_v4, expect_handler=_expect)
     app.router.add_get(V4_PATH, handle_get)
 
 
@@ -59,17 +62,15 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     sandbox = request.app[SANDBOX]
     soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
     try:
-        try:
-            data = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise SoapFault(FaultCode.SENDER, f"The request body is larger than {MAX_BODY_BYTES} bytes",
-                            http_status=413) from None
+        data = await _read_body(request)
         message = parse_envelope(data, request.headers.get("Content-Type", ""))
         soap_version = message.version
         check_must_understand(message, understood=set())
         if closed_v4:
-            raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ,
-                                 "Version 4 av LEFI Online stängdes 2020-12-31")
+            # the V4 address: V4 is not in the sandbox, and closed for good after 2020
+            raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ, (
+                "Version 4 av LEFI Online finns inte i sandlådan" if 4 in open_versions(sandbox.clock.today())
+                else "Version 4 av LEFI Online stängdes 2020-12-31"))
         fraga = message.body
         if fraga.tag != lefi_xml.FRAGA:
             raise SoapFault(FaultCode.SENDER,
@@ -92,11 +93,52 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         # faultstring: FK's TeknisktfelStatus text; the detail's beskrivning says more
         return _fault(soap_version, SoapFault(FaultCode.RECEIVER, exc.status.text,
                                               detail=[lefi_xml.technical_error_detail(exc)]))
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the client went away: nobody to answer
     except Exception:  # never a stack trace to the caller; the server keeps serving
         log.exception("unexpected error answering %s", request.path)
         error = TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
         return _fault(soap_version, SoapFault(FaultCode.RECEIVER, error.status.text,
                                               detail=[lefi_xml.technical_error_detail(error)]))
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, or a Sender fault saying why not (too large, badly encoded, too slow).
+
+    A body that cannot be decoded is marked finished, so that aiohttp does not read on
+    into the same error after the fault is sent (and log it as unhandled).
+    """
+    too_large = f"The request body is larger than {MAX_BODY_BYTES} bytes"
+    fault: SoapFault | None = None
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        fault = SoapFault(FaultCode.SENDER, too_large, http_status=413)
+    else:
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
+                return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            fault = SoapFault(FaultCode.SENDER, too_large, http_status=413)
+        except TimeoutError:
+            fault = SoapFault(FaultCode.SENDER, f"The request body did not arrive within "
+                              f"{BODY_TIMEOUT_SECONDS} s", http_status=408)
+        except RequestPayloadError as exc:
+            fault = SoapFault(FaultCode.SENDER, f"The request body cannot be read: {exc.__cause__ or exc}",
+                              http_status=400)
+            request.content.feed_eof()
+    raise fault
+
+
+async def _expect(request: web.Request) -> web.StreamResponse | None:
+    """``Expect: 100-continue``: refuse a body that is too large before it is sent."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+        return _fault(version, SoapFault(FaultCode.SENDER, f"The request body is larger than "
+                                         f"{MAX_BODY_BYTES} bytes", http_status=413))
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers.get('Expect', '')[:100]}\n")
+    if request.version == (1, 1):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    return None
 
 
 def _fault(version: SoapVersion, fault: SoapFault) -> web.Response:
@@ -122,9 +164,24 @@ async def handle_get(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text=f"version {asked!r} is not served; served: "
                                    f"{', '.join(map(str, served))}\n")
         version = int(asked)
-    origin = str(request.url.origin())
+    origin = _origin(request)
     return web.Response(body=_wsdl(origin + request.path, f"{origin}/schemas/lefi-online-v{version}.xsd"),
                         content_type="text/xml", charset="utf-8")
+
+
+def _origin(request: web.Request) -> str:
+    """scheme://host:port the client reached us at, for the WSDL's addresses."""
+    host = request.headers.get("Host", "").strip()
+    if host:
+        try:
+            return str(request.url.origin())
+        except ValueError:
+            raise web.HTTPBadRequest(text=f"the Host header {host[:100]!r} is not a host[:port]\n") from None
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        raise web.HTTPBadRequest(text="send a Host header\n")
+    address, port = sockname[0], sockname[1]
+    return f"{request.scheme}://{f'[{address}]' if ':' in address else address}:{port}"
 
 
 @lru_cache(maxsize=64)

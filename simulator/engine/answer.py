@@ -74,6 +74,7 @@ class SgiSection(BenefitSection):
 
 @dataclass(frozen=True, slots=True)
 class PensionSection(BenefitSection):
+    points_message: int = Message.FETCHED  # pension points have a limit of their own
     points: tuple[PensionPoints, ...] = ()
     premiepension: tuple[Amount, ...] = ()
     alderspension: tuple[Alderspension, ...] = ()

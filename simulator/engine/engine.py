@@ -209,9 +209,14 @@ class _Window:
     def __init__(self, start: date, end: date, today: date, earliest: date | None) -> None:
         self.start, self.end, self.today, self.earliest = start, end, today, earliest
 
+    @property
+    def empty(self) -> bool:
+        """The whole period asked lies before the history limit."""
+        return self.start > self.end
+
     def overlaps(self, first: date | None, last: date | None) -> bool:
         """Whether something that ran first..last (None: still running) touched the window."""
-        if first is None or first > self.today:
+        if first is None or first > self.today or self.empty:
             return False
         return first <= self.end and (last is None or last >= self.start)
 
@@ -242,7 +247,11 @@ def _cases(b: Benefit, message: int, person: Person, w: _Window,
         if case.benefit != b.key or not w.overlaps(case.start, case.end):
             continue
         periods = _within_history(case.periods, w)
-        chosen.append(case if periods == case.periods else case.model_copy(update={"periods": periods}))
+        reported = case.reported if w.earliest is None or case.reported is None \
+            or case.reported >= w.earliest else None  # reported before the limit: not held
+        if periods != case.periods or reported != case.reported:
+            case = case.model_copy(update={"periods": periods, "reported": reported})
+        chosen.append(case)
     chosen.sort(key=lambda c: c.start or date.min)
     return CaseSection(b.key, message, tuple(chosen))
 
@@ -250,6 +259,8 @@ def _cases(b: Benefit, message: int, person: Person, w: _Window,
 def _in_force(items: Sequence[T], start_of: Callable[[T], date], w: _Window) -> tuple[T, ...]:
     """Decisions that applied during the window: the one in force at its start (however
     old) and every later one taken within it; none that starts after today."""
+    if w.empty:
+        return ()
     known = sorted((i for i in items if start_of(i) <= min(w.today, w.end)), key=start_of)
     before = [i for i in known if start_of(i) <= w.start]
     within = [i for i in known if start_of(i) > w.start]
@@ -263,11 +274,12 @@ def _sgi(b: Benefit, message: int, person: Person, w: _Window, payable: frozense
 def _pension(b: Benefit, message: int, person: Person, w: _Window,
              payable: frozenset[str]) -> PensionSection:
     if person.pension is None:
-        return PensionSection(b.key, message)
+        return PensionSection(b.key, message, points_message=message)
     p = person.pension
     first_year = max(w.start.year, b.history.first_earning_year or 0)
     points = tuple(x for x in p.points if first_year <= x.year <= min(w.end.year, w.today.year))
-    return PensionSection(b.key, message, points=points,
+    points_message = Message.BEFORE_HISTORY_LIMIT if first_year > w.start.year else message
+    return PensionSection(b.key, message, points_message=points_message, points=points,
                           premiepension=_in_force(p.premiepension, lambda a: a.from_, w),
                           alderspension=_in_force(p.alderspension, lambda a: a.from_, w))
 

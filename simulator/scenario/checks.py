@@ -90,7 +90,10 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
                                  f"{case.benefit} has no cases; it has its own list "
                                  f"({benefit(case.benefit).shape.value})"))
             if case.child is not None:
-                pnr(case.child, loc + ("cases", j, "child"))
+                if case.child == person.personnummer:
+                    problems.append((loc + ("cases", j, "child"), "the child of a case cannot be the person itself"))
+                else:
+                    pnr(case.child, loc + ("cases", j, "child"))
         for j, payment in enumerate(person.payments):
             benefit_name(payment.benefit, loc + ("payments", j, "benefit"))
             if payment.benefit in _KNOWN and payment.benefit not in _PAID:
