@@ -26,6 +26,7 @@ __all__ = [
     "BENEFITS",
     "benefit",
     "benefits_for_version",
+    "keys_for_version",
     "v9_groups_for",
 ]
 
@@ -205,6 +206,12 @@ def benefit(key: str) -> Benefit:
 @lru_cache(maxsize=None)
 def benefits_for_version(version: int) -> tuple[Benefit, ...]:
     return tuple(b for b in BENEFITS if b.since_version <= version)
+
+
+@lru_cache(maxsize=None)
+def keys_for_version(version: int) -> tuple[str, ...]:
+    """The benefit keys of a version, in catalogue order (formansforteckning's order)."""
+    return tuple(b.key for b in benefits_for_version(version))
 
 
 ALL_KEYS: frozenset[str] = frozenset(_BY_KEY)

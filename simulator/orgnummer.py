@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from simulator.personnummer import luhn_check_digit
 
-__all__ = ["InvalidOrgnummer", "Orgnummer", "is_valid", "make_orgnummer"]
+__all__ = ["InvalidOrgnummer", "Orgnummer", "canonical", "is_valid", "make_orgnummer"]
 
 # [0-9] rather than \d: \d would also accept non-ASCII digits.
 _FORM = re.compile(r"(?:16)?([0-9]{6})-?([0-9]{4})")
@@ -92,3 +92,12 @@ def is_valid(text: str) -> bool:
     except InvalidOrgnummer:
         return False
     return True
+
+
+def canonical(text: str) -> str:
+    """The 10 digits of a valid orgnummer in any accepted form; other text unchanged
+    (its check, with its own error, belongs to whoever reads it)."""
+    try:
+        return Orgnummer.parse(text).value
+    except InvalidOrgnummer:
+        return text

@@ -68,7 +68,7 @@ def validate_question(fraga: etree._Element, version: int) -> None:
         raise QuestionInvalid(version, problems)
 
 
-def _date(text: str | None, field: str) -> date | None:
+def _date(text: str | None, field: str, version: int) -> date | None:
     text = (text or "").strip()
     if not text:
         return None
@@ -77,7 +77,7 @@ def _date(text: str | None, field: str) -> date | None:
             return date(int(text[:4]), int(text[4:6]), int(text[6:]))
         return date.fromisoformat(text)
     except ValueError:
-        raise QuestionInvalid(0, [Problem(f"{field}: {text!r} är inget giltigt datum")]) from None
+        raise QuestionInvalid(version, [Problem(f"{field}: {text!r} är inget giltigt datum")]) from None
 
 
 def parse_question(fraga: etree._Element, version: int, transport: Transport) -> Query:
@@ -92,11 +92,8 @@ def parse_question(fraga: etree._Element, version: int, transport: Transport) ->
         for el in lista:
             if isinstance(el.tag, str) and (el.text or "").strip() in ("true", "1"):
                 benefits.add(etree.QName(el).localname)
-    try:
-        from_date = _date(person.findtext(_q("fromdatum")), "fromdatum")
-        tom_date = _date(person.findtext(_q("tomdatum")), "tomdatum")
-    except QuestionInvalid as exc:
-        raise QuestionInvalid(version, exc.problems) from None
+    from_date = _date(person.findtext(_q("fromdatum")), "fromdatum", version)
+    tom_date = _date(person.findtext(_q("tomdatum")), "tomdatum", version)
     return Query(
         orgnummer=(gen.findtext(_q("organisationsnummer")) or "").strip(),
         personnummer=(person.findtext(_q("personnummer")) or "").strip(),

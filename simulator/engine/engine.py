@@ -34,6 +34,7 @@ from simulator.engine.errors import (
     Verksamhetsfel,
 )
 from simulator.engine.query import Query
+from simulator import orgnummer
 from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Case, Organisation, Period, Person
@@ -72,9 +73,9 @@ class Engine:
         # Bindings check the version first too (it picks their schema); this keeps the
         # rule for bindings without one.
         version = require_supported(query.version, today)
-        answer = Answer(orgnummer=_canonical_orgnummer(query.orgnummer), created=now, version=version,
+        answer = Answer(orgnummer=orgnummer.canonical(query.orgnummer), created=now, version=version,
                         reference=query.reference,
-                        benefits_in_version=tuple(b.key for b in catalogue.benefits_for_version(version)))
+                        benefits_in_version=catalogue.keys_for_version(version))
         try:
             allowed = self._organisation(query)
             pnr = self._check_question(query, today)
@@ -158,7 +159,7 @@ class Engine:
         in_version = catalogue.benefits_for_version(version)
         delivered = tuple(b for b in in_version if b.key in query.benefits and b.key in allowed)
         # payments may be shown for every benefit the asker may receive in this version
-        payable = allowed & {b.key for b in in_version}
+        payable = allowed & frozenset(catalogue.keys_for_version(version))
         sections: list[BenefitSection] = []
         personuppgifter = None
         for b in delivered:
@@ -194,13 +195,6 @@ class Engine:
             address=None if protected else person.address,
             employer=None if protected else person.employer,
             civilstand=person.civilstand, insured=person.insured, related=tuple(related))
-
-
-def _canonical_orgnummer(text: str) -> str:
-    try:
-        return Orgnummer.parse(text).value
-    except InvalidOrgnummer:
-        return text
 
 
 class _Window:

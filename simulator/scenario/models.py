@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from simulator.engine.errors import TeknisktFel
-from simulator.orgnummer import InvalidOrgnummer, Orgnummer
+from simulator import orgnummer
 
 __all__ = [
     "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
@@ -40,12 +40,7 @@ def _canonical_personnummer(value: object) -> object:
 
 def _canonical_orgnummer(value: object) -> object:
     """Any accepted orgnummer form → its 10 digits (invalid ones are left for checks.py)."""
-    if isinstance(value, str):
-        try:
-            return Orgnummer.parse(value).value
-        except InvalidOrgnummer:
-            return value
-    return value
+    return orgnummer.canonical(value) if isinstance(value, str) else value
 
 
 Day = date
