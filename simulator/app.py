@@ -8,10 +8,12 @@ from simulator import __version__
 from simulator.bindings import ws
 from simulator.clock import Clock
 from simulator.engine.engine import Engine
+from simulator.faults import FaultRules
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
 from simulator.scenario.models import Scenario
 from simulator.scenario.store import MemoryScenarioStore
 from simulator.schemas import schema_file
+from simulator.traffic import traffic_middleware
 
 __all__ = ["create_app"]
 
@@ -20,8 +22,9 @@ def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Applicatio
     if clock is None:
         clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen)
     store = MemoryScenarioStore(scenario)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock))
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
+    app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock),
+                           faults=FaultRules(scenario.faults))
     ws.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/schemas/{name}", _schema)

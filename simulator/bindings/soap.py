@@ -44,6 +44,11 @@ class FaultCode(enum.Enum):
     VERSION_MISMATCH = ("VersionMismatch", "VersionMismatch")
     MUST_UNDERSTAND = ("MustUnderstand", "MustUnderstand")
 
+    @classmethod
+    def by_name(cls, name: str) -> FaultCode:
+        """Client/Sender or Server/Receiver, as a fault rule names it (either version's word)."""
+        return cls.SENDER if name in ("Client", "Sender") else cls.RECEIVER
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -28,6 +28,8 @@ from simulator.bindings.soap import (
     soap_version_of,
 )
 from simulator.engine.errors import TechnicalError, TeknisktFel
+from simulator.exchange import binding, exchange_of
+from simulator.faults import InjectedFault
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX
 from simulator.scenario.models import Transport
 from simulator.schemas import SCHEMA_DIR
@@ -50,10 +52,12 @@ def setup(app: web.Application) -> None:
     app.router.add_get(V4_PATH, handle_get)
 
 
+@binding("ws")
 async def handle_question(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=False)
 
 
+@binding("ws")
 async def handle_v4(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=True)
 
@@ -79,13 +83,15 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
         lefi_xml.validate_question(fraga, version)
         query = lefi_xml.parse_question(fraga, version, Transport.WS)
-        answer = sandbox.engine.answer(query)
+        answer = sandbox.answer(query, exchange_of(request))
         body = render_envelope(soap_version, lefi_xml.render_answer(answer))
         return _xml(200, body, soap_version)
     except SoapFault as fault:
         if fault.problems and not fault.detail:
             fault.detail = [lefi_xml.validation_detail(fault.problems)]
         return _fault(soap_version, fault)
+    except InjectedFault as exc:
+        return _fault(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
     except lefi_xml.QuestionInvalid as exc:
         return _fault(soap_version, SoapFault(FaultCode.SENDER, str(exc),
                                               detail=[lefi_xml.validation_detail(exc.problems)]))

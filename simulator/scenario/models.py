@@ -22,7 +22,7 @@ __all__ = [
     "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
     "Organisation", "Payment", "PaymentDetail", "Pension", "Period", "Person", "Prognos",
     "Related", "Scenario", "Sgi", "Transport", "Amount", "Alderspension", "PensionPoints",
-    "WebUser",
+    "WebUser", "FaultRule", "FaultKind", "Latency", "Population",
 ]
 
 
@@ -310,6 +310,73 @@ class Organisation(_Model):
     users: tuple[WebUser, ...] = ()
 
 
+class FaultKind(str, enum.Enum):
+    """What a fault rule does to a matching request (SPEC §5, behaviours)."""
+
+    TECHNICAL_ERROR = "technical_error"  # a named tekniskt fel, in the binding's format
+    SOAP_FAULT = "soap_fault"  # a SOAP Fault with the rule's code and reason (500 elsewhere)
+    HTTP_STATUS = "http_status"  # an HTTP error status with a short text body
+    RESET = "reset"  # the connection is reset (TCP RST), no answer
+    TRUNCATED = "truncated"  # the answer stops half-way and the connection closes
+    MALFORMED = "malformed"  # a complete HTTP answer whose body does not parse
+    NO_ANSWER = "no_answer"  # nothing until the client gives up (bounded), then close
+    LATENCY = "latency"  # the normal answer, later
+
+
+class LogNormal(_Model):
+    median: float = Field(gt=0, le=300)  # seconds
+    sigma: float = Field(ge=0, le=5)
+    max: float = Field(default=60, gt=0, le=300)  # a cap, so one draw cannot hang a test run
+
+
+class Latency(_Model):
+    """Seconds of added latency: exactly one of fixed, uniform [min, max], lognormal."""
+
+    fixed: float | None = Field(default=None, ge=0, le=300)
+    uniform: tuple[Annotated[float, Field(ge=0, le=300)], Annotated[float, Field(ge=0, le=300)]] | None = None
+    lognormal: LogNormal | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Latency":
+        given = [k for k in ("fixed", "uniform", "lognormal") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of fixed, uniform, lognormal")
+        if self.uniform is not None and self.uniform[0] > self.uniform[1]:
+            raise ValueError("uniform: write [min, max] with min <= max")
+        return self
+
+
+class FaultRule(_Model):
+    """A behaviour applied to matching requests of any binding (simulator/faults.py).
+
+    Every match field left out matches anything; ``path`` may end in ``*``.
+    """
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    kind: FaultKind
+    organisation: OptionalOrgnr = None
+    binding: Literal["ws", "ssek", "shs", "rest", "ssbtek", "web"] | None = None
+    path: str | None = Field(default=None, min_length=1, max_length=300)
+    personnummer: OptionalPnr = None
+    benefit: str | None = None
+    probability: float = Field(default=1.0, ge=0, le=1)
+    times: int | None = Field(default=None, ge=1)  # only the first N matching requests
+    technical_error: TeknisktFel | None = None
+    fault_code: Literal["Client", "Server", "Sender", "Receiver"] = "Server"
+    fault_reason: str = Field(default="Simulated fault", min_length=1, max_length=1000)
+    status: int = Field(default=503, ge=400, le=599)
+    seconds: float = Field(default=30, gt=0, le=300)  # how long no_answer holds the connection
+    latency: Latency | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "FaultRule":
+        if self.kind is FaultKind.TECHNICAL_ERROR and self.technical_error is None:
+            raise ValueError("kind technical_error needs technical_error: <TeknisktFel name>")
+        if self.kind is FaultKind.LATENCY and self.latency is None:
+            raise ValueError("kind latency needs latency: {fixed|uniform|lognormal}")
+        return self
+
+
 class ClockSettings(_Model):
     start: datetime | None = None  # None: real time
     frozen: bool = False
@@ -322,3 +389,4 @@ class Scenario(_Model):
     org_type_filters: dict[str, tuple[str, ...]] = {}  # adds to or replaces the defaults
     organisations: tuple[Organisation, ...] = ()
     persons: tuple[Person, ...] = ()
+    faults: tuple[FaultRule, ...] = ()

@@ -1,0 +1,65 @@
+"""One request/answer exchange as the sandbox's controls see it, whatever the binding.
+
+Every binding handler is wrapped by ``@binding("ws")`` (or ssek, shs, rest, ...). The
+middleware in ``simulator.traffic`` opens an ``Exchange`` per request; the handler fills
+in who asked about whom (``Sandbox.answer`` does it for the query), and the middleware
+applies injected faults and writes the journal, metrics and log line from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+__all__ = ["Exchange", "EXCHANGE", "exchange_of", "binding"]
+
+
+@dataclass
+class Exchange:
+    id: str  # correlation id: X-Correlation-ID in and out, the journal, the log line
+    method: str
+    path: str
+    at: datetime  # simulator clock when the request arrived
+    started: float = field(default_factory=time.perf_counter)
+    binding: str | None = None  # None: not a binding route (admin, health, 404 ...)
+    organisation: str | None = None  # canonical orgnummer when it parses, else as sent
+    personnummer: str | None = None
+    benefits: tuple[str, ...] = ()
+    outcome: str | None = None  # ok | business:<kod> | technical:<NAME> | invalid | sla:<rule> | ...
+    status: int = 0
+    fault_rule: str | None = None  # id of the fault rule that hit this exchange
+    fault_kind: str | None = None
+    effects: list[Any] = field(default_factory=list)  # transport effects of fault rules, for the middleware
+    request_body: bytes = b""
+    response_body: bytes = b""
+
+
+EXCHANGE = web.RequestKey("exchange", Exchange) if hasattr(web, "RequestKey") else "exchange"
+
+
+def exchange_of(request: web.Request) -> Exchange:
+    return request[EXCHANGE]  # type: ignore[index]
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def binding(name: str) -> Callable[[Handler], Handler]:
+    """Marks a handler as serving the binding ``name`` (journal, metrics, fault rules)."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            exchange = request.get(EXCHANGE)  # type: ignore[call-overload]
+            if exchange is not None:
+                exchange.binding = name
+            return await handler(request)
+
+        return wrapped
+
+    return wrap
