@@ -79,7 +79,7 @@ class Engine:
         try:
             allowed = self._organisation(query)
             pnr = self._check_question(query, today)
-            person = self._person(pnr)
+            person = self._person(pnr, today)
         except BusinessError as err:
             return replace(answer, status=err.status, status_detail=err.detail,
                            new_personnummer=err.new_personnummer)
@@ -138,8 +138,8 @@ class Engine:
             raise BusinessError(Verksamhetsfel.FORMANSLISTA_SAKNAS)
         return pnr
 
-    def _person(self, pnr: Personnummer) -> Person:
-        person = self.store.person(pnr)
+    def _person(self, pnr: Personnummer, today: date) -> Person:
+        person = self.store.person(pnr, today)
         if person is None:
             raise BusinessError(Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER)
         if person.technical_error is not None:
@@ -183,7 +183,7 @@ class Engine:
             born = Personnummer(r.personnummer).birth_date
             if born > today:
                 continue  # not born yet by the simulator clock
-            stored = self.store.person(Personnummer(r.personnummer))
+            stored = self.store.person(Personnummer(r.personnummer), today)
             related.append(RelatedPerson(
                 personnummer=r.personnummer, birth_date=born, relation=r.relation,
                 protected_identity=stored.protected_identity if stored else r.protected_identity,

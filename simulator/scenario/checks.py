@@ -6,9 +6,9 @@ from __future__ import annotations
 from simulator.benefits import BENEFITS, Shape, benefit
 from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer
-from simulator.scenario.models import Scenario
+from simulator.scenario.models import Case, FaultRule, Payment, Scenario
 
-__all__ = ["check_scenario"]
+__all__ = ["check_scenario", "check_fault_rule"]
 
 Loc = tuple[str | int, ...]
 _KNOWN = {b.key for b in BENEFITS}
@@ -59,6 +59,22 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
         for j, user in enumerate(org.users):
             pnr(user.personnummer, loc + ("users", j, "personnummer"))
 
+    def check_case(case: Case, owner: str, loc: Loc) -> None:
+        benefit_name(case.benefit, loc + ("benefit",))
+        if case.benefit in _KNOWN and case.benefit not in _WITH_CASES:
+            problems.append((loc + ("benefit",), f"{case.benefit} has no cases; it has its own list "
+                             f"({benefit(case.benefit).shape.value})"))
+        if case.child is not None:
+            if case.child == owner:
+                problems.append((loc + ("child",), "the child of a case cannot be the person itself"))
+            else:
+                pnr(case.child, loc + ("child",))
+
+    def check_payment(payment: Payment, loc: Loc) -> None:
+        benefit_name(payment.benefit, loc + ("benefit",))
+        if payment.benefit in _KNOWN and payment.benefit not in _PAID:
+            problems.append((loc + ("benefit",), f"{payment.benefit} has no payments"))
+
     seen_persons: dict[str, int] = {}
     for i, person in enumerate(scenario.persons):
         loc = ("persons", i)
@@ -84,22 +100,53 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             else:
                 pnr(rel.personnummer, loc + ("related", j, "personnummer"))
         for j, case in enumerate(person.cases):
-            benefit_name(case.benefit, loc + ("cases", j, "benefit"))
-            if case.benefit in _KNOWN and case.benefit not in _WITH_CASES:
-                problems.append((loc + ("cases", j, "benefit"),
-                                 f"{case.benefit} has no cases; it has its own list "
-                                 f"({benefit(case.benefit).shape.value})"))
-            if case.child is not None:
-                if case.child == person.personnummer:
-                    problems.append((loc + ("cases", j, "child"), "the child of a case cannot be the person itself"))
-                else:
-                    pnr(case.child, loc + ("cases", j, "child"))
+            check_case(case, person.personnummer, loc + ("cases", j))
         for j, payment in enumerate(person.payments):
-            benefit_name(payment.benefit, loc + ("payments", j, "benefit"))
-            if payment.benefit in _KNOWN and payment.benefit not in _PAID:
-                problems.append((loc + ("payments", j, "benefit"), f"{payment.benefit} has no payments"))
+            check_payment(payment, loc + ("payments", j))
         for j, sgi in enumerate(person.sgi):
             if sgi.decided_from < sgi.case_from:
                 problems.append((loc + ("sgi", j, "decided_from"),
                                  "an SGI decision cannot apply before its case starts"))
+    for i, event in enumerate(scenario.timeline):
+        loc = ("timeline", i)
+        number = pnr(event.personnummer, loc + ("personnummer",))
+        if number is not None and number not in seen_persons:
+            problems.append((loc + ("personnummer",), f"{number} is not one of the scenario's persons"))
+        if event.case is not None:
+            check_case(event.case, event.personnummer, loc + ("case",))
+        if event.payment is not None:
+            check_payment(event.payment, loc + ("payment",))
+        if event.benefit is not None:
+            benefit_name(event.benefit, loc + ("benefit",))
+        if event.new_personnummer is not None:
+            if event.new_personnummer == event.personnummer:
+                problems.append((loc + ("new_personnummer",), "the new personnummer is its own personnummer"))
+            else:
+                pnr(event.new_personnummer, loc + ("new_personnummer",))
+
+    seen_rules: dict[str, int] = {}
+    for i, rule in enumerate(scenario.faults):
+        loc = ("faults", i)
+        if rule.id in seen_rules:
+            problems.append((loc + ("id",), f"fault rule id {rule.id!r} is already used by faults[{seen_rules[rule.id]}]"))
+        seen_rules[rule.id] = i
+        problems.extend(check_fault_rule(rule, loc))
+    return problems
+
+
+def check_fault_rule(rule: FaultRule, loc: Loc = ()) -> list[tuple[Loc, str]]:
+    """What the model alone cannot see in a fault rule (also for rules added at run time)."""
+    problems: list[tuple[Loc, str]] = []
+    if rule.benefit is not None and rule.benefit not in _KNOWN:
+        problems.append((loc + ("benefit",), f"unknown benefit {rule.benefit!r} (known: see README, Benefits)"))
+    if rule.personnummer is not None:
+        try:
+            Personnummer(rule.personnummer)
+        except InvalidPersonnummer as exc:
+            problems.append((loc + ("personnummer",), f"{rule.personnummer!r} is not a valid personnummer: {exc}"))
+    if rule.organisation is not None:
+        try:
+            Orgnummer.parse(rule.organisation)
+        except InvalidOrgnummer as exc:
+            problems.append((loc + ("organisation",), f"{rule.organisation!r} is not a valid orgnummer: {exc}"))
     return problems

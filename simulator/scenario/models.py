@@ -22,7 +22,7 @@ __all__ = [
     "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
     "Organisation", "Payment", "PaymentDetail", "Pension", "Period", "Person", "Prognos",
     "Related", "Scenario", "Sgi", "Transport", "Amount", "Alderspension", "PensionPoints",
-    "WebUser", "FaultRule", "FaultKind", "Latency", "Population",
+    "WebUser", "FaultRule", "FaultKind", "Latency", "Population", "TimelineEvent", "EventKind",
 ]
 
 
@@ -147,6 +147,7 @@ class Period(_Model):
 class Case(_Model):
     """An ärende: one benefit, a status, the dates it was reported and its periods."""
 
+    id: str | None = Field(default=None, max_length=100)  # lets a timeline event name the case
     benefit: str
     status: CaseStatus
     reported: date | None = None  # anmälningsdatum
@@ -391,6 +392,48 @@ class Population(_Model):
     as_of: date | None = None  # dates are laid out around this day; default: clock.start's day
 
 
+class EventKind(str, enum.Enum):
+    """What happens to a person on a day of the timeline (simulator/scenario/timeline.py)."""
+
+    CASE_STARTS = "case_starts"  # case: the new case
+    CASE_ENDS = "case_ends"  # benefit (and case_id): the running case closes on the day
+    PAYMENT = "payment"  # payment: paid on the day
+    NEW_PERSONNUMMER = "new_personnummer"  # new_personnummer: from the day, the old one answers code 4
+    DIES = "dies"
+    MOVES = "moves"  # address and/or kommunkod
+    PROTECTED_IDENTITY = "protected_identity"  # protected: true (default) or false
+
+
+class TimelineEvent(_Model):
+    """One dated change. Before its day the simulator answers as if it had not happened."""
+
+    date: Day
+    personnummer: Pnr
+    event: EventKind
+    case: Case | None = None
+    benefit: str | None = None
+    case_id: str | None = None
+    status: CaseStatus = CaseStatus.AVSLUTAT  # what case_ends leaves the case as
+    payment: Payment | None = None
+    new_personnummer: OptionalPnr = None
+    address: Address | None = None
+    kommunkod: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    protected: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> "TimelineEvent":
+        needs = {EventKind.CASE_STARTS: "case", EventKind.CASE_ENDS: "benefit",
+                 EventKind.PAYMENT: "payment", EventKind.NEW_PERSONNUMMER: "new_personnummer"}
+        field_name = needs.get(self.event)
+        if field_name is not None and getattr(self, field_name) is None:
+            raise ValueError(f"event {self.event.value} needs {field_name}")
+        if self.event is EventKind.MOVES and self.address is None and self.kommunkod is None:
+            raise ValueError("event moves needs address and/or kommunkod")
+        if self.payment is not None and self.payment.date != self.date:
+            raise ValueError(f"the payment's date {self.payment.date} is not the event's date {self.date}")
+        return self
+
+
 class ClockSettings(_Model):
     start: datetime | None = None  # None: real time
     frozen: bool = False
@@ -404,4 +447,5 @@ class Scenario(_Model):
     organisations: tuple[Organisation, ...] = ()
     persons: tuple[Person, ...] = ()
     faults: tuple[FaultRule, ...] = ()
+    timeline: tuple[TimelineEvent, ...] = ()
     population: Population | None = None

@@ -1,17 +1,21 @@
 """The scenario store: what the engine may ask of the loaded scenario.
 
 The engine sees only this interface, so that a generated population or a shared
-backend can replace the in-memory store without touching any rule.
+backend can replace the in-memory store without touching any rule. Persons are asked
+for on a day: the timeline (timeline.py) decides what that day holds.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import date
+from functools import lru_cache
+from typing import Iterator, Protocol
 
 from simulator.benefits import DEFAULT_ORG_TYPE_FILTERS
 from simulator.orgnummer import Orgnummer
 from simulator.personnummer import Personnummer
-from simulator.scenario.models import Organisation, Person, Scenario
+from simulator.scenario.models import EventKind, Organisation, Person, Scenario, TimelineEvent
+from simulator.scenario.timeline import by_person, person_on
 
 __all__ = ["ScenarioStore", "MemoryScenarioStore"]
 
@@ -22,23 +26,35 @@ class ScenarioStore(Protocol):
 
     def organisation(self, orgnummer: Orgnummer) -> Organisation | None: ...
 
-    def person(self, personnummer: Personnummer) -> Person | None: ...
+    def person(self, personnummer: Personnummer, day: date) -> Person | None: ...
 
     def org_type_filter(self, org_type: str) -> frozenset[str] | None: ...
 
     def organisations(self) -> tuple[Organisation, ...]: ...
 
+    def timeline(self) -> tuple[TimelineEvent, ...]: ...
+
 
 class MemoryScenarioStore:
-    """A scenario held in memory, indexed by canonical orgnummer and personnummer."""
+    """A scenario held in memory, indexed by canonical orgnummer and personnummer.
 
-    def __init__(self, scenario: Scenario) -> None:
+    ``population`` is the scenario's generated population, if it has one (persons listed
+    in the file take precedence over generated ones with the same number).
+    """
+
+    def __init__(self, scenario: Scenario, population: "PopulationSource | None" = None) -> None:
         self.scenario = scenario
+        self.population = population
         # the models hold canonical numbers (12 and 10 digits), checked by the loader
         self._orgs = {o.orgnummer: o for o in scenario.organisations}
         self._persons = {p.personnummer: p for p in scenario.persons}
         self._filters = {k: frozenset(v) for k, v in DEFAULT_ORG_TYPE_FILTERS.items()}
         self._filters.update({k: frozenset(v) for k, v in scenario.org_type_filters.items()})
+        self._events = by_person(scenario.timeline)
+        # a new personnummer from the timeline answers for the person from its day on
+        self._renamed = {e.new_personnummer: e for e in scenario.timeline
+                         if e.event is EventKind.NEW_PERSONNUMMER and e.new_personnummer not in self._persons}
+        self._on = lru_cache(maxsize=4096)(self._person_on)
 
     @property
     def name(self) -> str:
@@ -47,11 +63,52 @@ class MemoryScenarioStore:
     def organisation(self, orgnummer: Orgnummer) -> Organisation | None:
         return self._orgs.get(orgnummer.value)
 
-    def person(self, personnummer: Personnummer) -> Person | None:
-        return self._persons.get(personnummer.value)
+    def person(self, personnummer: Personnummer, day: date) -> Person | None:
+        return self._on(personnummer.value, day)
+
+    def _person_on(self, number: str, day: date) -> Person | None:
+        renamed = self._renamed.get(number)
+        if renamed is not None:
+            if renamed.date > day:
+                return None
+            old = self._on(renamed.personnummer, day)
+            return None if old is None else old.model_copy(
+                update={"personnummer": number, "new_personnummer": None})
+        person = self._persons.get(number)
+        if person is None and self.population is not None:
+            person = self.population.person(number)
+        if person is None:
+            return None
+        events = self._events.get(number)
+        return person_on(person, events, day) if events else person
+
+    def persons(self) -> Iterator[Person]:
+        """Every person as listed (without the timeline), generated ones after the file's."""
+        yield from self.scenario.persons
+        if self.population is not None:
+            yield from (p for p in self.population.persons() if p.personnummer not in self._persons)
+
+    def person_count(self) -> int:
+        extra = len(self.population) if self.population is not None else 0
+        return len(self._persons) + extra
 
     def org_type_filter(self, org_type: str) -> frozenset[str] | None:
         return self._filters.get(org_type)
 
     def organisations(self) -> tuple[Organisation, ...]:
         return self.scenario.organisations
+
+    def timeline(self) -> tuple[TimelineEvent, ...]:
+        return self.scenario.timeline
+
+
+class PopulationSource(Protocol):
+    """A generated population (simulator/scenario/population.py)."""
+
+    def __len__(self) -> int: ...
+
+    def person(self, pnr: str) -> Person | None: ...
+
+    def persons(self) -> Iterator[Person]: ...
+
+
