@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
-from simulator import __version__
+from simulator import __version__, admin
 from simulator.bindings import ws
 from simulator.clock import Clock
-from simulator.engine.engine import Engine
-from simulator.faults import FaultRules
+from simulator.journal import DEFAULT_SIZE, Journal
+from simulator.metrics import CONTENT_TYPE_LATEST
+from simulator.requestlog import RequestLog
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
 from simulator.scenario.models import Scenario
-from simulator.scenario.store import MemoryScenarioStore
 from simulator.schemas import schema_file
 from simulator.traffic import traffic_middleware
 
 __all__ = ["create_app"]
 
 
-def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Application:
-    if clock is None:
-        clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen)
-    store = MemoryScenarioStore(scenario)
+def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path | None = None,
+               journal_size: int = DEFAULT_SIZE, request_log: RequestLog | None = None,
+               fault_seed: int | None = None, progress: bool = False) -> web.Application:
+    """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs)."""
+    sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
+                             request_log=request_log, progress=progress)
+    if fault_seed is not None:
+        sandbox.faults.rng.seed(fault_seed)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
-    app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock),
-                           faults=FaultRules(scenario.faults))
+    app[SANDBOX] = sandbox
     ws.setup(app)
+    admin.setup(app)
     app.router.add_get("/health", _health)
+    app.router.add_get("/metrics", _metrics)
     app.router.add_get("/schemas/{name}", _schema)
     return app
 
@@ -40,10 +47,16 @@ async def _health(request: web.Request) -> web.Response:
     })
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    sandbox.metrics.journal_size.set(len(sandbox.journal))
+    return web.Response(body=sandbox.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 async def _schema(request: web.Request) -> web.StreamResponse:
     path = schema_file(request.match_info["name"])
     if path is None:
         raise web.HTTPNotFound(text=f"no schema named {request.match_info['name']!r}\n")
-    content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json"}.get(
-        path.suffix, "application/octet-stream")
+    content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json",
+                    ".yaml": "application/yaml"}.get(path.suffix, "application/octet-stream")
     return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from simulator.clock import Clock
+from simulator.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from simulator.resources import data_dir
 from simulator.scenario.loader import ScenarioError, load_scenario
 
@@ -31,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="start the simulator clock at this time (e.g. 2026-11-02T09:00), or "
                             "'now' for real time; default: the scenario's clock.start")
     serve.add_argument("--freeze-clock", action="store_true", help="let the clock stand still")
+    serve.add_argument("--watch", action="store_true", help="reload the scenario file when it changes")
+    serve.add_argument("--journal-size", type=int, default=DEFAULT_JOURNAL_SIZE, metavar="N",
+                       help=f"request journal entries kept (default {DEFAULT_JOURNAL_SIZE}; 0 = off, for load runs)")
+    serve.add_argument("--request-log", default="-", metavar="-|FILE|off",
+                       help="JSON line per request to stdout (-), a file, or off (default -)")
+    serve.add_argument("--fault-seed", type=int, metavar="N",
+                       help="seed for probabilistic fault rules and latency draws (repeatable runs)")
 
     scenario = commands.add_parser("scenario", help="work with scenario files")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
@@ -77,6 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from simulator.app import create_app
+    from simulator.requestlog import RequestLog
+    from simulator.sandbox import SANDBOX
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start: datetime | None = None
@@ -96,10 +106,29 @@ def _serve(args: argparse.Namespace) -> int:
         clock = Clock.starting_at(start, frozen=args.freeze_clock)
     else:
         clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or args.freeze_clock)
-    app = create_app(scenario, clock)
-    print(f"LEFI sandbox: scenario {scenario.name!r} on http://{args.host}:{args.port} "
-          f"(clock {clock.now().isoformat(timespec='seconds')}{', frozen' if clock.frozen else ''})",
-          flush=True)
+    if args.journal_size < 0:
+        print("--journal-size: 0 or more", file=sys.stderr)
+        return 2
+    request_log = None
+    if args.request_log == "-":
+        request_log = RequestLog(sys.stdout)
+    elif args.request_log != "off":
+        request_log = RequestLog(open(args.request_log, "a", encoding="utf-8", buffering=1))
+    try:
+        app = create_app(scenario, clock, source=args.scenario, journal_size=args.journal_size,
+                         request_log=request_log, fault_seed=args.fault_seed, progress=sys.stderr.isatty())
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.watch:
+        from simulator.watch import watch_scenario
+
+        app.cleanup_ctx.append(watch_scenario)
+    persons = app[SANDBOX].store.person_count()
+    print(f"LEFI sandbox: scenario {scenario.name!r} ({persons} persons) on http://{args.host}:{args.port} "
+          f"(clock {clock.now().isoformat(timespec='seconds')}{', frozen' if clock.frozen else ''}); "
+          f"admin API at /_admin/, metrics at /metrics", flush=True)
     try:
         web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
     except OSError as exc:

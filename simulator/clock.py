@@ -35,7 +35,10 @@ class Clock:
         if start is not None:
             clock.set(start)
         if frozen:
-            clock.freeze()
+            if start is None:
+                clock.freeze()
+            else:
+                clock.frozen = True  # exactly at start, not the microseconds after it
         return clock
 
     def now(self) -> datetime:

@@ -26,6 +26,7 @@ class Exchange:
     path: str
     at: datetime  # simulator clock when the request arrived
     started: float = field(default_factory=time.perf_counter)
+    duration: float = 0.0  # seconds, set when the answer has gone (or the connection closed)
     binding: str | None = None  # None: not a binding route (admin, health, 404 ...)
     organisation: str | None = None  # canonical orgnummer when it parses, else as sent
     personnummer: str | None = None
@@ -39,11 +40,11 @@ class Exchange:
     response_body: bytes = b""
 
 
-EXCHANGE = web.RequestKey("exchange", Exchange) if hasattr(web, "RequestKey") else "exchange"
+EXCHANGE = web.RequestKey("exchange", Exchange)
 
 
 def exchange_of(request: web.Request) -> Exchange:
-    return request[EXCHANGE]  # type: ignore[index]
+    return request[EXCHANGE]
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -55,7 +56,7 @@ def binding(name: str) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            exchange = request.get(EXCHANGE)  # type: ignore[call-overload]
+            exchange = request.get(EXCHANGE)
             if exchange is not None:
                 exchange.binding = name
             return await handler(request)

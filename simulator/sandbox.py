@@ -3,7 +3,8 @@ fault rules, the journal and the metrics — and the one way to answer a query."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -15,8 +16,13 @@ from simulator.engine.errors import TechnicalError
 from simulator.engine.query import Query
 from simulator.exchange import Exchange
 from simulator.faults import FaultRules
+from simulator.journal import Journal
+from simulator.metrics import Metrics
+from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer
-from simulator.scenario.store import ScenarioStore
+from simulator.requestlog import RequestLog
+from simulator.scenario.models import Scenario
+from simulator.scenario.store import MemoryScenarioStore, make_store
 
 __all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES"]
 
@@ -28,9 +34,65 @@ MAX_BODY_BYTES = 1024 * 1024
 @dataclass
 class Sandbox:
     clock: Clock
-    store: ScenarioStore
+    store: MemoryScenarioStore
     engine: Engine
     faults: FaultRules
+    journal: Journal = field(default_factory=Journal)
+    metrics: Metrics = field(default_factory=Metrics)
+    request_log: RequestLog | None = None
+    source: Path | None = None  # the scenario file, for reload
+    generation: int = 1  # counts scenario loads; caches key on it
+
+    @classmethod
+    def create(cls, scenario: Scenario, clock: Clock | None = None, source: Path | None = None,
+               journal: Journal | None = None, request_log: RequestLog | None = None,
+               progress: bool = False) -> Sandbox:
+        if clock is None:
+            clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen)
+        store = make_store(scenario, source, progress=progress)
+        sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
+                      journal=journal or Journal(), request_log=request_log, source=source)
+        sandbox.metrics.persons.set(store.person_count())
+        return sandbox
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.store.scenario
+
+    def install(self, store: MemoryScenarioStore, source: Path | None = None, reset_clock: bool = True) -> None:
+        """Puts a new scenario's store (made by ``make_store``) in place of the current one:
+        its persons, organisations, fault rules and, unless told not to, its clock."""
+        self.store, self.engine = store, Engine(store, self.clock)
+        self.faults.replace(store.scenario.faults)
+        if source is not None:
+            self.source = source
+        if reset_clock:
+            self._reset_clock()
+        self.generation += 1
+        self.metrics.persons.set(store.person_count())
+
+    def reset(self) -> None:
+        """Back to the scenario's start: its clock and fault rules, an empty journal."""
+        self.faults.replace(self.scenario.faults)
+        self._reset_clock()
+        self.journal.clear()
+
+    def _reset_clock(self) -> None:
+        settings = self.scenario.clock
+        if settings.start is None:
+            self.clock.follow_real_time()
+        else:
+            self.clock.set(settings.start)
+        if settings.frozen:
+            self.clock.freeze()
+        else:
+            self.clock.unfreeze()
+
+    def knows_organisation(self, orgnr: str) -> bool:
+        try:
+            return self.store.organisation(Orgnummer(orgnr)) is not None
+        except InvalidOrgnummer:
+            return False
 
     def identify(self, exchange: Exchange, organisation: str, personnummer: str | None = None,
                  benefits: tuple[str, ...] = ()) -> None:

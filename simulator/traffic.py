@@ -8,7 +8,9 @@ import logging
 import re
 import socket
 import struct
+import time
 import uuid
+from datetime import datetime, timezone
 
 from aiohttp import web
 
@@ -36,19 +38,43 @@ async def traffic_middleware(request: web.Request, handler: web.Handler) -> web.
     exchange = Exchange(id=correlation_id(request), method=request.method, path=request.path,
                         at=sandbox.clock.now())
     request[EXCHANGE] = exchange
+    response: web.StreamResponse | None = None
     try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
-    response.headers[CORRELATION_HEADER] = exchange.id
-    if exchange.binding is None:
-        return response  # admin, health, schemas, unknown paths: not traffic
-    if exchange.effects:
-        response = await _carry_out(request, exchange, exchange.effects[0], response)
-    exchange.status = response.status
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = exc
+        response.headers[CORRELATION_HEADER] = exchange.id
+        if exchange.binding is not None and exchange.effects:
+            planned, response = response, None  # None: nothing sent, if the effect closes the connection
+            response = await _carry_out(request, exchange, exchange.effects[0], planned)
+        return response
+    finally:
+        if exchange.binding is not None:  # admin, health, schemas, unknown paths: not traffic
+            _record(request, exchange, response)
+
+
+def _record(request: web.Request, exchange: Exchange, response: web.StreamResponse | None) -> None:
+    """Journal, metrics and log line of one exchange — also one that ended in a reset."""
+    sandbox = request.app[SANDBOX]
+    exchange.duration = time.perf_counter() - exchange.started
+    if response is not None:
+        exchange.status = response.status
+        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+            exchange.response_body = response.body
     if exchange.outcome is None:
-        exchange.outcome = "ok" if response.status < 400 else "rejected"
-    return response
+        exchange.outcome = "ok" if 0 < exchange.status < 400 else ("rejected" if exchange.status else "closed")
+    if request._read_bytes and not exchange.request_body:
+        # aiohttp keeps the body a handler read with request.read(); bindings that stream
+        # their body set exchange.request_body themselves
+        exchange.request_body = request._read_bytes
+    wall = datetime.now(timezone.utc)
+    sandbox.journal.record(exchange, wall)
+    org = exchange.organisation
+    known = org is not None and org.isdigit() and len(org) == 10 and sandbox.knows_organisation(org)
+    sandbox.metrics.observe(exchange, known)
+    if sandbox.request_log is not None:
+        sandbox.request_log.write(exchange, wall)
 
 
 async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
@@ -82,6 +108,7 @@ async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
     stream.content_type = response.content_type
     stream.content_length = len(body)
     await stream.prepare(request)
+    exchange.status = stream.status
     await stream.write(body[: len(body) // 2])
     await asyncio.sleep(0.05)  # let the half reach the client before the connection drops
     _reset(request)

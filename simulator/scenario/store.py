@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator, Protocol
 
 from simulator.benefits import DEFAULT_ORG_TYPE_FILTERS
@@ -17,7 +18,11 @@ from simulator.personnummer import Personnummer
 from simulator.scenario.models import EventKind, Organisation, Person, Scenario, TimelineEvent
 from simulator.scenario.timeline import by_person, person_on
 
-__all__ = ["ScenarioStore", "MemoryScenarioStore"]
+__all__ = ["ScenarioStore", "MemoryScenarioStore", "make_store"]
+
+# where a generated population lays out its dates when neither the population nor the
+# scenario's clock names a day: fixed, so the same seed gives the same people any day
+DEFAULT_ANCHOR = date(2026, 1, 1)
 
 
 class ScenarioStore(Protocol):
@@ -112,3 +117,16 @@ class PopulationSource(Protocol):
     def persons(self) -> Iterator[Person]: ...
 
 
+
+
+def make_store(scenario: Scenario, source: Path | None = None, progress: bool = False) -> MemoryScenarioStore:
+    """The store for ``scenario`` (read from ``source``), with its population generated."""
+    population = None
+    if scenario.population is not None:
+        from simulator.scenario.population import GeneratedPopulation
+
+        spec = scenario.population
+        anchor = spec.as_of or (scenario.clock.start.date() if scenario.clock.start else DEFAULT_ANCHOR)
+        base_dir = source.parent if source is not None else Path.cwd()
+        population = GeneratedPopulation.build(spec, base_dir, anchor, progress=progress)
+    return MemoryScenarioStore(scenario, population)

@@ -1,0 +1,376 @@
+"""The admin API under /_admin/ (SPEC §6): scenario, clock, fault rules, journal, health.
+
+Not part of FK's interface: JSON in and out, documented by schemas/admin-openapi.yaml,
+served at /_admin/openapi.json. Every refusal is a JSON ``{"error", "problems"?}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from simulator import __version__, orgnummer
+from simulator.clock import STOCKHOLM
+from simulator.journal import JournalFilter
+from simulator.sandbox import SANDBOX, Sandbox
+from simulator.scenario.checks import check_fault_rule
+from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
+from simulator.scenario.models import FaultRule
+from simulator.scenario.store import make_store
+from simulator.schemas import SCHEMA_DIR
+
+__all__ = ["setup", "reload_from_disk", "PREFIX"]
+
+log = logging.getLogger("simulator.admin")
+PREFIX = "/_admin"
+MAX_SCENARIO_BYTES = 64 * 1024 * 1024  # a generated scenario file of 100k persons fits
+_RULES = TypeAdapter(list[FaultRule])
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get(f"{PREFIX}/openapi.json", openapi)
+    r.add_get(f"{PREFIX}/health", health)
+    r.add_get(f"{PREFIX}/scenario", get_scenario)
+    r.add_put(f"{PREFIX}/scenario", put_scenario)
+    r.add_post(f"{PREFIX}/scenario/reset", reset_scenario)
+    r.add_post(f"{PREFIX}/scenario/reload", reload_scenario)
+    r.add_get(f"{PREFIX}/clock", get_clock)
+    r.add_put(f"{PREFIX}/clock", put_clock)
+    r.add_post(f"{PREFIX}/clock/advance", advance_clock)
+    r.add_post(f"{PREFIX}/clock/freeze", freeze_clock)
+    r.add_post(f"{PREFIX}/clock/unfreeze", unfreeze_clock)
+    r.add_get(f"{PREFIX}/faults", list_faults)
+    r.add_post(f"{PREFIX}/faults", add_fault)
+    r.add_put(f"{PREFIX}/faults", replace_faults)
+    r.add_delete(f"{PREFIX}/faults", clear_faults)
+    r.add_delete(f"{PREFIX}/faults/{{id}}", remove_fault)
+    r.add_get(f"{PREFIX}/journal", get_journal)
+    r.add_delete(f"{PREFIX}/journal", clear_journal)
+    r.add_get(f"{PREFIX}/journal/count", count_journal)
+    r.add_get(f"{PREFIX}/journal/settings", get_journal_settings)
+    r.add_put(f"{PREFIX}/journal/settings", put_journal_settings)
+    r.add_get(f"{PREFIX}/journal/{{id}}", get_journal_entry)
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _error(status: int, message: str, problems: list[str] | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if problems is not None:
+        body["problems"] = problems
+    return web.json_response(body, status=status)
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The request's JSON, or a 400/415 raised as a JSON error."""
+    if request.content_type not in ("application/json", ""):
+        raise web.HTTPUnsupportedMediaType(text=json.dumps({"error": "send application/json"}),
+                                           content_type="application/json")
+    try:
+        return json.loads(await request.read() or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"not JSON: {exc}"}),
+                                 content_type="application/json") from None
+
+
+def _sandbox(request: web.Request) -> Sandbox:
+    return request.app[SANDBOX]
+
+
+def _scenario_summary(sandbox: Sandbox) -> dict[str, Any]:
+    s = sandbox.scenario
+    return {"name": s.name, "description": s.description,
+            "source": str(sandbox.source) if sandbox.source else None,
+            "generation": sandbox.generation, "persons": sandbox.store.person_count(),
+            "organisations": len(s.organisations), "timeline_events": len(s.timeline),
+            "fault_rules": len(s.faults),
+            "population": s.population.model_dump(mode="json") if s.population else None}
+
+
+def _clock(sandbox: Sandbox) -> dict[str, Any]:
+    now = sandbox.clock.now()
+    return {"now": now.isoformat(), "today": now.date().isoformat(), "frozen": sandbox.clock.frozen}
+
+
+def _rule_json(sandbox: Sandbox, rule: FaultRule) -> dict[str, Any]:
+    data = rule.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["used"] = sandbox.faults.used(rule.id)
+    return data
+
+
+# -- health, OpenAPI ---------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _openapi_json() -> bytes:
+    with open(SCHEMA_DIR / "admin-openapi.yaml", encoding="utf-8") as f:
+        return json.dumps(yaml.safe_load(f), ensure_ascii=False).encode()
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=_openapi_json(), content_type="application/json")
+
+
+async def health(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    return web.json_response({
+        "status": "ok", "version": __version__, "scenario": sandbox.scenario.name,
+        "generation": sandbox.generation, "clock": _clock(sandbox),
+        "journal": {"size": sandbox.journal.size, "entries": len(sandbox.journal)},
+        "fault_rules": len(sandbox.faults.rules()),
+    })
+
+
+# -- scenario ----------------------------------------------------------------------------
+async def get_scenario(request: web.Request) -> web.Response:
+    return web.json_response(_scenario_summary(_sandbox(request)))
+
+
+async def put_scenario(request: web.Request) -> web.Response:
+    """Replaces the scenario with the YAML body. ``?keep_clock=true`` leaves the clock."""
+    sandbox = _sandbox(request)
+    if request.content_length is not None and request.content_length > MAX_SCENARIO_BYTES:
+        return _error(413, f"a scenario body is at most {MAX_SCENARIO_BYTES} bytes")
+    raw = await request.content.read(MAX_SCENARIO_BYTES + 1)
+    if len(raw) > MAX_SCENARIO_BYTES:
+        return _error(413, f"a scenario body is at most {MAX_SCENARIO_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _error(400, f"the scenario is not UTF-8: {exc}")
+    name = request.query.get("filename", "<request body>")[:200]
+    try:
+        scenario = await asyncio.to_thread(parse_scenario, text, name)
+        await _load(sandbox, scenario, None, keep_clock=request.query.get("keep_clock") == "true")
+    except ScenarioError as exc:
+        return _error(400, "scenario refused; the running scenario is unchanged",
+                      [str(p) for p in exc.problems])
+    log.info("scenario %r loaded through the admin API", scenario.name)
+    return web.json_response(_scenario_summary(sandbox))
+
+
+async def _load(sandbox: Sandbox, scenario: Any, source: Path | None, keep_clock: bool = False) -> None:
+    """Builds the new store off the event loop (a large population takes a while), then
+    swaps it in; a failure leaves the running scenario as it was."""
+    store = await asyncio.to_thread(make_store, scenario, source or sandbox.source)
+    sandbox.install(store, source, reset_clock=not keep_clock)
+
+
+async def reset_scenario(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    sandbox.reset()
+    return web.json_response(_scenario_summary(sandbox))
+
+
+async def reload_from_disk(sandbox: Sandbox) -> list[str]:
+    """Reads the scenario file again; returns the problems (empty: reloaded)."""
+    if sandbox.source is None:
+        return ["the scenario was not loaded from a file; PUT /_admin/scenario instead"]
+    try:
+        scenario = await asyncio.to_thread(load_scenario, sandbox.source)
+        await _load(sandbox, scenario, sandbox.source, keep_clock=True)
+    except ScenarioError as exc:
+        return [str(p) for p in exc.problems]
+    log.info("scenario %s reloaded", sandbox.source)
+    return []
+
+
+async def reload_scenario(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    problems = await reload_from_disk(sandbox)
+    if problems:
+        return _error(400, "reload refused; the running scenario is unchanged", problems)
+    return web.json_response(_scenario_summary(sandbox))
+
+
+# -- clock -------------------------------------------------------------------------------
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response(_clock(_sandbox(request)))
+
+
+async def put_clock(request: web.Request) -> web.Response:
+    """``{"now": ISO date-time, "frozen": bool}``, either or both."""
+    sandbox = _sandbox(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not set(body) <= {"now", "frozen"} or not body:
+        return _error(400, 'send {"now": "2026-11-02T09:00:00+01:00", "frozen": true} (either or both)')
+    when = None
+    if "now" in body:
+        try:
+            when = datetime.fromisoformat(str(body["now"]))
+        except ValueError:
+            return _error(400, f"now: {body['now']!r} is not an ISO date-time")
+    if "frozen" in body and not isinstance(body["frozen"], bool):
+        return _error(400, "frozen: true or false")
+    if when is not None:
+        sandbox.clock.set(when)
+    if body.get("frozen") is True:
+        sandbox.clock.freeze()
+    elif body.get("frozen") is False:
+        sandbox.clock.unfreeze()
+    return web.json_response(_clock(sandbox))
+
+
+_UNITS = {"days", "hours", "minutes", "seconds", "milliseconds", "weeks"}
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    """``{"days": 1, "hours": 2, ...}``: moves the clock forward (negative: back)."""
+    sandbox = _sandbox(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not body or not set(body) <= _UNITS \
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in body.values()):
+        return _error(400, f"send numbers for any of {sorted(_UNITS)}, e.g. {{\"days\": 1}}")
+    try:
+        delta = timedelta(**body)
+        sandbox.clock.advance(delta)
+    except (OverflowError, ValueError) as exc:
+        return _error(400, f"cannot move the clock that far: {exc}")
+    return web.json_response(_clock(sandbox))
+
+
+async def freeze_clock(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    sandbox.clock.freeze()
+    return web.json_response(_clock(sandbox))
+
+
+async def unfreeze_clock(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    sandbox.clock.unfreeze()
+    return web.json_response(_clock(sandbox))
+
+
+# -- fault rules -------------------------------------------------------------------------
+def _parse_rules(data: Any) -> tuple[list[FaultRule], list[str]]:
+    try:
+        rules = _RULES.validate_python(data)
+    except ValidationError as exc:
+        return [], [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    problems = [f"{i}.{'.'.join(str(x) for x in loc)}: {reason}"
+                for i, rule in enumerate(rules) for loc, reason in check_fault_rule(rule)]
+    ids = [r.id for r in rules]
+    problems += [f"fault rule id {i!r} given twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    return rules, problems
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    return web.json_response([_rule_json(sandbox, r) for r in sandbox.faults.rules()])
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    """Adds one rule (a rule with the same id is replaced)."""
+    sandbox = _sandbox(request)
+    rules, problems = _parse_rules([await _json_body(request)])
+    if problems:
+        return _error(400, "fault rule refused", [p.removeprefix("0.") for p in problems])
+    sandbox.faults.add(rules[0])
+    return web.json_response(_rule_json(sandbox, rules[0]), status=201)
+
+
+async def replace_faults(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    rules, problems = _parse_rules(await _json_body(request))
+    if problems:
+        return _error(400, "fault rules refused; the active rules are unchanged", problems)
+    sandbox.faults.replace(tuple(rules))
+    return web.json_response([_rule_json(sandbox, r) for r in rules])
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    _sandbox(request).faults.replace(())
+    return web.Response(status=204)
+
+
+async def remove_fault(request: web.Request) -> web.Response:
+    rule_id = request.match_info["id"]
+    if not _sandbox(request).faults.remove(rule_id):
+        return _error(404, f"no fault rule {rule_id!r}")
+    return web.Response(status=204)
+
+
+# -- journal -----------------------------------------------------------------------------
+_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule")
+
+
+def _filter(request: web.Request) -> JournalFilter:
+    q = request.query
+    unknown = set(q) - {*_FILTERS, "since", "until", "limit", "bodies"}
+    if unknown:
+        raise _bad(f"unknown filter(s) {sorted(unknown)}; known: {[*_FILTERS, 'since', 'until']}")
+    times: dict[str, datetime | None] = {}
+    for key in ("since", "until"):
+        times[key] = None
+        if key in q:
+            try:
+                when = datetime.fromisoformat(q[key])
+            except ValueError:
+                raise _bad(f"{key}: {q[key]!r} is not an ISO date-time") from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=STOCKHOLM)
+            times[key] = when
+    fields = {k: q[k] for k in _FILTERS if k in q}
+    if "organisation" in fields:
+        fields["organisation"] = orgnummer.canonical(fields["organisation"])
+    if "personnummer" in fields:
+        fields["personnummer"] = fields["personnummer"].replace("-", "")
+    return JournalFilter(**fields, since=times["since"], until=times["until"])
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def get_journal(request: web.Request) -> web.Response:
+    """Matching entries, newest first; ``limit`` (default 100), ``bodies=false``."""
+    sandbox = _sandbox(request)
+    where = _filter(request)
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        return _error(400, "limit: a whole number")
+    bodies = request.query.get("bodies", "true") != "false"
+    entries = sandbox.journal.entries(where, max(limit, 0))
+    return web.json_response({"entries": [e.as_json(bodies) for e in entries],
+                              "size": sandbox.journal.size, "held": len(sandbox.journal)})
+
+
+async def count_journal(request: web.Request) -> web.Response:
+    """The verification query: how many journal entries match the filters."""
+    return web.json_response({"count": _sandbox(request).journal.count(_filter(request))})
+
+
+async def get_journal_entry(request: web.Request) -> web.Response:
+    wanted = request.match_info["id"]
+    for entry in _sandbox(request).journal.entries():
+        if entry.id == wanted:
+            return web.json_response(entry.as_json())
+    return _error(404, f"no journal entry with correlation id {wanted!r} (the journal keeps the latest only)")
+
+
+async def clear_journal(request: web.Request) -> web.Response:
+    _sandbox(request).journal.clear()
+    return web.Response(status=204)
+
+
+async def get_journal_settings(request: web.Request) -> web.Response:
+    return web.json_response({"size": _sandbox(request).journal.size})
+
+
+async def put_journal_settings(request: web.Request) -> web.Response:
+    """``{"size": N}``: the ring buffer's size; 0 switches the journal off."""
+    body = await _json_body(request)
+    size = body.get("size") if isinstance(body, dict) else None
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= 1_000_000:
+        return _error(400, 'send {"size": N} with 0 <= N <= 1000000 (0 switches the journal off)')
+    sandbox = _sandbox(request)
+    sandbox.journal.resize(size)
+    return web.json_response({"size": sandbox.journal.size})

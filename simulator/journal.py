@@ -1,0 +1,143 @@
+"""The request journal: the latest binding exchanges, bounded, for QA to read and verify.
+
+A ring buffer (``collections.deque``): the oldest entry goes when it is full. Size 0
+switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each so that a
+full journal stays within tens of megabytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from simulator.exchange import Exchange
+
+__all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIMIT"]
+
+DEFAULT_SIZE = 5000
+BODY_LIMIT = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    seq: int
+    id: str  # correlation id
+    at: datetime  # simulator clock
+    wall: datetime  # real time, UTC
+    binding: str
+    method: str
+    path: str
+    organisation: str | None
+    personnummer: str | None
+    benefits: tuple[str, ...]
+    outcome: str
+    status: int
+    duration_ms: float
+    fault_rule: str | None
+    request: str  # the body as text, cut at BODY_LIMIT
+    response: str
+
+    def as_json(self, bodies: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["wall"] = self.wall.isoformat()
+        data["benefits"] = list(self.benefits)
+        if not bodies:
+            del data["request"], data["response"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class JournalFilter:
+    """Every field left None matches anything. ``outcome`` matches exactly or as a
+    prefix before ':' (``business`` matches ``business:3``); times are simulator time."""
+
+    organisation: str | None = None
+    binding: str | None = None
+    personnummer: str | None = None
+    outcome: str | None = None
+    path: str | None = None
+    fault_rule: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def matches(self, e: JournalEntry) -> bool:
+        if self.organisation is not None and e.organisation != self.organisation:
+            return False
+        if self.binding is not None and e.binding != self.binding:
+            return False
+        if self.personnummer is not None and e.personnummer != self.personnummer:
+            return False
+        if self.outcome is not None and e.outcome != self.outcome \
+                and e.outcome.split(":", 1)[0] != self.outcome:
+            return False
+        if self.path is not None and e.path != self.path:
+            return False
+        if self.fault_rule is not None and e.fault_rule != self.fault_rule:
+            return False
+        if self.since is not None and e.at < self.since:
+            return False
+        if self.until is not None and e.at > self.until:
+            return False
+        return True
+
+
+class Journal:
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=max(size, 0))
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()  # the pytest fixture's admin client reads from another thread
+
+    @property
+    def size(self) -> int:
+        return self._entries.maxlen or 0
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self._entries = deque(self._entries, maxlen=max(size, 0))
+
+    def record(self, exchange: Exchange, wall: datetime) -> None:
+        if not self.size:
+            return
+        entry = JournalEntry(
+            seq=next(self._seq), id=exchange.id, at=exchange.at, wall=wall,
+            binding=exchange.binding or "", method=exchange.method, path=exchange.path,
+            organisation=exchange.organisation, personnummer=exchange.personnummer,
+            benefits=exchange.benefits, outcome=exchange.outcome or "", status=exchange.status,
+            duration_ms=round(exchange.duration * 1000, 3), fault_rule=exchange.fault_rule,
+            request=_text(exchange.request_body), response=_text(exchange.response_body))
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, where: JournalFilter = JournalFilter(), limit: int | None = None) -> list[JournalEntry]:
+        """Matching entries, newest first."""
+        with self._lock:
+            snapshot = list(self._entries)
+        found = (e for e in reversed(snapshot) if where.matches(e))
+        return list(itertools.islice(found, limit) if limit is not None else found)
+
+    def count(self, where: JournalFilter = JournalFilter()) -> int:
+        with self._lock:
+            snapshot = list(self._entries)
+        return sum(1 for e in snapshot if where.matches(e))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _text(body: bytes) -> str:
+    cut = body[:BODY_LIMIT]
+    text = cut.decode("utf-8", errors="replace")
+    return text + ("…" if len(body) > BODY_LIMIT else "")
+
+
+def entries_as_json(entries: Iterable[JournalEntry], bodies: bool) -> list[dict[str, Any]]:
+    return [e.as_json(bodies) for e in entries]

@@ -1,0 +1,50 @@
+"""Prometheus metrics at /metrics: requests by binding, outcome and organisation, latency,
+faults injected. One registry per application, so that several sandboxes in one process
+(the pytest fixture) keep their own counts."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from simulator.exchange import Exchange
+
+__all__ = ["Metrics", "CONTENT_TYPE_LATEST"]
+
+disable_created_metrics()  # *_created series only double the output for our counters
+
+# SLA latency targets are in the hundreds of milliseconds; injected latency goes to minutes
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("lefi_requests", "Binding requests by binding, outcome and organisation",
+                                ["binding", "outcome", "organisation"], registry=self.registry)
+        self.latency = Histogram("lefi_request_duration_seconds", "Time to answer, by binding",
+                                 ["binding"], buckets=_BUCKETS, registry=self.registry)
+        self.faults = Counter("lefi_faults_injected", "Requests a fault rule applied to",
+                              ["kind", "rule"], registry=self.registry)
+        self.journal_size = Gauge("lefi_journal_entries", "Entries in the request journal",
+                                  registry=self.registry)
+        self.persons = Gauge("lefi_scenario_persons", "Persons in the loaded scenario",
+                             registry=self.registry)
+
+    def observe(self, exchange: Exchange, known_organisation: bool) -> None:
+        binding = exchange.binding or ""
+        # only the scenario's organisations get a label of their own: a hostile client
+        # sending random numbers must not grow the label set without bound
+        org = exchange.organisation if known_organisation and exchange.organisation else "unknown"
+        self.requests.labels(binding, _outcome_label(exchange.outcome or ""), org).inc()
+        self.latency.labels(binding).observe(exchange.duration)
+        if exchange.fault_rule is not None:
+            self.faults.labels(exchange.fault_kind or "", exchange.fault_rule).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def _outcome_label(outcome: str) -> str:
+    """ok, business:<kod>, technical:<NAME>, injected:<kind>, sla:<rule>: all bounded sets."""
+    return outcome[:60]
