@@ -22,10 +22,11 @@ __all__ = ["create_app"]
 
 def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path | None = None,
                journal_size: int = DEFAULT_SIZE, request_log: RequestLog | None = None,
-               fault_seed: int | None = None, progress: bool = False) -> web.Application:
+               fault_seed: int | None = None, progress: bool = False,
+               always_frozen: bool = False) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs)."""
     sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
-                             request_log=request_log, progress=progress)
+                             request_log=request_log, progress=progress, always_frozen=always_frozen)
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])

@@ -116,7 +116,8 @@ def _serve(args: argparse.Namespace) -> int:
         request_log = RequestLog(open(args.request_log, "a", encoding="utf-8", buffering=1))
     try:
         app = create_app(scenario, clock, source=args.scenario, journal_size=args.journal_size,
-                         request_log=request_log, fault_seed=args.fault_seed, progress=sys.stderr.isatty())
+                         request_log=request_log, fault_seed=args.fault_seed, progress=sys.stderr.isatty(),
+                         always_frozen=args.freeze_clock)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -49,6 +49,10 @@ class Clock:
             return self._anchor
         return self._anchor + timedelta(seconds=time.monotonic() - self._anchor_mono)
 
+    @property
+    def following_real_time(self) -> bool:
+        return self._anchor is None
+
     def today(self) -> date:
         return self.now().date()
 

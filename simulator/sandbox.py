@@ -4,6 +4,7 @@ fault rules, the journal and the metrics — and the one way to answer a query."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -42,16 +43,23 @@ class Sandbox:
     request_log: RequestLog | None = None
     source: Path | None = None  # the scenario file, for reload
     generation: int = 1  # counts scenario loads; caches key on it
+    # where reset puts the clock: the start the server was given, or the loaded scenario's
+    clock_start: datetime | None = None
+    clock_frozen: bool = False
+    always_frozen: bool = False  # serve --freeze-clock: every scenario loaded later too
 
     @classmethod
     def create(cls, scenario: Scenario, clock: Clock | None = None, source: Path | None = None,
                journal: Journal | None = None, request_log: RequestLog | None = None,
-               progress: bool = False) -> Sandbox:
+               progress: bool = False, always_frozen: bool = False) -> Sandbox:
+        """``clock``: as the command line set it (default: the scenario's); reset returns to it."""
         if clock is None:
-            clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen)
+            clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or always_frozen)
         store = make_store(scenario, source, progress=progress)
         sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
-                      journal=journal or Journal(), request_log=request_log, source=source)
+                      journal=journal or Journal(), request_log=request_log, source=source,
+                      clock_start=None if clock.following_real_time else clock.now(),
+                      clock_frozen=clock.frozen, always_frozen=always_frozen)
         sandbox.metrics.persons.set(store.person_count())
         return sandbox
 
@@ -67,6 +75,8 @@ class Sandbox:
         if source is not None:
             self.source = source
         if reset_clock:
+            settings = store.scenario.clock
+            self.clock_start, self.clock_frozen = settings.start, settings.frozen or self.always_frozen
             self._reset_clock()
         self.generation += 1
         self.metrics.persons.set(store.person_count())
@@ -78,15 +88,11 @@ class Sandbox:
         self.journal.clear()
 
     def _reset_clock(self) -> None:
-        settings = self.scenario.clock
-        if settings.start is None:
+        if self.clock_start is None:
             self.clock.follow_real_time()
         else:
-            self.clock.set(settings.start)
-        if settings.frozen:
-            self.clock.freeze()
-        else:
-            self.clock.unfreeze()
+            self.clock.set(self.clock_start)
+        self.clock.frozen = self.clock_frozen
 
     def knows_organisation(self, orgnr: str) -> bool:
         try:

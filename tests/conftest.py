@@ -21,6 +21,8 @@ import zeep
 from lxml import etree
 from zeep.plugins import HistoryPlugin
 
+pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs a partner's suite
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SCHEMAS = ROOT / "schemas"
@@ -191,3 +193,26 @@ def make_lefi(url: str, path: str = "/ws/FK.EXA.Lefi.Fraga", port: str | None = 
 @pytest.fixture(scope="session")
 def lefi(server: Server) -> Lefi:
     return make_lefi(server.url)
+
+
+def raw_question(personnummer: str = "198506102386", benefits: tuple[str, ...] = ("sjukpenning",), *,
+                 org: str = "2120000142", fromdatum: str = "2025-01-01", tomdatum: str = "2026-10-31",
+                 version: int = 6) -> bytes:
+    """A SOAP 1.1 question as a partner's own XML code would write it (for raw HTTP clients)."""
+    wanted = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ext="{NS}">
+  <soap:Body><ext:FK.Online.Fraga>
+    <ext:generelltfalt><ext:organisationsnummer>{org}</ext:organisationsnummer>
+      <ext:versionsnummer>{version}</ext:versionsnummer></ext:generelltfalt>
+    <ext:informationsfalt><ext:person><ext:personnummer>{personnummer}</ext:personnummer>
+      <ext:fromdatum>{fromdatum}</ext:fromdatum><ext:tomdatum>{tomdatum}</ext:tomdatum>
+      <ext:formansforteckning>{wanted}</ext:formansforteckning></ext:person></ext:informationsfalt>
+  </ext:FK.Online.Fraga></soap:Body>
+</soap:Envelope>""".encode()
+
+
+def ask_raw(url: str, body: bytes | None = None, path: str = "/ws",
+            headers: dict[str, str] | None = None) -> requests.Response:
+    return requests.post(url + path, data=body if body is not None else raw_question(),
+                         headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}, timeout=30)

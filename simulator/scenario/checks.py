@@ -128,7 +128,8 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
     for i, rule in enumerate(scenario.faults):
         loc = ("faults", i)
         if rule.id in seen_rules:
-            problems.append((loc + ("id",), f"fault rule id {rule.id!r} is already used by faults[{seen_rules[rule.id]}]"))
+            problems.append((loc + ("id",),
+                             f"fault rule id {rule.id!r} is already used by faults[{seen_rules[rule.id]}]"))
         seen_rules[rule.id] = i
         problems.extend(check_fault_rule(rule, loc))
     return problems

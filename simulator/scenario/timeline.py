@@ -56,7 +56,7 @@ def person_on(person: Person, events: Sequence[TimelineEvent], day: date) -> Per
                 changes["kommunkod"] = e.kommunkod
         elif e.event is EventKind.PROTECTED_IDENTITY:
             changes["protected_identity"] = e.protected
-    if len(cases) != len(person.cases) or any(a is not b for a, b in zip(cases, person.cases)):
+    if len(cases) != len(person.cases) or any(a is not b for a, b in zip(cases, person.cases, strict=True)):
         changes["cases"] = tuple(cases)
     if len(payments) != len(person.payments):
         changes["payments"] = tuple(payments)
