@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from simulator.clock import Clock
@@ -45,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     check = scenario_commands.add_parser("check", help="validate a scenario file")
     check.add_argument("file", type=Path)
     scenario_commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    generate = scenario_commands.add_parser("generate", help="write a scenario file of generated persons")
+    generate.add_argument("--persons", type=int, required=True, metavar="N")
+    generate.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same people (default 0)")
+    generate.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                          help="the day the people's histories lead up to (default 2026-11-02)")
+    generate.add_argument("--samordningsnummer-share", type=float, default=0.02, metavar="F",
+                          help="share of samordningsnummer among the numbers (default 0.02)")
+    generate.add_argument("--organisations-from", type=Path, metavar="FILE",
+                          help="take the organisations of this scenario (default: scenarios/default.yaml)")
+    generate.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -52,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario_command == "schema":
         print(scenario_json_schema())
         return 0
+    if args.scenario_command == "generate":
+        return _generate(args)
     return _check(args.file)
 
 
@@ -65,6 +77,24 @@ def scenario_json_schema() -> str:
     schema["$id"] = "https://lefi-sandbox.invalid/schemas/scenario.schema.json"
     schema["title"] = "LEFI sandbox scenario"
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from simulator.scenario.population import DEFAULT_ANCHOR, PopulationError, write_scenario_yaml
+
+    if args.persons < 1 or not 0 <= args.samordningsnummer_share <= 1:
+        print("--persons: 1 or more; --samordningsnummer-share: between 0 and 1", file=sys.stderr)
+        return 2
+    try:
+        write_scenario_yaml(args.out or sys.stdout, args.persons, args.seed, args.as_of or DEFAULT_ANCHOR,
+                            progress=sys.stderr.isatty(), organisations_from=args.organisations_from,
+                            samordningsnummer_share=args.samordningsnummer_share)
+    except (PopulationError, ScenarioError, OSError) as exc:
+        print(f"lefi-sim scenario generate: {exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        print(f"{args.out}: {args.persons} generated persons (seed {args.seed})", file=sys.stderr)
+    return 0
 
 
 def _check(path: Path) -> int:

@@ -20,10 +20,6 @@ from simulator.scenario.timeline import by_person, person_on
 
 __all__ = ["ScenarioStore", "MemoryScenarioStore", "make_store"]
 
-# where a generated population lays out its dates when neither the population nor the
-# scenario's clock names a day: fixed, so the same seed gives the same people any day
-DEFAULT_ANCHOR = date(2026, 1, 1)
-
 
 class ScenarioStore(Protocol):
     @property
@@ -123,10 +119,17 @@ def make_store(scenario: Scenario, source: Path | None = None, progress: bool = 
     """The store for ``scenario`` (read from ``source``), with its population generated."""
     population = None
     if scenario.population is not None:
-        from simulator.scenario.population import GeneratedPopulation
+        from simulator.scenario.loader import ScenarioError, ScenarioProblem
+        from simulator.scenario.population import GeneratedPopulation, PopulationError
 
         spec = scenario.population
-        anchor = spec.as_of or (scenario.clock.start.date() if scenario.clock.start else DEFAULT_ANCHOR)
+        # no as_of and no clock start: the population's own fixed day (never today's date,
+        # so that the same seed gives the same people any day)
+        anchor = spec.as_of or (scenario.clock.start.date() if scenario.clock.start else None)
         base_dir = source.parent if source is not None else Path.cwd()
-        population = GeneratedPopulation.build(spec, base_dir, anchor, progress=progress)
+        try:
+            population = GeneratedPopulation.build(spec, base_dir, anchor, progress=progress)
+        except PopulationError as exc:  # e.g. a bad line in the CSV of numbers
+            raise ScenarioError([ScenarioProblem(exc.file or str(source or "<scenario>"), exc.line or 1,
+                                                 f"population: {exc.reason}")]) from exc
     return MemoryScenarioStore(scenario, population)
