@@ -23,6 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from random import Random
 from typing import Any, Iterator, TextIO
@@ -47,7 +48,7 @@ __all__ = [
 DEFAULT_ANCHOR = date(2026, 11, 2)
 PBB = 59_200  # prisbasbelopp 2026, the yardstick of most amounts below
 _MAX_SGI = 10 * PBB
-_CACHE_SIZE = 10_000
+_CACHE_SIZE = 2_000  # generated persons kept; one with its payments is ~30 KB, made again in ~1 ms
 
 
 class PopulationError(ValueError):
@@ -158,13 +159,13 @@ def _daily_from_sgi(sgi: int) -> int:
 def _generate_numbers(count: int, seed: int, anchor: date, samordning_share: float) -> list[str]:
     rng = Random(_stable(seed, "numbers"))
     bands = [(lo, hi) for lo, hi, _ in _AGE_BANDS]
-    weights = [w for _, _, w in _AGE_BANDS]
+    cum_weights = list(accumulate(w for _, _, w in _AGE_BANDS))
     seen: set[str] = set()
     out: list[str] = []
     while len(out) < count:
         samordning = rng.random() < samordning_share
         # samordningsnummer are mostly people who come to work here
-        lo, hi = (18, 64) if samordning else rng.choices(bands, weights)[0]
+        lo, hi = (18, 64) if samordning else rng.choices(bands, cum_weights=cum_weights)[0]
         born = anchor - timedelta(days=rng.randint(lo * 365 + lo // 4, hi * 365 + hi // 4 + 364))
         serial = rng.randint(1, 999)  # 000 is never issued (and the PyPI library refuses it)
         day = born.day + (60 if samordning else 0)
