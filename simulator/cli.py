@@ -8,6 +8,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from simulator import admin_cli
 from simulator.clock import Clock
 from simulator.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from simulator.resources import data_dir
@@ -56,9 +57,13 @@ def main(argv: list[str] | None = None) -> int:
                           help="take the organisations of this scenario (default: scenarios/default.yaml)")
     generate.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
 
+    admin_cli.add_parser(commands)
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "admin":
+        return admin_cli.run(args)
     if args.scenario_command == "schema":
         print(scenario_json_schema())
         return 0

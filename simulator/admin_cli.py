@@ -1,0 +1,142 @@
+"""``lefi-sim admin ...``: the admin API from the command line (SPEC §6), for shell
+scripts and CI steps. Prints the API's JSON; exits 1 with the reasons when refused."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulator.admin_client import AdminClient, AdminError
+
+__all__ = ["add_parser", "run"]
+
+_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule", "since", "until")
+
+
+def add_parser(commands: Any) -> None:
+    admin = commands.add_parser("admin", help="control a running simulator (admin API)")
+    admin.add_argument("--url", default=os.environ.get("LEFI_URL", "http://127.0.0.1:8080"),
+                       help="the simulator's base URL (default $LEFI_URL or http://127.0.0.1:8080)")
+    areas = admin.add_subparsers(dest="area", required=True)
+    areas.add_parser("health", help="is it up; scenario, clock, journal")
+
+    clock = areas.add_parser("clock", help="show, set, advance, freeze or unfreeze the clock")
+    clock_do = clock.add_subparsers(dest="action")
+    set_ = clock_do.add_parser("set", help="jump to a time (naive times are Swedish local time)")
+    set_.add_argument("when", help="ISO date-time, e.g. 2026-12-24T08:00")
+    set_.add_argument("--freeze", action="store_true")
+    advance = clock_do.add_parser("advance", help="move by a duration (negative: back)")
+    for unit in ("weeks", "days", "hours", "minutes", "seconds"):
+        advance.add_argument(f"--{unit}", type=float)
+    clock_do.add_parser("freeze")
+    clock_do.add_parser("unfreeze")
+
+    scenario = areas.add_parser("scenario", help="show, load, reset or reload the scenario")
+    scenario_do = scenario.add_subparsers(dest="action")
+    load = scenario_do.add_parser("load", help="replace the scenario with a YAML file")
+    load.add_argument("file", type=Path)
+    load.add_argument("--keep-clock", action="store_true")
+    scenario_do.add_parser("reset", help="back to the start: clock, fault rules, empty journal")
+    scenario_do.add_parser("reload", help="read the scenario file again from disk")
+
+    faults = areas.add_parser("faults", help="list, add, remove or clear fault rules")
+    faults_do = faults.add_subparsers(dest="action")
+    add = faults_do.add_parser("add", help="add rules: JSON/YAML text, or a file holding a rule or a list")
+    add.add_argument("rule", help="e.g. '{id: down, kind: http_status, status: 503}' or rules.yaml")
+    remove = faults_do.add_parser("remove")
+    remove.add_argument("id")
+    faults_do.add_parser("clear")
+
+    journal = areas.add_parser("journal", help="list, count (verify) or clear the request journal")
+    journal_do = journal.add_subparsers(dest="action")
+    for name in ("list", "count"):
+        sub = journal_do.add_parser(name)
+        for f in _FILTERS:
+            sub.add_argument(f"--{f.replace('_', '-')}", dest=f)
+        if name == "list":
+            sub.add_argument("--limit", type=int, default=20)
+            sub.add_argument("--bodies", action="store_true", help="include request and answer bodies")
+        else:
+            sub.add_argument("--expect", type=int, metavar="N", help="exit 1 unless exactly N match")
+    journal_do.add_parser("clear")
+
+
+def run(args: argparse.Namespace) -> int:
+    client = AdminClient(args.url)
+    try:
+        result = _dispatch(client, args)
+    except AdminError as exc:
+        print(f"lefi-sim admin: refused: {exc}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"lefi-sim admin: cannot reach {args.url}: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        return 1
+    except (ValueError, yaml.YAMLError) as exc:
+        print(f"lefi-sim admin: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(result, int):  # a verification that failed or passed
+        return result
+    if result is not None:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _dispatch(client: AdminClient, args: argparse.Namespace) -> Any:
+    area, action = args.area, getattr(args, "action", None)
+    if area == "health":
+        return client.health()
+    if area == "clock":
+        if action == "set":
+            return client.set_clock(args.when, frozen=True if args.freeze else None)
+        if action == "advance":
+            units = {u: getattr(args, u) for u in ("weeks", "days", "hours", "minutes", "seconds")
+                     if getattr(args, u) is not None}
+            if not units:
+                raise ValueError("advance by something, e.g. --days 1")
+            return client.advance(**units)
+        if action == "freeze":
+            return client.freeze()
+        if action == "unfreeze":
+            return client.unfreeze()
+        return client.clock()
+    if area == "scenario":
+        if action == "load":
+            return client.load_scenario(args.file, keep_clock=args.keep_clock)
+        if action == "reset":
+            return client.reset()
+        if action == "reload":
+            return client.reload()
+        return client.scenario()
+    if area == "faults":
+        if action == "add":
+            path = Path(args.rule)
+            data = yaml.safe_load(path.read_text(encoding="utf-8") if path.is_file() else args.rule)
+            rules = data if isinstance(data, list) else [data]
+            return [client.add_fault(**rule) for rule in rules]
+        if action == "remove":
+            client.remove_fault(args.id)
+            return None
+        if action == "clear":
+            client.clear_faults()
+            return None
+        return client.faults()
+    # journal
+    if action == "clear":
+        client.clear_journal()
+        return None
+    filters = {f: getattr(args, f) for f in _FILTERS if getattr(args, f, None) is not None}
+    if action == "count":
+        count = client.count(**filters)
+        print(count)
+        if args.expect is not None and count != args.expect:
+            print(f"lefi-sim admin: expected {args.expect} matching requests, found {count}", file=sys.stderr)
+            return 1
+        return 0
+    return client.journal(limit=args.limit, bodies=args.bodies, **filters)
