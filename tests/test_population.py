@@ -286,6 +286,7 @@ def test_a_written_scenario_loads_and_holds_the_same_people(tmp_path: Path) -> N
     assert list(scenario.persons) == list(pop.persons())
     text = out.read_text(encoding="utf-8")
     assert "&id" not in text and "*id" not in text  # no YAML aliases in a file people edit
+    assert "kommunkod: '" in text and "kommunkod: 0" not in text  # numbers-as-text stay text for any YAML tool
 
 
 def test_a_written_scenario_to_a_stream_passes_the_cli_check(tmp_path: Path) -> None:
