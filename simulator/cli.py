@@ -103,16 +103,21 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(path: Path) -> int:
+    from simulator.scenario.store import make_store
+
     try:
         scenario = load_scenario(path)
+        store = make_store(scenario, path)  # a population is built too: its CSV may be wrong
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
+    generated = store.person_count() - len(scenario.persons)
     cases = sum(len(p.cases) for p in scenario.persons)
     payments = sum(len(p.payments) for p in scenario.persons)
     print(f"{path}: OK: scenario {scenario.name!r}, {len(scenario.organisations)} organisations, "
-          f"{len(scenario.persons)} persons, {cases} cases, {payments} payments")
+          f"{len(scenario.persons)} persons, {cases} cases, {payments} payments"
+          + (f", {generated} generated persons" if scenario.population else ""))
     return 0
 
 

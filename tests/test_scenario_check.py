@@ -90,7 +90,13 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_the_readme_example_scenario_is_valid(tmp_path: Path) -> None:
+    """The README's scenario example, and with it each later example block (timeline,
+    faults, population), is a valid scenario."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
-    result = check(write(tmp_path, example))
+    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    assert len(blocks) >= 4
+    result = check(write(tmp_path, blocks[0]))
     assert result.returncode == 0, result.stderr
+    for block in blocks[1:]:
+        result = check(write(tmp_path, blocks[0] + block))
+        assert result.returncode == 0, (block, result.stderr)
