@@ -98,6 +98,7 @@ class FaultRules:
             assert rule.technical_error is not None
             raise TechnicalError(rule.technical_error, f"Simulerat fel (regel {rule.id})")
         if rule.kind is FaultKind.SOAP_FAULT:
+            exchange.outcome = "injected:soap_fault"
             raise InjectedFault(rule)
         delay = draw_latency(rule.latency, self.rng) if rule.latency is not None else 0.0
         exchange.effects.append(Effect(rule.kind, rule, delay))

@@ -472,8 +472,6 @@ def test_journal_records_each_injected_outcome(admin: AdminClient, srv: Server, 
     assert all(e["personnummer"] == SARA and e["organisation"] == KOMMUN for e in entries.values())
 
 
-@pytest.mark.xfail(reason="soap_fault is journalled as 'rejected', not 'injected:soap_fault' "
-                          "(simulator/sandbox.py answer() catches only TechnicalError)", strict=True)
 def test_journal_records_an_injected_soap_fault_as_injected(admin: AdminClient, lefi: Lefi) -> None:
     admin.add_fault(id="j-soap", kind="soap_fault", fault_reason="x")
     with pytest.raises(zeep.exceptions.Fault):

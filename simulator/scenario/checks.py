@@ -107,10 +107,11 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             if sgi.decided_from < sgi.case_from:
                 problems.append((loc + ("sgi", j, "decided_from"),
                                  "an SGI decision cannot apply before its case starts"))
+    renamed = {e.new_personnummer for e in scenario.timeline if e.new_personnummer is not None}
     for i, event in enumerate(scenario.timeline):
         loc = ("timeline", i)
         number = pnr(event.personnummer, loc + ("personnummer",))
-        if number is not None and number not in seen_persons:
+        if number is not None and number not in seen_persons and number not in renamed:
             problems.append((loc + ("personnummer",), f"{number} is not one of the scenario's persons"))
         if event.case is not None:
             check_case(event.case, event.personnummer, loc + ("case",))

@@ -51,10 +51,12 @@ class MemoryScenarioStore:
         self._persons = {p.personnummer: p for p in scenario.persons}
         self._filters = {k: frozenset(v) for k, v in DEFAULT_ORG_TYPE_FILTERS.items()}
         self._filters.update({k: frozenset(v) for k, v in scenario.org_type_filters.items()})
-        self._events = by_person(scenario.timeline)
-        # a new personnummer from the timeline answers for the person from its day on
+        # a new personnummer from the timeline answers for the person from its day on; events
+        # written with the new number belong to the person under the old one
         self._renamed = {e.new_personnummer: e for e in scenario.timeline
                          if e.event is EventKind.NEW_PERSONNUMMER and e.new_personnummer not in self._persons}
+        self._events = by_person(e.model_copy(update={"personnummer": self._renamed[e.personnummer].personnummer})
+                                 if e.personnummer in self._renamed else e for e in scenario.timeline)
         self._on = lru_cache(maxsize=4096)(self._person_on)
 
     @property
