@@ -12,11 +12,14 @@ import sys
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Callable
 
 import pytest
+from conftest import NS, Server, ask_raw, assert_valid, raw_question
+from lxml import etree
 from personnummer import personnummer as pypi_personnummer
 
-from simulator.benefits import ALL_KEYS, Shape, benefit
+from simulator.benefits import ALL_KEYS, Shape, benefit, keys_for_version
 from simulator.personnummer import Personnummer
 from simulator.scenario import population as population_module
 from simulator.scenario.checks import check_scenario
@@ -298,3 +301,29 @@ def test_a_written_scenario_to_a_stream_passes_the_cli_check(tmp_path: Path) -> 
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "30 persons" in done.stdout
+
+
+# --- through the server -----------------------------------------------------------------------
+
+
+def test_the_server_answers_generated_persons_validly(tmp_path: Path, server_factory: Callable[..., Server]) -> None:
+    scenario = tmp_path / "population.yaml"
+    scenario.write_text((ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8")
+                        + "\npopulation: {count: 500, seed: 2}\n", encoding="utf-8")
+    server = server_factory(scenario=scenario)
+    pop = build(500, seed=2)
+    delivered: Counter[str] = Counter()
+    for i, number in enumerate(list(pop.numbers())[::10]):
+        version = 5 if i % 5 == 0 else 6
+        answer = ask_raw(server.url, raw_question(number, keys_for_version(version), fromdatum="2024-11-01",
+                                                  tomdatum="2026-10-31", version=version))
+        assert answer.status_code == 200, answer.text
+        svar = etree.fromstring(answer.content).find(f".//{{{NS}}}FK.Online.Svar")
+        assert svar is not None, answer.text
+        assert_valid(svar, version)
+        assert svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod") == "0"
+        person = svar.find(f".//{{{NS}}}formansinformation")
+        assert person is not None
+        delivered.update(etree.QName(child).localname for child in person if len(child) > 1)
+    # answers carry data, not only empty blocks
+    assert {"utbetalning", "barnbidrag", "sjukpenninggrundandeInkomst", "prognos"} <= set(delivered), delivered
