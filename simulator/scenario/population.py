@@ -156,7 +156,11 @@ def _daily_from_sgi(sgi: int) -> int:
 # --- numbers ------------------------------------------------------------------------------
 
 
-def _generate_numbers(count: int, seed: int, anchor: date, samordning_share: float) -> list[str]:
+def _generate_numbers(count: int, seed: int, anchor: date, samordning_share: float,
+                      progress: bool = False) -> list[str]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=count, desc="personnummer", unit="numbers", disable=not progress, file=sys.stderr)
     rng = Random(_stable(seed, "numbers"))
     bands = [(lo, hi) for lo, hi, _ in _AGE_BANDS]
     cum_weights = list(accumulate(w for _, _, w in _AGE_BANDS))
@@ -174,6 +178,10 @@ def _generate_numbers(count: int, seed: int, anchor: date, samordning_share: flo
         if number not in seen:
             seen.add(number)
             out.append(number)
+            if len(out) % 10_000 == 0:
+                bar.update(10_000)
+    bar.update(count % 10_000)
+    bar.close()
     return out
 
 
@@ -254,7 +262,7 @@ class GeneratedPopulation:
         file's folder (a CSV path is relative to it), ``anchor`` the clock's start day."""
         day = spec.as_of or anchor or DEFAULT_ANCHOR
         if spec.numbers == "generated":
-            numbers = _generate_numbers(spec.count, spec.seed, day, spec.samordningsnummer_share)
+            numbers = _generate_numbers(spec.count, spec.seed, day, spec.samordningsnummer_share, progress)
         else:
             numbers = _read_numbers(base_dir / spec.numbers, spec.count)
         return cls(numbers, spec.seed, day, progress)
