@@ -165,7 +165,7 @@ async def _load(sandbox: Sandbox, scenario: Any, source: Path | None, keep_clock
 
 async def reset_scenario(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
-    sandbox.reset()
+    await sandbox.reset()
     return web.json_response(_scenario_summary(sandbox))
 
 
@@ -298,7 +298,7 @@ async def remove_fault(request: web.Request) -> web.Response:
 
 
 # -- journal -----------------------------------------------------------------------------
-_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule")
+_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule", "sla_breach")
 
 
 def _filter(request: web.Request) -> JournalFilter:

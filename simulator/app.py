@@ -15,7 +15,8 @@ from simulator.requestlog import RequestLog
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
 from simulator.scenario.models import Scenario
 from simulator.schemas import schema_file
-from simulator.traffic import traffic_middleware
+from simulator.sla.counters import RedisCounters
+from simulator.traffic import WORKER, traffic_middleware
 
 __all__ = ["create_app"]
 
@@ -23,14 +24,28 @@ __all__ = ["create_app"]
 def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path | None = None,
                journal_size: int = DEFAULT_SIZE, request_log: RequestLog | None = None,
                fault_seed: int | None = None, progress: bool = False,
-               always_frozen: bool = False) -> web.Application:
-    """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs)."""
+               always_frozen: bool = False, sla_mode: str | None = None, sla_profile: str | None = None,
+               redis_url: str | None = None, worker: str | None = None) -> web.Application:
+    """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
+
+    ``redis_url``: keep the SLA counts in Redis, shared by every worker and host using it;
+    ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port).
+    """
+    counters = RedisCounters(redis_url) if redis_url else None
     sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
-                             request_log=request_log, progress=progress, always_frozen=always_frozen)
+                             request_log=request_log, progress=progress, always_frozen=always_frozen,
+                             sla_counters=counters, sla_mode=sla_mode, sla_profile=sla_profile)
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
     app[SANDBOX] = sandbox
+    if worker is not None:
+        app[WORKER] = worker
+
+    async def close_counters(_: web.Application) -> None:
+        await sandbox.gate.counters.close()
+
+    app.on_cleanup.append(close_counters)
     ws.setup(app)
     admin.setup(app)
     app.router.add_get("/health", _health)

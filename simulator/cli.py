@@ -40,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="JSON line per request to stdout (-), a file, or off (default -)")
     serve.add_argument("--fault-seed", type=int, metavar="N",
                        help="seed for probabilistic fault rules and latency draws (repeatable runs)")
+    serve.add_argument("--sla-mode", choices=["reject", "record", "off"],
+                       help="SLA enforcement (default: the scenario's sla.mode, else reject)")
+    serve.add_argument("--sla-profile", choices=["sla", "classic"],
+                       help="opening hours (default: the scenario's sla.profile, else sla)")
+    serve.add_argument("--redis", metavar="URL", help="keep SLA counts in Redis (redis://host:6379/0), "
+                       "shared by every worker and host using it")
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="server processes on the port")
 
     scenario = commands.add_parser("scenario", help="work with scenario files")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
@@ -122,20 +129,29 @@ def _check(path: Path) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.clock and args.clock != "now":
+        try:
+            datetime.fromisoformat(args.clock)
+        except ValueError:
+            print(f"--clock: {args.clock!r} is not an ISO date-time or 'now'", file=sys.stderr)
+            return 2
+    if args.journal_size < 0 or args.workers < 1:
+        print("--journal-size: 0 or more; --workers: 1 or more", file=sys.stderr)
+        return 2
+    if args.workers == 1:
+        return _serve_one(args)
+    return _serve_workers(args)
+
+
+def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
+    """One server process; with ``worker`` set, one of several sharing the port."""
     from aiohttp import web
 
     from simulator.app import create_app
     from simulator.requestlog import RequestLog
     from simulator.sandbox import SANDBOX
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    start: datetime | None = None
-    if args.clock and args.clock != "now":
-        try:
-            start = datetime.fromisoformat(args.clock)
-        except ValueError:
-            print(f"--clock: {args.clock!r} is not an ISO date-time or 'now'", file=sys.stderr)
-            return 2
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
@@ -143,12 +159,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return 1
     if args.clock:
+        start = None if args.clock == "now" else datetime.fromisoformat(args.clock)
         clock = Clock.starting_at(start, frozen=args.freeze_clock)
     else:
         clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or args.freeze_clock)
-    if args.journal_size < 0:
-        print("--journal-size: 0 or more", file=sys.stderr)
-        return 2
     request_log = None
     if args.request_log == "-":
         request_log = RequestLog(sys.stdout)
@@ -156,8 +170,10 @@ def _serve(args: argparse.Namespace) -> int:
         request_log = RequestLog(open(args.request_log, "a", encoding="utf-8", buffering=1))
     try:
         app = create_app(scenario, clock, source=args.scenario, journal_size=args.journal_size,
-                         request_log=request_log, fault_seed=args.fault_seed, progress=sys.stderr.isatty(),
-                         always_frozen=args.freeze_clock)
+                         request_log=request_log, fault_seed=args.fault_seed,
+                         progress=sys.stderr.isatty() and worker is None, always_frozen=args.freeze_clock,
+                         sla_mode=args.sla_mode, sla_profile=args.sla_profile, redis_url=args.redis,
+                         worker=worker)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -166,13 +182,66 @@ def _serve(args: argparse.Namespace) -> int:
         from simulator.watch import watch_scenario
 
         app.cleanup_ctx.append(watch_scenario)
-    persons = app[SANDBOX].store.person_count()
-    print(f"LEFI sandbox: scenario {scenario.name!r} ({persons} persons) on http://{args.host}:{args.port} "
-          f"(clock {clock.now().isoformat(timespec='seconds')}{', frozen' if clock.frozen else ''}); "
-          f"admin API at /_admin/, metrics at /metrics", flush=True)
+    if worker is None:
+        sandbox = app[SANDBOX]
+        print(f"LEFI sandbox: scenario {scenario.name!r} ({sandbox.store.person_count()} persons) on "
+              f"http://{args.host}:{args.port} (clock {clock.now().isoformat(timespec='seconds')}"
+              f"{', frozen' if clock.frozen else ''}; SLA {sandbox.gate.mode}, profile "
+              f"{sandbox.gate.settings.profile}{', counts in Redis' if args.redis else ''}); "
+              f"admin API at /_admin/, metrics at /metrics", flush=True)
     try:
-        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None,
+                    reuse_port=worker is not None, handle_signals=True)
     except OSError as exc:
         print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    """Several processes on one port (SO_REUSEPORT: the kernel spreads connections).
+
+    Each worker has its own journal, fault rules and clock (admin calls reach the worker
+    that takes the connection); the SLA counts are shared only with --redis.
+    """
+    import multiprocessing
+    import signal
+    import socket
+
+    with socket.socket() as probe:  # fail early and clearly when the port is taken
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    if not args.redis:
+        print("lefi-sim: warning: without --redis each worker keeps its own SLA counts", file=sys.stderr)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker_main, args=(args, i + 1), name=f"lefi-worker-{i + 1}")
+               for i in range(args.workers)]
+    for w in workers:
+        w.start()
+    print(f"LEFI sandbox: {args.workers} workers on http://{args.host}:{args.port} "
+          f"({'SLA counts in Redis ' + args.redis if args.redis else 'SLA counts per worker'}); "
+          f"admin API at /_admin/ (per worker), metrics at /metrics (per worker)", flush=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while all(w.is_alive() for w in workers):
+        workers[0].join(timeout=0.5)
+    stop(signal.SIGTERM, None)  # one worker ended: take the rest down with it
+    for w in workers:
+        w.join(timeout=10)
+    return 0 if all(w.exitcode in (0, -signal.SIGTERM) for w in workers) else 1
+
+
+def _worker_main(args: argparse.Namespace, number: int) -> None:
+    import os
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(_serve_one(args, worker=f"{number}:{os.getpid()}"))

@@ -36,6 +36,9 @@ class Exchange:
     fault_rule: str | None = None  # id of the fault rule that hit this exchange
     fault_kind: str | None = None
     effects: list[Any] = field(default_factory=list)  # transport effects of fault rules, for the middleware
+    channel: str = "online"  # the SLA channel: online (onlinefråga, LEKA) or massfraga
+    sla_admission: Any = None  # to release when the answer has gone (simulator/sla/gate.py)
+    sla_breach: str | None = None  # the SLA rule broken, served or not
     request_body: bytes = b""
     response_body: bytes = b""
 

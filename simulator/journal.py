@@ -38,6 +38,7 @@ class JournalEntry:
     status: int
     duration_ms: float
     fault_rule: str | None
+    sla_breach: str | None  # the SLA rule broken (also when served, in record mode)
     request: str  # the body as text, cut at BODY_LIMIT
     response: str
 
@@ -62,6 +63,7 @@ class JournalFilter:
     outcome: str | None = None
     path: str | None = None
     fault_rule: str | None = None
+    sla_breach: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
@@ -78,6 +80,9 @@ class JournalFilter:
         if self.path is not None and e.path != self.path:
             return False
         if self.fault_rule is not None and e.fault_rule != self.fault_rule:
+            return False
+        if self.sla_breach is not None and e.sla_breach != self.sla_breach \
+                and not (self.sla_breach == "any" and e.sla_breach):
             return False
         if self.since is not None and e.at < self.since:
             return False
@@ -109,7 +114,7 @@ class Journal:
             organisation=exchange.organisation, personnummer=exchange.personnummer,
             benefits=exchange.benefits, outcome=exchange.outcome or "", status=exchange.status,
             duration_ms=round(exchange.duration * 1000, 3), fault_rule=exchange.fault_rule,
-            request=_text(exchange.request_body), response=_text(exchange.response_body))
+            sla_breach=exchange.sla_breach, request=_text(exchange.request_body), response=_text(exchange.response_body))
         with self._lock:
             self._entries.append(entry)
 

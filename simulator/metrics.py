@@ -26,16 +26,16 @@ class Metrics:
                                  ["binding"], buckets=_BUCKETS, registry=self.registry)
         self.faults = Counter("lefi_faults_injected", "Requests a fault rule applied to",
                               ["kind", "rule"], registry=self.registry)
+        self.sla_breaches = Counter("lefi_sla_breaches", "SLA breaches by rule, organisation and enforcement mode",
+                                    ["rule", "organisation", "mode"], registry=self.registry)
         self.journal_size = Gauge("lefi_journal_entries", "Entries in the request journal",
                                   registry=self.registry)
         self.persons = Gauge("lefi_scenario_persons", "Persons in the loaded scenario",
                              registry=self.registry)
 
-    def observe(self, exchange: Exchange, known_organisation: bool) -> None:
+    def observe(self, exchange: Exchange, org: str) -> None:
+        """``org``: the organisation's label (Sandbox.metrics_organisation)."""
         binding = exchange.binding or ""
-        # only the scenario's organisations get a label of their own: a hostile client
-        # sending random numbers must not grow the label set without bound
-        org = exchange.organisation if known_organisation and exchange.organisation else "unknown"
         self.requests.labels(binding, _outcome_label(exchange.outcome or ""), org).inc()
         self.latency.labels(binding).observe(exchange.duration)
         if exchange.fault_rule is not None:

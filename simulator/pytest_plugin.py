@@ -57,9 +57,11 @@ class RunningSandbox:
 
 
 def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock: bool = False,
-                  journal_size: int = 5000) -> RunningSandbox:
+                  journal_size: int = 5000, sla_mode: str = "record") -> RunningSandbox:
     """Starts a sandbox in a background thread. ``scenario``: a path, YAML text, a
-    ``Scenario``, or None for the packaged default scenario."""
+    ``Scenario``, or None for the packaged default scenario. ``sla_mode`` defaults to
+    record: a suite's quick questions are served, and its SLA breaches are in the journal
+    (``admin.count(sla_breach="any")``) for a test to assert on; "reject" to be refused."""
     from simulator.app import create_app
 
     source: Path | None = None
@@ -71,7 +73,7 @@ def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock
     elif isinstance(scenario, str):
         scenario = parse_scenario(scenario, "<lefi_sandbox scenario>")
     clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or freeze_clock)
-    app = create_app(scenario, clock, source=source, journal_size=journal_size)
+    app = create_app(scenario, clock, source=source, journal_size=journal_size, sla_mode=sla_mode)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -103,8 +105,8 @@ def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "lefi_scenario(scenario, freeze_clock=False): the scenario "
-                            "(path or YAML text) the lefi_sandbox fixture serves")
+    config.addinivalue_line("markers", "lefi_scenario(scenario, freeze_clock=False, sla_mode='record'): "
+                            "the scenario (path or YAML text) the lefi_sandbox fixture serves")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -131,6 +133,7 @@ def lefi_sandbox(request: pytest.FixtureRequest,
     marker = request.node.get_closest_marker("lefi_scenario")
     if marker is not None:
         scenario = marker.args[0] if marker.args else marker.kwargs.get("scenario")
-        return lefi_sandbox_factory(scenario, freeze_clock=bool(marker.kwargs.get("freeze_clock", False)))
+        options = {k: v for k, v in marker.kwargs.items() if k in ("freeze_clock", "sla_mode")}
+        return lefi_sandbox_factory(scenario, **options)
     configured = request.config.getini("lefi_scenario")
     return lefi_sandbox_factory(Path(request.config.rootpath, configured) if configured else None)

@@ -23,6 +23,7 @@ class RequestLog:
             "method": exchange.method, "path": exchange.path, "organisation": exchange.organisation,
             "personnummer": exchange.personnummer, "outcome": exchange.outcome, "status": exchange.status,
             "duration_ms": round(exchange.duration * 1000, 3), "fault_rule": exchange.fault_rule,
+            "sla_breach": exchange.sla_breach,
         }, ensure_ascii=False)
         try:
             self.stream.write(line + "\n")

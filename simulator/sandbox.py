@@ -24,6 +24,8 @@ from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.requestlog import RequestLog
 from simulator.scenario.models import Scenario
 from simulator.scenario.store import MemoryScenarioStore, make_store
+from simulator.sla.counters import CounterStore
+from simulator.sla.gate import SlaGate
 
 __all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES"]
 
@@ -38,6 +40,7 @@ class Sandbox:
     store: MemoryScenarioStore
     engine: Engine
     faults: FaultRules
+    gate: SlaGate
     journal: Journal = field(default_factory=Journal)
     metrics: Metrics = field(default_factory=Metrics)
     request_log: RequestLog | None = None
@@ -51,13 +54,15 @@ class Sandbox:
     @classmethod
     def create(cls, scenario: Scenario, clock: Clock | None = None, source: Path | None = None,
                journal: Journal | None = None, request_log: RequestLog | None = None,
-               progress: bool = False, always_frozen: bool = False) -> Sandbox:
+               progress: bool = False, always_frozen: bool = False, sla_counters: CounterStore | None = None,
+               sla_mode: str | None = None, sla_profile: str | None = None) -> Sandbox:
         """``clock``: as the command line set it (default: the scenario's); reset returns to it."""
         if clock is None:
             clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or always_frozen)
         store = make_store(scenario, source, progress=progress)
+        gate = SlaGate(scenario.sla, clock, sla_counters, mode=sla_mode, profile=sla_profile)
         sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
-                      journal=journal or Journal(), request_log=request_log, source=source,
+                      gate=gate, journal=journal or Journal(), request_log=request_log, source=source,
                       clock_start=None if clock.following_real_time else clock.now(),
                       clock_frozen=clock.frozen, always_frozen=always_frozen)
         sandbox.metrics.persons.set(store.person_count())
@@ -72,6 +77,7 @@ class Sandbox:
         its persons, organisations, fault rules and, unless told not to, its clock."""
         self.store, self.engine = store, Engine(store, self.clock)
         self.faults.replace(store.scenario.faults)
+        self.gate.configure(store.scenario.sla)
         if source is not None:
             self.source = source
         if reset_clock:
@@ -81,11 +87,13 @@ class Sandbox:
         self.generation += 1
         self.metrics.persons.set(store.person_count())
 
-    def reset(self) -> None:
-        """Back to the scenario's start: its clock and fault rules, an empty journal."""
+    async def reset(self) -> None:
+        """Back to the scenario's start: its clock and fault rules, an empty journal, no
+        SLA history."""
         self.faults.replace(self.scenario.faults)
         self._reset_clock()
         self.journal.clear()
+        await self.gate.counters.clear()
 
     def _reset_clock(self) -> None:
         if self.clock_start is None:
@@ -100,28 +108,60 @@ class Sandbox:
         except InvalidOrgnummer:
             return False
 
-    def identify(self, exchange: Exchange, organisation: str, personnummer: str | None = None,
-                 benefits: tuple[str, ...] = ()) -> None:
-        """Records who asks about whom on the exchange, then applies the fault rules.
+    async def identify(self, exchange: Exchange, organisation: str, personnummer: str | None = None,
+                       benefits: tuple[str, ...] = ()) -> None:
+        """Records who asks about whom on the exchange; the first time, passes the SLA gate;
+        then applies the fault rules.
 
         Bindings that answer without a query (e.g. listing what an aktör may see) call
-        this once they know the organisation; ``answer`` calls it for every query. May
-        raise ``TechnicalError`` or ``InjectedFault`` for the binding to render.
+        this once they know the organisation — and bindings that identify the asker
+        otherwise (SSEK SenderId, SHS from) call it with that identity first, which is the
+        one the SLA counts. ``answer`` calls it for every query. May raise ``SlaBreach``,
+        ``TechnicalError`` or ``InjectedFault`` for the binding to render.
         """
+        first = exchange.organisation is None
         exchange.organisation = orgnummer.canonical(organisation)
         if personnummer is not None:
             try:
                 exchange.personnummer = Personnummer.parse(personnummer, self.clock.today()).value
             except InvalidPersonnummer:
                 exchange.personnummer = personnummer
-        exchange.benefits = benefits
+        if benefits:
+            exchange.benefits = benefits
+        if first:
+            await self._pass_gate(exchange)
         self.faults.apply(exchange)
 
-    def answer(self, query: Query, exchange: Exchange) -> Answer:
-        """The engine's answer to ``query``, after the fault rules; the outcome is noted
-        on the exchange. Raises ``TechnicalError`` / ``InjectedFault`` like ``identify``."""
+    async def _pass_gate(self, exchange: Exchange) -> None:
+        assert exchange.organisation is not None
+        admission, breach = await self.gate.admit(exchange.organisation, exchange.channel)
+        exchange.sla_admission = admission
+        if breach is None:
+            return
+        exchange.sla_breach = breach.rule
+        self.metrics.sla_breaches.labels(breach.rule, self.metrics_organisation(exchange.organisation),
+                                         self.gate.mode).inc()
+        if self.gate.mode == "reject":
+            exchange.outcome = f"sla:{breach.rule}"
+            raise breach
+
+    async def release(self, exchange: Exchange) -> None:
+        """The answer has gone: the SLA's in-flight count and answer time move on."""
+        if exchange.sla_admission is not None:
+            admission, exchange.sla_admission = exchange.sla_admission, None
+            await self.gate.release(admission)
+
+    def metrics_organisation(self, org: str | None) -> str:
+        """The organisation as a metrics label: only the scenario's own, so that random
+        numbers from a hostile client cannot grow the label set without bound."""
+        return org if org is not None and org.isdigit() and len(org) == 10 and self.knows_organisation(org) \
+            else "unknown"
+
+    async def answer(self, query: Query, exchange: Exchange) -> Answer:
+        """The engine's answer to ``query``, after the SLA gate and the fault rules; the
+        outcome is noted on the exchange. Raises like ``identify``."""
         try:
-            self.identify(exchange, query.orgnummer, query.personnummer, tuple(sorted(query.benefits)))
+            await self.identify(exchange, query.orgnummer, query.personnummer, tuple(sorted(query.benefits)))
             answer = self.engine.answer(query)
         except TechnicalError as exc:
             exchange.outcome = f"technical:{exc.status.name}"

@@ -23,6 +23,7 @@ __all__ = ["traffic_middleware", "CORRELATION_HEADER"]
 
 log = logging.getLogger("simulator.traffic")
 CORRELATION_HEADER = "X-Correlation-ID"
+WORKER = web.AppKey("worker", str)  # set when several workers share the port
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -45,6 +46,8 @@ async def traffic_middleware(request: web.Request, handler: web.Handler) -> web.
         except web.HTTPException as exc:
             response = exc
         response.headers[CORRELATION_HEADER] = exchange.id
+        if WORKER in request.app:
+            response.headers["X-LEFI-Worker"] = request.app[WORKER]
         if exchange.binding is not None and exchange.effects:
             planned, response = response, None  # None: nothing sent, if the effect closes the connection
             response = await _carry_out(request, exchange, exchange.effects[0], planned)
@@ -52,6 +55,9 @@ async def traffic_middleware(request: web.Request, handler: web.Handler) -> web.
     finally:
         if exchange.binding is not None:  # admin, health, schemas, unknown paths: not traffic
             _record(request, exchange, response)
+            if exchange.sla_admission is not None:
+                # shielded: a client that hangs up must not leave its question "in flight"
+                await asyncio.shield(sandbox.release(exchange))
 
 
 def _record(request: web.Request, exchange: Exchange, response: web.StreamResponse | None) -> None:
@@ -70,9 +76,7 @@ def _record(request: web.Request, exchange: Exchange, response: web.StreamRespon
         exchange.request_body = request._read_bytes
     wall = datetime.now(timezone.utc)
     sandbox.journal.record(exchange, wall)
-    org = exchange.organisation
-    known = org is not None and org.isdigit() and len(org) == 10 and sandbox.knows_organisation(org)
-    sandbox.metrics.observe(exchange, known)
+    sandbox.metrics.observe(exchange, sandbox.metrics_organisation(exchange.organisation))
     if sandbox.request_log is not None:
         sandbox.request_log.write(exchange, wall)
 

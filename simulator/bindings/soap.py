@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from simulator.sla.gate import SlaBreach
+
 from simulator.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
 __all__ = [
@@ -197,3 +199,17 @@ def render_fault(version: SoapVersion, fault: SoapFault,
             etree.SubElement(el, f"{{{ns}}}Detail").extend(fault.detail)
         status = fault.http_status or (400 if fault.code is FaultCode.SENDER else 500)
     return status, render_envelope(version, el, headers)
+
+
+SLA_NS = "urn:lefi-sandbox:sla"
+
+
+def sla_fault(breach: SlaBreach) -> SoapFault:
+    """An SLA breach as a SOAP Fault naming the rule: Client/Sender when the asker broke a
+    limit, Server/Receiver when the service is closed; the detail says when to retry."""
+    detail = etree.Element(f"{{{SLA_NS}}}SlaBrott", nsmap={"sla": SLA_NS})
+    for name, value in (("regel", breach.rule), ("beskrivning", breach.text),
+                        ("forsokIgenEfterSekunder", f"{breach.retry_after:.3f}"),
+                        ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds"))):
+        etree.SubElement(detail, f"{{{SLA_NS}}}{name}").text = value
+    return SoapFault(FaultCode.RECEIVER if breach.closed else FaultCode.SENDER, breach.text, detail=[detail])

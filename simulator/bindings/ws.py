@@ -25,6 +25,7 @@ from simulator.bindings.soap import (
     parse_envelope,
     render_envelope,
     render_fault,
+    sla_fault,
     soap_version_of,
 )
 from simulator.engine.errors import TechnicalError, TeknisktFel
@@ -32,6 +33,7 @@ from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX
 from simulator.scenario.models import Transport
+from simulator.sla.gate import SlaBreach
 from simulator.schemas import SCHEMA_DIR
 from simulator.versions import CURRENT, open_versions, require_supported, supported_versions
 
@@ -83,13 +85,15 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
         lefi_xml.validate_question(fraga, version)
         query = lefi_xml.parse_question(fraga, version, Transport.WS)
-        answer = sandbox.answer(query, exchange_of(request))
+        answer = await sandbox.answer(query, exchange_of(request))
         body = render_envelope(soap_version, lefi_xml.render_answer(answer))
         return _xml(200, body, soap_version)
     except SoapFault as fault:
         if fault.problems and not fault.detail:
             fault.detail = [lefi_xml.validation_detail(fault.problems)]
         return _fault(soap_version, fault)
+    except SlaBreach as breach:
+        return _fault(soap_version, sla_fault(breach), {"Retry-After": breach.retry_after_header})
     except InjectedFault as exc:
         return _fault(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
     except lefi_xml.QuestionInvalid as exc:
@@ -147,13 +151,14 @@ async def _expect(request: web.Request) -> web.StreamResponse | None:
     return None
 
 
-def _fault(version: SoapVersion, fault: SoapFault) -> web.Response:
+def _fault(version: SoapVersion, fault: SoapFault, headers: dict[str, str] | None = None) -> web.Response:
     status, body = render_fault(version, fault)
-    return _xml(status, body, version)
+    return _xml(status, body, version, headers)
 
 
-def _xml(status: int, body: bytes, version: SoapVersion) -> web.Response:
-    return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8")
+def _xml(status: int, body: bytes, version: SoapVersion, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8",
+                        headers=headers)
 
 
 async def handle_get(request: web.Request) -> web.Response:

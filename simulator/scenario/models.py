@@ -23,6 +23,7 @@ __all__ = [
     "Organisation", "Payment", "PaymentDetail", "Pension", "Period", "Person", "Prognos",
     "Related", "Scenario", "Sgi", "Transport", "Amount", "Alderspension", "PensionPoints",
     "WebUser", "FaultRule", "FaultKind", "Latency", "Population", "TimelineEvent", "EventKind",
+    "SlaSettings", "ChannelLimits", "Window",
 ]
 
 
@@ -434,6 +435,38 @@ class TimelineEvent(_Model):
         return self
 
 
+class ChannelLimits(_Model):
+    """FK's traffic model for one channel (SLA §3.4); fields left out keep the SLA's value."""
+
+    per_second: int | None = Field(default=None, ge=1)
+    per_minute: int | None = Field(default=None, ge=1)
+    per_hour: int | None = Field(default=None, ge=1)
+    min_gap_ms: int | None = Field(default=None, ge=0)  # from an answer to the next question
+    max_in_flight: int | None = Field(default=None, ge=1)
+
+
+_WINDOW_END = r"^(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class Window(_Model):
+    """A weekly closed window, e.g. from "sat 16:00" to "sun 13:00" (may wrap the week)."""
+
+    from_: str = Field(alias="from", pattern=_WINDOW_END)
+    to: str = Field(pattern=_WINDOW_END)
+
+
+class SlaSettings(_Model):
+    """The SLA gate (simulator/sla/): limits per organisation and channel, opening hours."""
+
+    mode: Literal["reject", "record", "off"] = "reject"
+    profile: Literal["sla", "classic"] = "sla"
+    # the sla profile's service window; [] for none
+    service_windows: tuple[Window, ...] = (Window.model_validate({"from": "sat 16:00", "to": "sun 13:00"}),)
+    urgent_windows: bool = False  # sla profile: also closed weekdays 00:00-06:00
+    limits: dict[Literal["online", "massfraga"], ChannelLimits] = {}
+    organisations: dict[Orgnr, dict[Literal["online", "massfraga"], ChannelLimits]] = {}
+
+
 class ClockSettings(_Model):
     start: datetime | None = None  # None: real time
     frozen: bool = False
@@ -448,4 +481,5 @@ class Scenario(_Model):
     persons: tuple[Person, ...] = ()
     faults: tuple[FaultRule, ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
+    sla: SlaSettings = SlaSettings()
     population: Population | None = None

@@ -1,0 +1,1 @@
+"""The SLA gate (SPEC §4): traffic limits per organisation and channel, opening hours."""

@@ -1,0 +1,184 @@
+"""Where the SLA gate keeps its counts: in the process, or in Redis for several workers.
+
+One operation does the whole check atomically — in flight, the gap since the last
+answer, and the second/minute/hour windows — and records an admitted question, so that
+two workers (or two hosts) can never both admit the question that breaks a limit. Times
+are the simulator clock's, in milliseconds; the windows slide (a log of question times).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = ["Limits", "Verdict", "CounterStore", "MemoryCounters", "RedisCounters", "WINDOWS"]
+
+# rule name, window length in ms, the Limits field that bounds it
+WINDOWS = (("per_second", 1_000), ("per_minute", 60_000), ("per_hour", 3_600_000))
+IN_FLIGHT_TTL_S = 300  # a worker that dies with questions in flight frees them after this
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_second: int
+    per_minute: int
+    per_hour: int
+    min_gap_ms: int
+    max_in_flight: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """``rule`` broken (None: admitted) and how many ms until a retry may pass it."""
+
+    rule: str | None
+    retry_ms: int = 0
+
+
+class CounterStore(Protocol):
+    async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict: ...
+
+    async def release(self, key: str, now_ms: int) -> None: ...
+
+    async def clear(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class _State:
+    log: deque[int] = field(default_factory=deque)  # question times, oldest first
+    in_flight: int = 0
+    last_answer: int | None = None
+
+
+class MemoryCounters:
+    """In-process counts: right for one worker (the default)."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, _State] = {}
+        self._lock = threading.Lock()
+
+    async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
+        with self._lock:
+            st = self._states.setdefault(key, _State())
+            while st.log and st.log[0] <= now_ms - WINDOWS[-1][1]:
+                st.log.popleft()
+            verdict = _judge(st, now_ms, limits)
+            if verdict.rule is None or record_anyway:
+                st.log.append(now_ms)
+                st.in_flight += 1
+            return verdict
+
+    async def release(self, key: str, now_ms: int) -> None:
+        with self._lock:
+            st = self._states.setdefault(key, _State())
+            st.in_flight = max(0, st.in_flight - 1)
+            st.last_answer = now_ms
+
+    async def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    async def close(self) -> None:
+        return None
+
+
+def _judge(st: _State, now: int, limits: Limits) -> Verdict:
+    """The first rule broken, in the order a partner can act on: threads, gap, rates."""
+    if st.in_flight >= limits.max_in_flight:
+        return Verdict("max_in_flight", limits.min_gap_ms)
+    if st.last_answer is not None and 0 <= now - st.last_answer < limits.min_gap_ms:
+        return Verdict("min_gap", limits.min_gap_ms - (now - st.last_answer))
+    for rule, window in WINDOWS:
+        inside = [t for t in st.log if now - window < t <= now]
+        if len(inside) >= getattr(limits, rule):
+            return Verdict(rule, inside[-getattr(limits, rule)] + window - now)
+    return Verdict(None)
+
+
+# The same judgement in Redis, in one script so that it is atomic across workers.
+_ADMIT = """
+local log, inflight, last = KEYS[1], KEYS[2], KEYS[3]
+local now = tonumber(ARGV[1])
+local ps, pm, ph = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local gap, maxf = tonumber(ARGV[5]), tonumber(ARGV[6])
+local member, record_anyway, ttl = ARGV[7], ARGV[8], tonumber(ARGV[9])
+redis.call('ZREMRANGEBYSCORE', log, '-inf', now - 3600000)
+local rule, retry = '', 0
+local inf = tonumber(redis.call('GET', inflight) or '0')
+local l = redis.call('GET', last)
+if inf >= maxf then
+  rule, retry = 'max_in_flight', gap
+elseif l and now - tonumber(l) >= 0 and now - tonumber(l) < gap then
+  rule, retry = 'min_gap', gap - (now - tonumber(l))
+else
+  local windows = {{'per_second', 1000, ps}, {'per_minute', 60000, pm}, {'per_hour', 3600000, ph}}
+  for _, w in ipairs(windows) do
+    local inside = redis.call('ZRANGEBYSCORE', log, now - w[2] + 1, now, 'WITHSCORES')
+    local count = #inside / 2
+    if count >= w[3] then
+      rule = w[1]
+      retry = tonumber(inside[(count - w[3]) * 2 + 2]) + w[2] - now
+      break
+    end
+  end
+end
+if rule == '' or record_anyway == '1' then
+  redis.call('ZADD', log, now, member)
+  redis.call('PEXPIRE', log, 3600000 + ttl * 1000)
+  redis.call('INCR', inflight)
+  redis.call('EXPIRE', inflight, ttl)
+end
+return {rule, retry}
+"""
+
+_RELEASE = """
+local inflight, last = KEYS[1], KEYS[2]
+local n = tonumber(redis.call('GET', inflight) or '0')
+if n > 0 then redis.call('DECR', inflight) end
+redis.call('SET', last, ARGV[1], 'EX', 3600)
+return 0
+"""
+
+
+class RedisCounters:
+    """Counts in Redis: one limit per organisation for every worker and host using it.
+    Every key expires, so an abandoned sandbox leaves nothing behind for long."""
+
+    def __init__(self, url: str, prefix: str = "lefi:sla") -> None:
+        import redis.asyncio as redis  # only needed with --redis
+
+        self.client = redis.Redis.from_url(url)
+        self.prefix = prefix
+        self._admit = self.client.register_script(_ADMIT)
+        self._release = self.client.register_script(_RELEASE)
+        self._ids = itertools.count()
+        self._tag = f"{id(self):x}"
+
+    def _keys(self, key: str) -> tuple[str, str, str]:
+        base = f"{self.prefix}:{key}"
+        return f"{base}:log", f"{base}:inflight", f"{base}:last"
+
+    async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
+        member = f"{now_ms}:{os.getpid()}:{self._tag}:{next(self._ids)}"  # unique per question
+        rule, retry = await self._admit(keys=self._keys(key), args=[
+            now_ms, limits.per_second, limits.per_minute, limits.per_hour, limits.min_gap_ms,
+            limits.max_in_flight, member, "1" if record_anyway else "0", IN_FLIGHT_TTL_S])
+        rule = rule.decode() if isinstance(rule, bytes) else rule
+        return Verdict(rule or None, int(retry))
+
+    async def release(self, key: str, now_ms: int) -> None:
+        _, inflight, last = self._keys(key)
+        await self._release(keys=[inflight, last], args=[now_ms])
+
+    async def clear(self) -> None:
+        async for name in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
+            await self.client.delete(name)
+
+    async def close(self) -> None:
+        await self.client.aclose()
