@@ -37,6 +37,8 @@ class Exchange:
     fault_kind: str | None = None
     effects: list[Any] = field(default_factory=list)  # transport effects of fault rules, for the middleware
     channel: str = "online"  # the SLA channel: online (onlinefråga, LEKA) or massfraga
+    sla_checked: bool = False  # the SLA gate is passed once per request
+    faults_checked: bool = False  # fault rules are drawn once per request (probabilities!)
     sla_admission: Any = None  # to release when the answer has gone (simulator/sla/gate.py)
     sla_breach: str | None = None  # the SLA rule broken, served or not
     request_body: bytes = b""

@@ -86,8 +86,9 @@ class FaultRules:
 
     def apply(self, exchange: Exchange) -> None:
         """Applies the first firing rule that matches the exchange, if any."""
-        if not self._rules or exchange.fault_rule is not None:
-            return  # no rules (the usual case), or one already applied to this request
+        if not self._rules or exchange.faults_checked:
+            return  # no rules (the usual case), or already drawn for this request
+        exchange.faults_checked = True
         with self._lock:
             rule = self._pick(exchange)
         if rule is None:

@@ -114,7 +114,8 @@ class Journal:
             organisation=exchange.organisation, personnummer=exchange.personnummer,
             benefits=exchange.benefits, outcome=exchange.outcome or "", status=exchange.status,
             duration_ms=round(exchange.duration * 1000, 3), fault_rule=exchange.fault_rule,
-            sla_breach=exchange.sla_breach, request=_text(exchange.request_body), response=_text(exchange.response_body))
+            sla_breach=exchange.sla_breach, request=_text(exchange.request_body),
+            response=_text(exchange.response_body))
         with self._lock:
             self._entries.append(entry)
 

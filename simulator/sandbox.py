@@ -109,18 +109,19 @@ class Sandbox:
             return False
 
     async def identify(self, exchange: Exchange, organisation: str, personnummer: str | None = None,
-                       benefits: tuple[str, ...] = ()) -> None:
-        """Records who asks about whom on the exchange; the first time, passes the SLA gate;
-        then applies the fault rules.
+                       benefits: tuple[str, ...] = (), *, faults: bool = True) -> None:
+        """Records who asks about whom on the exchange, passes the SLA gate (once per
+        request), then draws the fault rules (once per request).
 
-        Bindings that answer without a query (e.g. listing what an aktör may see) call
-        this once they know the organisation — and bindings that identify the asker
-        otherwise (SSEK SenderId, SHS from) call it with that identity first, which is the
-        one the SLA counts. ``answer`` calls it for every query. May raise ``SlaBreach``,
+        The organisation is the one the binding identified first: bindings that know the
+        asker before the question (SSEK SenderId, SHS from) call this early with
+        ``faults=False`` — the SLA counts that identity — and ``answer`` later fills in the
+        person and benefits and draws the rules. Bindings that answer without a query
+        (e.g. listing what an aktör may see) call it once. May raise ``SlaBreach``,
         ``TechnicalError`` or ``InjectedFault`` for the binding to render.
         """
-        first = exchange.organisation is None
-        exchange.organisation = orgnummer.canonical(organisation)
+        if exchange.organisation is None:
+            exchange.organisation = orgnummer.canonical(organisation)
         if personnummer is not None:
             try:
                 exchange.personnummer = Personnummer.parse(personnummer, self.clock.today()).value
@@ -128,9 +129,11 @@ class Sandbox:
                 exchange.personnummer = personnummer
         if benefits:
             exchange.benefits = benefits
-        if first:
+        if not exchange.sla_checked:
+            exchange.sla_checked = True
             await self._pass_gate(exchange)
-        self.faults.apply(exchange)
+        if faults:
+            self.faults.apply(exchange)
 
     async def _pass_gate(self, exchange: Exchange) -> None:
         assert exchange.organisation is not None

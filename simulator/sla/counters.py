@@ -8,10 +8,10 @@ are the simulator clock's, in milliseconds; the windows slide (a log of question
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 import threading
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,7 +51,7 @@ class CounterStore(Protocol):
 
 @dataclass
 class _State:
-    log: deque[int] = field(default_factory=deque)  # question times, oldest first
+    log: list[int] = field(default_factory=list)  # question times, sorted (the clock may move back)
     in_flight: int = 0
     last_answer: int | None = None
 
@@ -66,11 +66,10 @@ class MemoryCounters:
     async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
         with self._lock:
             st = self._states.setdefault(key, _State())
-            while st.log and st.log[0] <= now_ms - WINDOWS[-1][1]:
-                st.log.popleft()
+            del st.log[:bisect.bisect_right(st.log, now_ms - WINDOWS[-1][1])]  # older than the longest window
             verdict = _judge(st, now_ms, limits)
             if verdict.rule is None or record_anyway:
-                st.log.append(now_ms)
+                bisect.insort(st.log, now_ms)
                 st.in_flight += 1
             return verdict
 
@@ -94,10 +93,13 @@ def _judge(st: _State, now: int, limits: Limits) -> Verdict:
         return Verdict("max_in_flight", limits.min_gap_ms)
     if st.last_answer is not None and 0 <= now - st.last_answer < limits.min_gap_ms:
         return Verdict("min_gap", limits.min_gap_ms - (now - st.last_answer))
+    end = bisect.bisect_right(st.log, now)
     for rule, window in WINDOWS:
-        inside = [t for t in st.log if now - window < t <= now]
-        if len(inside) >= getattr(limits, rule):
-            return Verdict(rule, inside[-getattr(limits, rule)] + window - now)
+        start = bisect.bisect_right(st.log, now - window)
+        limit = getattr(limits, rule)
+        if end - start >= limit:
+            # the question whose leaving the window makes room again
+            return Verdict(rule, st.log[end - limit] + window - now)
     return Verdict(None)
 
 

@@ -1,0 +1,377 @@
+"""The SLA gate (SPEC §4, issue 5): limits, gap, concurrency, opening hours, modes, and
+the same limits with a real Redis shared by two processes.
+
+The gate tests run each rule against both counter stores (in process, and a real
+redis-server started by the suite); the HTTP tests drive real server processes over WS
+with the clock frozen and moved through the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Awaitable, Callable, Iterator, TypeVar
+
+import pytest
+import requests
+from lxml import etree
+
+from conftest import ROOT, Server, ask_raw, raw_question, start_server, stop_server
+from simulator.admin_client import AdminClient
+from simulator.clock import STOCKHOLM, Clock
+from simulator.scenario.models import SlaSettings
+from simulator.sla.counters import CounterStore, MemoryCounters, RedisCounters
+from simulator.sla.gate import SlaGate
+
+SLA_SCENARIO = ROOT / "tests" / "scenarios" / "sla.yaml"
+KOMMUN, INSURER = "2120000142", "5566778899"
+MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=STOCKHOLM)
+T = TypeVar("T")
+
+
+def run(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+# -- the gate itself, against both stores ---------------------------------------------------
+@pytest.fixture(params=["memory", "redis"])
+def make_counters(request: pytest.FixtureRequest) -> Callable[[], CounterStore]:
+    """A factory: a Redis client must be made inside the event loop that uses it."""
+    if request.param == "memory":
+        shared = MemoryCounters()
+        return lambda: shared
+    url = request.getfixturevalue("redis_url")
+    prefix = f"test:{uuid.uuid4().hex}"  # each test its own keys
+    return lambda: RedisCounters(url, prefix=prefix)
+
+
+def gate_at(when: datetime, counters: CounterStore, **settings: object) -> SlaGate:
+    return SlaGate(SlaSettings.model_validate(settings), Clock.starting_at(when, frozen=True), counters)
+
+
+async def ask(gate: SlaGate, org: str = KOMMUN, channel: str = "online", release: bool = True) -> str | None:
+    """One question through the gate: the rule broken, or None (answered at once)."""
+    admission, breach = await gate.admit(org, channel)
+    if admission is not None and release:
+        await gate.release(admission)
+    return breach.rule if breach else None
+
+
+def test_the_second_question_inside_one_second_is_refused(make_counters: Callable[[], CounterStore]) -> None:
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters())
+        assert await ask(gate) is None
+        gate.clock.advance(timedelta(milliseconds=500))  # past the 300 ms gap, inside the second
+        admission, breach = await gate.admit(KOMMUN, "online")
+        assert admission is None and breach is not None and breach.rule == "per_second"
+        assert breach.retry_after == pytest.approx(0.5, abs=0.002)
+        assert "högst 1 frågor per sekund" in breach.text and KOMMUN in breach.text
+        gate.clock.advance(timedelta(milliseconds=500))  # the first question has left the second
+        assert await ask(gate) is None
+        assert await ask(gate, org=INSURER) is None  # another organisation has its own limit
+        await gate.counters.close()
+    run(scenario())
+
+
+def test_200_ms_after_an_answer_is_refused_and_300_ms_served(make_counters: Callable[[], CounterStore]) -> None:
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters(), limits={"online": {"per_second": 10}})
+        assert await ask(gate) is None  # answered at 10:00:00.000
+        gate.clock.advance(timedelta(milliseconds=200))
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None and breach.rule == "min_gap"
+        assert breach.retry_after == pytest.approx(0.1, abs=0.002)
+        gate.clock.advance(timedelta(milliseconds=100))
+        assert await ask(gate) is None
+        await gate.counters.close()
+    run(scenario())
+
+
+def test_a_second_concurrent_onlinefraga_is_refused(make_counters: Callable[[], CounterStore]) -> None:
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters(), limits={"online": {"per_second": 10, "min_gap_ms": 0}})
+        first, _ = await gate.admit(KOMMUN, "online")  # still being answered
+        assert first is not None
+        gate.clock.advance(timedelta(milliseconds=400))
+        assert await ask(gate) == "max_in_flight"
+        await gate.release(first)
+        assert await ask(gate) is None
+        await gate.counters.close()
+    run(scenario())
+
+
+def test_the_sixth_concurrent_massfraga_is_refused(make_counters: Callable[[], CounterStore]) -> None:
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters())
+        in_flight = []
+        for _ in range(5):  # one a second: within 2/s, nothing answered yet
+            admission, breach = await gate.admit(KOMMUN, "massfraga")
+            assert breach is None and admission is not None
+            in_flight.append(admission)
+            gate.clock.advance(timedelta(seconds=1))
+        assert await ask(gate, channel="massfraga", release=False) == "max_in_flight"
+        await gate.release(in_flight[0])
+        gate.clock.advance(timedelta(seconds=1))
+        assert await ask(gate, channel="massfraga") is None
+        await gate.counters.close()
+    run(scenario())
+
+
+def test_the_hour_limit(make_counters: Callable[[], CounterStore]) -> None:
+    """3600 an hour: shown with the second and minute limits raised (at the SLA's own
+    limits 1/s and 60/min keep a partner under 3600/h)."""
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters(),
+                       limits={"online": {"per_second": 100, "per_minute": 6000, "min_gap_ms": 0}})
+        for _ in range(3600):
+            assert await ask(gate) is None
+            gate.clock.advance(timedelta(milliseconds=100))  # 3600 questions in 6 minutes
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None and breach.rule == "per_hour" and "3600 frågor per timme" in breach.text
+        assert breach.retry_at == MONDAY + timedelta(hours=1)  # when the first leaves the hour
+        gate.clock.set(MONDAY + timedelta(hours=1))
+        assert await ask(gate) is None
+        await gate.counters.close()
+    run(scenario())
+
+
+def test_the_minute_limit(make_counters: Callable[[], CounterStore]) -> None:
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters(), limits={"online": {"per_second": 10, "min_gap_ms": 0}})
+        for _ in range(60):
+            assert await ask(gate) is None
+            gate.clock.advance(timedelta(milliseconds=500))
+        assert await ask(gate) == "per_minute"
+        await gate.counters.close()
+    run(scenario())
+
+
+@pytest.mark.parametrize("when, channel, profile, closed", [
+    ("2026-06-19T10:00", "massfraga", "sla", True),    # Midsommarafton
+    ("2026-12-24T10:00", "massfraga", "sla", True),    # Julafton
+    ("2026-12-31T10:00", "massfraga", "sla", True),    # Nyårsafton
+    ("2026-12-25T10:00", "massfraga", "sla", True),    # Juldagen
+    ("2026-11-07T17:00", "online", "sla", True),       # Saturday: the service window
+    ("2026-11-07T17:00", "massfraga", "sla", True),    # Saturday: massfråga 07:30-16:00
+    ("2026-11-07T15:59", "online", "sla", False),
+    ("2026-11-08T12:59", "online", "sla", True),       # the window ends Sunday 13:00
+    ("2026-11-08T13:00", "online", "sla", False),
+    ("2026-12-24T10:00", "online", "sla", False),      # online is open every day in the SLA
+    ("2026-12-23T16:29", "massfraga", "sla", False),   # the day before Julafton
+    ("2026-12-23T16:31", "massfraga", "sla", True),
+    ("2026-10-30T16:29", "online", "classic", False),  # the day before Alla helgons dag
+    ("2026-10-30T16:30", "online", "classic", True),
+    ("2026-10-31T12:00", "online", "classic", True),   # the red day itself
+    ("2026-11-02T06:59", "online", "classic", True),   # a weekday opens at 07:00
+    ("2026-11-02T21:29", "online", "classic", False),
+    ("2026-11-02T21:30", "online", "classic", True),
+    ("2026-10-30T16:00", "massfraga", "classic", True),  # äldreomsorg: 16:30-24:00 before a red day
+    ("2026-10-30T23:59", "massfraga", "classic", False),
+])
+def test_opening_hours(when: str, channel: str, profile: str, closed: bool) -> None:
+    gate = gate_at(datetime.fromisoformat(when).replace(tzinfo=STOCKHOLM), MemoryCounters(), profile=profile)
+    admission, breach = run(gate.admit(KOMMUN, channel))
+    assert (breach is not None and breach.rule == "closed") is closed, breach and breach.text
+    if closed:
+        assert breach is not None and breach.retry_at > gate.clock.now()
+        assert gate.hours.is_open(channel, breach.retry_at)
+
+
+def test_urgent_windows_close_weekday_nights_when_switched_on() -> None:
+    night = datetime(2026, 11, 3, 5, 0, tzinfo=STOCKHOLM)
+    assert run(ask(gate_at(night, MemoryCounters()))) is None
+    assert run(ask(gate_at(night, MemoryCounters(), urgent_windows=True))) == "closed"
+
+
+def test_record_mode_serves_and_reports_and_off_does_nothing() -> None:
+    record = gate_at(MONDAY, MemoryCounters(), mode="record")
+    assert run(ask(record)) is None
+    admission, breach = run(record.admit(KOMMUN, "online"))
+    assert admission is not None and breach is not None and breach.rule == "min_gap"
+    off = gate_at(MONDAY, MemoryCounters(), mode="off")
+    assert [run(ask(off)) for _ in range(5)] == [None] * 5
+
+
+def test_redis_admits_exactly_one_of_many_simultaneous_questions_from_two_clients(redis_url: str) -> None:
+    """Two clients (as two workers would hold) race for the one place: one wins."""
+    async def scenario() -> list[str | None]:
+        prefix = f"test:{uuid.uuid4().hex}"
+        a, b = RedisCounters(redis_url, prefix), RedisCounters(redis_url, prefix)
+        gates = [gate_at(MONDAY, a), gate_at(MONDAY, b)]
+        rules = await asyncio.gather(*(ask(gates[i % 2], release=False) for i in range(20)))
+        await a.close()
+        await b.close()
+        return list(rules)
+
+    rules = run(scenario())
+    assert rules.count(None) == 1 and set(rules) == {None, "max_in_flight"}
+
+
+def test_redis_keys_expire(redis_url: str) -> None:
+    import redis as redis_sync
+
+    async def scenario(prefix: str) -> None:
+        gate = gate_at(MONDAY, RedisCounters(redis_url, prefix))
+        assert await ask(gate) is None
+        await gate.counters.close()
+
+    prefix = f"test:{uuid.uuid4().hex}"
+    run(scenario(prefix))
+    client = redis_sync.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    assert {k.decode().rsplit(":", 1)[1] for k in keys} == {"log", "inflight", "last"}
+    assert all(0 < client.ttl(k) <= 3600 + 300 for k in keys)
+
+
+# -- over HTTP: the WS binding answers a breach as a SOAP Fault naming the rule ----------
+SLA_NS = "urn:lefi-sandbox:sla"
+
+
+def breach_of(response: requests.Response) -> tuple[str, str, float]:
+    """(faultcode, rule, Retry-After) of a refused question."""
+    doc = etree.fromstring(response.content)
+    rule = doc.findtext(f".//{{{SLA_NS}}}regel")
+    assert rule is not None, response.text
+    code = doc.findtext(".//faultcode") or ""
+    return code, rule, float(response.headers["Retry-After"])
+
+
+@pytest.fixture
+def sla_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    started: list[Server] = []
+
+    def make(*args: str) -> Server:
+        server = start_server(tmp_path, *args, scenario=SLA_SCENARIO)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        stop_server(server)
+
+
+def test_ws_refuses_the_second_question_with_a_fault_naming_the_rule(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "reject")
+    admin = AdminClient(server.url)
+    assert ask_raw(server.url).status_code == 200
+    refused = ask_raw(server.url)
+    assert refused.status_code == 500
+    code, rule, retry = breach_of(refused)
+    assert (code, rule, retry) == ("soap:Client", "min_gap", 1.0)
+    assert "SLA-regeln min_gap" in refused.text and KOMMUN in refused.text
+    admin.advance(milliseconds=500)
+    assert breach_of(ask_raw(server.url))[1] == "per_second"
+    admin.advance(milliseconds=500)
+    assert ask_raw(server.url).status_code == 200
+    # counted in the journal and the metrics
+    assert admin.count(outcome="sla") == 2 and admin.count(outcome="sla:min_gap") == 1
+    assert admin.count(sla_breach="per_second") == 1
+    metrics = requests.get(f"{server.url}/metrics", timeout=10).text
+    assert re.search(rf'lefi_sla_breaches_total\{{mode="reject",organisation="{KOMMUN}",rule="min_gap"\}} 1\.0',
+                     metrics), metrics
+
+
+def test_ws_gap_200_ms_refused_300_ms_served(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "reject")
+    admin = AdminClient(server.url)
+    insurer = raw_question(org=INSURER)  # its per-second limit is 10 in this scenario
+    assert ask_raw(server.url, insurer).status_code == 200
+    admin.advance(milliseconds=200)
+    assert breach_of(ask_raw(server.url, insurer))[1] == "min_gap"
+    admin.advance(milliseconds=100)
+    assert ask_raw(server.url, insurer).status_code == 200
+
+
+def test_ws_second_concurrent_question_is_refused(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "reject")
+    admin = AdminClient(server.url)
+    admin.add_fault(id="slow", kind="latency", personnummer="198803182388", latency={"fixed": 2.0})
+    slow: list[requests.Response] = []
+    worker = threading.Thread(target=lambda: slow.append(ask_raw(server.url, raw_question("198803182388"))))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not _in_flight(admin) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert breach_of(ask_raw(server.url))[1] == "max_in_flight"
+    worker.join(timeout=30)
+    assert slow[0].status_code == 200
+
+
+def _in_flight(admin: AdminClient) -> bool:
+    """Whether the slow question has passed the gate: the fault rule has fired."""
+    return any(rule["used"] for rule in admin.faults())
+
+
+def test_ws_closed_on_saturday_evening_and_open_on_sunday_afternoon(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "reject", "--clock", "2026-11-07T17:00", "--freeze-clock")
+    refused = ask_raw(server.url)
+    code, rule, retry = breach_of(refused)
+    assert (code, rule) == ("soap:Server", "closed") and "servicefönster" in refused.text
+    assert retry == 20 * 3600  # Sunday 13:00
+    AdminClient(server.url).set_clock("2026-11-08T13:00")
+    assert ask_raw(server.url).status_code == 200
+
+
+def test_ws_classic_profile_closes_at_1630_before_a_red_day(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "reject", "--sla-profile", "classic", "--clock", "2026-10-30T16:29",
+                        "--freeze-clock")
+    assert ask_raw(server.url).status_code == 200
+    AdminClient(server.url).advance(minutes=2)
+    assert breach_of(ask_raw(server.url))[1] == "closed"
+
+
+def test_ws_record_mode_serves_and_records_the_breach(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "record")
+    admin = AdminClient(server.url)
+    assert [ask_raw(server.url).status_code for _ in range(3)] == [200, 200, 200]
+    assert admin.count(outcome="ok") == 3 and admin.count(sla_breach="min_gap") == 2
+    assert admin.count(sla_breach="any") == 2
+    metrics = requests.get(f"{server.url}/metrics", timeout=10).text
+    assert 'lefi_sla_breaches_total{mode="record",organisation="2120000142",rule="min_gap"} 2.0' in metrics
+
+
+def test_ws_off_mode_counts_nothing(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "off")
+    assert [ask_raw(server.url).status_code for _ in range(3)] == [200, 200, 200]
+    assert AdminClient(server.url).count(sla_breach="any") == 0
+
+
+def test_reset_forgets_the_sla_history(sla_server: Callable[..., Server]) -> None:
+    server = sla_server("--sla-mode", "reject")
+    admin = AdminClient(server.url)
+    assert ask_raw(server.url).status_code == 200
+    assert ask_raw(server.url).status_code == 500
+    admin.reset()
+    assert ask_raw(server.url).status_code == 200
+
+
+def test_two_servers_sharing_redis_enforce_one_limit(sla_server: Callable[..., Server], redis_url: str) -> None:
+    """Two hosts behind a load balancer: a question to one counts for the other."""
+    url = redis_url.replace("/0", "/1")
+    a = sla_server("--sla-mode", "reject", "--redis", url)
+    b = sla_server("--sla-mode", "reject", "--redis", url)
+    assert ask_raw(a.url).status_code == 200
+    assert breach_of(ask_raw(b.url))[1] == "min_gap"
+    AdminClient(a.url).advance(seconds=1)
+    AdminClient(b.url).advance(seconds=1)
+    assert ask_raw(b.url).status_code == 200
+    assert breach_of(ask_raw(a.url))[1] == "min_gap"
+    AdminClient(a.url).reset()  # clears the shared counts too
+    assert ask_raw(b.url).status_code == 200
+
+
+def test_two_workers_on_one_port_share_one_limit_through_redis(sla_server: Callable[..., Server],
+                                                               redis_url: str) -> None:
+    server = sla_server("--sla-mode", "reject", "--workers", "2", "--redis", redis_url.replace("/0", "/2"))
+    workers, statuses = set(), []
+    for _ in range(20):  # a new connection each time: the kernel spreads them over the workers
+        response = requests.post(f"{server.url}/ws", data=raw_question(),
+                                 headers={"Content-Type": "text/xml", "Connection": "close"}, timeout=30)
+        workers.add(response.headers["X-LEFI-Worker"])
+        statuses.append(response.status_code)
+    assert len(workers) == 2, "both workers answered"
+    assert statuses.count(200) == 1 and statuses.count(500) == 19  # one limit, whichever worker asked
