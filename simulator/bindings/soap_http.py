@@ -1,0 +1,38 @@
+"""SOAP over aiohttp, shared by the SOAP bindings (WS, SSEK): the body read with its
+problems as Sender faults, and envelopes and faults as HTTP responses."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from lxml import etree
+
+from simulator.bindings.http_body import BodyError, expect_handler, read_body
+from simulator.bindings.soap import FaultCode, SoapFault, SoapVersion, render_fault, soap_version_of
+
+__all__ = ["read_soap_body", "soap_expect", "fault_response", "xml_response"]
+
+
+async def read_soap_body(request: web.Request) -> bytes:
+    """The whole body, or a Sender fault saying why not (too large, badly encoded, too slow)."""
+    try:
+        return await read_body(request)
+    except BodyError as exc:
+        raise SoapFault(FaultCode.SENDER, exc.reason, http_status=exc.status) from None
+
+
+def _refuse(request: web.Request, error: BodyError) -> web.StreamResponse:
+    version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+    return fault_response(version, SoapFault(FaultCode.SENDER, error.reason, http_status=error.status))
+
+
+soap_expect = expect_handler(_refuse)
+
+
+def fault_response(version: SoapVersion, fault: SoapFault,
+                   headers: list[etree._Element] | None = None) -> web.Response:
+    status, body = render_fault(version, fault, headers)
+    return xml_response(status, body, version)
+
+
+def xml_response(status: int, body: bytes, version: SoapVersion) -> web.Response:
+    return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8")
