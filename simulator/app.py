@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator import __version__
-from simulator.bindings import ssek, ws
+from simulator.bindings import shs, ssek, ws
 from simulator.clock import Clock
 from simulator.engine.engine import Engine
 from simulator.faults import FaultRules
@@ -27,6 +27,7 @@ def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Applicatio
                            faults=FaultRules(scenario.faults))
     ws.setup(app)
     ssek.setup(app)
+    shs.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/schemas/{name}", _schema)
     return app

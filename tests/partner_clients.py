@@ -275,21 +275,24 @@ class ShsMessage:
         """The shs.management/error of an SHS error message, checked against its DTD."""
         assert self.urn("product") == "urn:X-shs:error", etree.tostring(self.label)
         assert self.attr("sequence-type") == "adm"
-        management = etree.fromstring(self.parts[0][1])
+        management = etree.fromstring(self.parts[0][1], etree.XMLParser(remove_blank_text=True))
         assert_valid_shs(management, "shs-management-1.2.dtd")
         error = management.find("error")
         assert error is not None, self.parts[0][1]
         return error
 
 
-def parse_shs(content_type: str, body: bytes, headers: dict[str, str] | None = None) -> ShsMessage:
+def parse_shs(content_type: str, body: bytes, headers: dict[str, str] | None = None,
+              validate: bool = True) -> ShsMessage:
     msg = BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body)
     assert msg.is_multipart() and not msg.defects, (msg.defects, body[:300])
     parts = list(msg.iter_parts())
-    label = etree.fromstring(parts[0].get_payload(decode=True))
+    # without blank text: Axel's labels say standalone="yes", which DTD validation holds against whitespace
+    label = etree.fromstring(parts[0].get_payload(decode=True), etree.XMLParser(remove_blank_text=True))
     assert label.tag == "shs.label"
-    assert_valid_shs(label, "shs-label-1.2.dtd")
+    if validate:
+        assert_valid_shs(label, "shs-label-1.2.dtd")
     data = [(p.get_content_type(), p.get_payload(decode=True)) for p in parts[1:]]
     return ShsMessage(label, data, dict(headers or {}))
 
