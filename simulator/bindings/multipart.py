@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.policy import compat32
 
 __all__ = ["MAX_PARTS", "Part", "MultipartError", "parse_multipart", "build_multipart"]
@@ -73,10 +73,9 @@ def _part(raw: bytes) -> Part:
     head, sep, content = _split_head(raw)
     if not sep:
         raise MultipartError("a part has no blank line between its headers and its content")
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n")
-    except Exception as exc:  # the email package is lenient; this is a last guard
-        raise MultipartError(f"a part's headers cannot be read: {exc}") from None
+    # headers are ASCII; read as Latin-1 so that stray bytes stay text (the parser gives
+    # objects of its own for undecodable bytes)
+    headers = HeaderParser(policy=compat32).parsestr(head.decode("latin-1") + "\r\n\r\n")
     encoding = (headers.get("Content-Transfer-Encoding") or "binary").strip().lower()
     if encoding in ("binary", "8bit", "7bit"):
         decoded = content
