@@ -342,6 +342,25 @@ def test_the_ssek_schema_is_there_to_check_against() -> None:
     assert_valid_ssek(header)  # the partner's header we send is valid SSEK too
 
 
+def test_a_body_over_the_limit_is_content_invalid_413(server: Server) -> None:
+    big = soap_envelope(fraga(SARA, ["sjukpenning"], referens="x" * (1024 * 1024)), ssek_header())
+    r = post_soap(server.url, big)
+    assert r.status_code == 413
+    assert soap_fault(r).code == f"{SSEK}ContentInvalid"
+
+
+def test_the_resend_store_forgets_its_oldest_answers() -> None:
+    """In-process: the store behind resends is bounded by count and by bytes."""
+    from simulator.bindings.bounded import BoundedStore
+
+    store: BoundedStore[str, bytes] = BoundedStore(max_entries=3, max_bytes=10, size=len)
+    for key in "abcd":
+        store.put(key, b"x")
+    assert (store.get("a"), store.get("d"), len(store)) == (None, b"x", 3)
+    store.put("e", b"y" * 9)  # 11 bytes held: the oldest go until 10 or fewer are left
+    assert (store.get("b"), store.get("c"), store.get("d"), len(store), store.bytes) == (None, None, b"x", 2, 10)
+
+
 def test_the_server_survives_everything_above(server: Server) -> None:
     assert server.alive()
     assert ssek_answer(ask(server)).status == 0
