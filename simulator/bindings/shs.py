@@ -311,12 +311,15 @@ def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label: Labe
                            f"{query.orgnummer}")
         answer = sandbox.answer(query, exchange)
     except TechnicalError as exc:
+        # an asynch error message goes out with 202: the journal must not take it for an answer
+        exchange.outcome = exchange.outcome or f"technical:{exc.status.name}"
         return _error_message(sandbox, ShsError("OtherError", f"TeknisktFel {exc.status.name}: "
                                                 f"{exc.detail or exc.status.text}",
                                                 appinfo=[("TeknisktFel", exc.status.name),
                                                          ("beskrivning", exc.detail or exc.status.text)]),
                               label, org.orgnummer)
     except InjectedFault as exc:
+        exchange.outcome = f"injected:{exc.rule.kind.value}"
         return _error_message(sandbox, ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
                                                 appinfo=[("regel", exc.rule.id)]), label, org.orgnummer)
     svar = lefi_xml.render_answer(answer).encode("utf-8")
