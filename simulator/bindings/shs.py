@@ -319,7 +319,6 @@ def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label: Labe
                                                          ("beskrivning", exc.detail or exc.status.text)]),
                               label, org.orgnummer)
     except InjectedFault as exc:
-        exchange.outcome = f"injected:{exc.rule.kind.value}"
         return _error_message(sandbox, ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
                                                 appinfo=[("regel", exc.rule.id)]), label, org.orgnummer)
     svar = lefi_xml.render_answer(answer).encode("utf-8")
