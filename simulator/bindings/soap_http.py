@@ -7,9 +7,11 @@ from aiohttp import web
 from lxml import etree
 
 from simulator.bindings.http_body import BodyError, expect_handler, read_body
+from simulator.bindings.lefi_xml import technical_error_detail
 from simulator.bindings.soap import FaultCode, SoapFault, SoapVersion, render_fault, soap_version_of
+from simulator.engine.errors import TechnicalError, TeknisktFel
 
-__all__ = ["read_soap_body", "soap_expect", "fault_response", "xml_response"]
+__all__ = ["read_soap_body", "soap_expect", "fault_response", "xml_response", "technical_fault", "unexpected_error"]
 
 
 async def read_soap_body(request: web.Request) -> bytes:
@@ -36,3 +38,13 @@ def fault_response(version: SoapVersion, fault: SoapFault,
 
 def xml_response(status: int, body: bytes, version: SoapVersion) -> web.Response:
     return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8")
+
+
+def technical_fault(error: TechnicalError) -> SoapFault:
+    """A tekniskt fel as FK sends it over SOAP: a Receiver fault with FK's text and ext:TeknisktFel."""
+    return SoapFault(FaultCode.RECEIVER, error.status.text, detail=[technical_error_detail(error)])
+
+
+def unexpected_error() -> TechnicalError:
+    """What a sandbox bug is answered with (the traceback goes to the log only)."""
+    return TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")

@@ -1,7 +1,7 @@
 """The SSEK binding: FK's XML question over SOAP with an SSEK header (insurers).
 
 ``POST /ssek/FK.EXA.Lefi.Fraga`` answers the current and previous version;
-``/ssek/FK.EXA.Lefi.FragaV4`` answers VERSIONEN_STODS_EJ, as over WS. ``GET <path>?wsdl``
+``/ssek/FK.EXA.Lefi.FragaV4`` answers VERSIONEN_STODS_EJ (version 4 is not served). ``GET <path>?wsdl``
 serves the WS binding's WSDL with this address (SSEK clients add the header themselves).
 
 The ``ssek:SSEK`` header (mustUnderstand) names the sender (``SenderId``, known from the
@@ -35,14 +35,21 @@ from simulator.bindings.soap import (
     render_envelope,
     soap_version_of,
 )
-from simulator.bindings.soap_http import fault_response, read_soap_body, soap_expect, xml_response
-from simulator.engine.errors import TechnicalError, TeknisktFel
+from simulator.bindings.soap_http import (
+    fault_response,
+    read_soap_body,
+    soap_expect,
+    technical_fault,
+    unexpected_error,
+    xml_response,
+)
+from simulator.engine.errors import TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
 from simulator.sandbox import SANDBOX
 from simulator.scenario.models import Organisation, Transport
 from simulator.scenario.store import ScenarioStore
-from simulator.versions import open_versions, require_supported
+from simulator.versions import require_supported
 
 __all__ = ["SSEK_NS", "SSEK_PATH", "SSEK_V4_PATH", "ID_TYPES", "RESENDS", "setup"]
 
@@ -161,9 +168,7 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
             reply = _reply_header(stored.header, tx_id, soap_version)
             return xml_response(200, render_envelope(soap_version, stored.svar, [reply]), soap_version)
         if closed_v4:
-            raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ, (
-                "Version 4 av LEFI Online finns inte i sandlådan" if 4 in open_versions(sandbox.clock.today())
-                else "Version 4 av LEFI Online stängdes 2020-12-31"))
+            require_supported(4, sandbox.clock.today())  # the V4 address: never served here
         if fraga.tag != lefi_xml.FRAGA:
             raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {fraga.tag!r}, expected "
                             f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)", "Body")
@@ -197,15 +202,12 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     except InjectedFault as exc:
         return fault_response(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
     except TechnicalError as exc:
-        return fault_response(soap_version, SoapFault(FaultCode.RECEIVER, exc.status.text,
-                                                      detail=[lefi_xml.technical_error_detail(exc)]))
+        return fault_response(soap_version, technical_fault(exc))
     except (ConnectionResetError, asyncio.CancelledError):
         raise
     except Exception:  # never a stack trace to the caller; the server keeps serving
         log.exception("unexpected error answering %s", request.path)
-        error = TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
-        return fault_response(soap_version, SoapFault(FaultCode.RECEIVER, error.status.text,
-                                                      detail=[lefi_xml.technical_error_detail(error)]))
+        return fault_response(soap_version, technical_fault(unexpected_error()))
 
 
 def read_header(message: SoapMessage) -> SsekHeader:
