@@ -155,6 +155,21 @@ def test_an_asynchronous_question_is_listed_fetched_and_acknowledged(server: Ser
     assert len(list_outbox(server, corrid=corr_id).findall("message")) == 1  # still there, acknowledged
 
 
+def test_a_resent_asynchronous_question_is_a_duplicate(server: Server) -> None:
+    """The same tx.id again: received once, answered once (X-shs-duplicatemsg)."""
+    tx_id, corr_id = str(uuid.uuid4()), str(uuid.uuid4())
+    label = shs_label(transfer_type="asynch", tx_id=tx_id, corr_id=corr_id)
+    first = post_shs(server.url, label, [question()])
+    again = post_shs(server.url, label, [question()])
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert "X-shs-duplicatemsg" not in first.headers and again.headers["X-shs-duplicatemsg"] == "yes"
+    assert again.text == tx_id and again.headers["X-shs-arrivaldate"] == first.headers["X-shs-arrivaldate"]
+    assert len(list_outbox(server, corrid=corr_id).findall("message")) == 1
+    other_sender = post_shs(server.url, shs_label(sender=PENSIONSMYNDIGHETEN, transfer_type="asynch", tx_id=tx_id),
+                            [question(org=PENSIONSMYNDIGHETEN)])
+    assert "X-shs-duplicatemsg" not in other_sender.headers
+
+
 def test_the_message_list_filters(server_factory: Callable[..., Server]) -> None:
     srv = server_factory("--freeze-clock")
     for status in ("test", "production", "production"):

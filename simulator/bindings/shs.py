@@ -149,13 +149,18 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         check_product(sandbox.store, label)
         find_agreement(org, label)
         fraga = read_question(parts, label)
+        receipt = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id}
+        delivery = request.app[DELIVERY]
+        if label.transfer_type == "asynch":
+            earlier = delivery.reply_to(org.orgnummer, label.tx_id)
+            if earlier is not None:  # a resend: received once, answered once
+                return web.Response(status=202, text=label.tx_id, headers={
+                    **receipt, "X-shs-arrivaldate": shs_time(earlier.arrived), "X-shs-duplicatemsg": "yes"})
         reply = _answer(sandbox, exchange, org, label, fraga)
         if label.transfer_type == "synch":
             return _message_response(200 if reply.sequence_type == "reply" else 400, reply)
-        request.app[DELIVERY].put(reply)
-        return web.Response(status=202, text=label.tx_id, headers={
-            "X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
-            "X-shs-arrivaldate": shs_time(arrived)})
+        delivery.put(reply, label.tx_id)
+        return web.Response(status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)})
     except ShsError as exc:
         return _error_response(sandbox, exc, label)
     except (ConnectionResetError, asyncio.CancelledError):

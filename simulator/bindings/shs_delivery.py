@@ -68,9 +68,18 @@ class DeliveryStore:
     def __init__(self, kept: int = KEPT, kept_bytes: int = KEPT_BYTES) -> None:
         self._messages: BoundedStore[tuple[str, str], Delivered] = BoundedStore(
             kept, kept_bytes, lambda m: len(m.body))
+        # the question each reply answers, by the question's tx.id: a resent question is a duplicate
+        self._answered: BoundedStore[tuple[str, str], str] = BoundedStore(kept, kept, lambda _: 1)
 
-    def put(self, message: Delivered) -> None:
+    def put(self, message: Delivered, question_tx_id: str | None = None) -> None:
         self._messages.put((message.outbox, message.tx_id), message)
+        if question_tx_id is not None:
+            self._answered.put((message.outbox, question_tx_id), message.tx_id)
+
+    def reply_to(self, outbox: str, question_tx_id: str) -> Delivered | None:
+        """The reply already made to the question ``question_tx_id`` from ``outbox``, if any."""
+        reply_tx_id = self._answered.get((outbox, question_tx_id))
+        return None if reply_tx_id is None else self.get(outbox, reply_tx_id)
 
     def get(self, outbox: str, tx_id: str) -> Delivered | None:
         return self._messages.get((outbox, tx_id))
@@ -103,6 +112,7 @@ class DeliveryStore:
 
     def clear(self) -> None:
         self._messages.clear()
+        self._answered.clear()
 
 
 def render_message_list(messages: list[Delivered]) -> bytes:
