@@ -172,6 +172,8 @@ def assert_ssek_fault(r: requests.Response, code: str, words: str, location: str
     (ssek_header(tx_id="0123456789 0123456789 0123456789 12"), "TxIdInvalid", "without spaces", "SSEK/TxId"),
     (ssek_header(sender_type="ORGNUMMER"), "ContentInvalid", "is not one of APP, CN, DN, ORGNR",
      "SSEK/SenderId/@Type"),
+    (ssek_header().replace("<ssek:SSEK ", '<ssek:SSEK AsynchMethod="AsynchPull" ', 1), "AsynchMethodUnsupported",
+     "synchronously only", "SSEK/@AsynchMethod"),
 ])
 def test_header_faults(server: Server, header: str, code: str, words: str, location: str) -> None:
     assert_ssek_fault(ask(server, header), code, words, location)

@@ -8,6 +8,7 @@ content.id, ``sequence-type="reply"``, data part ``FK.Online.Svar``) is the HTTP
 with ``asynch`` the answer is 202 with the tx.id, and the reply waits in the sender's
 outbox of the delivery service: ``GET /shs/ds/{orgnr}`` lists it (``shs.message-list``),
 ``GET /shs/ds/{orgnr}/{txId}`` fetches it, ``POST .../{txId}?action=ack`` acknowledges it.
+An asynchronous question resent with its tx.id is a duplicate (``X-shs-duplicatemsg``).
 
 Errors are SHS error messages (product ``error``, ``sequence-type="adm"``, data part
 ``shs.management`` with ``error/@errorcode``) with HTTP 400 and ``X-shs-errorcode``. FK's

@@ -223,6 +223,10 @@ def read_header(message: SoapMessage) -> SsekHeader:
     if len(blocks) > 1:
         raise SsekFault("ContentInvalid", f"The message holds {len(blocks)} SSEK headers; send one", "Header/SSEK")
     block = blocks[0]
+    asynch = block.get("AsynchMethod") or block.get(_s("AsynchMethod"))
+    if asynch is not None:
+        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {asynch[:50]!r}: this service answers "
+                        "synchronously only; leave AsynchMethod out", "SSEK/@AsynchMethod")
     sender = _party(block, "SenderId", "SenderIdUnknown")
     receiver = _party(block, "ReceiverId", "ReceiverIdUnknown")
     tx = block.find(_s("TxId"))
