@@ -13,7 +13,6 @@ import logging
 from functools import lru_cache
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestPayloadError
 from lxml import etree
 
 from simulator.bindings import lefi_xml
@@ -24,14 +23,17 @@ from simulator.bindings.soap import (
     check_must_understand,
     parse_envelope,
     render_envelope,
-    render_fault,
     sla_fault,
     soap_version_of,
 )
+from simulator.bindings.soap_http import fault_response as _fault
+from simulator.bindings.soap_http import read_soap_body as _read_body
+from simulator.bindings.soap_http import soap_expect as _expect
+from simulator.bindings.soap_http import xml_response as _xml
 from simulator.engine.errors import TechnicalError, TeknisktFel
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import MAX_BODY_BYTES, SANDBOX
+from simulator.sandbox import SANDBOX
 from simulator.scenario.models import Transport
 from simulator.sla.gate import SlaBreach
 from simulator.schemas import SCHEMA_DIR
@@ -43,7 +45,6 @@ log = logging.getLogger("simulator.ws")
 
 WS_PATHS = ("/ws", "/ws/FK.EXA.Lefi.Fraga", "/shs2")
 V4_PATH = "/ws/FK.EXA.Lefi.FragaV4"
-BODY_TIMEOUT_SECONDS = 30  # a question is a few kB; a body that trickles in longer is refused
 
 
 def setup(app: web.Application) -> None:
@@ -93,7 +94,7 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
             fault.detail = [lefi_xml.validation_detail(fault.problems)]
         return _fault(soap_version, fault)
     except SlaBreach as breach:
-        return _fault(soap_version, sla_fault(breach), {"Retry-After": breach.retry_after_header})
+        return _fault(soap_version, sla_fault(breach), http_headers={"Retry-After": breach.retry_after_header})
     except InjectedFault as exc:
         return _fault(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
     except lefi_xml.QuestionInvalid as exc:
@@ -110,55 +111,6 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         error = TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
         return _fault(soap_version, SoapFault(FaultCode.RECEIVER, error.status.text,
                                               detail=[lefi_xml.technical_error_detail(error)]))
-
-
-async def _read_body(request: web.Request) -> bytes:
-    """The whole body, or a Sender fault saying why not (too large, badly encoded, too slow).
-
-    A body that cannot be decoded is marked finished, so that aiohttp does not read on
-    into the same error after the fault is sent (and log it as unhandled).
-    """
-    too_large = f"The request body is larger than {MAX_BODY_BYTES} bytes"
-    fault: SoapFault | None = None
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        fault = SoapFault(FaultCode.SENDER, too_large, http_status=413)
-    else:
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
-                return await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            fault = SoapFault(FaultCode.SENDER, too_large, http_status=413)
-        except TimeoutError:
-            fault = SoapFault(FaultCode.SENDER, f"The request body did not arrive within "
-                              f"{BODY_TIMEOUT_SECONDS} s", http_status=408)
-        except RequestPayloadError as exc:
-            fault = SoapFault(FaultCode.SENDER, f"The request body cannot be read: {exc.__cause__ or exc}",
-                              http_status=400)
-            request.content.feed_eof()
-    raise fault
-
-
-async def _expect(request: web.Request) -> web.StreamResponse | None:
-    """``Expect: 100-continue``: refuse a body that is too large before it is sent."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-        return _fault(version, SoapFault(FaultCode.SENDER, f"The request body is larger than "
-                                         f"{MAX_BODY_BYTES} bytes", http_status=413))
-    if request.headers.get("Expect", "").lower() != "100-continue":
-        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers.get('Expect', '')[:100]}\n")
-    if request.version == (1, 1):
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    return None
-
-
-def _fault(version: SoapVersion, fault: SoapFault, headers: dict[str, str] | None = None) -> web.Response:
-    status, body = render_fault(version, fault)
-    return _xml(status, body, version, headers)
-
-
-def _xml(status: int, body: bytes, version: SoapVersion, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8",
-                        headers=headers)
 
 
 async def handle_get(request: web.Request) -> web.Response:

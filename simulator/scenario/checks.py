@@ -42,6 +42,8 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             benefit_name(key, ("org_type_filters", org_type, j))
 
     seen_orgs: dict[str, int] = {}
+    seen_sender_ids: dict[tuple[str, str], int] = {}
+    seen_agreements: dict[str, int] = {}
     for i, org in enumerate(scenario.organisations):
         loc: Loc = ("organisations", i)
         try:
@@ -58,6 +60,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
                 benefit_name(key, loc + ("agreement", j))
         for j, user in enumerate(org.users):
             pnr(user.personnummer, loc + ("users", j, "personnummer"))
+        problems.extend(_check_ssek_and_shs(scenario, i, seen_sender_ids, seen_agreements))
 
     def check_case(case: Case, owner: str, loc: Loc) -> None:
         benefit_name(case.benefit, loc + ("benefit",))
@@ -151,4 +154,35 @@ def check_fault_rule(rule: FaultRule, loc: Loc = ()) -> list[tuple[Loc, str]]:
             Orgnummer.parse(rule.organisation)
         except InvalidOrgnummer as exc:
             problems.append((loc + ("organisation",), f"{rule.organisation!r} is not a valid orgnummer: {exc}"))
+    return problems
+
+
+def _check_ssek_and_shs(scenario: Scenario, i: int, seen_sender_ids: dict[tuple[str, str], int],
+                        seen_agreements: dict[str, int]) -> list[tuple[Loc, str]]:
+    """An SSEK SenderId and an SHS agreement id each name one organisation."""
+    problems: list[tuple[Loc, str]] = []
+    org = scenario.organisations[i]
+    own = {o.orgnummer: k for k, o in enumerate(scenario.organisations)}
+    for j, sender in enumerate(org.ssek_sender_ids):
+        loc: Loc = ("organisations", i, "ssek_sender_ids", j)
+        key = (sender.type, sender.id.strip())
+        if sender.type == "ORGNR":
+            try:
+                key = (sender.type, Orgnummer.parse(sender.id).value)
+            except InvalidOrgnummer as exc:
+                problems.append((loc + ("id",), f"{sender.id!r} is not a valid orgnummer: {exc}"))
+                continue
+            if own.get(key[1], i) != i:
+                problems.append((loc + ("id",), f"orgnummer {key[1]} is organisations[{own[key[1]]}]'s own"))
+                continue
+        if key in seen_sender_ids:
+            problems.append((loc + ("id",), f"SenderId {sender.type} {sender.id!r} is already used by "
+                             f"organisations[{seen_sender_ids[key]}]"))
+        seen_sender_ids.setdefault(key, i)
+    for j, agreement in enumerate(org.shs_agreements):
+        loc = ("organisations", i, "shs_agreements", j)
+        if agreement.id in seen_agreements:
+            problems.append((loc + ("id",), f"agreement {agreement.id} is already used by "
+                             f"organisations[{seen_agreements[agreement.id]}]"))
+        seen_agreements.setdefault(agreement.id, i)
     return problems

@@ -301,6 +301,21 @@ class WebUser(_Model):
     name: str
 
 
+class SsekSenderId(_Model):
+    """A SenderId an organisation's SSEK messages may carry, with its ``Type`` (SSEK IdType)."""
+
+    id: str = Field(min_length=1, max_length=512)
+    type: Literal["APP", "CN", "DN", "ORGNR"] = "CN"  # CN is SSEK's default Type
+
+
+class ShsAgreement(_Model):
+    """An SHS agreement (avtal) with FK for one product type (SHS 1.2 shs.agreement)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,100}$")  # the label's shs.agreement (an NMTOKEN)
+    product: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,100}$")  # product type id, bare or urn:X-shs:<id>
+    transfer_type: Literal["synch", "asynch", "any"] = "any"
+
+
 class Organisation(_Model):
     orgnummer: Orgnr
     name: str
@@ -310,6 +325,9 @@ class Organisation(_Model):
     authorised: bool = True  # registered for the service in BAD
     technical_error: TeknisktFel | None = None  # fail every query from this organisation
     users: tuple[WebUser, ...] = ()
+    # SSEK: SenderIds besides Type ORGNR with the organisation's own orgnummer, which always works
+    ssek_sender_ids: tuple[SsekSenderId, ...] = ()
+    shs_agreements: tuple[ShsAgreement, ...] = ()  # SHS product types it may send to FK
 
 
 class FaultKind(str, enum.Enum):
