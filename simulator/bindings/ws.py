@@ -13,10 +13,10 @@ import logging
 from functools import lru_cache
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestPayloadError
 from lxml import etree
 
 from simulator.bindings import lefi_xml
+from simulator.bindings.http_body import BodyError, expect_continue, read_body
 from simulator.bindings.soap import (
     FaultCode,
     SoapFault,
@@ -30,7 +30,7 @@ from simulator.bindings.soap import (
 from simulator.engine.errors import TechnicalError, TeknisktFel
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import MAX_BODY_BYTES, SANDBOX
+from simulator.sandbox import SANDBOX
 from simulator.scenario.models import Transport
 from simulator.schemas import SCHEMA_DIR
 from simulator.versions import CURRENT, open_versions, require_supported, supported_versions
@@ -41,7 +41,6 @@ log = logging.getLogger("simulator.ws")
 
 WS_PATHS = ("/ws", "/ws/FK.EXA.Lefi.Fraga", "/shs2")
 V4_PATH = "/ws/FK.EXA.Lefi.FragaV4"
-BODY_TIMEOUT_SECONDS = 30  # a question is a few kB; a body that trickles in longer is refused
 
 
 def setup(app: web.Application) -> None:
@@ -109,42 +108,16 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
 
 
 async def _read_body(request: web.Request) -> bytes:
-    """The whole body, or a Sender fault saying why not (too large, badly encoded, too slow).
-
-    A body that cannot be decoded is marked finished, so that aiohttp does not read on
-    into the same error after the fault is sent (and log it as unhandled).
-    """
-    too_large = f"The request body is larger than {MAX_BODY_BYTES} bytes"
-    fault: SoapFault | None = None
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        fault = SoapFault(FaultCode.SENDER, too_large, http_status=413)
-    else:
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
-                return await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            fault = SoapFault(FaultCode.SENDER, too_large, http_status=413)
-        except TimeoutError:
-            fault = SoapFault(FaultCode.SENDER, f"The request body did not arrive within "
-                              f"{BODY_TIMEOUT_SECONDS} s", http_status=408)
-        except RequestPayloadError as exc:
-            fault = SoapFault(FaultCode.SENDER, f"The request body cannot be read: {exc.__cause__ or exc}",
-                              http_status=400)
-            request.content.feed_eof()
-    raise fault
+    try:
+        return await read_body(request)
+    except BodyError as exc:
+        raise SoapFault(FaultCode.SENDER, exc.reason, http_status=exc.status) from None
 
 
 async def _expect(request: web.Request) -> web.StreamResponse | None:
-    """``Expect: 100-continue``: refuse a body that is too large before it is sent."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-        return _fault(version, SoapFault(FaultCode.SENDER, f"The request body is larger than "
-                                         f"{MAX_BODY_BYTES} bytes", http_status=413))
-    if request.headers.get("Expect", "").lower() != "100-continue":
-        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers.get('Expect', '')[:100]}\n")
-    if request.version == (1, 1):
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    return None
+    version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+    return await expect_continue(request, lambda exc: _fault(version, SoapFault(
+        FaultCode.SENDER, exc.reason, http_status=exc.status)))
 
 
 def _fault(version: SoapVersion, fault: SoapFault) -> web.Response:
