@@ -42,6 +42,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             benefit_name(key, ("org_type_filters", org_type, j))
 
     seen_orgs: dict[str, int] = {}
+    seen_aktors_ids: dict[str, int] = {}  # one aktör per aktorsId (an orgnummer counts as one)
     for i, org in enumerate(scenario.organisations):
         loc: Loc = ("organisations", i)
         try:
@@ -58,6 +59,11 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
                 benefit_name(key, loc + ("agreement", j))
         for j, user in enumerate(org.users):
             pnr(user.personnummer, loc + ("users", j, "personnummer"))
+        other = seen_aktors_ids.get(org.aktors_id)
+        if other is not None and (org.aktorsid or scenario.organisations[other].aktorsid):  # else a twin orgnummer
+            problems.append((loc + ("aktorsid",), f"aktorsid {org.aktors_id!r} is already the aktorsid "
+                             f"of organisations[{other}]"))
+        seen_aktors_ids[org.aktors_id] = i
 
     seen_persons: dict[str, int] = {}
     for i, person in enumerate(scenario.persons):

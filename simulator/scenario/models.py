@@ -308,6 +308,13 @@ class Organisation(_Model):
     authorised: bool = True  # registered for the service in BAD
     technical_error: TeknisktFel | None = None  # fail every query from this organisation
     users: tuple[WebUser, ...] = ()
+    # LEFI v9's aktorsId (REST path, SSBTEK's aktorsid): an id FK hands out per aktör, e.g.
+    # a UUID or "026-51"; None: the orgnummer (10 digits) serves as its aktorsId
+    aktorsid: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._~:-]+$")
+
+    @property
+    def aktors_id(self) -> str:
+        return self.aktorsid or self.orgnummer
 
 
 class FaultKind(str, enum.Enum):
