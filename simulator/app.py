@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator import __version__
-from simulator.bindings import ws
+from simulator.bindings import rest_v9, ssbtek, ws
 from simulator.clock import Clock
 from simulator.engine.engine import Engine
 from simulator.faults import FaultRules
@@ -26,6 +26,8 @@ def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Applicatio
     app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock),
                            faults=FaultRules(scenario.faults))
     ws.setup(app)
+    rest_v9.setup(app)
+    ssbtek.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/schemas/{name}", _schema)
     return app
@@ -44,6 +46,7 @@ async def _schema(request: web.Request) -> web.StreamResponse:
     path = schema_file(request.match_info["name"])
     if path is None:
         raise web.HTTPNotFound(text=f"no schema named {request.match_info['name']!r}\n")
-    content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json"}.get(
+    content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json",
+                    ".yaml": "application/yaml"}.get(
         path.suffix, "application/octet-stream")
     return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")
