@@ -82,7 +82,8 @@ class Ssbtek:
                 "personidentitet": SARA, "arendeidentitet": "A-1",
                 "tidsperiod": {"fromDatum": "2025-01-01", "tomDatum": "2025-06-30"},
                 "syfte": "Beslut om ekonomiskt bistånd", "lagtext": "11 kap. 11 a § socialtjänstlagen", **general},
-            specifikaFrageparametrar={"AF": others, "CSN": others, "FK": {"inkludera": fk, "fraga": fraga if fk else None},
+            specifikaFrageparametrar={"AF": others, "CSN": others,
+                                      "FK": {"inkludera": fk, "fraga": fraga if fk else None},
                                       "SKV": others, "SO": others, "TNS": others, "MIV": others})
         self.last_body()
         return result

@@ -351,11 +351,15 @@ def _case(b_key: str, case: Case, shape: _CaseShape) -> dict[str, Any]:
     if "avslaget" in shape.header:
         out["avslaget"] = case.status is CaseStatus.AVSLAG
     decisions = [_decision(b_key, p, shape.decision) for p in case.periods]
-    if shape.single:
-        if decisions:
-            out["beslut"] = decisions[-1]  # the contract holds one decision: the latest
-    else:
+    if not shape.single:
         out["beslut"] = decisions
+    elif decisions:
+        # one decision per case in the contract: the latest, spanning the case, with each
+        # period as a periodbeslut
+        first, last = case.periods[0], case.periods[-1]
+        out["beslut"] = {**decisions[-1], "period": _fran_till(first.from_, last.tom), "periodbeslut": [
+            {"period": _fran_till(p.from_, p.tom), "omfattning": {"taljare": p.omfattning, "namnare": 100}}
+            for p in case.periods]}
     return out
 
 
