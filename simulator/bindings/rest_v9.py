@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import Awaitable, Callable
 
 from aiohttp import web
 
@@ -121,7 +122,10 @@ async def handle_available(request: web.Request) -> web.Response:
     return await _respond(request, work)
 
 
-async def _respond(request: web.Request, work) -> web.Response:  # type: ignore[no-untyped-def]
+Work = Callable[[Sandbox, datetime], Awaitable[LefiReply]]
+
+
+async def _respond(request: web.Request, work: Work) -> web.Response:
     """Runs ``work`` and renders what it returns or raises as the contract's JSON."""
     sandbox = request.app[SANDBOX]
     now = sandbox.clock.now()
