@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from rest_client import INSURER_AKTOR, KOMMUN_AKTOR, OFFICIAL_V9
+from rest_client import INSURER_AKTOR, KOMMUN_AKTOR, OFFICIAL_V9, OWN_V9
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -57,4 +57,14 @@ def test_a_known_aktors_questions_get_answers_the_contract_allows(case: Any, ser
         if pick % 2 == 0:
             body["personnummer"] = PERSONS[pick // 2 % len(PERSONS)]
             body["period"] = {"from": "2025-01-01", "tom": "2026-10-31"}
+    case.call_and_validate(base_url=server.url, checks=CHECKS, timeout=30)
+
+
+own = schemathesis.openapi.from_path(str(OWN_V9))
+
+
+@own.parametrize()
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_the_project_s_own_openapi_document_holds_too(case: Any, server: Any) -> None:
+    case.path_parameters = {**(case.path_parameters or {}), "aktorsId": KOMMUN_AKTOR}
     case.call_and_validate(base_url=server.url, checks=CHECKS, timeout=30)

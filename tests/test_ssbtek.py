@@ -168,6 +168,7 @@ def test_the_same_rules_as_rest(ssbtek: Ssbtek, server: Server) -> None:
     ({"ingivare": "162120002411"}, "BT", "403"),  # Sundsvall may not speak for Testkommunen's aktör
     ({"aktor": SUNDSVALL_AKTOR}, "BT", "403"),  # nor Testkommunen for Sundsvall's
     ({"lefi": b"not json"}, "BT", "400"),
+    ({"lefi": b"[" * 100000}, "BT", "400"),
     ({"lefi": question(period=None)}, "BT", "400"),
     ({"lefi": question()}, "BT", "400"),  # no group asked
     ({"lefi": question(TEA, formansinformation=["FK:SJP"])}, "BT", "500"),

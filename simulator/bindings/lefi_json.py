@@ -105,6 +105,8 @@ def parse_question(data: bytes) -> Fraga:
         json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FragaInvalid(f"Frågan är inte JSON: {exc}"[:300]) from None
+    except RecursionError:  # a question is three levels deep
+        raise FragaInvalid("Frågan är för djupt nästlad") from None
     try:
         return Fraga.model_validate_json(data, strict=True)
     except ValidationError as exc:
