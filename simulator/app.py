@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator import __version__
-from simulator.bindings import rest_v9, ssbtek, ws
+from simulator.bindings import ws
 from simulator.clock import Clock
+from simulator.bindings.rest_v9 import setup as setup_rest_v9
+from simulator.bindings.ssbtek import setup as setup_ssbtek
 from simulator.engine.engine import Engine
 from simulator.faults import FaultRules
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
@@ -25,9 +27,9 @@ def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Applicatio
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
     app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock),
                            faults=FaultRules(scenario.faults))
+    setup_rest_v9(app)
+    setup_ssbtek(app)
     ws.setup(app)
-    rest_v9.setup(app)
-    ssbtek.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/schemas/{name}", _schema)
     return app
@@ -47,6 +49,5 @@ async def _schema(request: web.Request) -> web.StreamResponse:
     if path is None:
         raise web.HTTPNotFound(text=f"no schema named {request.match_info['name']!r}\n")
     content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json",
-                    ".yaml": "application/yaml"}.get(
-        path.suffix, "application/octet-stream")
+                    ".yaml": "application/yaml"}.get(path.suffix, "application/octet-stream")
     return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")
