@@ -6,9 +6,9 @@ from aiohttp import web
 
 from simulator import __version__
 from simulator.bindings import ws
-from simulator.clock import Clock
 from simulator.bindings.rest_v9 import setup as setup_rest_v9
 from simulator.bindings.ssbtek import setup as setup_ssbtek
+from simulator.clock import Clock
 from simulator.engine.engine import Engine
 from simulator.faults import FaultRules
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
@@ -27,11 +27,11 @@ def create_app(scenario: Scenario, clock: Clock | None = None) -> web.Applicatio
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
     app[SANDBOX] = Sandbox(clock=clock, store=store, engine=Engine(store, clock),
                            faults=FaultRules(scenario.faults))
-    setup_rest_v9(app)
-    setup_ssbtek(app)
     ws.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/schemas/{name}", _schema)
+    setup_rest_v9(app)
+    setup_ssbtek(app)
     return app
 
 
