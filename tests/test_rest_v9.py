@@ -134,6 +134,12 @@ def test_pensionsmyndighetens_information_in_its_own_model(rest: Rest) -> None:
     assert body["ovrigInformation"][0]["informationstyp"]["kod"] == "PM:LINT"
 
 
+def test_two_codes_of_one_benefit_show_its_cases_once(rest: Rest) -> None:
+    one = rest.ask(KLARA, formansinformation=["FK:BST"]).json()["formansinformation"]["bostadstillaggsarende"]
+    both = rest.ask(KLARA, formansinformation=["FK:BST", "FK:BTI"]).json()["formansinformation"]
+    assert one and both["bostadstillaggsarende"] == one
+
+
 def test_family_benefits(rest: Rest) -> None:
     fk = rest.ask(FATIMA, formansinformation=["FK:FP", "FK:ABB", "FK:BOB", "FK:TFP"]).json()["formansinformation"]
     assert fk["foraldrapenningarende"] and fk["barnbidragsarende"]

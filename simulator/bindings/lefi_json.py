@@ -372,8 +372,12 @@ def _fk_information(answer: Answer, sections: dict[str, BenefitSection],
     out: dict[str, Any] = {}
     person = answer.person
     assert person is not None
+    done: set[str] = set()  # FK:BST and FK:BTI are the same benefit: shown once
     for code in fk_codes:
         for key in GROUPS[code].benefits:
+            if key in done:
+                continue
+            done.add(key)
             section = sections.get(key)
             if key == "generellPersonInformation" and person.personuppgifter is not None:
                 out["generellPersoninformation"] = [_personinformation(person.personuppgifter)]
