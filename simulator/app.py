@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from simulator import __version__, admin
-from simulator.bindings import shs, ssek, ws
+from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
 from simulator.clock import Clock
 from simulator.journal import DEFAULT_SIZE, Journal
 from simulator.metrics import CONTENT_TYPE_LATEST
@@ -49,6 +49,8 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     ws.setup(app)
     ssek.setup(app)
     shs.setup(app)
+    rest_v9.setup(app)
+    ssbtek.setup(app)
     admin.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)

@@ -137,6 +137,8 @@ class Sandbox:
 
     async def _pass_gate(self, exchange: Exchange) -> None:
         assert exchange.organisation is not None
+        if not self.knows_organisation(exchange.organisation):
+            return  # refused anyway; and random ids from a hostile client must not grow the counts
         admission, breach = await self.gate.admit(exchange.organisation, exchange.channel)
         exchange.sla_admission = admission
         if breach is None:

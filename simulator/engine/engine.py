@@ -37,7 +37,7 @@ from simulator.engine.query import Query
 from simulator import orgnummer
 from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer
-from simulator.scenario.models import Case, Organisation, Period, Person
+from simulator.scenario.models import Case, Organisation, Period, Person, Transport
 from simulator.scenario.store import ScenarioStore
 from simulator.versions import require_supported
 
@@ -84,6 +84,11 @@ class Engine:
             return replace(answer, status=err.status, status_detail=err.detail,
                            new_personnummer=err.new_personnummer)
         return replace(answer, person=self._compose(query, version, person, pnr.birth_date, allowed, today))
+
+    def allowed_benefits(self, orgnummer: str, transport: Transport) -> frozenset[str]:
+        """What the organisation may receive over ``transport`` (LEFI v9's tillgängliga
+        informationstyper). Raises ``BusinessError`` (12, 13) or ``TechnicalError``."""
+        return self._organisation(Query(orgnummer, "", None, None, frozenset(), 0, transport))
 
     # -- step 1-2: the asker, the parameters, the person --------------------------------
     def _organisation(self, query: Query) -> frozenset[str]:

@@ -44,6 +44,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
     seen_orgs: dict[str, int] = {}
     seen_sender_ids: dict[tuple[str, str], int] = {}
     seen_agreements: dict[str, int] = {}
+    seen_aktors_ids: dict[str, int] = {}  # one aktör per aktorsId (an orgnummer counts as one)
     for i, org in enumerate(scenario.organisations):
         loc: Loc = ("organisations", i)
         try:
@@ -61,6 +62,11 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
         for j, user in enumerate(org.users):
             pnr(user.personnummer, loc + ("users", j, "personnummer"))
         problems.extend(_check_ssek_and_shs(scenario, i, seen_sender_ids, seen_agreements))
+        other = seen_aktors_ids.get(org.aktors_id)
+        if other is not None and (org.aktorsid or scenario.organisations[other].aktorsid):  # else a twin orgnummer
+            problems.append((loc + ("aktorsid",), f"aktorsid {org.aktors_id!r} is already the aktorsid "
+                             f"of organisations[{other}]"))
+        seen_aktors_ids[org.aktors_id] = i
 
     def check_case(case: Case, owner: str, loc: Loc) -> None:
         benefit_name(case.benefit, loc + ("benefit",))

@@ -328,6 +328,13 @@ class Organisation(_Model):
     # SSEK: SenderIds besides Type ORGNR with the organisation's own orgnummer, which always works
     ssek_sender_ids: tuple[SsekSenderId, ...] = ()
     shs_agreements: tuple[ShsAgreement, ...] = ()  # SHS product types it may send to FK
+    # LEFI v9's aktorsId (REST path, SSBTEK's aktorsid): an id FK hands out per aktör, e.g.
+    # a UUID or "026-51"; None: the orgnummer (10 digits) serves as its aktorsId
+    aktorsid: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._~:-]+$")
+
+    @property
+    def aktors_id(self) -> str:
+        return self.aktorsid or self.orgnummer
 
 
 class FaultKind(str, enum.Enum):
