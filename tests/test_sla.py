@@ -375,3 +375,84 @@ def test_two_workers_on_one_port_share_one_limit_through_redis(sla_server: Calla
         statuses.append(response.status_code)
     assert len(workers) == 2, "both workers answered"
     assert statuses.count(200) == 1 and statuses.count(500) == 19  # one limit, whichever worker asked
+
+
+# -- every binding answers a breach in its own way ----------------------------------------
+@pytest.fixture
+def strict_default(tmp_path: Path) -> Iterator[Server]:
+    """The default scenario, the gate in reject mode, the clock frozen (Monday 09:00)."""
+    server = start_server(tmp_path, "--sla-mode", "reject", "--freeze-clock")
+    yield server
+    stop_server(server)
+
+
+def test_ssek_breach_is_web_service_unavailable_with_fault_data(strict_default: Server) -> None:
+    from partner_clients import fraga, post_soap, soap_envelope, soap_fault, ssek_header
+
+    def ask_ssek() -> requests.Response:
+        return post_soap(strict_default.url, soap_envelope(fraga("198506102386", ["sjukpenning"]), ssek_header()))
+
+    assert ask_ssek().status_code == 200
+    refused = ask_ssek()
+    fault = soap_fault(refused)  # validates ssek:FaultData against ssek.xsd when ../shared is here
+    assert fault.code.endswith("}WebServiceUnavailable")
+    assert fault.items()[0]["Code"] == "WebServiceUnavailable" and fault.items()[0]["Location"] == "SLA/min_gap"
+    assert "SLA-regeln min_gap" in fault.reason and refused.headers["Retry-After"] == "1"
+    assert AdminClient(strict_default.url).count(binding="ssek", outcome="sla:min_gap") == 1
+
+
+def test_shs_breach_is_an_shs_error_message_naming_the_rule(strict_default: Server) -> None:
+    from partner_clients import fraga, post_shs, shs_error, shs_label
+
+    def ask_shs() -> requests.Response:
+        question = fraga("198506102386", ["sjukpenning"], org="2021005489").encode()
+        return post_shs(strict_default.url, shs_label(sender="2021005489"), [question])
+
+    assert ask_shs().status_code == 200
+    refused = ask_shs()
+    code, error = shs_error(refused)
+    assert code == "OtherError" and "SLA-regeln min_gap" in (error.get("errorinfo") or "")
+    assert [a.text for a in error.findall("appinfo") if a.get("name") == "regel"] == ["min_gap"]
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_rest_breach_is_429_and_closed_is_503_with_retry_after(strict_default: Server, tmp_path: Path) -> None:
+    from rest_client import FRAGA, KOMMUN_AKTOR
+
+    url = strict_default.url + FRAGA.format(aktorsId=KOMMUN_AKTOR)
+    body = {"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2026-10-31"},
+            "formansinformation": ["FK:SJP"]}
+    assert requests.post(url, json=body, timeout=30).status_code == 200
+    refused = requests.post(url, json=body, timeout=30)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert "SLA-regeln min_gap" in refused.json()["meddelande"]
+
+    saturday = start_server(tmp_path, "--sla-mode", "reject", "--clock", "2026-11-07T17:00", "--freeze-clock")
+    try:
+        closed = requests.post(saturday.url + FRAGA.format(aktorsId=KOMMUN_AKTOR), json=body, timeout=30)
+        assert closed.status_code == 503 and closed.headers["Retry-After"] == str(20 * 3600)
+        assert "servicefönster" in closed.json()["meddelande"]
+    finally:
+        stop_server(saturday)
+
+
+def test_ssbtek_breach_is_a_soap_fault_naming_the_rule(strict_default: Server) -> None:
+    import json
+
+    from rest_client import OFFICIAL_SSBTEK, need_reference
+
+    examples = OFFICIAL_SSBTEK / "examples"
+    need_reference(examples / "fk-request-mapping.json")
+    mapping = json.loads((examples / "fk-request-mapping.json").read_text(encoding="utf-8"))
+    request = mapping["request"]["bodyPatterns"][0]["equalToXml"].replace("${xmlunit.ignore}", "x-1").encode()
+
+    def ask_ssbtek() -> requests.Response:
+        return requests.post(strict_default.url + mapping["request"]["url"], data=request, timeout=30,
+                             headers={"Content-Type": "text/xml; charset=utf-8"})
+
+    assert ask_ssbtek().status_code == 200
+    refused = ask_ssbtek()
+    assert refused.status_code == 500 and refused.headers["Retry-After"] == "1"
+    doc = etree.fromstring(refused.content)
+    assert doc.findtext(".//faultcode") == "soap:Client" and "SLA-regeln min_gap" in doc.findtext(".//faultstring")
+    assert doc.findtext(".//{http://schema.forsakringskassan.se/integration/ssbt/10}felkod") == "SLA_MIN_GAP"
