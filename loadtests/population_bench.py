@@ -104,7 +104,7 @@ def main() -> int:
         started = time.monotonic()
         server = subprocess.Popen(
             [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--port", str(port),
-             "--freeze-clock", "--request-log", "off"],
+             "--freeze-clock", "--request-log", "off", "--sla-mode", "off"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         try:
             ready = wait_for_health(base, server, limit=120)

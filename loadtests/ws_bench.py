@@ -53,12 +53,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--server-args", default="--sla-mode off",
+                        help="extra serve options, e.g. '--journal-size 0 --request-log off' (default: "
+                             "'--sla-mode off': wrk asks as one organisation, far over its SLA)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--freeze-clock"],
+    server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--freeze-clock",
+                               *args.server_args.split()],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
