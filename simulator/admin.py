@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from simulator import __version__, orgnummer
 from simulator.clock import STOCKHOLM
 from simulator.journal import JournalFilter
+from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.checks import check_fault_rule
 from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
@@ -138,11 +139,13 @@ async def put_scenario(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     if request.content_length is not None and request.content_length > MAX_SCENARIO_BYTES:
         return _error(413, f"a scenario body is at most {MAX_SCENARIO_BYTES} bytes")
-    raw = await request.content.read(MAX_SCENARIO_BYTES + 1)
-    if len(raw) > MAX_SCENARIO_BYTES:
-        return _error(413, f"a scenario body is at most {MAX_SCENARIO_BYTES} bytes")
+    raw = bytearray()
+    while chunk := await request.content.read(1024 * 1024):  # read() gives one chunk, not the whole body
+        raw += chunk
+        if len(raw) > MAX_SCENARIO_BYTES:
+            return _error(413, f"a scenario body is at most {MAX_SCENARIO_BYTES} bytes")
     try:
-        text = raw.decode("utf-8")
+        text = bytes(raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         return _error(400, f"the scenario is not UTF-8: {exc}")
     name = request.query.get("filename", "<request body>")[:200]
@@ -210,7 +213,10 @@ async def put_clock(request: web.Request) -> web.Response:
     if "frozen" in body and not isinstance(body["frozen"], bool):
         return _error(400, "frozen: true or false")
     if when is not None:
-        sandbox.clock.set(when)
+        try:
+            sandbox.clock.set(when)
+        except ValueError as exc:
+            return _error(400, f"now: {exc}")
     if body.get("frozen") is True:
         sandbox.clock.freeze()
     elif body.get("frozen") is False:
@@ -321,8 +327,15 @@ def _filter(request: web.Request) -> JournalFilter:
     if "organisation" in fields:
         fields["organisation"] = orgnummer.canonical(fields["organisation"])
     if "personnummer" in fields:
-        fields["personnummer"] = fields["personnummer"].replace("-", "")
+        try:  # any accepted form, as the journal holds 12 digits
+            fields["personnummer"] = Personnummer.parse(fields["personnummer"], sandbox_today(request)).value
+        except InvalidPersonnummer:
+            pass  # as sent: it matches what the journal kept of an invalid number
     return JournalFilter(**fields, since=times["since"], until=times["until"])
+
+
+def sandbox_today(request: web.Request) -> date:
+    return _sandbox(request).clock.today()
 
 
 def _bad(message: str) -> web.HTTPBadRequest:

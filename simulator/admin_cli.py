@@ -17,7 +17,8 @@ from simulator.admin_client import AdminClient, AdminError
 
 __all__ = ["add_parser", "run"]
 
-_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule", "since", "until")
+_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule", "sla_breach", "since",
+            "until")
 
 
 def add_parser(commands: Any) -> None:
@@ -116,10 +117,21 @@ def _dispatch(client: AdminClient, args: argparse.Namespace) -> Any:
         return client.scenario()
     if area == "faults":
         if action == "add":
-            path = Path(args.rule)
-            data = yaml.safe_load(path.read_text(encoding="utf-8") if path.is_file() else args.rule)
+            text = args.rule
+            if not text.lstrip().startswith(("{", "[")):  # else a file holding a rule or a list
+                try:
+                    text = Path(text).read_text(encoding="utf-8")
+                except OSError as exc:
+                    raise ValueError(f"{args.rule[:100]!r} is neither a rule ({{id: ..., kind: ...}}) "
+                                     f"nor a readable file: {exc.strerror or exc}") from None
+            data = yaml.safe_load(text)
             rules = data if isinstance(data, list) else [data]
-            return [client.add_fault(**rule) for rule in rules]
+            if not all(isinstance(rule, dict) for rule in rules):
+                raise ValueError("a rule is a mapping, e.g. {id: down, kind: http_status, status: 503}")
+            # all or nothing: the new rules join the active ones in one call the API checks whole
+            added = {rule.get("id") for rule in rules}
+            current = [{k: v for k, v in r.items() if k != "used"} for r in client.faults() if r["id"] not in added]
+            return client.replace_faults(current + rules)[len(current):]
         if action == "remove":
             client.remove_fault(args.id)
             return None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, datetime
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from simulator import admin_cli
@@ -160,9 +161,14 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
         return 1
     if args.clock:
         start = None if args.clock == "now" else datetime.fromisoformat(args.clock)
-        clock = Clock.starting_at(start, frozen=args.freeze_clock)
+        frozen = args.freeze_clock
     else:
-        clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or args.freeze_clock)
+        start, frozen = scenario.clock.start, scenario.clock.frozen or args.freeze_clock
+    epoch = getattr(args, "clock_epoch", None)
+    if start is not None and epoch is not None and not frozen:
+        # a worker: the clock runs from the moment the parent fixed, the same for every worker
+        start += timedelta(seconds=time.time() - epoch)
+    clock = Clock.starting_at(start, frozen=frozen)
     request_log = None
     if args.request_log == "-":
         request_log = RequestLog(sys.stdout)
@@ -208,7 +214,18 @@ def _serve_workers(args: argparse.Namespace) -> int:
     import signal
     import socket
 
+    try:
+        scenario = load_scenario(args.scenario)  # once here, not a problem list per worker
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if not args.clock and scenario.clock.start is not None:
+        args.clock = scenario.clock.start.isoformat()
+        args.freeze_clock = args.freeze_clock or scenario.clock.frozen
+    args.clock_epoch = time.time()  # every worker's clock runs from this one moment
     with socket.socket() as probe:  # fail early and clearly when the port is taken
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no obstacle
         try:
             probe.bind((args.host, args.port))
         except OSError as exc:
@@ -237,6 +254,9 @@ def _serve_workers(args: argparse.Namespace) -> int:
     stop(signal.SIGTERM, None)  # one worker ended: take the rest down with it
     for w in workers:
         w.join(timeout=10)
+        if w.is_alive():  # still finishing a held answer (no_answer, latency): no longer
+            w.kill()
+            w.join(timeout=5)
     return 0 if all(w.exitcode in (0, -signal.SIGTERM) for w in workers) else 1
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 __all__ = ["Clock", "STOCKHOLM"]
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+MIN_YEAR, MAX_YEAR = 1900, 9000
 
 
 @dataclass
@@ -47,7 +48,9 @@ class Clock:
             return datetime.now(STOCKHOLM)
         if self.frozen:
             return self._anchor
-        return self._anchor + timedelta(seconds=time.monotonic() - self._anchor_mono)
+        # in UTC: wall-clock arithmetic in Europe/Stockholm would skip or repeat an hour at DST
+        elapsed = timedelta(seconds=time.monotonic() - self._anchor_mono)
+        return (self._anchor.astimezone(timezone.utc) + elapsed).astimezone(STOCKHOLM)
 
     @property
     def following_real_time(self) -> bool:
@@ -60,11 +63,19 @@ class Clock:
         """Jump to ``when`` (naive times are taken as Swedish local time)."""
         if when.tzinfo is None:
             when = when.replace(tzinfo=STOCKHOLM)
+        if not MIN_YEAR <= when.year <= MAX_YEAR:
+            # far enough for any test; near year 9999 the running clock would overflow
+            raise ValueError(f"the clock keeps to the years {MIN_YEAR}-{MAX_YEAR}, not {when.year}")
         self._anchor = when.astimezone(STOCKHOLM)
         self._anchor_mono = time.monotonic()
 
     def advance(self, delta: timedelta) -> None:
-        self.set(self.now() + delta)
+        """Moves by ``delta`` of elapsed time (in UTC, so an hour is an hour across DST)."""
+        try:
+            moved = self.now().astimezone(timezone.utc) + delta
+        except OverflowError:
+            raise ValueError(f"the clock keeps to the years {MIN_YEAR}-{MAX_YEAR}") from None
+        self.set(moved)
 
     def freeze(self) -> None:
         self.set(self.now())

@@ -57,7 +57,10 @@ async def traffic_middleware(request: web.Request, handler: web.Handler) -> web.
             _record(request, exchange, response)
             if exchange.sla_admission is not None:
                 # shielded: a client that hangs up must not leave its question "in flight"
-                await asyncio.shield(sandbox.release(exchange))
+                try:
+                    await asyncio.shield(sandbox.release(exchange))
+                except Exception as exc:  # e.g. Redis gone: the answer has been made; keep it
+                    log.warning("SLA release failed for %s: %s", exchange.organisation, exc)
 
 
 def _record(request: web.Request, exchange: Exchange, response: web.StreamResponse | None) -> None:

@@ -42,7 +42,11 @@ async def _watch(app: web.Application) -> None:
     log.info("watching %s for changes", target)
     async for _ in awatch(target.parent, watch_filter=lambda _change, path: Path(path).resolve() == target,
                           debounce=300, step=100):
-        problems = await reload_from_disk(sandbox)
+        try:
+            problems = await reload_from_disk(sandbox)
+        except Exception:  # the watch must outlive any file; the running scenario stays
+            log.exception("reloading %s failed; the running scenario is unchanged", target)
+            continue
         if problems:
             log.warning("scenario %s changed but was refused; the running scenario is unchanged:\n  %s",
                         target, "\n  ".join(problems))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import date
 from pathlib import Path
 from typing import Iterator
 
@@ -18,6 +19,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from conftest import DEFAULT_SCENARIO, SCHEMAS, Server, ask_raw, raw_question, start_server, stop_server
 from simulator.admin_client import AdminClient, AdminError
+from simulator.scenario.population import write_scenario_yaml
 
 SPEC = yaml.safe_load((SCHEMAS / "admin-openapi.yaml").read_text(encoding="utf-8"))
 OPENAPI = OpenAPI.from_dict(SPEC)
@@ -293,3 +295,29 @@ def test_a_hostile_correlation_id_is_replaced(srv: Server, http: CheckedSession)
 def test_unknown_journal_entry_and_rule_are_404(srv: Server, http: CheckedSession) -> None:
     assert http.get(f"{srv.url}/_admin/journal/nope").status_code == 404
     assert http.delete(f"{srv.url}/_admin/faults/nope").status_code == 404
+
+
+def test_a_large_scenario_loads_through_the_admin_api(srv: Server, http: CheckedSession, tmp_path: Path) -> None:
+    """Megabytes of YAML: the body is read whole, not just its first chunk."""
+    big = tmp_path / "big.yaml"
+    write_scenario_yaml(big, 400, 7, date(2026, 11, 2))
+    assert big.stat().st_size > 1_000_000
+    loaded = AdminClient(srv.url).load_scenario(big)
+    assert loaded["persons"] == 400
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("name: x\nfoo: " + "[" * 5000 + "1" + "]" * 5000 + "\n", "nested too deeply"),
+    ("name: x\nclock: {start: 9999-01-01T00:00:00+01:00}\n", "1900-9000"),
+])
+def test_hostile_scenarios_are_refused_not_crashed_on(srv: Server, http: CheckedSession, body: str,
+                                                      reason: str) -> None:
+    response = http.put(f"{srv.url}/_admin/scenario", data=body.encode(), headers={"Content-Type": "application/yaml"})
+    assert response.status_code == 400 and any(reason in p for p in response.json()["problems"]), response.text
+
+
+def test_a_clock_beyond_the_years_it_keeps_is_refused(srv: Server, http: CheckedSession) -> None:
+    response = http.put(f"{srv.url}/_admin/clock", json={"now": "9999-12-31T23:59:59+01:00"})
+    assert response.status_code == 400 and "1900-9000" in response.json()["error"]
+    assert http.post(f"{srv.url}/_admin/clock/advance", json={"weeks": 1e6}).status_code == 400
+    assert ask_raw(srv.url).status_code == 200  # still serving

@@ -241,17 +241,8 @@ def breach_of(response: requests.Response) -> tuple[str, str, float]:
 
 
 @pytest.fixture
-def sla_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
-
-    def make(*args: str) -> Server:
-        server = start_server(tmp_path, *args, scenario=SLA_SCENARIO)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        stop_server(server)
+def sla_server(server_factory: Callable[..., Server]) -> Callable[..., Server]:
+    return lambda *args: server_factory(*args, scenario=SLA_SCENARIO)
 
 
 def test_ws_refuses_the_second_question_with_a_fault_naming_the_rule(sla_server: Callable[..., Server]) -> None:
@@ -367,6 +358,13 @@ def test_two_servers_sharing_redis_enforce_one_limit(sla_server: Callable[..., S
 def test_two_workers_on_one_port_share_one_limit_through_redis(sla_server: Callable[..., Server],
                                                                redis_url: str) -> None:
     server = sla_server("--sla-mode", "reject", "--workers", "2", "--redis", redis_url.replace("/0", "/2"))
+    # the fixture waited for one worker; the other may still be starting
+    listening: set[str] = set()
+    deadline = time.monotonic() + 60
+    while len(listening) < 2 and time.monotonic() < deadline:
+        health = requests.get(f"{server.url}/health", headers={"Connection": "close"}, timeout=10)
+        listening.add(health.headers["X-LEFI-Worker"])
+    assert len(listening) == 2, "the second worker did not start"
     workers, statuses = set(), []
     for _ in range(20):  # a new connection each time: the kernel spreads them over the workers
         response = requests.post(f"{server.url}/ws", data=raw_question(),
@@ -456,3 +454,30 @@ def test_ssbtek_breach_is_a_soap_fault_naming_the_rule(strict_default: Server) -
     doc = etree.fromstring(refused.content)
     assert doc.findtext(".//faultcode") == "soap:Client" and "SLA-regeln min_gap" in doc.findtext(".//faultstring")
     assert doc.findtext(".//{http://schema.forsakringskassan.se/integration/ssbt/10}felkod") == "SLA_MIN_GAP"
+
+
+@pytest.mark.parametrize("saturday, hours", [("2026-10-24T17:00", 21), ("2026-03-28T17:00", 19)])
+def test_retry_after_counts_real_hours_across_a_dst_change(saturday: str, hours: int) -> None:
+    """The service window holds the DST weekends: Sunday 13:00 is 21 real hours after
+    Saturday 17:00 in October, 19 in March."""
+    gate = gate_at(datetime.fromisoformat(saturday).replace(tzinfo=STOCKHOLM), MemoryCounters())
+    _, breach = run(gate.admit(KOMMUN, "online"))
+    assert breach is not None and breach.rule == "closed"
+    assert breach.retry_after == hours * 3600 and breach.retry_at.hour == 13
+
+
+def test_the_clock_moves_in_real_time_across_dst() -> None:
+    clock = Clock.starting_at(datetime(2026, 3, 29, 1, 30), frozen=True)
+    clock.advance(timedelta(hours=1))
+    assert clock.now().isoformat() == "2026-03-29T03:30:00+02:00"  # 02:30 does not exist that night
+    with pytest.raises(ValueError):
+        clock.set(datetime(9999, 12, 31))
+
+
+def test_a_redis_that_goes_away_does_not_fail_the_answers(sla_server: Callable[..., Server],
+                                                          tmp_path: Path) -> None:
+    """The gate serves unchecked (and logs why) rather than failing partners for the
+    sandbox's own trouble."""
+    server = sla_server("--sla-mode", "reject", "--redis", "redis://127.0.0.1:9/0")  # nothing listens there
+    assert [ask_raw(server.url).status_code for _ in range(2)] == [200, 200]
+    assert "SLA gate skipped" in server.log.read_text()

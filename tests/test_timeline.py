@@ -11,6 +11,7 @@ timelines are refused by ``lefi-sim scenario check`` with file:line: reason.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -348,3 +349,47 @@ def test_the_base_of_the_broken_timelines_is_valid(tmp_path: Path) -> None:
                     encoding="utf-8")
     result = check(path)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_chain_of_renames_points_every_old_number_at_the_newest(tmp_path: Path) -> None:
+    from datetime import date
+
+    from simulator.personnummer import Personnummer
+    from simulator.scenario.loader import load_scenario
+    from simulator.scenario.store import make_store
+
+    chain = tmp_path / "chain.yaml"
+    chain.write_text("""name: chain
+organisations: [{orgnummer: "2120000142", name: K, type: kommun, agreement: all}]
+persons: [{personnummer: "198506102386", first_name: A, last_name: B}]
+timeline:
+  - {date: 2026-12-01, personnummer: "198506102386", event: new_personnummer, new_personnummer: "198803182388"}
+  - {date: 2026-12-10, personnummer: "198803182388", event: new_personnummer, new_personnummer: "198701252390"}
+  - {date: 2026-12-12, personnummer: "198701252390", event: moves, kommunkod: "0180"}
+""", encoding="utf-8")
+    store = make_store(load_scenario(chain))
+
+    def on(number: str, day: date) -> tuple[str | None, str | None] | None:
+        person = store.person(Personnummer(number), day)
+        return None if person is None else (person.new_personnummer, person.kommunkod)
+
+    assert on("198803182388", date(2026, 12, 5)) == (None, None)  # the current number then
+    assert on("198803182388", date(2026, 12, 15)) == ("198701252390", "0180")  # renamed again since
+    assert on("198506102386", date(2026, 12, 15)) == ("198701252390", "0180")
+    assert on("198701252390", date(2026, 12, 15)) == (None, "0180")
+    assert on("198701252390", date(2026, 12, 9)) is None  # not yet given out
+
+
+def test_renames_that_go_round_in_a_circle_are_refused(tmp_path: Path) -> None:
+    cycle = tmp_path / "cycle.yaml"
+    cycle.write_text("""name: cycle
+organisations: [{orgnummer: "2120000142", name: K, type: kommun, agreement: all}]
+persons: [{personnummer: "198506102386", first_name: A, last_name: B}]
+timeline:
+  - {date: 2026-12-01, personnummer: "198803182388", event: new_personnummer, new_personnummer: "198701252390"}
+  - {date: 2026-12-10, personnummer: "198701252390", event: new_personnummer, new_personnummer: "198803182388"}
+""", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "simulator", "scenario", "check", str(cycle)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "go round in a circle" in result.stderr
+    assert re.search(r"cycle\.yaml:5: timeline\[0\]", result.stderr), result.stderr

@@ -117,6 +117,17 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
                 problems.append((loc + ("sgi", j, "decided_from"),
                                  "an SGI decision cannot apply before its case starts"))
     renamed = {e.new_personnummer for e in scenario.timeline if e.new_personnummer is not None}
+    renames = {e.new_personnummer: (i, e.personnummer) for i, e in enumerate(scenario.timeline)
+               if e.new_personnummer is not None and e.new_personnummer not in seen_persons}
+    for new, (i, old) in renames.items():
+        chain = {new}
+        while old in renames and old not in chain:
+            chain.add(old)
+            old = renames[old][1]
+        if old in chain or old not in seen_persons:
+            problems.append((("timeline", i, "new_personnummer"),
+                             f"{new} must lead back to one of the scenario's persons through earlier renames"
+                             + (" (the renames go round in a circle)" if old in chain else "")))
     for i, event in enumerate(scenario.timeline):
         loc = ("timeline", i)
         number = pnr(event.personnummer, loc + ("personnummer",))

@@ -64,6 +64,8 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
         raise ScenarioError([ScenarioProblem(filename, line, reason)]) from exc
     except yaml.YAMLError as exc:
         raise ScenarioError([ScenarioProblem(filename, 1, f"not valid YAML: {exc}")]) from exc
+    except RecursionError:
+        raise ScenarioError([ScenarioProblem(filename, 1, "nested too deeply to be a scenario")]) from None
     if not isinstance(data, dict):
         raise ScenarioError([ScenarioProblem(filename, 1, "a scenario is a mapping with at least 'name'")])
     try:
@@ -75,6 +77,8 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
             for err in exc.errors()
         ]
         raise ScenarioError(_unique(problems)) from exc
+    except RecursionError:
+        raise ScenarioError([ScenarioProblem(filename, 1, "nested too deeply to be a scenario")]) from None
     problems = [
         ScenarioProblem(filename, _line_of(root, loc), f"{_dotted(loc)}: {reason}")
         for loc, reason in check_scenario(scenario)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from simulator.clock import MAX_YEAR, MIN_YEAR
 from simulator.engine.errors import TeknisktFel
 from simulator import orgnummer
 
@@ -495,6 +496,12 @@ class SlaSettings(_Model):
 class ClockSettings(_Model):
     start: datetime | None = None  # None: real time
     frozen: bool = False
+
+    @model_validator(mode="after")
+    def _in_range(self) -> "ClockSettings":
+        if self.start is not None and not MIN_YEAR <= self.start.year <= MAX_YEAR:
+            raise ValueError(f"start: the clock keeps to the years {MIN_YEAR}-{MAX_YEAR}")
+        return self
 
 
 class Scenario(_Model):

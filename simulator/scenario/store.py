@@ -55,9 +55,20 @@ class MemoryScenarioStore:
         # written with the new number belong to the person under the old one
         self._renamed = {e.new_personnummer: e for e in scenario.timeline
                          if e.event is EventKind.NEW_PERSONNUMMER and e.new_personnummer not in self._persons}
-        self._events = by_person(e.model_copy(update={"personnummer": self._renamed[e.personnummer].personnummer})
+        self._events = by_person(e.model_copy(update={"personnummer": self._root(e.personnummer)})
                                  if e.personnummer in self._renamed else e for e in scenario.timeline)
         self._on = lru_cache(maxsize=4096)(self._person_on)
+
+    def _root(self, number: str) -> str:
+        """The person's first number, through every rename (checks.py refuses cycles; the
+        seen set keeps a store made without the checks from looping)."""
+        seen = {number}
+        while number in self._renamed:
+            number = self._renamed[number].personnummer
+            if number in seen:
+                break
+            seen.add(number)
+        return number
 
     @property
     def name(self) -> str:
@@ -74,9 +85,12 @@ class MemoryScenarioStore:
         if renamed is not None:
             if renamed.date > day:
                 return None
-            old = self._on(renamed.personnummer, day)
-            return None if old is None else old.model_copy(
-                update={"personnummer": number, "new_personnummer": None})
+            old = self._on(self._root(number), day)
+            if old is None:
+                return None
+            # the newest number answers; an intermediate one of a chain says where it went
+            latest = old.new_personnummer if old.new_personnummer != number else None
+            return old.model_copy(update={"personnummer": number, "new_personnummer": latest})
         person = self._persons.get(number)
         if person is None and self.population is not None:
             person = self.population.person(number)

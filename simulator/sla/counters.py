@@ -15,11 +15,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Limits", "Verdict", "CounterStore", "MemoryCounters", "RedisCounters", "WINDOWS"]
+__all__ = ["Limits", "Verdict", "CounterStore", "MemoryCounters", "RedisCounters", "WINDOWS", "StoreUnavailable"]
 
 # rule name, window length in ms, the Limits field that bounds it
 WINDOWS = (("per_second", 1_000), ("per_minute", 60_000), ("per_hour", 3_600_000))
 IN_FLIGHT_TTL_S = 300  # a worker that dies with questions in flight frees them after this
+
+
+class StoreUnavailable(Exception):
+    """The shared store cannot be reached (Redis down, timed out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +125,12 @@ elseif l and now - tonumber(l) >= 0 and now - tonumber(l) < gap then
 else
   local windows = {{'per_second', 1000, ps}, {'per_minute', 60000, pm}, {'per_hour', 3600000, ph}}
   for _, w in ipairs(windows) do
-    local inside = redis.call('ZRANGEBYSCORE', log, now - w[2] + 1, now, 'WITHSCORES')
-    local count = #inside / 2
+    local count = redis.call('ZCOUNT', log, now - w[2] + 1, now)
     if count >= w[3] then
+      -- the question whose leaving the window makes room again (fetched alone: the log may be long)
+      local e = redis.call('ZRANGEBYSCORE', log, now - w[2] + 1, now, 'WITHSCORES', 'LIMIT', count - w[3], 1)
       rule = w[1]
-      retry = tonumber(inside[(count - w[3]) * 2 + 2]) + w[2] - now
+      retry = tonumber(e[2]) + w[2] - now
       break
     end
   end
@@ -154,8 +159,11 @@ class RedisCounters:
 
     def __init__(self, url: str, prefix: str = "lefi:sla") -> None:
         import redis.asyncio as redis  # only needed with --redis
+        from redis.exceptions import RedisError
 
-        self.client = redis.Redis.from_url(url)
+        self._errors = RedisError
+        # short timeouts: a question must not wait long on the sandbox's own bookkeeping
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.prefix = prefix
         self._admit = self.client.register_script(_ADMIT)
         self._release = self.client.register_script(_RELEASE)
@@ -168,15 +176,21 @@ class RedisCounters:
 
     async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
         member = f"{now_ms}:{os.getpid()}:{self._tag}:{next(self._ids)}"  # unique per question
-        rule, retry = await self._admit(keys=self._keys(key), args=[
-            now_ms, limits.per_second, limits.per_minute, limits.per_hour, limits.min_gap_ms,
-            limits.max_in_flight, member, "1" if record_anyway else "0", IN_FLIGHT_TTL_S])
+        try:
+            rule, retry = await self._admit(keys=self._keys(key), args=[
+                now_ms, limits.per_second, limits.per_minute, limits.per_hour, limits.min_gap_ms,
+                limits.max_in_flight, member, "1" if record_anyway else "0", IN_FLIGHT_TTL_S])
+        except (self._errors, OSError) as exc:
+            raise StoreUnavailable(f"Redis: {exc}") from None
         rule = rule.decode() if isinstance(rule, bytes) else rule
         return Verdict(rule or None, int(retry))
 
     async def release(self, key: str, now_ms: int) -> None:
         _, inflight, last = self._keys(key)
-        await self._release(keys=[inflight, last], args=[now_ms])
+        try:
+            await self._release(keys=[inflight, last], args=[now_ms])
+        except (self._errors, OSError) as exc:
+            raise StoreUnavailable(f"Redis: {exc}") from None
 
     async def clear(self) -> None:
         async for name in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):

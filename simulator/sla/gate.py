@@ -10,7 +10,7 @@ Every breach is counted in metrics and the journal in every mode but ``off``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from simulator.clock import Clock
 from simulator.scenario.models import ChannelLimits, SlaSettings
@@ -43,7 +43,9 @@ class SlaBreach(Exception):
         self.rule = rule
         self.text = text
         self.retry_at = retry_at
-        self.retry_after = max(0.0, (retry_at - now).total_seconds())
+        # in UTC: the same-zone difference ignores a DST change in between (the Saturday
+        # service window always holds the change weekends)
+        self.retry_after = max(0.0, (retry_at.astimezone(timezone.utc) - now.astimezone(timezone.utc)).total_seconds())
 
     @property
     def closed(self) -> bool:
@@ -107,7 +109,8 @@ class SlaGate:
         admission = Admission(key) if admitted else None
         if verdict.rule is None:
             return admission, closed_breach
-        retry_at = now + timedelta(milliseconds=max(verdict.retry_ms, 1))
+        retry_at = (now.astimezone(timezone.utc) + timedelta(milliseconds=max(verdict.retry_ms, 1))).astimezone(
+            now.tzinfo)
         text = (f"SLA-regeln {verdict.rule} bröts: {_RULE_TEXT[verdict.rule].format(limits=limits)} "
                 f"för organisation {organisation} ({CHANNEL_NAMES[channel]}). "
                 f"Försök igen om {verdict.retry_ms} ms ({retry_at.isoformat(timespec='milliseconds')})")

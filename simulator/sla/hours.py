@@ -16,7 +16,7 @@ profile, its de facto holidays (Midsommarafton, Julafton, Nyårsafton).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 import holidays
@@ -93,9 +93,11 @@ class OpeningHours:
         cached = self._next.get((channel, start))
         if cached is not None:
             return cached
-        t, limit = start, start + timedelta(days=14)
-        while t < limit and self._closed_because(channel, t) is not None:
+        # stepped in UTC, so that no minute is skipped or repeated at a DST change
+        t, limit = start.astimezone(timezone.utc), start.astimezone(timezone.utc) + timedelta(days=14)
+        while t < limit and self._closed_because(channel, t.astimezone(start.tzinfo)) is not None:
             t += timedelta(minutes=1)
+        t = t.astimezone(start.tzinfo)
         if len(self._next) > 10_000:
             self._next.clear()
         self._next[(channel, start)] = t
@@ -109,7 +111,8 @@ class OpeningHours:
             spans, why = on_holiday, f"stängt {name}"
         else:
             tomorrow = holiday(day + timedelta(days=1), de_facto)
-            if tomorrow is not None and before != week[day.weekday()]:
+            # (choice) a weekend day before a holiday keeps its weekend hours
+            if tomorrow is not None and day.weekday() < 5 and before != week[day.weekday()]:
                 spans, why = before, f"dag före {tomorrow}"
             else:
                 spans, why = week[day.weekday()], _DAGAR[day.weekday()]
