@@ -213,10 +213,12 @@ async def put_clock(request: web.Request) -> web.Response:
     if "frozen" in body and not isinstance(body["frozen"], bool):
         return _error(400, "frozen: true or false")
     if when is not None:
+        before = sandbox.clock.now()
         try:
             sandbox.clock.set(when)
         except ValueError as exc:
             return _error(400, f"now: {exc}")
+        await _forget_the_future(sandbox, before)
     if body.get("frozen") is True:
         sandbox.clock.freeze()
     elif body.get("frozen") is False:
@@ -234,12 +236,21 @@ async def advance_clock(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or not body or not set(body) <= _UNITS \
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in body.values()):
         return _error(400, f"send numbers for any of {sorted(_UNITS)}, e.g. {{\"days\": 1}}")
+    before = sandbox.clock.now()
     try:
         delta = timedelta(**body)
         sandbox.clock.advance(delta)
     except (OverflowError, ValueError) as exc:
         return _error(400, f"cannot move the clock that far: {exc}")
+    await _forget_the_future(sandbox, before)
     return web.json_response(_clock(sandbox))
+
+
+async def _forget_the_future(sandbox: Sandbox, before: datetime) -> None:
+    """A clock moved back leaves questions "asked" in what is now the future; they would
+    count again once the clock reaches them, so the SLA history starts afresh."""
+    if sandbox.clock.now() < before:
+        await sandbox.gate.counters.clear()
 
 
 async def freeze_clock(request: web.Request) -> web.Response:

@@ -97,7 +97,8 @@ def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock
 
     thread = threading.Thread(target=run, name=f"lefi-sandbox-{port}", daemon=True)
     thread.start()
-    ready.wait(timeout=60)
+    if not ready.wait(timeout=60):
+        raise RuntimeError("the LEFI sandbox did not start within 60 s")
     if failure:
         raise RuntimeError("the LEFI sandbox did not start") from failure[0]
     url = f"http://127.0.0.1:{port}"
@@ -133,6 +134,8 @@ def lefi_sandbox(request: pytest.FixtureRequest,
     marker = request.node.get_closest_marker("lefi_scenario")
     if marker is not None:
         scenario = marker.args[0] if marker.args else marker.kwargs.get("scenario")
+        if isinstance(scenario, str) and "\n" not in scenario and not Path(scenario).is_absolute():
+            scenario = Path(request.config.rootpath, scenario)  # as the ini option: from the rootdir
         options = {k: v for k, v in marker.kwargs.items() if k in ("freeze_clock", "sla_mode")}
         return lefi_sandbox_factory(scenario, **options)
     configured = request.config.getini("lefi_scenario")
