@@ -240,9 +240,14 @@ def breach_of(response: requests.Response) -> tuple[str, str, float]:
     return code, rule, float(response.headers["Retry-After"])
 
 
-@pytest.fixture
-def sla_server(server_factory: Callable[..., Server]) -> Callable[..., Server]:
-    return lambda *args: server_factory(*args, scenario=SLA_SCENARIO)
+@pytest.fixture(params=["memory", "redis"])
+def sla_server(request: pytest.FixtureRequest, server_factory: Callable[..., Server]) -> Callable[..., Server]:
+    """Servers on the SLA scenario: each test runs with the counts in the process, and
+    again with them in a real Redis (an empty database of its own)."""
+    if request.param == "memory":
+        return lambda *args: server_factory(*args, scenario=SLA_SCENARIO)
+    url = _empty_redis(request.getfixturevalue("redis_url"), 3)
+    return lambda *args: server_factory(*args, "--redis", url, scenario=SLA_SCENARIO)
 
 
 def test_ws_refuses_the_second_question_with_a_fault_naming_the_rule(sla_server: Callable[..., Server]) -> None:
@@ -340,11 +345,19 @@ def test_reset_forgets_the_sla_history(sla_server: Callable[..., Server]) -> Non
     assert ask_raw(server.url).status_code == 200
 
 
-def test_two_servers_sharing_redis_enforce_one_limit(sla_server: Callable[..., Server], redis_url: str) -> None:
+def _empty_redis(redis_url: str, db: int) -> str:
+    import redis as redis_sync
+
+    url = redis_url.replace("/0", f"/{db}")
+    redis_sync.Redis.from_url(url).flushdb()
+    return url
+
+
+def test_two_servers_sharing_redis_enforce_one_limit(server_factory: Callable[..., Server], redis_url: str) -> None:
     """Two hosts behind a load balancer: a question to one counts for the other."""
-    url = redis_url.replace("/0", "/1")
-    a = sla_server("--sla-mode", "reject", "--redis", url)
-    b = sla_server("--sla-mode", "reject", "--redis", url)
+    url = _empty_redis(redis_url, 1)
+    a = server_factory("--sla-mode", "reject", "--redis", url, scenario=SLA_SCENARIO)
+    b = server_factory("--sla-mode", "reject", "--redis", url, scenario=SLA_SCENARIO)
     assert ask_raw(a.url).status_code == 200
     assert breach_of(ask_raw(b.url))[1] == "min_gap"
     AdminClient(a.url).advance(seconds=1)
@@ -355,9 +368,10 @@ def test_two_servers_sharing_redis_enforce_one_limit(sla_server: Callable[..., S
     assert ask_raw(b.url).status_code == 200
 
 
-def test_two_workers_on_one_port_share_one_limit_through_redis(sla_server: Callable[..., Server],
+def test_two_workers_on_one_port_share_one_limit_through_redis(server_factory: Callable[..., Server],
                                                                redis_url: str) -> None:
-    server = sla_server("--sla-mode", "reject", "--workers", "2", "--redis", redis_url.replace("/0", "/2"))
+    server = server_factory("--sla-mode", "reject", "--workers", "2", "--redis", _empty_redis(redis_url, 2),
+                            scenario=SLA_SCENARIO)
     # the fixture waited for one worker; the other may still be starting
     listening: set[str] = set()
     deadline = time.monotonic() + 60
@@ -474,10 +488,10 @@ def test_the_clock_moves_in_real_time_across_dst() -> None:
         clock.set(datetime(9999, 12, 31))
 
 
-def test_a_redis_that_goes_away_does_not_fail_the_answers(sla_server: Callable[..., Server],
-                                                          tmp_path: Path) -> None:
+def test_a_redis_that_goes_away_does_not_fail_the_answers(server_factory: Callable[..., Server]) -> None:
     """The gate serves unchecked (and logs why) rather than failing partners for the
     sandbox's own trouble."""
-    server = sla_server("--sla-mode", "reject", "--redis", "redis://127.0.0.1:9/0")  # nothing listens there
+    server = server_factory("--sla-mode", "reject", "--redis", "redis://127.0.0.1:9/0",  # nothing listens there
+                            scenario=SLA_SCENARIO)
     assert [ask_raw(server.url).status_code for _ in range(2)] == [200, 200]
     assert "SLA gate skipped" in server.log.read_text()
