@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from simulator.sandbox import MAX_BODY_BYTES
+from simulator.traffic import CORRELATION_HEADER, correlation_id
 
 __all__ = ["BODY_TIMEOUT_SECONDS", "BodyError", "read_body", "too_large", "expect_handler"]
 
@@ -67,7 +68,10 @@ def expect_handler(refuse: Refuse) -> Callable[[web.Request], Awaitable[web.Stre
     async def expect(request: web.Request) -> web.StreamResponse | None:
         error = too_large(request)
         if error is not None:
-            return refuse(request, error)
+            # aiohttp asks this before the middleware runs: the answer gets its id here
+            response = refuse(request, error)
+            response.headers[CORRELATION_HEADER] = correlation_id(request)
+            return response
         if request.headers.get("Expect", "").lower() != "100-continue":
             raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers.get('Expect', '')[:100]}\n")
         if request.version == (1, 1):
