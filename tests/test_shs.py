@@ -447,3 +447,24 @@ def test_our_messages_read_like_the_reference_error_message(server: Server) -> N
 def test_the_server_survives_everything_above(server: Server) -> None:
     assert server.alive()
     assert shs_reply(post_shs(server.url, shs_label(), [question()])).svar() is not None
+
+
+def test_maxhits_in_other_digits_is_an_shs_error_not_a_crash(server: Server) -> None:
+    for value in ("\u00b2", "9" * 5000):
+        r = requests.get(f"{server.url}/shs/ds/{KRONOFOGDEN}", params={"maxhits": value}, timeout=10)
+        code, _ = shs_error(r)
+        assert code == "OtherError"
+
+
+def test_a_data_part_in_latin_1_without_an_xml_declaration_is_read_by_its_charset(server: Server) -> None:
+    """Legacy clients send ISO-8859-1 and say so only in the MIME header."""
+    text = fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN, referens="ärende-åäö")
+    content_type = 'multipart/mixed; boundary="part-boundary"'
+    body = (b"--part-boundary\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n" + shs_label()
+            + b"\r\n--part-boundary\r\nContent-Type: text/xml; charset=ISO-8859-1\r\n"
+            b"Content-Disposition: attachment; filename=fraga.xml\r\n\r\n" + text.encode("iso-8859-1")
+            + b"\r\n--part-boundary--\r\n")
+    r = requests.post(f"{server.url}/mt", data=body, headers={"Content-Type": content_type}, timeout=10)
+    assert r.status_code == 200, r.text
+    reply = shs_reply(r)
+    assert svar_text(reply.svar(), "generelltfalt/referens") == "ärende-åäö"

@@ -366,3 +366,25 @@ def test_the_resend_store_forgets_its_oldest_answers() -> None:
 def test_the_server_survives_everything_above(server: Server) -> None:
     assert server.alive()
     assert ssek_answer(ask(server)).status == 0
+
+
+def test_a_resend_echoes_its_own_header_swapped(server: Server) -> None:
+    """The stored answer, but the header of this request: here sent under the CN alias."""
+    tx_id = str(uuid.uuid4())
+    assert ssek_answer(ask(server, ssek_header(tx_id=tx_id))).status == 0
+    again = ssek_answer(ask(server, ssek_header("lefi-klient.trygghet.example", "CN", tx_id=tx_id)))
+    receiver = again.header.find(f"{SSEK}ReceiverId")
+    assert receiver is not None and receiver.text == "lefi-klient.trygghet.example"
+    assert receiver.get(f"{SSEK}Type") == "CN"
+
+
+def test_a_resend_to_the_v4_address_is_not_answered(server: Server) -> None:
+    tx_id = str(uuid.uuid4())
+    assert ssek_answer(ask(server, ssek_header(tx_id=tx_id))).status == 0
+    refused = ask(server, ssek_header(tx_id=tx_id), path="/ssek/FK.EXA.Lefi.FragaV4")
+    assert refused.status_code == 500 and "VERSIONEN_STODS_EJ" in refused.text
+
+
+def test_a_wsdl_version_in_other_digits_is_a_clear_404(server: Server) -> None:
+    response = requests.get(f"{server.url}/ssek/FK.EXA.Lefi.Fraga?wsdl&version=%C2%B2", timeout=10)
+    assert response.status_code == 404 and "is not served" in response.text

@@ -300,12 +300,25 @@ def read_question(parts: list[Part], label: Label) -> etree._Element:
     if data[0].content_type not in ("text/xml", "application/xml"):
         raise illegal(f"The data part is {data[0].content_type}; the question is text/xml")
     try:
-        fraga = parse_xml(data[0].body)
+        fraga = parse_xml(_as_declared(data[0]))
     except UnsafeOrBrokenXml as exc:
         raise illegal(f"The data part is not accepted: {exc}") from None
     if fraga.tag != lefi_xml.FRAGA:
         raise illegal(f"The data part holds {fraga.tag!r}, expected {lefi_xml.FRAGA!r}")
     return fraga
+
+
+def _as_declared(part: Part) -> bytes:
+    """The data part's bytes for the XML parser: a part in another charset (a legacy
+    client's ISO-8859-1) whose XML says nothing of its encoding is re-encoded as UTF-8."""
+    charset = (part.charset or "").lower()
+    head = part.body[:200]
+    if not charset or charset in ("utf-8", "utf8") or b"encoding=" in head.split(b"?>", 1)[0]:
+        return part.body
+    try:
+        return part.body.decode(charset).encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return part.body  # the parser says what is wrong with it
 
 
 async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label: Label,
@@ -446,7 +459,7 @@ async def handle_list(request: web.Request) -> web.Response:
         if flt not in (None, "noack"):
             raise ShsError("OtherError", f"filter={flt[:50]!r}: the filter is noack (unacknowledged)")
         max_hits = q.get("maxhits", "200")
-        if not max_hits.isdigit() or not 1 <= int(max_hits) <= 1000:
+        if not re.fullmatch(r"[0-9]{1,4}", max_hits) or not 1 <= int(max_hits) <= 1000:  # ASCII digits only
             raise ShsError("OtherError", f"maxhits={max_hits[:50]!r}: a number from 1 to 1000")
         product = q.get("producttype")
         messages = request.app[DELIVERY].list(outbox, Filter(

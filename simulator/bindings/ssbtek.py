@@ -107,8 +107,11 @@ async def handle(request: web.Request) -> web.Response:
         return _fault(soap_version, fault, http_headers={"Retry-After": breach.retry_after_header})
     except SoapFault as fault:
         if not fault.detail:
-            fault.detail = [_fault_detail(operation, "OGILTIG_FRAGA" if fault.code is FaultCode.SENDER
-                                          else "TEKNISKT_FEL", [fault.reason] + [p.message for p in fault.problems])]
+            # only a Receiver fault is the service's own; MustUnderstand, VersionMismatch and
+            # Sender faults are the message's
+            felkod = "TEKNISKT_FEL" if fault.code is FaultCode.RECEIVER else "OGILTIG_FRAGA"
+            messages = [fault.reason] + [p.message for p in fault.problems if p.message not in fault.reason]
+            fault.detail = [_fault_detail(operation, felkod, messages)]
         return _fault(soap_version, fault)
     except InjectedFault as exc:
         return _fault(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason, detail=[

@@ -160,6 +160,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         fraga = message.body
         fingerprint = etree.tostring(fraga, method="c14n", exclusive=True)  # not the envelope's namespaces
         resends = request.app[RESENDS]
+        if closed_v4:
+            require_supported(4, sandbox.clock.today())  # the V4 address: never served here, resends neither
         stored = resends.get((org.orgnummer, tx_id))
         if stored is not None:
             if stored.fingerprint != fingerprint:
@@ -167,10 +169,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
                                 "question; a resend must carry the same question", "SSEK/TxId")
             await sandbox.identify(exchange, org.orgnummer, stored.personnummer, stored.benefits)
             exchange.outcome = stored.outcome
-            reply = _reply_header(stored.header, tx_id, soap_version)
+            reply = _reply_header(header, tx_id, soap_version)  # this request's header, swapped
             return xml_response(200, render_envelope(soap_version, stored.svar, [reply]), soap_version)
-        if closed_v4:
-            require_supported(4, sandbox.clock.today())  # the V4 address: never served here
         if fraga.tag != lefi_xml.FRAGA:
             raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {fraga.tag!r}, expected "
                             f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)", "Body")

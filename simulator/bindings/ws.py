@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from functools import lru_cache
 
 from aiohttp import web
@@ -123,7 +124,7 @@ async def handle_get(request: web.Request) -> web.Response:
     # default: the newest version served today (before a release, the previous one)
     version = max(served, default=CURRENT)
     if asked:
-        if not asked.isdigit() or int(asked) not in served:
+        if not re.fullmatch(r"[0-9]{1,3}", asked) or int(asked) not in served:  # ASCII digits only
             raise web.HTTPNotFound(text=f"version {asked!r} is not served; served: "
                                    f"{', '.join(map(str, served))}\n")
         version = int(asked)
