@@ -68,3 +68,17 @@ own = schemathesis.openapi.from_path(str(OWN_V9))
 def test_the_project_s_own_openapi_document_holds_too(case: Any, server: Any) -> None:
     case.path_parameters = {**(case.path_parameters or {}), "aktorsId": KOMMUN_AKTOR}
     case.call_and_validate(base_url=server.url, checks=CHECKS, timeout=30)
+
+
+# Questions that break the contract (wrong types, missing fields, bad patterns): the
+# answer must still be one the contract allows — a 400 LefiFelsvar, never a server error.
+negative = schemathesis.openapi.from_path(str(OFFICIAL_V9)).include(method="POST")  # the GET has nothing to break
+negative.config.generation.update(modes=[schemathesis.GenerationMode.NEGATIVE])
+
+
+@negative.parametrize()
+@BOUNDED
+@pytest.mark.parametrize("aktor", [KOMMUN_AKTOR, INSURER_AKTOR])
+def test_questions_breaking_the_contract_get_answers_the_contract_allows(case: Any, server: Any, aktor: str) -> None:
+    case.path_parameters = {**(case.path_parameters or {}), "aktorsId": aktor}
+    case.call_and_validate(base_url=server.url, checks=CHECKS, timeout=30)
