@@ -15,7 +15,8 @@ from simulator.benefits import V9_GROUPS, benefit
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
 KOMMUN, INSURER = "2120000142", "5566778899"
-AKTOR = {KOMMUN: KOMMUN_AKTOR, INSURER: INSURER_AKTOR}
+NOT_IN_BAD = "5590123450"  # in the scenario, not registered for the service: 13
+AKTOR = {KOMMUN: KOMMUN_AKTOR, INSURER: INSURER_AKTOR, NOT_IN_BAD: NOT_IN_BAD}
 
 # WS status/kod → the REST status the README's mapping gives it
 REST_STATUS = {0: 200, 3: 200, 11: 200, 4: 400, 7: 400, 8: 400, 23: 400, 13: 403}
@@ -50,6 +51,8 @@ TABLE = [
     Row(KOMMUN, "198506102386", ("sjukpenning",), ("2024-01-01", "2026-01-01")),  # 8
     Row(KOMMUN, "198506102386", ("sjukpenning",), ("2026-01-01", "2026-12-31")),  # 8 (after today)
     Row(KOMMUN, "198506102386", ()),  # 23
+    Row(NOT_IN_BAD, "198506102386", ("sjukpenning",)),  # 13
+    Row(KOMMUN, "193602199188", ("bostadstillagg", "generellPersonInformation")),  # a pensioner born 1936
 ]
 
 
