@@ -107,7 +107,9 @@ async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
             f"{effect.rule.status} simulated by fault rule {effect.rule.id}\n"))
     if kind is FaultKind.MALFORMED:
         broken = body[: len(body) // 2] + b"<<\x00 simulated malformed answer"
-        return web.Response(status=response.status, body=broken, content_type=response.content_type)
+        # the whole Content-Type header: its parameters (a multipart boundary, the charset) too
+        return web.Response(status=response.status, body=broken,
+                            headers={"Content-Type": response.headers.get("Content-Type", "application/octet-stream")})
     if kind is FaultKind.NO_ANSWER:
         await asyncio.sleep(effect.rule.seconds)  # the client usually gives up before this
         _reset(request)
@@ -116,9 +118,9 @@ async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
         _reset(request)
         raise asyncio.CancelledError
     assert kind is FaultKind.TRUNCATED
-    stream = web.StreamResponse(status=response.status)
+    media = response.headers.get("Content-Type", "application/octet-stream")
+    stream = web.StreamResponse(status=response.status, headers={"Content-Type": media})
     _stamp(request, stream, exchange.id)
-    stream.content_type = response.content_type
     stream.content_length = len(body)
     await stream.prepare(request)
     exchange.status = stream.status

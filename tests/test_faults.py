@@ -573,3 +573,56 @@ def test_the_server_keeps_serving_after_every_fault(srv: Server, lefi: Lefi) -> 
     assert srv.alive()
     assert_sara_answered(ask_sara(lefi))
     assert_still_answers(lefi)
+
+
+# -- the same rules over every binding ------------------------------------------------------
+def _binding_request(binding: str) -> tuple[str, bytes, dict[str, str]]:
+    """(path, body, headers) of a valid question as each binding's partner sends it."""
+    from partner_clients import fraga, shs_label, shs_message, soap_envelope, ssek_header
+    from rest_client import FRAGA, INSURER_AKTOR
+
+    if binding == "ws":
+        return PATH, question(), {"Content-Type": content_type()}
+    if binding == "ssek":
+        body = soap_envelope(fraga(SARA, ["sjukpenning"]), ssek_header())
+        return "/ssek/FK.EXA.Lefi.Fraga", body, {"Content-Type": "text/xml; charset=utf-8"}
+    if binding == "shs":
+        ctype, body = shs_message(shs_label(sender=KRONOFOGDEN), [fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN)
+                                                                   .encode()])
+        return "/mt", body, {"Content-Type": ctype}
+    assert binding == "rest"
+    body = b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2026-10-31"}, ' \
+           b'"formansinformation": ["FK:SJP"]}'
+    return FRAGA.format(aktorsId=INSURER_AKTOR), body, {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("binding", ["ws", "ssek", "shs", "rest"])
+@pytest.mark.parametrize("kind", ["http_status", "reset", "truncated", "malformed", "latency"])
+def test_transport_faults_apply_to_every_binding_alike(admin: AdminClient, srv: Server, binding: str,
+                                                       kind: str) -> None:
+    path, body, headers = _binding_request(binding)
+    normal = requests.post(srv.url + path, data=body, headers=headers, timeout=10)
+    assert normal.status_code == 200, normal.text[:300]
+    rule: dict[str, Any] = {"id": f"{binding}-{kind}", "kind": kind, "binding": binding, "times": 1}
+    if kind == "latency":
+        rule["latency"] = {"fixed": 0.2}
+    admin.add_fault(**rule)
+    try:
+        response = requests.post(srv.url + path, data=body, headers=headers, timeout=10)
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        assert kind in ("reset", "truncated"), exc
+    else:
+        if kind == "http_status":
+            assert response.status_code == 503 and f"{binding}-{kind}" in response.text
+        elif kind == "malformed":
+            assert response.status_code == 200 and b"simulated malformed answer" in response.content
+            # the answer's own Content-Type, parameters and all (SHS: its multipart boundary)
+            media = response.headers["Content-Type"]
+            assert media.split(";")[0] == normal.headers["Content-Type"].split(";")[0]
+            assert "boundary=" in media if binding == "shs" else "charset=" in media
+        else:
+            assert kind == "latency" and response.status_code == 200
+            assert response.elapsed.total_seconds() >= 0.2
+    assert wait_for_count(admin, 1, fault_rule=f"{binding}-{kind}", binding=binding) == 1
+    again = requests.post(srv.url + path, data=body, headers=headers, timeout=10)  # times: 1 — served again
+    assert again.status_code == 200
