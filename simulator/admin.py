@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from simulator import __version__, orgnummer
 from simulator.clock import STOCKHOLM
+from simulator.control import CONTROL
 from simulator.journal import JournalFilter
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.sandbox import SANDBOX, Sandbox
@@ -108,6 +109,26 @@ def _rule_json(sandbox: Sandbox, rule: FaultRule) -> dict[str, Any]:
     return data
 
 
+async def _share(request: web.Request, op: str, **data: Any) -> None:
+    """Tells the other workers sharing this Redis about a change made here (control.py)."""
+    bus = request.app.get(CONTROL)
+    if bus is not None:
+        await bus.publish(op, **data)
+
+
+async def _share_faults(request: web.Request) -> None:
+    bus = request.app.get(CONTROL)
+    if bus is not None:
+        await bus.faults_changed()
+
+
+async def _clock_answer(request: web.Request) -> web.Response:
+    bus = request.app.get(CONTROL)
+    if bus is not None:
+        await bus.clock_changed()
+    return web.json_response(_clock(_sandbox(request)))
+
+
 # -- health, OpenAPI ---------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def _openapi_json() -> bytes:
@@ -156,6 +177,7 @@ async def put_scenario(request: web.Request) -> web.Response:
         return _error(400, "scenario refused; the running scenario is unchanged",
                       [str(p) for p in exc.problems])
     log.info("scenario %r loaded through the admin API", scenario.name)
+    await _share(request, "scenario", text=text, name=name, keep_clock=request.query.get("keep_clock") == "true")
     return web.json_response(_scenario_summary(sandbox))
 
 
@@ -169,6 +191,7 @@ async def _load(sandbox: Sandbox, scenario: Any, source: Path | None, keep_clock
 async def reset_scenario(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     await sandbox.reset()
+    await _share(request, "reset")
     return web.json_response(_scenario_summary(sandbox))
 
 
@@ -190,6 +213,7 @@ async def reload_scenario(request: web.Request) -> web.Response:
     problems = await reload_from_disk(sandbox)
     if problems:
         return _error(400, "reload refused; the running scenario is unchanged", problems)
+    await _share(request, "reload")
     return web.json_response(_scenario_summary(sandbox))
 
 
@@ -223,7 +247,7 @@ async def put_clock(request: web.Request) -> web.Response:
         sandbox.clock.freeze()
     elif body.get("frozen") is False:
         sandbox.clock.unfreeze()
-    return web.json_response(_clock(sandbox))
+    return await _clock_answer(request)
 
 
 _UNITS = {"days", "hours", "minutes", "seconds", "milliseconds", "weeks"}
@@ -243,7 +267,7 @@ async def advance_clock(request: web.Request) -> web.Response:
     except (OverflowError, ValueError) as exc:
         return _error(400, f"cannot move the clock that far: {exc}")
     await _forget_the_future(sandbox, before)
-    return web.json_response(_clock(sandbox))
+    return await _clock_answer(request)
 
 
 async def _forget_the_future(sandbox: Sandbox, before: datetime) -> None:
@@ -254,15 +278,13 @@ async def _forget_the_future(sandbox: Sandbox, before: datetime) -> None:
 
 
 async def freeze_clock(request: web.Request) -> web.Response:
-    sandbox = _sandbox(request)
-    sandbox.clock.freeze()
-    return web.json_response(_clock(sandbox))
+    _sandbox(request).clock.freeze()
+    return await _clock_answer(request)
 
 
 async def unfreeze_clock(request: web.Request) -> web.Response:
-    sandbox = _sandbox(request)
-    sandbox.clock.unfreeze()
-    return web.json_response(_clock(sandbox))
+    _sandbox(request).clock.unfreeze()
+    return await _clock_answer(request)
 
 
 # -- fault rules -------------------------------------------------------------------------
@@ -290,6 +312,7 @@ async def add_fault(request: web.Request) -> web.Response:
     if problems:
         return _error(400, "fault rule refused", [p.removeprefix("0.") for p in problems])
     sandbox.faults.add(rules[0])
+    await _share_faults(request)
     return web.json_response(_rule_json(sandbox, rules[0]), status=201)
 
 
@@ -299,11 +322,13 @@ async def replace_faults(request: web.Request) -> web.Response:
     if problems:
         return _error(400, "fault rules refused; the active rules are unchanged", problems)
     sandbox.faults.replace(tuple(rules))
+    await _share_faults(request)
     return web.json_response([_rule_json(sandbox, r) for r in rules])
 
 
 async def clear_faults(request: web.Request) -> web.Response:
     _sandbox(request).faults.replace(())
+    await _share_faults(request)
     return web.Response(status=204)
 
 
@@ -311,6 +336,7 @@ async def remove_fault(request: web.Request) -> web.Response:
     rule_id = request.match_info["id"]
     if not _sandbox(request).faults.remove(rule_id):
         return _error(404, f"no fault rule {rule_id!r}")
+    await _share_faults(request)
     return web.Response(status=204)
 
 
@@ -382,6 +408,7 @@ async def get_journal_entry(request: web.Request) -> web.Response:
 
 async def clear_journal(request: web.Request) -> web.Response:
     _sandbox(request).journal.clear()
+    await _share(request, "journal_clear")
     return web.Response(status=204)
 
 
@@ -397,4 +424,5 @@ async def put_journal_settings(request: web.Request) -> web.Response:
         return _error(400, 'send {"size": N} with 0 <= N <= 1000000 (0 switches the journal off)')
     sandbox = _sandbox(request)
     sandbox.journal.resize(size)
+    await _share(request, "journal_size", size=size)
     return web.json_response({"size": sandbox.journal.size})

@@ -9,6 +9,7 @@ from aiohttp import web
 from simulator import __version__, admin
 from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
 from simulator.clock import Clock
+from simulator.control import CONTROL, ControlBus, control_context
 from simulator.journal import DEFAULT_SIZE, Journal
 from simulator.metrics import CONTENT_TYPE_LATEST
 from simulator.requestlog import RequestLog
@@ -46,6 +47,9 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
         await sandbox.gate.counters.close()
 
     app.on_cleanup.append(close_counters)
+    if redis_url:  # workers and hosts sharing the Redis share admin changes too
+        app[CONTROL] = ControlBus(redis_url, sandbox)
+        app.cleanup_ctx.append(control_context)
     ws.setup(app)
     ssek.setup(app)
     shs.setup(app)

@@ -387,6 +387,18 @@ def test_two_workers_on_one_port_share_one_limit_through_redis(server_factory: C
         statuses.append(response.status_code)
     assert len(workers) == 2, "both workers answered"
     assert statuses.count(200) == 1 and statuses.count(500) == 19  # one limit, whichever worker asked
+    # an admin call reaches one worker; the other follows
+    requests.post(f"{server.url}/_admin/clock/advance", json={"hours": 2}, headers={"Connection": "close"},
+                  timeout=10).raise_for_status()
+
+    def clocks() -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for _ in range(20):
+            r = requests.get(f"{server.url}/_admin/clock", headers={"Connection": "close"}, timeout=10)
+            seen[r.headers["X-LEFI-Worker"]] = r.json()["now"]
+        return seen
+
+    assert _eventually(lambda: set(clocks().values()) == {"2026-11-02T12:00:00+01:00"})
 
 
 # -- every binding answers a breach in its own way ----------------------------------------
@@ -495,3 +507,31 @@ def test_a_redis_that_goes_away_does_not_fail_the_answers(server_factory: Callab
                             scenario=SLA_SCENARIO)
     assert [ask_raw(server.url).status_code for _ in range(2)] == [200, 200]
     assert "SLA gate skipped" in server.log.read_text()
+
+
+def test_servers_sharing_redis_share_admin_changes(server_factory: Callable[..., Server], redis_url: str) -> None:
+    """An admin call reaches one host (or worker); the others follow through Redis, so that
+    they keep one clock — the shared SLA counts are only right if they do."""
+    url = _empty_redis(redis_url, 4)
+    a = server_factory("--sla-mode", "reject", "--redis", url, scenario=SLA_SCENARIO)
+    b = server_factory("--sla-mode", "reject", "--redis", url, scenario=SLA_SCENARIO)
+    admin_a, admin_b = AdminClient(a.url), AdminClient(b.url)
+    admin_a.advance(days=3, milliseconds=250)
+    assert _eventually(lambda: admin_b.clock() == admin_a.clock())
+    assert admin_b.clock()["now"] == "2026-11-05T10:00:00.250000+01:00"
+    admin_a.add_fault(id="down", kind="http_status", status=503)
+    assert _eventually(lambda: [r["id"] for r in admin_b.faults()] == ["down"])
+    assert ask_raw(b.url).status_code == 503
+    admin_b.reset()
+    assert _eventually(lambda: admin_a.clock()["now"].startswith("2026-11-02T10:00:00") and admin_a.faults() == [])
+    admin_a.load_scenario(SLA_SCENARIO.read_text(encoding="utf-8").replace("name: sla", "name: shared"))
+    assert _eventually(lambda: admin_b.scenario()["name"] == "shared")
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
