@@ -144,7 +144,4 @@ async def control_context(app: web.Application) -> AsyncIterator[None]:
     await bus.close()
 
 
-def bus_of(request: web.Request) -> ControlBus | None:
-    return request.app.get(CONTROL)
-
 

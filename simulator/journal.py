@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from simulator.exchange import Exchange
 
@@ -144,6 +144,3 @@ def _text(body: bytes) -> str:
     text = cut.decode("utf-8", errors="replace")
     return text + ("…" if len(body) > BODY_LIMIT else "")
 
-
-def entries_as_json(entries: Iterable[JournalEntry], bodies: bool) -> list[dict[str, Any]]:
-    return [e.as_json(bodies) for e in entries]

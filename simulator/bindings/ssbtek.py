@@ -36,8 +36,8 @@ from simulator.bindings.soap import (
     soap_version_of,
 )
 from simulator.bindings.soap_http import fault_response as _fault
+from simulator.bindings.soap_http import request_origin, wsdl_for
 from simulator.bindings.soap_http import xml_response as _xml
-from simulator.bindings.ws import _origin
 from simulator.engine.errors import TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
@@ -236,16 +236,6 @@ async def handle_get(request: web.Request) -> web.Response:
     if "wsdl" not in {k.lower() for k in request.query}:
         raise web.HTTPMethodNotAllowed("GET", ["POST"], text=(
             f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"))
-    origin = _origin(request)
-    return web.Response(body=_wsdl(origin + request.path, f"{origin}/schemas/ssbtek-v10.xsd"),
+    origin = request_origin(request)
+    return web.Response(body=wsdl_for("ssbtek-v10.wsdl", origin + request.path, f"{origin}/schemas/ssbtek-v10.xsd"),
                         content_type="text/xml", charset="utf-8")
-
-
-@lru_cache(maxsize=64)
-def _wsdl(address: str, xsd_url: str) -> bytes:
-    doc = etree.parse(str(SCHEMA_DIR / "ssbtek-v10.wsdl"), etree.XMLParser(resolve_entities=False, no_network=True))
-    for imp in doc.iter("{http://www.w3.org/2001/XMLSchema}import"):
-        imp.set("schemaLocation", xsd_url)
-    for addr in doc.iter("{http://schemas.xmlsoap.org/wsdl/soap/}address"):
-        addr.set("location", address)
-    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")

@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from functools import lru_cache
 
 from aiohttp import web
-from lxml import etree
 
 from simulator.bindings import lefi_xml
 from simulator.bindings.soap import (
@@ -30,6 +28,7 @@ from simulator.bindings.soap import (
 from simulator.bindings.soap_http import fault_response as _fault
 from simulator.bindings.soap_http import read_soap_body as _read_body
 from simulator.bindings.soap_http import soap_expect as _expect
+from simulator.bindings.soap_http import request_origin, technical_fault, unexpected_error, wsdl_for
 from simulator.bindings.soap_http import xml_response as _xml
 from simulator.engine.errors import TechnicalError, TeknisktFel
 from simulator.exchange import binding, exchange_of
@@ -37,7 +36,6 @@ from simulator.faults import InjectedFault
 from simulator.sandbox import SANDBOX
 from simulator.scenario.models import Transport
 from simulator.sla.gate import SlaBreach
-from simulator.schemas import SCHEMA_DIR
 from simulator.versions import CURRENT, open_versions, require_supported, supported_versions
 
 __all__ = ["WS_PATHS", "V4_PATH", "setup"]
@@ -102,16 +100,12 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         return _fault(soap_version, SoapFault(FaultCode.SENDER, str(exc),
                                               detail=[lefi_xml.validation_detail(exc.problems)]))
     except TechnicalError as exc:
-        # faultstring: FK's TeknisktfelStatus text; the detail's beskrivning says more
-        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, exc.status.text,
-                                              detail=[lefi_xml.technical_error_detail(exc)]))
+        return _fault(soap_version, technical_fault(exc))
     except (ConnectionResetError, asyncio.CancelledError):
         raise  # the client went away: nobody to answer
     except Exception:  # never a stack trace to the caller; the server keeps serving
         log.exception("unexpected error answering %s", request.path)
-        error = TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
-        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, error.status.text,
-                                              detail=[lefi_xml.technical_error_detail(error)]))
+        return _fault(soap_version, technical_fault(unexpected_error()))
 
 
 async def handle_get(request: web.Request) -> web.Response:
@@ -128,33 +122,7 @@ async def handle_get(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text=f"version {asked!r} is not served; served: "
                                    f"{', '.join(map(str, served))}\n")
         version = int(asked)
-    origin = _origin(request)
-    return web.Response(body=_wsdl(origin + request.path, f"{origin}/schemas/lefi-online-v{version}.xsd"),
+    origin = request_origin(request)
+    return web.Response(body=wsdl_for("lefi-online.wsdl", origin + request.path,
+                                      f"{origin}/schemas/lefi-online-v{version}.xsd"),
                         content_type="text/xml", charset="utf-8")
-
-
-def _origin(request: web.Request) -> str:
-    """scheme://host:port the client reached us at, for the WSDL's addresses."""
-    host = request.headers.get("Host", "").strip()
-    if host:
-        try:
-            return str(request.url.origin())
-        except ValueError:
-            raise web.HTTPBadRequest(text=f"the Host header {host[:100]!r} is not a host[:port]\n") from None
-    sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    if not sockname:
-        raise web.HTTPBadRequest(text="send a Host header\n")
-    address, port = sockname[0], sockname[1]
-    return f"{request.scheme}://{f'[{address}]' if ':' in address else address}:{port}"
-
-
-@lru_cache(maxsize=64)
-def _wsdl(address: str, xsd_url: str) -> bytes:
-    """schemas/lefi-online.wsdl with its address and schema import set for this request."""
-    doc = etree.parse(str(SCHEMA_DIR / "lefi-online.wsdl"), etree.XMLParser(resolve_entities=False, no_network=True))
-    for imp in doc.iter("{http://www.w3.org/2001/XMLSchema}import"):
-        imp.set("schemaLocation", xsd_url)
-    for ns in ("http://schemas.xmlsoap.org/wsdl/soap/", "http://schemas.xmlsoap.org/wsdl/soap12/"):
-        for addr in doc.iter(f"{{{ns}}}address"):
-            addr.set("location", address)
-    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")

@@ -30,6 +30,7 @@ from typing import Any, Iterator, TextIO
 
 import yaml
 
+from simulator.clock import STOCKHOLM
 from simulator.orgnummer import make_orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer, luhn_check_digit
 from simulator.scenario.models import Person, Population
@@ -38,8 +39,6 @@ __all__ = [
     "DEFAULT_ANCHOR",
     "GeneratedPopulation",
     "PopulationError",
-    "generate_scenario",
-    "person_data",
     "write_scenario_yaml",
 ]
 
@@ -943,11 +942,6 @@ class _PersonMaker:
         return out
 
 
-def person_data(population: GeneratedPopulation, pnr: str) -> dict[str, Any]:
-    """A generated person as plain data (dates as ``date``), as a scenario file holds it."""
-    return population.person_data(pnr)
-
-
 # --- scenario files -----------------------------------------------------------------------
 
 
@@ -959,21 +953,7 @@ def _default_organisations() -> Path:
 
 def _clock_start(anchor: date) -> str:
     """09:00 Swedish time on the anchor day, with the UTC offset of that day."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return datetime.combine(anchor, time(9), ZoneInfo("Europe/Stockholm")).isoformat()
-    except Exception:  # no time-zone database: winter time is the safe guess
-        return f"{anchor.isoformat()}T09:00:00+01:00"
-
-
-def generate_scenario(count: int, seed: int, anchor: date = DEFAULT_ANCHOR,
-                      organisations_from: Path | None = None, samordningsnummer_share: float = 0.02,
-                      progress: bool = False) -> dict[str, Any]:
-    """A whole scenario with ``count`` explicit generated persons, as plain data."""
-    header, pop = _header_and_population(count, seed, anchor, organisations_from, samordningsnummer_share)
-    header["persons"] = [pop.person_data(n) for n in _progress(pop, progress)]
-    return header
+    return datetime.combine(anchor, time(9), STOCKHOLM).isoformat()
 
 
 def _header_and_population(count: int, seed: int, anchor: date, organisations_from: Path | None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from simulator.benefits import DEFAULT_ORG_TYPE_FILTERS
 from simulator.orgnummer import Orgnummer
@@ -99,11 +99,10 @@ class MemoryScenarioStore:
         events = self._events.get(number)
         return person_on(person, events, day) if events else person
 
-    def persons(self) -> Iterator[Person]:
-        """Every person as listed (without the timeline), generated ones after the file's."""
-        yield from self.scenario.persons
-        if self.population is not None:
-            yield from (p for p in self.population.persons() if p.personnummer not in self._persons)
+    def has_organisation(self, number: str) -> bool:
+        """Whether the scenario holds the organisation with these 10 canonical digits (a
+        dictionary lookup: asked on every request, for the SLA and the metrics)."""
+        return number in self._orgs
 
     def person_count(self) -> int:
         extra = len(self.population) if self.population is not None else 0
@@ -125,10 +124,6 @@ class PopulationSource(Protocol):
     def __len__(self) -> int: ...
 
     def person(self, pnr: str) -> Person | None: ...
-
-    def persons(self) -> Iterator[Person]: ...
-
-
 
 
 def make_store(scenario: Scenario, source: Path | None = None, progress: bool = False) -> MemoryScenarioStore:

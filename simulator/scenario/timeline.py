@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from simulator.scenario.models import Case, CaseStatus, EventKind, Person, TimelineEvent
 
-__all__ = ["person_on", "events_between", "by_person"]
+__all__ = ["person_on", "by_person"]
 
 
 def by_person(events: Iterable[TimelineEvent]) -> dict[str, tuple[TimelineEvent, ...]]:
@@ -22,11 +22,6 @@ def by_person(events: Iterable[TimelineEvent]) -> dict[str, tuple[TimelineEvent,
     for e in events:
         grouped.setdefault(e.personnummer, []).append(e)
     return {pnr: tuple(sorted(evs, key=lambda e: e.date)) for pnr, evs in grouped.items()}
-
-
-def events_between(events: Iterable[TimelineEvent], after: date, until: date) -> list[TimelineEvent]:
-    """The events that happened in (after, until]: what changed between two deliveries."""
-    return sorted((e for e in events if after < e.date <= until), key=lambda e: e.date)
 
 
 def person_on(person: Person, events: Sequence[TimelineEvent], day: date) -> Person:
