@@ -9,6 +9,7 @@ from aiohttp import web
 from simulator import __version__, admin
 from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
 from simulator.clock import Clock
+from simulator.durable import open_durable
 from simulator.control import CONTROL, ControlBus, control_context
 from simulator.journal import DEFAULT_SIZE, Journal
 from simulator.metrics import CONTENT_TYPE_LATEST
@@ -26,16 +27,19 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
                journal_size: int = DEFAULT_SIZE, request_log: RequestLog | None = None,
                fault_seed: int | None = None, progress: bool = False,
                always_frozen: bool = False, sla_mode: str | None = None, sla_profile: str | None = None,
-               redis_url: str | None = None, worker: str | None = None) -> web.Application:
+               redis_url: str | None = None, data_dir: Path = Path("data"),
+               worker: str | None = None) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
 
     ``redis_url``: keep the SLA counts in Redis, shared by every worker and host using it;
+    ``data_dir``: the durable store's folder (SQLite), unless ``redis_url`` keeps it in Redis;
     ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port).
     """
     counters = RedisCounters(redis_url) if redis_url else None
     sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
                              request_log=request_log, progress=progress, always_frozen=always_frozen,
-                             sla_counters=counters, sla_mode=sla_mode, sla_profile=sla_profile)
+                             sla_counters=counters, sla_mode=sla_mode, sla_profile=sla_profile,
+                             durable=open_durable(data_dir, redis_url))
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
@@ -45,6 +49,7 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
 
     async def close_counters(_: web.Application) -> None:
         await sandbox.gate.counters.close()
+        await sandbox.durable.close()
 
     app.on_cleanup.append(close_counters)
     if redis_url:  # workers and hosts sharing the Redis share admin changes too

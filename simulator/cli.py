@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="opening hours (default: the scenario's sla.profile, else sla)")
     serve.add_argument("--redis", metavar="URL", help="keep SLA counts in Redis (redis://host:6379/0), "
                        "shared by every worker and host using it")
+    serve.add_argument("--data-dir", type=Path, default=Path("data"), metavar="DIR",
+                       help="where subscriptions, orders, deliveries and jobs are kept (SQLite; "
+                            "with --redis they are kept in Redis); default ./data")
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="server processes on the port")
 
     scenario = commands.add_parser("scenario", help="work with scenario files")
@@ -179,7 +182,7 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
                          request_log=request_log, fault_seed=args.fault_seed,
                          progress=sys.stderr.isatty() and worker is None, always_frozen=args.freeze_clock,
                          sla_mode=args.sla_mode, sla_profile=args.sla_profile, redis_url=args.redis,
-                         worker=worker)
+                         data_dir=args.data_dir, worker=worker)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,8 @@ def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock
     elif isinstance(scenario, str):
         scenario = parse_scenario(scenario, "<lefi_sandbox scenario>")
     clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or freeze_clock)
-    app = create_app(scenario, clock, source=source, journal_size=journal_size, sla_mode=sla_mode)
+    app = create_app(scenario, clock, source=source, journal_size=journal_size, sla_mode=sla_mode,
+                     data_dir=Path(tempfile.mkdtemp(prefix="lefi-sandbox-")))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

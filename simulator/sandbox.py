@@ -4,6 +4,7 @@ fault rules, the journal and the metrics — and the one way to answer a query."
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from simulator import orgnummer
 from simulator.clock import Clock
+from simulator.durable import DATA_FILE, Durable, SqliteDurable
 from simulator.engine.answer import Answer
 from simulator.engine.engine import Engine
 from simulator.engine.errors import TechnicalError
@@ -52,12 +54,16 @@ class Sandbox:
     clock_start: datetime | None = None
     clock_frozen: bool = False
     always_frozen: bool = False  # serve --freeze-clock: every scenario loaded later too
+    # subscriptions, orders, deliveries, jobs, notifications: what must survive a crash
+    # (a sandbox made without one keeps it in a temporary folder of its own)
+    durable: Durable = field(default_factory=lambda: SqliteDurable(Path(tempfile.mkdtemp(prefix="lefi-")) / DATA_FILE))
 
     @classmethod
     def create(cls, scenario: Scenario, clock: Clock | None = None, source: Path | None = None,
                journal: Journal | None = None, request_log: RequestLog | None = None,
                progress: bool = False, always_frozen: bool = False, sla_counters: CounterStore | None = None,
-               sla_mode: str | None = None, sla_profile: str | None = None) -> Sandbox:
+               sla_mode: str | None = None, sla_profile: str | None = None,
+               durable: Durable | None = None) -> Sandbox:
         """``clock``: as the command line set it (default: the scenario's); reset returns to it."""
         if clock is None:
             clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or always_frozen)
@@ -66,7 +72,8 @@ class Sandbox:
         sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
                       gate=gate, journal=journal or Journal(), request_log=request_log, source=source,
                       clock_start=None if clock.following_real_time else clock.now(),
-                      clock_frozen=clock.frozen, always_frozen=always_frozen)
+                      clock_frozen=clock.frozen, always_frozen=always_frozen,
+                      **({} if durable is None else {"durable": durable}))
         sandbox.metrics.persons.set(store.person_count())
         return sandbox
 

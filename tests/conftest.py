@@ -53,6 +53,8 @@ def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Se
     if not any(a.startswith("--sla-mode") for a in args):
         args = (*args, "--sla-mode", "off")
     port = free_port()
+    if not any(a.startswith("--data-dir") for a in args):  # durable state stays in the test's folder
+        args = (*args, "--data-dir", str(tmp / f"data-{port}"))
     log = tmp / f"server-{port}.log"
     handle = log.open("wb")
     process = subprocess.Popen(

@@ -1,0 +1,195 @@
+"""The durable store: what must survive a crash of the simulator.
+
+Subscriptions, orders, deliveries, massfråga jobs and notifications are kept as JSON
+documents under (kind, key), in SQLite (a file under the data folder, the default) or in
+Redis (``serve --redis``). A ``write`` is atomic — every change in it is kept, or none — so
+that a feature can record "this delivery is made" and "the subscription has been served
+up to this day" in one step, and a ``kill -9`` between two writes loses neither or both.
+
+Several workers (``serve --workers N``) share one store; background work that must run in
+one place takes a ``lease`` first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+__all__ = ["Durable", "Put", "Delete", "SqliteDurable", "RedisDurable", "open_durable", "DATA_FILE"]
+
+DATA_FILE = "lefi-sandbox.sqlite3"
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Put:
+    kind: str
+    key: str
+    doc: Document
+
+
+@dataclass(frozen=True)
+class Delete:
+    kind: str
+    key: str
+
+
+class Durable(Protocol):
+    async def get(self, kind: str, key: str) -> Document | None: ...
+
+    async def all(self, kind: str, prefix: str = "") -> list[tuple[str, Document]]:
+        """Every document of ``kind`` whose key starts with ``prefix``, in key order."""
+        ...
+
+    async def write(self, changes: Sequence[Put | Delete]) -> None:
+        """All of ``changes`` at once, or none of them."""
+        ...
+
+    async def next_id(self, kind: str) -> int:
+        """1, 2, 3, ... per ``kind``, never the same number twice, across restarts."""
+        ...
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        """True when ``holder`` now holds ``name`` for ``seconds`` (taken, or renewed)."""
+        ...
+
+    async def clear(self) -> None:
+        """Forget everything (the admin API's reset)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SqliteDurable:
+    """One SQLite file. WAL with ``synchronous=NORMAL``: a committed transaction survives
+    the process being killed (not a power cut, which a sandbox need not survive)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # autocommit mode (RETURNING rows are read with fetchall, which ends the statement);
+        # transactions are explicit, so a write is one BEGIN..COMMIT
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS documents (kind TEXT, key TEXT, doc TEXT NOT NULL,"
+                         " PRIMARY KEY (kind, key))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT, until REAL)")
+        # the event loop is single-threaded; the lock keeps a write whole if a feature
+        # ever hands the store to a thread
+        self._lock = asyncio.Lock()
+
+    async def get(self, kind: str, key: str) -> Document | None:
+        row = self._db.execute("SELECT doc FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    async def all(self, kind: str, prefix: str = "") -> list[tuple[str, Document]]:
+        rows = self._db.execute("SELECT key, doc FROM documents WHERE kind=? AND substr(key, 1, ?)=?"
+                                " ORDER BY key", (kind, len(prefix), prefix)).fetchall()
+        return [(key, json.loads(doc)) for key, doc in rows]
+
+    async def write(self, changes: Sequence[Put | Delete]) -> None:
+        async with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for change in changes:
+                    if isinstance(change, Put):
+                        self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+                                         (change.kind, change.key, json.dumps(change.doc, ensure_ascii=False)))
+                    else:
+                        self._db.execute("DELETE FROM documents WHERE kind=? AND key=?", (change.kind, change.key))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    async def next_id(self, kind: str) -> int:
+        async with self._lock:
+            row = self._db.execute("INSERT INTO sequences VALUES (?, 1) ON CONFLICT(kind) DO UPDATE"
+                                   " SET value = value + 1 RETURNING value", (kind,)).fetchall()
+        return int(row[0][0])
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        now = time.time()
+        async with self._lock:
+            row = self._db.execute(
+                "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder=excluded.holder,"
+                " until=excluded.until WHERE leases.holder=excluded.holder OR leases.until < ? RETURNING holder",
+                (name, holder, now + seconds, now)).fetchall()
+        return bool(row)
+
+    async def clear(self) -> None:
+        async with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for table in ("documents", "sequences", "leases"):
+                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._db.execute("COMMIT")
+
+    async def close(self) -> None:
+        self._db.close()
+
+
+class RedisDurable:
+    """A hash per kind under ``prefix``; a write is one MULTI/EXEC transaction. How long
+    the data outlives Redis itself is Redis's persistence configuration."""
+
+    def __init__(self, url: str, prefix: str = "lefi:durable:") -> None:
+        import redis.asyncio as redis  # only with --redis
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+
+    def _hash(self, kind: str) -> str:
+        return f"{self.prefix}doc:{kind}"
+
+    async def get(self, kind: str, key: str) -> Document | None:
+        raw = await self._redis.hget(self._hash(kind), key)
+        return None if raw is None else json.loads(raw)
+
+    async def all(self, kind: str, prefix: str = "") -> list[tuple[str, Document]]:
+        items = await self._redis.hgetall(self._hash(kind))
+        return [(key, json.loads(items[key])) for key in sorted(items) if key.startswith(prefix)]
+
+    async def write(self, changes: Sequence[Put | Delete]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for change in changes:
+                if isinstance(change, Put):
+                    pipe.hset(self._hash(change.kind), change.key, json.dumps(change.doc, ensure_ascii=False))
+                else:
+                    pipe.hdel(self._hash(change.kind), change.key)
+            await pipe.execute()
+
+    async def next_id(self, kind: str) -> int:
+        return int(await self._redis.incr(f"{self.prefix}seq:{kind}"))
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        key = f"{self.prefix}lease:{name}"
+        ms = max(1, int(seconds * 1000))
+        if await self._redis.set(key, holder, nx=True, px=ms):
+            return True
+        # renew only our own lease; the check and the renewal in one script
+        renewed = await self._redis.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end"
+            " return 0", 1, key, holder, ms)
+        return bool(renewed)
+
+    async def clear(self) -> None:
+        keys = [key async for key in self._redis.scan_iter(match=f"{self.prefix}*")]
+        if keys:
+            await self._redis.delete(*keys)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def open_durable(data_dir: Path, redis_url: str | None = None) -> Durable:
+    """Redis when the server shares one, else the SQLite file in ``data_dir``."""
+    if redis_url:
+        return RedisDurable(redis_url)
+    return SqliteDurable(data_dir / DATA_FILE)
