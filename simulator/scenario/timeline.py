@@ -9,11 +9,11 @@ subscription features read the same events as "what changed between two days".
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 from simulator.scenario.models import Case, CaseStatus, EventKind, Person, TimelineEvent
 
-__all__ = ["person_on", "by_person"]
+__all__ = ["person_on", "by_person", "changes_between"]
 
 
 def by_person(events: Iterable[TimelineEvent]) -> dict[str, tuple[TimelineEvent, ...]]:
@@ -22,6 +22,16 @@ def by_person(events: Iterable[TimelineEvent]) -> dict[str, tuple[TimelineEvent,
     for e in events:
         grouped.setdefault(e.personnummer, []).append(e)
     return {pnr: tuple(sorted(evs, key=lambda e: e.date)) for pnr, evs in grouped.items()}
+
+
+def changes_between(events: Iterable[TimelineEvent], after: date | None, upto: date,
+                    persons: Collection[str] | None = None) -> dict[str, tuple[TimelineEvent, ...]]:
+    """What changed after ``after`` (None: since the beginning) up to and including ``upto``:
+    the events of those days per personnummer, in date order — for Prenumeration's
+    deliveries and LEKA's notifications alike. ``persons``: only these personnummer."""
+    return by_person(e for e in events
+                     if (after is None or e.date > after) and e.date <= upto
+                     and (persons is None or e.personnummer in persons))
 
 
 def person_on(person: Person, events: Sequence[TimelineEvent], day: date) -> Person:
