@@ -312,35 +312,6 @@ def test_business_and_technical_errors_are_readable(page: Page, srv: Server) -> 
     assert outcomes[:4] == ["injected:soap_fault", "technical:ANROP_MOT_KUF_MISSLYCKADES", "business:3", "business:4"]
 
 
-def test_session_cookie_and_csrf(srv: Server) -> None:
-    http = requests.Session()
-    page = http.get(f"{srv.url}/lefi/login", timeout=10)
-    cookie = page.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/lefi" in cookie
-    assert page.headers["Cache-Control"] == "no-store" and "frame-ancestors 'none'" in page.headers[
-        "Content-Security-Policy"]
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]  # type: ignore[index]
-    form = {"metod": "bankid", "personnummer": HANNA}
-    # without the token, or with another session's: refused
-    assert http.post(f"{srv.url}/lefi/login", data=form, timeout=10).status_code == 403
-    assert requests.post(f"{srv.url}/lefi/login", data={**form, "csrf": token}, timeout=10).status_code == 403
-    page = http.get(f"{srv.url}/lefi/login", timeout=10)
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]  # type: ignore[index]
-    hamta = http.post(f"{srv.url}/lefi/login", data={**form, "csrf": token}, timeout=10)
-    assert hamta.url.endswith("/lefi/hamta") and "Handläggare Hanna" in hamta.text
-    session_token = re.search(r'name="csrf" value="([^"]+)"', hamta.text)[1]  # type: ignore[index]
-    assert session_token != token  # a new session (and token) once logged in
-    question = {"personnummer": "19850610-2386", "fromdatum": "2025-01-01", "tomdatum": "2026-10-31",
-                "formaner": "sjukpenning"}
-    refused = http.post(f"{srv.url}/lefi/hamta", data={**question, "csrf": token}, timeout=10)
-    assert refused.status_code == 403 and "Sidan har gått ut" in refused.text
-    answered = http.post(f"{srv.url}/lefi/hamta", data={**question, "csrf": session_token}, timeout=10)
-    assert answered.status_code == 200 and "LEFI - Visa förmånsinformation" in answered.text
-    assert answered.headers["X-Correlation-ID"]
-    assert http.post(f"{srv.url}/lefi/logout", data={"csrf": "wrong"}, timeout=10).status_code == 403
-    requests.post(f"{srv.url}/_admin/scenario/reset", timeout=10)
-
-
 # -- the QA dashboard ----------------------------------------------------------------------
 def test_dashboard_shows_a_ws_query_in_the_journal(page: Page, srv: Server) -> None:
     page.goto("/_admin/ui")

@@ -82,17 +82,35 @@ def _logged_in(request: web.Request) -> WebSession:
     return session
 
 
-async def _posted(request: web.Request, session: WebSession | None) -> dict[str, list[str]]:
-    """The posted form, once its token matches the session's (CSRF); else 403."""
-    data = await request.post()
-    token = data.get("csrf")
-    if session is None or not session.token_ok(token if isinstance(token, str) else None):
+async def _form(request: web.Request) -> dict[str, list[str]]:
+    """The posted form (our pages post application/x-www-form-urlencoded); anything else
+    is refused with a page saying so."""
+    def refused(exc_class: type[web.HTTPException], message: str) -> web.HTTPException:
         exchange_of(request).outcome = "rejected"
-        raise render_refusal(web.HTTPForbidden, "utgangen.html", today=_now(request).date())
+        return render_refusal(exc_class, "fel.html", today=_now(request).date(),
+                              title="Formuläret kunde inte läsas", message=message)
+
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise refused(web.HTTPUnsupportedMediaType, "Formuläret ska skickas som "
+                      f"application/x-www-form-urlencoded, inte {request.content_type[:100]}.")
+    try:
+        data = await request.post()
+    except (ValueError, UnicodeDecodeError):
+        raise refused(web.HTTPBadRequest, "Formuläret är inte korrekt kodat (UTF-8).") from None
     form: dict[str, list[str]] = {}
     for key, value in data.items():
         if isinstance(value, str):
             form.setdefault(key, []).append(value)
+    return form
+
+
+async def _posted(request: web.Request, session: WebSession | None) -> dict[str, list[str]]:
+    """The posted form, once its token matches the session's (CSRF); else 403."""
+    form = await _form(request)
+    if session is None or not session.token_ok(_first(form, "csrf")):
+        exchange_of(request).outcome = "rejected"
+        raise render_refusal(web.HTTPForbidden, "fel.html", today=_now(request).date(), title="Sidan har gått ut",
+                             message="Formuläret har gått ut eller kom från en annan webbplats, så det skickades inte.")
     return form
 
 
@@ -156,12 +174,11 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
     session = _session(request)
-    data = await request.post()
-    token = data.get("csrf")
-    if session is None or not session.token_ok(token if isinstance(token, str) else None):
+    data = await _form(request)
+    if session is None or not session.token_ok(_first(data, "csrf")):
         return _login_response(request, 403, refusal="Sidan har gått ut. Försök logga in igen.")
-    method = str(data.get("metod", ""))
-    typed = str(data.get("personnummer", ""))[:40]
+    method = _first(data, "metod")
+    typed = _first(data, "personnummer")[:40]
     errors: dict[str, str] = {}
     if method not in METHODS:
         errors["metod"] = "Välj e-legitimation."
