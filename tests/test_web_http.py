@@ -4,7 +4,7 @@ on every form, and forms that are not what our pages post."""
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -94,3 +94,19 @@ def test_forms_that_our_pages_do_not_post_are_refused_clearly(srv: Server, path:
     if path == "/lefi/hamta":
         assert answer.status_code == 400 and "Personnumret har fel format" in answer.text
         assert "Fr.o.m. ska vara ett datum som i exemplet" in answer.text and "Välj minst en förmån." in answer.text
+
+
+def test_the_sla_gate_counts_web_questions_too(server_factory: Callable[..., Server]) -> None:
+    """The online channel's limits hold for the web as for the system-to-system bindings."""
+    srv = server_factory("--freeze-clock", "--sla-mode", "reject")
+    http, form_token = logged_in(srv)
+    question = {"csrf": form_token, "personnummer": "19850610-2386", "fromdatum": "2025-01-01",
+                "tomdatum": "2026-10-31", "formaner": "sjukpenning"}
+    assert http.post(f"{srv.url}/lefi/hamta", data=question, timeout=10).status_code == 200
+    refused = http.post(f"{srv.url}/lefi/hamta", data=question, timeout=10)  # the same instant: over 1 a second
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "Frågan kan inte tas emot just nu. SLA-regeln" in refused.text
+    assert 'value="19850610-2386"' in refused.text  # the form as typed, to send again
+    breaches = requests.get(f"{srv.url}/_admin/journal/count", params={"binding": "web", "sla_breach": "any"},
+                            timeout=10).json()["count"]
+    assert breaches == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -129,10 +130,10 @@ def _registered(sandbox: Sandbox, pnr: Personnummer) -> tuple[Organisation, WebU
     return None
 
 
-def _login_context(request: web.Request, session: WebSession, **extra: object) -> dict[str, object]:
+def _login_context(request: web.Request, session: WebSession, **extra: Any) -> dict[str, Any]:
     sandbox = request.app[SANDBOX]
     users = [(u, org) for org in sandbox.store.organisations() for u in org.users]
-    context: dict[str, object] = {
+    context: dict[str, Any] = {
         "today": sandbox.clock.today(), "csrf": session.csrf, "methods": METHODS, "users": users,
         "method": "", "personnummer": "", "errors": {}, "refusal": None,
         "message": _LOGGED_OUT.get(request.query.get("utloggad", "")), "session": None,
@@ -141,7 +142,7 @@ def _login_context(request: web.Request, session: WebSession, **extra: object) -
     return context
 
 
-def _login_response(request: web.Request, status: int = 200, **extra: object) -> web.Response:
+def _login_response(request: web.Request, status: int = 200, **extra: Any) -> web.Response:
     """The login page, in a new anonymous session (a login then starts from a fresh id)."""
     session = request.app[SESSIONS].new(_now(request))
     response = render("login.html", status, **_login_context(request, session, **extra))
@@ -270,7 +271,7 @@ def _hamta_response(request: web.Request, session: WebSession, offer: Offer, for
                   fields=FIELDS, benefits_field=BENEFITS_FIELD, alert=alert)
 
 
-def _page(request: web.Request, session: WebSession, offer: Offer) -> dict[str, object]:
+def _page(request: web.Request, session: WebSession, offer: Offer) -> dict[str, Any]:
     """What the header of every logged-in page shows."""
     return {"today": request.app[SANDBOX].clock.today(), "csrf": session.csrf, "offer": offer,
             "method": METHODS.get(session.method or "", ""), "dashed": _dashed}
@@ -288,7 +289,7 @@ async def markera_alla(request: web.Request) -> web.Response:
     session = _logged_in(request)
     posted = await _posted(request, session)
     offer = _offer(request, session)
-    form = HamtaForm.read({k: v[0] for k, v in posted.items()}, [], offer.keys)
+    form = HamtaForm.read(posted, offer.keys)
     form.benefits = frozenset(offer.keys)
     return _hamta_response(request, session, offer, form)
 
@@ -306,7 +307,7 @@ async def hamta(request: web.Request) -> web.Response:
     posted = await _posted(request, session)
     offer = _offer(request, session)
     exchange.organisation = offer.organisation.orgnummer
-    form = HamtaForm.read({k: v[0] for k, v in posted.items()}, posted.get(BENEFITS_FIELD, []), offer.keys)
+    form = HamtaForm.read(posted, offer.keys)
     question = form.check(sandbox.clock.today())
     if question is None:
         exchange.outcome = "invalid"

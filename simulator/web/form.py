@@ -68,10 +68,13 @@ class HamtaForm:
     errors: dict[str, str] = field(default_factory=dict)  # field → message, in the form's order
 
     @classmethod
-    def read(cls, data: Mapping[str, str], checked: list[str], offered: tuple[str, ...]) -> HamtaForm:
-        """What was posted; only benefits the page offered count."""
-        return cls(personnummer=data.get("personnummer", "")[:40], fromdatum=data.get("fromdatum", "")[:40],
-                   tomdatum=data.get("tomdatum", "")[:40], benefits=frozenset(checked) & frozenset(offered))
+    def read(cls, posted: Mapping[str, list[str]], offered: tuple[str, ...]) -> HamtaForm:
+        """What was posted (each field's values); only benefits the page offered count."""
+        def first(name: str) -> str:
+            return posted.get(name, [""])[0][:40]
+
+        return cls(personnummer=first("personnummer"), fromdatum=first("fromdatum"), tomdatum=first("tomdatum"),
+                   benefits=frozenset(posted.get(BENEFITS_FIELD, ())) & frozenset(offered))
 
     def check(self, today: date) -> ValidQuestion | None:
         """The question when every check passes; else None, with ``errors`` filled in."""

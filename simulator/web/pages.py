@@ -39,7 +39,10 @@ def render(template: str, status: int = 200, headers: dict[str, str] | None = No
                                  headers=headers))
 
 
-def render_refusal(exc_class: type[web.HTTPException], template: str, **context: Any) -> web.HTTPException:
+E = TypeVar("E", bound=web.HTTPException)
+
+
+def render_refusal(exc_class: type[E], template: str, **context: Any) -> E:
     """A page to raise: an HTTP error (403, ...) whose body is the rendered template."""
     return _protect(exc_class(text=_ENV.get_template(template).render(**context), content_type="text/html"))
 
