@@ -258,6 +258,8 @@ def test_each_validation_message(page: Page, srv: Server) -> None:
         assert f"{field}-fel" in described.split(), (field, described)
         expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
         expect(page.locator(".error-summary")).to_contain_text(message)
+        expect(page.locator(".error-summary")).to_be_focused()  # a screen reader starts at the problems
+        expect(page).to_have_title("Fel – Hämta förmånsinformation – LEFI Online (sandlåda)")
         page.goto("/lefi/hamta")
     # at least one benefit
     page.locator("input[name=formaner]").evaluate_all("boxes => boxes.forEach(b => { b.checked = false })")
@@ -353,6 +355,9 @@ def test_dashboard_moves_the_clock_the_engine_uses(page: Page, srv: Server) -> N
     page.get_by_label("Set to (ISO date-time)").fill("2026-12-24T08:00:00+01:00")
     page.get_by_role("button", name="Set", exact=True).click()
     expect(page.locator("#clock-now")).to_have_text("2026-12-24T08:00:00+01:00")
+    page.get_by_label("Set to (ISO date-time)").fill("tomorrow")
+    page.get_by_role("button", name="Set", exact=True).click()
+    expect(page.locator("#status")).to_have_text("Refused: now: 'tomorrow' is not an ISO date-time")
     page.get_by_role("button", name="Unfreeze").click()
     expect(page.locator("#clock-state")).to_have_text("(running)")
     assert admin(srv, "GET", "/clock").json()["frozen"] is False

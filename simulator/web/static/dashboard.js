@@ -47,12 +47,17 @@ async function showClock() {
   $("#clock-now").textContent = clock.now;
   $("#clock-state").textContent = clock.frozen ? "(frozen)" : "(running)";
   const when = $("#clock-when");
-  if (!when.value && document.activeElement !== when) when.value = clock.now;
+  if (!when.dataset.edited) when.value = clock.now;  // the clock, until someone starts typing
 }
 
+$("#clock-when").addEventListener("input", (event) => { event.target.dataset.edited = "yes"; });
 $("#clock-set").addEventListener("submit", (event) => {
   event.preventDefault();
-  act("Clock set.", () => api("/clock", { method: "PUT", body: { now: $("#clock-when").value.trim() } }));
+  const when = $("#clock-when");
+  act("Clock set.", async () => {
+    await api("/clock", { method: "PUT", body: { now: when.value.trim() } });
+    delete when.dataset.edited;
+  });
 });
 $("#clock-advance").addEventListener("submit", (event) => {
   event.preventDefault();
