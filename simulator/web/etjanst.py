@@ -167,8 +167,10 @@ async def to_start(request: web.Request) -> web.Response:
 
 async def login_page(request: web.Request) -> web.Response:
     session = _session(request)
-    if session is not None and session.user is not None and not session.idle_out(_now(request)):
-        raise web.HTTPSeeOther(f"{BASE}/hamta")
+    if session is not None:
+        if session.user is not None and not session.idle_out(_now(request)):
+            raise web.HTTPSeeOther(f"{BASE}/hamta")
+        request.app[SESSIONS].drop(session)  # the page starts a new one
     return _login_response(request)
 
 
