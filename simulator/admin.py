@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from simulator.clock import STOCKHOLM
 from simulator.control import CONTROL
 from simulator.journal import JournalFilter
 from simulator.personnummer import InvalidPersonnummer, Personnummer
+from simulator.rates import KEEP_SECONDS, Tally
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.checks import check_fault_rule
 from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
@@ -62,6 +64,7 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/journal/settings", get_journal_settings)
     r.add_put(f"{PREFIX}/journal/settings", put_journal_settings)
     r.add_get(f"{PREFIX}/journal/{{id}}", get_journal_entry)
+    r.add_get(f"{PREFIX}/traffic", get_traffic)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -426,3 +429,31 @@ async def put_journal_settings(request: web.Request) -> web.Response:
     sandbox.journal.resize(size)
     await _share(request, "journal_size", size=size)
     return web.json_response({"size": sandbox.journal.size})
+
+
+# -- recent traffic ----------------------------------------------------------------------
+async def get_traffic(request: web.Request) -> web.Response:
+    """Requests, errors and SLA breaches per organisation over the last ``minutes`` (real
+    time), in points of ``step`` seconds, with the last minute's totals and the
+    organisation's online limit per minute (the QA dashboard's rates and chart)."""
+    sandbox = _sandbox(request)
+    try:
+        minutes = int(request.query.get("minutes", "5"))
+        step = int(request.query.get("step", "10"))
+    except ValueError:
+        return _error(400, "minutes and step: whole numbers")
+    if not 1 <= minutes <= KEEP_SECONDS // 60 or not 1 <= step <= 60 * minutes:
+        return _error(400, f"minutes: 1 to {KEEP_SECONDS // 60}; step: 1 second to the whole window")
+    now = time.time()
+    series = sandbox.recent.series(now, minutes * 60, step)
+    last_minute = sandbox.recent.series(now, 60, 60)
+    names = {o.orgnummer: o.name for o in sandbox.store.organisations()}
+    organisations = []
+    for org, points in sorted(series.items()):
+        organisations.append({
+            "organisation": org, "name": names.get(org),
+            "limit_per_minute": sandbox.gate.limits(org, "online").per_minute,
+            "last_minute": last_minute.get(org, [Tally()])[0].as_json(),
+            "series": [p.as_json() for p in points]})
+    return web.json_response({"now": datetime.fromtimestamp(now, STOCKHOLM).isoformat(), "minutes": minutes,
+                              "step": step, "organisations": organisations})

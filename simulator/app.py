@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from simulator import __version__, admin
+from simulator import __version__, admin, web as web_pages
 from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
 from simulator.clock import Clock
 from simulator.durable import open_durable
@@ -61,6 +61,7 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     rest_v9.setup(app)
     ssbtek.setup(app)
     admin.setup(app)
+    web_pages.setup(app)  # the e-tjänst (/lefi/) and the QA dashboard (/_admin/ui)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/schemas/{name}", _schema)

@@ -23,6 +23,7 @@ from simulator.faults import FaultRules
 from simulator.journal import Journal
 from simulator.metrics import Metrics
 from simulator.personnummer import InvalidPersonnummer, Personnummer
+from simulator.rates import RecentTraffic
 from simulator.requestlog import RequestLog
 from simulator.scenario.models import Scenario
 from simulator.scenario.store import MemoryScenarioStore, make_store
@@ -47,6 +48,7 @@ class Sandbox:
     gate: SlaGate
     journal: Journal = field(default_factory=Journal)
     metrics: Metrics = field(default_factory=Metrics)
+    recent: RecentTraffic = field(default_factory=RecentTraffic)  # rates for the dashboard
     request_log: RequestLog | None = None
     source: Path | None = None  # the scenario file, for reload
     generation: int = 1  # counts scenario loads; caches key on it

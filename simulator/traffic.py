@@ -86,7 +86,9 @@ def _record(request: web.Request, exchange: Exchange, response: web.StreamRespon
         exchange.request_body = request._read_bytes
     wall = datetime.now(timezone.utc)
     sandbox.journal.record(exchange, wall)
-    sandbox.metrics.observe(exchange, sandbox.metrics_organisation(exchange.organisation))
+    org_label = sandbox.metrics_organisation(exchange.organisation)
+    sandbox.metrics.observe(exchange, org_label)
+    sandbox.recent.record(exchange, org_label, wall.timestamp())
     if sandbox.request_log is not None:
         sandbox.request_log.write(exchange, wall)
 

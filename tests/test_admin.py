@@ -8,7 +8,7 @@ import re
 import time
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -321,3 +321,26 @@ def test_a_clock_beyond_the_years_it_keeps_is_refused(srv: Server, http: Checked
     assert response.status_code == 400 and "1900-9000" in response.json()["error"]
     assert http.post(f"{srv.url}/_admin/clock/advance", json={"weeks": 1e6}).status_code == 400
     assert ask_raw(srv.url).status_code == 200  # still serving
+
+
+def test_recent_traffic_per_organisation(server_factory: Callable[..., Server]) -> None:
+    """Rates, errors and SLA breaches per organisation over the last minutes (the QA dashboard's)."""
+    srv = server_factory("--freeze-clock", "--sla-mode", "reject")
+    http = CheckedSession()
+    assert http.get(f"{srv.url}/_admin/traffic").json()["organisations"] == []
+    assert ask_raw(srv.url).status_code == 200
+    assert ask_raw(srv.url).status_code != 200  # the frozen clock: a second question in the same second breaks the SLA
+    ask_raw(srv.url, b"<not-xml")  # nobody named: "unknown"
+    traffic = http.get(f"{srv.url}/_admin/traffic", params={"minutes": 2, "step": 30}).json()
+    assert (traffic["minutes"], traffic["step"]) == (2, 30)
+    by_org = {o["organisation"]: o for o in traffic["organisations"]}
+    assert set(by_org) == {"2120000142", "unknown"}
+    kommun = by_org["2120000142"]
+    assert kommun["name"] == "Testkommunen, socialtjänsten" and kommun["limit_per_minute"] == 60
+    assert {k: kommun["last_minute"][k] for k in ("requests", "errors", "sla_breaches")} == {
+        "requests": 2, "errors": 1, "sla_breaches": 1}
+    assert len(kommun["series"]) == 4 and sum(p["requests"] for p in kommun["series"]) == 2
+    assert kommun["series"][-1]["requests"] == 2  # the newest point last
+    assert by_org["unknown"]["last_minute"]["errors"] == 1
+    for bad in ({"minutes": 0}, {"minutes": 16}, {"step": 0}, {"minutes": "x"}):
+        assert http.get(f"{srv.url}/_admin/traffic", params=bad).status_code == 400

@@ -59,6 +59,10 @@ def test_default_scenario_is_valid() -> None:
      "from: 2025-01-01, tom: 2025-01-31, gross: 100, net: 100}\n", 7, "levnadsintyg has no payments"),
     ("name: x\npersons:\n" + GOOD_PERSON + "    cases:\n      - benefit: prognos\n        status: avslutat\n",
      7, "prognos has no cases"),
+    ("name: x\norganisations:\n  - {orgnummer: '2120000142', name: K, type: kommun, users: [{personnummer: "
+     "'197808072388', name: A}]}\n  - {orgnummer: '5566778899', name: F, type: forsakringsbolag, users: "
+     "[{personnummer: '19780807-2388', name: B}]}\n", 4, "user 197808072388 is already registered for "
+     "organisations[0] (users[0])"),
 ])
 def test_broken_scenario_names_file_line_and_reason(tmp_path: Path, text: str, line: int, reason: str) -> None:
     path = write(tmp_path, text)

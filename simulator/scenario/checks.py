@@ -45,6 +45,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
     seen_sender_ids: dict[tuple[str, str], int] = {}
     seen_agreements: dict[str, int] = {}
     seen_aktors_ids: dict[str, int] = {}  # one aktör per aktorsId (an orgnummer counts as one)
+    seen_users: dict[str, tuple[int, int]] = {}
     for i, org in enumerate(scenario.organisations):
         loc: Loc = ("organisations", i)
         try:
@@ -60,7 +61,13 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             for j, key in enumerate(org.agreement):
                 benefit_name(key, loc + ("agreement", j))
         for j, user in enumerate(org.users):
-            pnr(user.personnummer, loc + ("users", j, "personnummer"))
+            if pnr(user.personnummer, loc + ("users", j, "personnummer")) is not None:
+                # one organisation per user: the web login knows whom a user asks for
+                where = seen_users.get(user.personnummer)
+                if where is not None:
+                    problems.append((loc + ("users", j, "personnummer"), f"user {user.personnummer} is already "
+                                     f"registered for organisations[{where[0]}] (users[{where[1]}])"))
+                seen_users[user.personnummer] = (i, j)
         problems.extend(_check_ssek_and_shs(scenario, i, seen_sender_ids, seen_agreements))
         other = seen_aktors_ids.get(org.aktors_id)
         if other is not None and (org.aktorsid or scenario.organisations[other].aktorsid):  # else a twin orgnummer
