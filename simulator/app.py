@@ -26,11 +26,13 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
                journal_size: int = DEFAULT_SIZE, request_log: RequestLog | None = None,
                fault_seed: int | None = None, progress: bool = False,
                always_frozen: bool = False, sla_mode: str | None = None, sla_profile: str | None = None,
-               redis_url: str | None = None, worker: str | None = None) -> web.Application:
+               redis_url: str | None = None, worker: str | None = None,
+               admin_token: str | None = None) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
 
     ``redis_url``: keep the SLA counts in Redis, shared by every worker and host using it;
-    ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port).
+    ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port);
+    ``admin_token``: required by the admin API (serve --admin-token).
     """
     counters = RedisCounters(redis_url) if redis_url else None
     sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
@@ -38,7 +40,8 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
                              sla_counters=counters, sla_mode=sla_mode, sla_profile=sla_profile)
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
+    middlewares = [traffic_middleware] + ([admin.require_token(admin_token)] if admin_token else [])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SANDBOX] = sandbox
     if worker is not None:
         app[WORKER] = worker

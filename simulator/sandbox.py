@@ -14,7 +14,7 @@ from simulator import orgnummer
 from simulator.clock import Clock
 from simulator.engine.answer import Answer
 from simulator.engine.engine import Engine
-from simulator.engine.errors import TechnicalError
+from simulator.engine.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.engine.query import Query
 from simulator.exchange import Exchange
 from simulator.faults import FaultRules
@@ -27,13 +27,25 @@ from simulator.scenario.store import MemoryScenarioStore, make_store
 from simulator.sla.counters import CounterStore, StoreUnavailable
 from simulator.sla.gate import SlaGate
 
-__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES"]
+__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "NotCertified"]
 
 log = logging.getLogger("simulator.sandbox")
 
 # FK's questions are a few kilobytes; a megabyte leaves room for massfråga later while
 # keeping one hostile request from taking the server's memory.
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class NotCertified(BusinessError):
+    """Mutual TLS: the request names an organisation its client certificate was not
+    issued to. Each binding refuses it as it refuses an unknown organisation."""
+
+    def __init__(self, certified: str, claimed: str) -> None:
+        # ``detail`` names no organisation (LEFI v9's messages never carry an orgnummer); ``text`` does
+        detail = ("Klientcertifikatet är utfärdat till en annan organisation" if certified else
+                  "Klientcertifikatet anger inget organisationsnummer (subjektets serialNumber)")
+        super().__init__(Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD, detail)
+        self.text = f"{detail}{' (' + certified + ')' if certified else ''}; det får inte fråga som {claimed[:100]}"
 
 
 @dataclass
@@ -117,11 +129,15 @@ class Sandbox:
         asker before the question (SSEK SenderId, SHS from) call this early with
         ``faults=False`` — the SLA counts that identity — and ``answer`` later fills in the
         person and benefits and draws the rules. Bindings that answer without a query
-        (e.g. listing what an aktör may see) call it once. May raise ``SlaBreach``,
+        (e.g. listing what an aktör may see) call it once. May raise ``NotCertified`` (mutual
+        TLS: not the client certificate's organisation), ``SlaBreach``,
         ``TechnicalError`` or ``InjectedFault`` for the binding to render.
         """
         if exchange.organisation is None:
             exchange.organisation = orgnummer.canonical(organisation)
+        if exchange.certified is not None and orgnummer.canonical(organisation) != exchange.certified:
+            exchange.outcome = "refused:certificate"
+            raise NotCertified(exchange.certified, organisation)
         if personnummer is not None:
             try:
                 exchange.personnummer = Personnummer.parse(personnummer, self.clock.today()).value
@@ -172,6 +188,10 @@ class Sandbox:
         outcome is noted on the exchange. Raises like ``identify``."""
         try:
             await self.identify(exchange, query.orgnummer, query.personnummer, tuple(sorted(query.benefits)))
+        except NotCertified as refusal:
+            exchange.outcome = f"business:{refusal.status.code}"
+            return self.engine.refused(query, refusal)
+        try:
             answer = self.engine.answer(query)
         except TechnicalError as exc:
             exchange.outcome = f"technical:{exc.status.name}"
