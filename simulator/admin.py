@@ -93,7 +93,7 @@ def _login(request: web.Request, expected: bytes) -> web.StreamResponse:
     """GET /_admin/login?token=...: sets the cookie for a browser and goes to the dashboard."""
     if not hmac.compare_digest(request.query.get("token", "").encode(), expected):
         return _error(401, "wrong or missing ?token=")
-    response = web.HTTPSeeOther(f"{PREFIX}/ui")
+    response = web.HTTPSeeOther(PREFIX + "/ui")  # the QA dashboard
     response.set_cookie(TOKEN_COOKIE, expected.decode(), httponly=True, samesite="Strict", path=PREFIX,
                         secure=request.secure)
     return response
