@@ -76,7 +76,8 @@ class Sandbox:
         store = make_store(scenario, source, progress=progress)
         gate = SlaGate(scenario.sla, clock, sla_counters, mode=sla_mode, profile=sla_profile)
         sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
-                      gate=gate, journal=journal or Journal(), request_log=request_log, source=source,
+                      gate=gate, journal=journal if journal is not None else Journal(),  # Journal(0) is off, not absent
+                      request_log=request_log, source=source,
                       clock_start=None if clock.following_real_time else clock.now(),
                       clock_frozen=clock.frozen, always_frozen=always_frozen)
         sandbox.metrics.persons.set(store.person_count())
