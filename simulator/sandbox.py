@@ -186,14 +186,14 @@ class Sandbox:
 
     async def answer(self, query: Query, exchange: Exchange) -> Answer:
         """The engine's answer to ``query``, after the SLA gate and the fault rules; the
-        outcome is noted on the exchange. Raises like ``identify``."""
+        outcome is noted on the exchange. Raises like ``identify``, except that an
+        organisation not the client certificate's is answered with business error 13."""
         try:
             await self.identify(exchange, query.orgnummer, query.personnummer, tuple(sorted(query.benefits)))
+            answer = self.engine.answer(query)
         except NotCertified as refusal:
             exchange.outcome = f"business:{refusal.status.code}"
             return self.engine.refused(query, refusal)
-        try:
-            answer = self.engine.answer(query)
         except TechnicalError as exc:
             exchange.outcome = f"technical:{exc.status.name}"
             raise
