@@ -1,5 +1,7 @@
 # The LEFI sandbox as a container: `docker build -t lefi-sandbox .` then
 # `docker run -p 8080:8080 lefi-sandbox` (scenario and clock as for `lefi-sim serve`).
+# Bound beyond loopback, the admin API needs a token: `-e LEFI_ADMIN_TOKEN=...`, or the one
+# printed at start-up (`docker logs`).
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -7,8 +7,11 @@ served at /_admin/openapi.json. Every refusal is a JSON ``{"error", "problems"?}
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import json
 import logging
+import secrets
 import time
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -32,12 +35,70 @@ from simulator.scenario.models import FaultRule
 from simulator.scenario.store import make_store
 from simulator.schemas import SCHEMA_DIR
 
-__all__ = ["setup", "reload_from_disk", "PREFIX"]
+__all__ = ["setup", "reload_from_disk", "PREFIX", "admin_token_for", "require_token", "TOKEN_COOKIE"]
 
 log = logging.getLogger("simulator.admin")
 PREFIX = "/_admin"
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024  # a generated scenario file of 100k persons fits
 _RULES = TypeAdapter(list[FaultRule])
+TOKEN_COOKIE = "lefi_admin_token"  # a browser page under /_admin/ (same origin) sends the token so
+
+
+# -- protection --------------------------------------------------------------------------
+def admin_token_for(host: str, given: str | None) -> str | None:
+    """The token the admin API requires: the one given; bound to a non-loopback address
+    without one, a new one, printed once; on loopback only, none."""
+    if given:
+        return given
+    if _is_loopback(host):
+        return None
+    token = secrets.token_urlsafe(24)
+    print(f"LEFI sandbox: the admin API requires a token (bound to {host}): send "
+          f"'Authorization: Bearer {token}', or open {PREFIX}/login?token={token} in a browser", flush=True)
+    return token
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name, or 0.0.0.0 / :: (every address)
+
+
+def require_token(token: str) -> Any:
+    """A middleware: /_admin/ answers 401 unless the request carries ``token`` as
+    ``Authorization: Bearer`` or in the ``lefi_admin_token`` cookie."""
+    expected = token.encode()
+
+    @web.middleware
+    async def protect(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not (request.path == PREFIX or request.path.startswith(PREFIX + "/")):
+            return await handler(request)
+        if request.path == f"{PREFIX}/login":
+            return _login(request, expected)
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            sent = request.cookies.get(TOKEN_COOKIE, "")
+        if not hmac.compare_digest(sent.strip().encode(), expected):
+            response = _error(401, "the admin API requires its token: Authorization: Bearer <token> "
+                              f"(lefi-sim admin --token, $LEFI_ADMIN_TOKEN) or the {TOKEN_COOKIE} cookie")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="lefi-sandbox-admin"'
+            return response
+        return await handler(request)
+
+    return protect
+
+
+def _login(request: web.Request, expected: bytes) -> web.StreamResponse:
+    """GET /_admin/login?token=...: sets the cookie for a browser and goes to the dashboard."""
+    if not hmac.compare_digest(request.query.get("token", "").encode(), expected):
+        return _error(401, "wrong or missing ?token=")
+    response = web.HTTPSeeOther(PREFIX + "/ui")  # the QA dashboard
+    response.set_cookie(TOKEN_COOKIE, expected.decode(), httponly=True, samesite="Strict", path=PREFIX,
+                        secure=request.secure)
+    return response
 
 
 def setup(app: web.Application) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import sys
 import urllib.error
 from pathlib import Path
@@ -25,6 +26,11 @@ def add_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="control a running simulator (admin API)")
     admin.add_argument("--url", default=os.environ.get("LEFI_URL", "http://127.0.0.1:8080"),
                        help="the simulator's base URL (default $LEFI_URL or http://127.0.0.1:8080)")
+    admin.add_argument("--token", default=os.environ.get("LEFI_ADMIN_TOKEN"),
+                       help="the admin token of a server bound beyond loopback (default $LEFI_ADMIN_TOKEN)")
+    admin.add_argument("--cacert", type=Path, metavar="FILE", help="https: the CA of the server's certificate")
+    admin.add_argument("--cert", type=Path, metavar="FILE", help="https with mutual TLS: a client certificate")
+    admin.add_argument("--key", type=Path, metavar="FILE", help="its key")
     areas = admin.add_subparsers(dest="area", required=True)
     areas.add_parser("health", help="is it up; scenario, clock, journal")
 
@@ -70,7 +76,12 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    client = AdminClient(args.url)
+    context = None
+    if args.cacert or args.cert:
+        context = ssl.create_default_context(cafile=args.cacert)
+        if args.cert:
+            context.load_cert_chain(args.cert, args.key)
+    client = AdminClient(args.url, token=args.token, context=context)
     try:
         result = _dispatch(client, args)
     except AdminError as exc:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,9 +31,15 @@ class AdminError(Exception):
 
 
 class AdminClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    """``token``: the admin token of a server bound beyond loopback (serve --admin-token);
+    ``context``: TLS settings for an https URL (the CA, and a client certificate under mTLS)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None,
+                 context: ssl.SSLContext | None = None) -> None:
         self.base = base_url.rstrip("/") + "/_admin"
         self.timeout = timeout
+        self.token = token
+        self.context = context
 
     # -- plumbing -----------------------------------------------------------------------
     def call(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None,
@@ -43,10 +50,12 @@ class AdminClient:
         data = None
         if body is not None:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": content_type} if data is not None else {})
+        headers = {"Content-Type": content_type} if data is not None else {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             raw = exc.read()

@@ -28,12 +28,13 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
                fault_seed: int | None = None, progress: bool = False,
                always_frozen: bool = False, sla_mode: str | None = None, sla_profile: str | None = None,
                redis_url: str | None = None, data_dir: Path = Path("data"),
-               worker: str | None = None) -> web.Application:
+               worker: str | None = None, admin_token: str | None = None) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
 
     ``redis_url``: keep the SLA counts in Redis, shared by every worker and host using it;
     ``data_dir``: the durable store's folder (SQLite), unless ``redis_url`` keeps it in Redis;
-    ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port).
+    ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port);
+    ``admin_token``: required by the admin API (serve --admin-token).
     """
     counters = RedisCounters(redis_url) if redis_url else None
     sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
@@ -42,7 +43,8 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
                              durable=open_durable(data_dir, redis_url))
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[traffic_middleware])
+    middlewares = [traffic_middleware] + ([admin.require_token(admin_token)] if admin_token else [])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SANDBOX] = sandbox
     if worker is not None:
         app[WORKER] = worker

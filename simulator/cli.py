@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import ssl
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -18,6 +20,7 @@ from simulator.scenario.loader import ScenarioError, load_scenario
 __all__ = ["main", "DEFAULT_SCENARIO"]
 
 DEFAULT_SCENARIO = data_dir("scenarios") / "default.yaml"
+DEFAULT_CERTS = Path("certs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
                        help="where subscriptions, orders, deliveries and jobs are kept (SQLite; "
                             "with --redis they are kept in Redis); default ./data")
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="server processes on the port")
+    serve.add_argument("--tls", action="store_true", help="serve HTTPS with mutual TLS: the server certificate "
+                       "and the client CA from --certs (lefi-sim certs init); partners present a client certificate")
+    serve.add_argument("--certs", type=Path, default=DEFAULT_CERTS, metavar="DIR",
+                       help=f"the folder of lefi-sim certs init (default {DEFAULT_CERTS})")
+    serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="server certificate (default DIR/server.pem)")
+    serve.add_argument("--tls-key", type=Path, metavar="FILE", help="its key (default DIR/server-key.pem)")
+    serve.add_argument("--client-ca", type=Path, metavar="FILE",
+                       help="CA whose client certificates are accepted (default DIR/ca.pem)")
+    serve.add_argument("--no-client-cert", action="store_true", help="with --tls: HTTPS without client certificates")
+    serve.add_argument("--admin-token", default=os.environ.get("LEFI_ADMIN_TOKEN"), metavar="TOKEN",
+                       help="token the admin API requires (default $LEFI_ADMIN_TOKEN); bound to a non-loopback "
+                            "host without one, a token is generated and printed")
 
     scenario = commands.add_parser("scenario", help="work with scenario files")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
@@ -68,6 +83,18 @@ def main(argv: list[str] | None = None) -> int:
                           help="take the organisations of this scenario (default: scenarios/default.yaml)")
     generate.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
 
+    certs = commands.add_parser("certs", help="test certificates for TLS and mutual TLS")
+    certs_commands = certs.add_subparsers(dest="certs_command", required=True)
+    init = certs_commands.add_parser("init", help="create a test CA and a server certificate")
+    init.add_argument("--dir", type=Path, default=DEFAULT_CERTS, help=f"write here (default {DEFAULT_CERTS})")
+    init.add_argument("--host", action="append", metavar="NAME",
+                      help="a host name or IP address the server is reached at (repeatable; "
+                           "default localhost and 127.0.0.1)")
+    issue = certs_commands.add_parser("issue", help="issue a partner's client certificate")
+    issue.add_argument("--orgnummer", required=True, metavar="N", help="the organisation's orgnummer")
+    issue.add_argument("--name", required=True, metavar="X", help="the organisation's name")
+    issue.add_argument("--dir", type=Path, default=DEFAULT_CERTS, help=f"the CA's folder (default {DEFAULT_CERTS})")
+
     admin_cli.add_parser(commands)
 
     args = parser.parse_args(argv)
@@ -75,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "admin":
         return admin_cli.run(args)
+    if args.command == "certs":
+        return _certs(args)
     if args.scenario_command == "schema":
         print(scenario_json_schema())
         return 0
@@ -143,15 +172,50 @@ def _serve(args: argparse.Namespace) -> int:
     if args.journal_size < 0 or args.workers < 1:
         print("--journal-size: 0 or more; --workers: 1 or more", file=sys.stderr)
         return 2
+    if args.tls:
+        try:
+            _tls_context(args)  # fail early and clearly on a missing or broken file
+        except (OSError, ValueError) as exc:
+            print(f"lefi-sim: --tls: {exc}; create the files with lefi-sim certs init", file=sys.stderr)
+            return 2
+    from simulator.admin import admin_token_for
+
+    args.admin_token = admin_token_for(args.host, args.admin_token)
     if args.workers == 1:
         return _serve_one(args)
     return _serve_workers(args)
 
 
+def _tls_context(args: argparse.Namespace) -> ssl.SSLContext:
+    from simulator.tls import CA_CERT, SERVER_CERT, SERVER_KEY, server_context
+
+    client_ca = None if args.no_client_cert else (args.client_ca or args.certs / CA_CERT)
+    return server_context(args.tls_cert or args.certs / SERVER_CERT, args.tls_key or args.certs / SERVER_KEY,
+                          client_ca)
+
+
+def _certs(args: argparse.Namespace) -> int:
+    from simulator.tls import init_ca, issue_client
+
+    try:
+        if args.certs_command == "init":
+            ca, server = init_ca(args.dir, args.host or ["localhost", "127.0.0.1"])
+            print(f"{ca.cert}: test CA (its key {ca.key}); {server.cert}: server certificate (its key {server.key})")
+            return 0
+        client = issue_client(args.dir, args.orgnummer, args.name)
+    except FileNotFoundError as exc:
+        print(f"lefi-sim certs: {exc.filename}: not found; run lefi-sim certs init first", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"lefi-sim certs: {exc}", file=sys.stderr)
+        return 1
+    print(f"{client.cert}: client certificate of {args.name} ({args.orgnummer}); its key {client.key}")
+    return 0
+
+
 def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
     """One server process; with ``worker`` set, one of several sharing the port."""
-    from aiohttp import web
-
+    from simulator import serving
     from simulator.app import create_app
     from simulator.requestlog import RequestLog
     from simulator.sandbox import SANDBOX
@@ -182,7 +246,7 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
                          request_log=request_log, fault_seed=args.fault_seed,
                          progress=sys.stderr.isatty() and worker is None, always_frozen=args.freeze_clock,
                          sla_mode=args.sla_mode, sla_profile=args.sla_profile, redis_url=args.redis,
-                         data_dir=args.data_dir, worker=worker)
+                         data_dir=args.data_dir, worker=worker, admin_token=args.admin_token)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -194,13 +258,13 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
     if worker is None:
         sandbox = app[SANDBOX]
         print(f"LEFI sandbox: scenario {scenario.name!r} ({sandbox.store.person_count()} persons) on "
-              f"http://{args.host}:{args.port} (clock {clock.now().isoformat(timespec='seconds')}"
+              f"{'https' if args.tls else 'http'}://{args.host}:{args.port} (clock {clock.now().isoformat(timespec='seconds')}"
               f"{', frozen' if clock.frozen else ''}; SLA {sandbox.gate.mode}, profile "
               f"{sandbox.gate.settings.profile}{', counts in Redis' if args.redis else ''}); "
               f"admin API at /_admin/, metrics at /metrics", flush=True)
     try:
-        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None,
-                    reuse_port=worker is not None, handle_signals=True)
+        serving.run(app, args.host, args.port, ssl_context=_tls_context(args) if args.tls else None,
+                    reuse_port=worker is not None)
     except OSError as exc:
         print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -241,7 +305,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
                for i in range(args.workers)]
     for w in workers:
         w.start()
-    print(f"LEFI sandbox: {args.workers} workers on http://{args.host}:{args.port} "
+    print(f"LEFI sandbox: {args.workers} workers on {'https' if args.tls else 'http'}://{args.host}:{args.port} "
           f"({'SLA counts in Redis ' + args.redis if args.redis else 'SLA counts per worker'}); "
           f"admin API at /_admin/ (per worker), metrics at /metrics (per worker)", flush=True)
 

@@ -29,6 +29,7 @@ class Exchange:
     duration: float = 0.0  # seconds, set when the answer has gone (or the connection closed)
     binding: str | None = None  # None: not a binding route (admin, health, 404 ...)
     organisation: str | None = None  # canonical orgnummer when it parses, else as sent
+    certified: str | None = None  # mutual TLS: the client certificate's orgnummer ("" if it names none)
     personnummer: str | None = None
     benefits: tuple[str, ...] = ()
     outcome: str | None = None  # ok | business:<kod> | technical:<NAME> | invalid | sla:<rule> | ...
@@ -66,6 +67,7 @@ def binding(name: str) -> Callable[[Handler], Handler]:
                 exchange.binding = name
             return await handler(request)
 
+        wrapped.lefi_binding = name  # type: ignore[attr-defined]  # simulator.serving asks which routes are bindings
         return wrapped
 
     return wrap

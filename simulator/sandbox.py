@@ -16,7 +16,7 @@ from simulator.clock import Clock
 from simulator.durable import DATA_FILE, Durable, SqliteDurable
 from simulator.engine.answer import Answer
 from simulator.engine.engine import Engine
-from simulator.engine.errors import TechnicalError
+from simulator.engine.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.engine.query import Query
 from simulator.exchange import Exchange
 from simulator.faults import FaultRules
@@ -30,13 +30,25 @@ from simulator.scenario.store import MemoryScenarioStore, make_store
 from simulator.sla.counters import CounterStore, StoreUnavailable
 from simulator.sla.gate import SlaGate
 
-__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES"]
+__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "NotCertified"]
 
 log = logging.getLogger("simulator.sandbox")
 
 # FK's questions are a few kilobytes; a megabyte leaves room for massfråga later while
 # keeping one hostile request from taking the server's memory.
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class NotCertified(BusinessError):
+    """Mutual TLS: the request names an organisation its client certificate was not
+    issued to. Each binding refuses it as it refuses an unknown organisation."""
+
+    def __init__(self, certified: str, claimed: str) -> None:
+        # ``detail`` names no organisation (LEFI v9's messages never carry an orgnummer); ``text`` does
+        detail = ("Klientcertifikatet är utfärdat till en annan organisation" if certified else
+                  "Klientcertifikatet anger inget organisationsnummer (subjektets serialNumber)")
+        super().__init__(Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD, detail)
+        self.text = f"{detail}{' (' + certified + ')' if certified else ''}; det får inte fråga som {claimed[:100]}"
 
 
 @dataclass
@@ -72,7 +84,8 @@ class Sandbox:
         store = make_store(scenario, source, progress=progress)
         gate = SlaGate(scenario.sla, clock, sla_counters, mode=sla_mode, profile=sla_profile)
         sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
-                      gate=gate, journal=journal or Journal(), request_log=request_log, source=source,
+                      gate=gate, journal=journal if journal is not None else Journal(),  # Journal(0) is off, not absent
+                      request_log=request_log, source=source,
                       clock_start=None if clock.following_real_time else clock.now(),
                       clock_frozen=clock.frozen, always_frozen=always_frozen,
                       **({} if durable is None else {"durable": durable}))
@@ -126,11 +139,15 @@ class Sandbox:
         asker before the question (SSEK SenderId, SHS from) call this early with
         ``faults=False`` — the SLA counts that identity — and ``answer`` later fills in the
         person and benefits and draws the rules. Bindings that answer without a query
-        (e.g. listing what an aktör may see) call it once. May raise ``SlaBreach``,
+        (e.g. listing what an aktör may see) call it once. May raise ``NotCertified`` (mutual
+        TLS: not the client certificate's organisation), ``SlaBreach``,
         ``TechnicalError`` or ``InjectedFault`` for the binding to render.
         """
         if exchange.organisation is None:
             exchange.organisation = orgnummer.canonical(organisation)
+        if exchange.certified is not None and orgnummer.canonical(organisation) != exchange.certified:
+            exchange.outcome = "refused:certificate"
+            raise NotCertified(exchange.certified, organisation)
         if personnummer is not None:
             try:
                 exchange.personnummer = Personnummer.parse(personnummer, self.clock.today()).value
@@ -178,10 +195,14 @@ class Sandbox:
 
     async def answer(self, query: Query, exchange: Exchange) -> Answer:
         """The engine's answer to ``query``, after the SLA gate and the fault rules; the
-        outcome is noted on the exchange. Raises like ``identify``."""
+        outcome is noted on the exchange. Raises like ``identify``, except that an
+        organisation not the client certificate's is answered with business error 13."""
         try:
             await self.identify(exchange, query.orgnummer, query.personnummer, tuple(sorted(query.benefits)))
             answer = self.engine.answer(query)
+        except NotCertified as refusal:
+            exchange.outcome = f"business:{refusal.status.code}"
+            return self.engine.refused(query, refusal)
         except TechnicalError as exc:
             exchange.outcome = f"technical:{exc.status.name}"
             raise

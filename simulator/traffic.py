@@ -18,6 +18,7 @@ from simulator.exchange import EXCHANGE, Exchange
 from simulator.faults import Effect
 from simulator.sandbox import SANDBOX
 from simulator.scenario.models import FaultKind
+from simulator.tls import certified_organisation
 
 __all__ = ["traffic_middleware", "CORRELATION_HEADER"]
 
@@ -37,7 +38,7 @@ def correlation_id(request: web.Request) -> str:
 async def traffic_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
     exchange = Exchange(id=correlation_id(request), method=request.method, path=request.path,
-                        at=sandbox.clock.now())
+                        at=sandbox.clock.now(), certified=certified_organisation(request))
     request[EXCHANGE] = exchange
     response: web.StreamResponse | None = None
     try:

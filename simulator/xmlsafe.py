@@ -47,6 +47,9 @@ def parse_xml(data: bytes) -> etree._Element:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = (exc.position if exc.position else (None, None))
+        if "Excessive depth" in exc.msg:  # libxml2's own limit, whose text suggests switching it off
+            raise UnsafeOrBrokenXml(f"the document is nested over 256 levels deep; at most {MAX_DEPTH} are allowed",
+                                    line, column) from None
         raise UnsafeOrBrokenXml(f"not well-formed XML: {exc.msg}", line, column) from None
     except ValueError as exc:  # e.g. an unsupported encoding declaration
         raise UnsafeOrBrokenXml(f"not readable as XML: {exc}") from None

@@ -142,11 +142,17 @@ def test_soap12_envelope_sent_as_soap11_is_a_version_mismatch(server: Server) ->
     assert "application/soap+xml" in reason
 
 
-def test_soap11_envelope_sent_as_soap12_is_a_version_mismatch(server: Server) -> None:
+def test_soap11_envelope_sent_as_soap12_is_a_soap11_version_mismatch_with_upgrade(server: Server) -> None:
+    # SOAP 1.2 Appendix A: a SOAP 1.1 fault, with an Upgrade header naming the envelopes served
     r = post(server, envelope(ns=SOAP11), content_type=XML12)
-    assert r.headers["Content-Type"].startswith("application/soap+xml")
-    code, _, _ = fault_of(r)
-    assert code == "soap:VersionMismatch"
+    assert r.headers["Content-Type"].startswith("text/xml")
+    code, reason, _ = fault_of(r)
+    assert (r.status_code, code) == (500, "soap:VersionMismatch")
+    assert "text/xml" in reason
+    upgrade = etree.fromstring(r.content).find(f"{{{SOAP11}}}Header/{{{SOAP12}}}Upgrade")
+    assert upgrade is not None
+    assert [e.get("qname").split(":")[1] for e in upgrade] == ["Envelope", "Envelope"]
+    assert [e.nsmap[e.get("qname").split(":")[0]] for e in upgrade] == [SOAP12, SOAP11]
 
 
 def test_soap12_question_is_answered_in_soap12(server: Server) -> None:

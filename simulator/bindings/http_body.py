@@ -15,7 +15,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from simulator.sandbox import MAX_BODY_BYTES
 from simulator.traffic import CORRELATION_HEADER, correlation_id
 
-__all__ = ["BODY_TIMEOUT_SECONDS", "BodyError", "read_body", "too_large", "expect_handler"]
+__all__ = ["BODY_TIMEOUT_SECONDS", "BodyError", "MALFORMED", "read_body", "too_large", "expect_handler"]
 
 BODY_TIMEOUT_SECONDS = 30  # a question is a few kB; a body that trickles in longer is refused
 
@@ -31,6 +31,10 @@ class BodyError(Exception):
         return self.reason
 
 
+# set by simulator.serving on a request whose HTTP head aiohttp could not parse: its body is never read
+MALFORMED = web.RequestKey("malformed_http", BodyError)
+
+
 def too_large(request: web.Request) -> BodyError | None:
     """The error for a body announced larger than the limit, else None."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -44,7 +48,7 @@ async def read_body(request: web.Request) -> bytes:
     A body that cannot be decoded is marked finished, so that aiohttp does not read on
     into the same error after the answer is sent (and log it as unhandled).
     """
-    error = too_large(request)
+    error = request.get(MALFORMED) or too_large(request)
     if error is not None:
         raise error
     try:
@@ -57,6 +61,10 @@ async def read_body(request: web.Request) -> bytes:
     except RequestPayloadError as exc:
         request.content.feed_eof()
         raise BodyError(400, f"The request body cannot be read: {exc.__cause__ or exc}") from None
+    except ConnectionResetError:
+        # the client closed before its Content-Length arrived: a cut-short message, not a sandbox error
+        raise BodyError(400, "The request body was cut short: the connection closed before all of it "
+                        "arrived") from None
 
 
 Refuse = Callable[[web.Request, BodyError], web.StreamResponse]

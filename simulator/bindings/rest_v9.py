@@ -23,7 +23,7 @@ from simulator.bindings.lefi_json import Fraga, FragaInvalid, LefiReply, felsvar
 from simulator.engine.errors import BusinessError, TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import SANDBOX, Sandbox
+from simulator.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
 from simulator.schemas import SCHEMA_DIR
 from simulator.sla.gate import SlaBreach
@@ -134,6 +134,8 @@ async def _respond(request: web.Request, work: Work) -> web.Response:
         reply = await work(sandbox, now)
     except _Refused as refused:
         reply = refused.reply
+    except NotCertified as exc:
+        reply = felsvar(403, exc.detail, now)
     except SlaBreach as breach:
         # 429 for a limit, 503 while closed; Retry-After says when (the LefiFelsvar shape)
         reply = felsvar(503 if breach.closed else 429, breach.text, now)

@@ -43,7 +43,7 @@ from simulator.bindings.shs_delivery import (
 from simulator.engine.errors import TechnicalError
 from simulator.exchange import Exchange, binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import SANDBOX, Sandbox
+from simulator.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, ShsAgreement, Transport
 from simulator.scenario.store import ScenarioStore
 from simulator.sla.gate import SlaBreach
@@ -166,6 +166,8 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         return web.Response(status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)})
     except ShsError as exc:
         return _error_response(sandbox, exc, label)
+    except NotCertified as exc:
+        return _error_response(sandbox, ShsError("UnknownSender", exc.text, 403), label)
     except SlaBreach as breach:
         # the SLA's refusal as an SHS error message naming the rule, at once (also for asynch)
         refusal = ShsError("OtherError", breach.text, appinfo=[
@@ -443,6 +445,8 @@ def _delivery_error(request: web.Request, exc: Exception) -> web.Response:
         exc = ShsError("OtherError", f"TeknisktFel {exc.status.name}: {exc.detail or exc.status.text}")
     elif isinstance(exc, InjectedFault):
         exc = ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}")
+    elif isinstance(exc, NotCertified):  # another organisation's outbox
+        exc = ShsError("UnknownSender", exc.text, 403)
     assert isinstance(exc, ShsError)
     return _error_response(sandbox, exc, None)
 
@@ -465,7 +469,7 @@ async def handle_list(request: web.Request) -> web.Response:
         messages = request.app[DELIVERY].list(outbox, Filter(
             product_id=product_id(product) if product else None, status=status, unacknowledged=flt == "noack",
             corr_id=q.get("corrid"), content_id=q.get("contentid"), max_hits=int(max_hits)))
-    except (ShsError, TechnicalError, InjectedFault) as exc:
+    except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
         return _delivery_error(request, exc)
     return web.Response(body=render_message_list(messages), content_type="text/xml", charset="utf-8")
 
@@ -483,7 +487,7 @@ async def _find(request: web.Request) -> tuple[str, Delivered]:
 async def handle_fetch(request: web.Request) -> web.Response:
     try:
         _, message = await _find(request)
-    except (ShsError, TechnicalError, InjectedFault) as exc:
+    except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
         return _delivery_error(request, exc)
     return _message_response(200, message, {"X-shs-arrivaldate": shs_time(message.arrived)})
 
@@ -495,6 +499,6 @@ async def handle_ack(request: web.Request) -> web.Response:
             raise ShsError("OtherError", "POST to a message in the delivery service is ?action=ack")
         outbox, message = await _find(request)
         request.app[DELIVERY].acknowledge(outbox, message.tx_id)
-    except (ShsError, TechnicalError, InjectedFault) as exc:
+    except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
         return _delivery_error(request, exc)
     return web.Response(status=200, text="", headers={"X-shs-txid": message.tx_id})

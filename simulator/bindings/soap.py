@@ -72,6 +72,8 @@ class SoapFault(Exception):
     subcode: str | None = None  # SOAP 1.2 Subcode / a qualified 1.1 code, e.g. ssek:TxIdInvalid
     subcode_ns: str | None = None
     problems: list["Problem"] = field(default_factory=list)  # what was wrong, for a binding's detail
+    reply_as: SoapVersion | None = None  # answer in this SOAP version, whatever the request announced
+    header_blocks: list[etree._Element] = field(default_factory=list)  # e.g. SOAP 1.2's Upgrade
 
     def __str__(self) -> str:
         return f"{self.code.name}: {self.reason}"
@@ -116,6 +118,13 @@ def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
         raise SoapFault(FaultCode.VERSION_MISMATCH,
                         f"Unknown SOAP envelope namespace {ns!r}")
     actual = SoapVersion.V11 if ns == SOAP11_NS else SoapVersion.V12
+    if actual is SoapVersion.V11 and announced is SoapVersion.V12:
+        # SOAP 1.2 Appendix A: a SOAP 1.1 message gets a SOAP 1.1 VersionMismatch fault
+        # whose Upgrade header lists the envelopes this node supports
+        raise SoapFault(FaultCode.VERSION_MISMATCH,
+                        "A SOAP 1.1 envelope was sent as application/soap+xml; SOAP 1.1 is sent as text/xml, "
+                        "SOAP 1.2 envelopes as application/soap+xml", reply_as=SoapVersion.V11,
+                        header_blocks=[_upgrade()])
     if actual is not announced:
         raise SoapFault(FaultCode.VERSION_MISMATCH,
                         f"A SOAP {actual.value} envelope was sent as {announced.content_type}; "
@@ -136,6 +145,15 @@ def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
         raise SoapFault(FaultCode.SENDER, "The SOAP Body holds text beside its element")
     headers = [h for h in header if isinstance(h.tag, str)] if header is not None else []
     return SoapMessage(actual, root, headers, children[0])
+
+
+def _upgrade() -> etree._Element:
+    """SOAP 1.2's Upgrade header block: the envelope versions served, preferred first."""
+    upgrade = etree.Element(f"{{{SOAP12_NS}}}Upgrade", nsmap={"env": SOAP12_NS})
+    for number, ns in (("1", SOAP12_NS), ("2", SOAP11_NS)):
+        supported = etree.SubElement(upgrade, f"{{{SOAP12_NS}}}SupportedEnvelope", nsmap={f"ns{number}": ns})
+        supported.set("qname", f"ns{number}:Envelope")
+    return upgrade
 
 
 _OUR_ROLES = {"http://schemas.xmlsoap.org/soap/actor/next",
@@ -170,7 +188,9 @@ def render_envelope(version: SoapVersion, body: etree._Element | str,
 
 def render_fault(version: SoapVersion, fault: SoapFault,
                  headers: list[etree._Element] | None = None) -> tuple[int, bytes]:
-    """The HTTP status and the envelope for ``fault``."""
+    """The HTTP status and the envelope for ``fault`` (in ``fault.reply_as`` when it is set)."""
+    version = fault.reply_as or version
+    headers = fault.header_blocks + (headers or [])
     ns = version.ns
     code11, code12 = fault.code.value
     nsmap = {"soap": ns}

@@ -38,7 +38,7 @@ def fault_response(version: SoapVersion, fault: SoapFault, headers: list[etree._
                    http_headers: dict[str, str] | None = None) -> web.Response:
     """``headers``: SOAP header blocks (SSEK); ``http_headers``: e.g. Retry-After."""
     status, body = render_fault(version, fault, headers)
-    return xml_response(status, body, version, http_headers)
+    return xml_response(status, body, fault.reply_as or version, http_headers)
 
 
 def xml_response(status: int, body: bytes, version: SoapVersion,

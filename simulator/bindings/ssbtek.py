@@ -41,7 +41,7 @@ from simulator.bindings.soap_http import xml_response as _xml
 from simulator.engine.errors import TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import SANDBOX, Sandbox
+from simulator.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Transport
 from simulator.schemas import SCHEMA_DIR
 from simulator.sla.gate import SlaBreach
@@ -184,6 +184,8 @@ async def _fk_part(sandbox: Sandbox, request: web.Request, part: etree._Element,
         reply = await _lefi(sandbox, request, fraga, ingivare)
     except TechnicalError as exc:
         reply = technical_reply(exc, sandbox.clock.now())
+    except NotCertified as exc:
+        reply = lefi_json.felsvar(403, exc.detail, sandbox.clock.now())
     if reply.status == 200:
         data = _sub(part, "data")
         _sub(data, "lefiJsonSvar", base64.b64encode(lefi_json.dumps(reply.body)).decode("ascii"))

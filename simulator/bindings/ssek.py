@@ -46,7 +46,7 @@ from simulator.bindings.soap_http import (
 from simulator.engine.errors import TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import SANDBOX
+from simulator.sandbox import SANDBOX, NotCertified
 from simulator.scenario.models import Organisation, Transport
 from simulator.scenario.store import ScenarioStore
 from simulator.sla.gate import SlaBreach
@@ -190,6 +190,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         return xml_response(200, render_envelope(soap_version, svar, [reply]), soap_version)
     except SsekFault as fault:
         return fault_response(soap_version, _soap_fault(fault, tx_id))
+    except NotCertified as exc:
+        return fault_response(soap_version, _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), tx_id))
     except lefi_xml.QuestionInvalid as exc:
         items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
         return fault_response(soap_version, _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), tx_id))

@@ -7,7 +7,7 @@ or raises ``TechnicalError``. Nothing here knows about XML, JSON or HTTP.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Callable, Sequence, TypeVar
 
 from simulator import benefits as catalogue
@@ -70,12 +70,8 @@ class Engine:
     def answer(self, query: Query) -> Answer:
         now = self.clock.now()
         today = now.date()
-        # Bindings check the version first too (it picks their schema); this keeps the
-        # rule for bindings without one.
-        version = require_supported(query.version, today)
-        answer = Answer(orgnummer=orgnummer.canonical(query.orgnummer), created=now, version=version,
-                        reference=query.reference,
-                        benefits_in_version=catalogue.keys_for_version(version))
+        answer = self._blank(query, now)
+        version = answer.version
         try:
             allowed = self._organisation(query)
             pnr = self._check_question(query, today)
@@ -84,6 +80,18 @@ class Engine:
             return replace(answer, status=err.status, status_detail=err.detail,
                            new_personnummer=err.new_personnummer)
         return replace(answer, person=self._compose(query, version, person, pnr.birth_date, allowed, today))
+
+    def refused(self, query: Query, error: BusinessError) -> Answer:
+        """The answer to ``query`` refused with a business error found before the engine
+        was asked (an organisation that is not the client certificate's)."""
+        return replace(self._blank(query, self.clock.now()), status=error.status, status_detail=error.detail)
+
+    def _blank(self, query: Query, now: datetime) -> Answer:
+        # Bindings check the version first too (it picks their schema); this keeps the
+        # rule for bindings without one.
+        version = require_supported(query.version, now.date())
+        return Answer(orgnummer=orgnummer.canonical(query.orgnummer), created=now, version=version,
+                      reference=query.reference, benefits_in_version=catalogue.keys_for_version(version))
 
     def allowed_benefits(self, orgnummer: str, transport: Transport) -> frozenset[str]:
         """What the organisation may receive over ``transport`` (LEFI v9's tillgängliga

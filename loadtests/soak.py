@@ -1,0 +1,170 @@
+"""Soak test: valid and hostile traffic mixed, for a bounded time; errors by kind and the
+server's memory over time.
+
+    .venv/bin/python loadtests/soak.py [--seconds 60] [--workers 8] [--hostile-share 0.3]
+    .venv/bin/python loadtests/soak.py --url http://host:8080 --pid 1234   # a running server
+
+Without --url it starts the simulator on the default scenario (127.0.0.1, a free port,
+SLA off: the traffic asks as a few organisations far over their SLA). Valid traffic asks
+over WS, SSEK, SHS and REST v9; hostile traffic is tests/hostile.py's corpus (billion
+laughs, XXE, 20 MB bodies, 1,000 headers, ...). Every answer is classed: a valid question
+answered, a hostile one refused as the corpus expects, or an error of a named kind. Prints
+RSS every --report seconds (needs the server's pid: its own, or --pid) and a summary; exits
+1 when any answer was not what it should be or the server stopped answering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from hostile import CORPUS, REST_PATH, Hostile, Wire, envelope, fraga_xml, send  # noqa: E402
+from ws_bench import free_port, rss_mib  # noqa: E402
+
+SSEK_HEADER = ('<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '
+               'soap:mustUnderstand="1"><ssek:SenderId ssek:Type="ORGNR">5566778899</ssek:SenderId>'
+               '<ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId><ssek:TxId>{tx}</ssek:TxId>'
+               "</ssek:SSEK></soap:Header>")
+BOUNDARY = "soak-boundary"
+
+
+def _post(path: str, content_type: str, body: bytes) -> Wire:
+    return Wire((f"POST {path} HTTP/1.1\r\nHost: soak\r\nContent-Type: {content_type}\r\n"
+                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body)
+
+
+def _fraga(org: str) -> str:
+    return fraga_xml().replace("2120000142", org)
+
+
+def valid(kind: str) -> Wire:
+    """A question the sandbox answers with 200 (or 202 for asynchronous SHS)."""
+    tx = f"{random.getrandbits(128):032x}"
+    tx = f"{tx[:8]}-{tx[8:12]}-{tx[12:16]}-{tx[16:20]}-{tx[20:]}"
+    if kind == "ws":
+        return _post("/ws", "text/xml; charset=utf-8", envelope(_fraga("2120000142")))
+    if kind == "ssek":
+        body = envelope(_fraga("5566778899")).replace(b"<soap:Body>", SSEK_HEADER.format(tx=tx).encode()
+                                                      + b"<soap:Body>")
+        return _post("/ssek/FK.EXA.Lefi.Fraga", "text/xml; charset=utf-8", body)
+    if kind == "shs":
+        label = (f'<?xml version="1.0" encoding="UTF-8"?><shs.label version="1.2" tx.id="{tx}" corr.id="{tx}" '
+                 'transfer-type="synch" sequence-type="request" status="test"><from>urn:X-shs:2021005489</from>'
+                 "<product>urn:X-shs:045a177d-ca3d-4a66-b222-a7e0ebbaf0b9</product>"
+                 '<datetime>2026-11-02T09:00:00</datetime><content content.id="c-1">'
+                 '<data datapartType="fraga"/></content></shs.label>').encode()
+        parts = [label, _fraga("2021005489").encode()]
+        body = b"".join(f"--{BOUNDARY}\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n".encode() + p + b"\r\n"
+                        for p in parts) + f"--{BOUNDARY}--\r\n".encode()
+        return _post("/mt", f"multipart/mixed; boundary={BOUNDARY}", body)
+    assert kind == "rest"
+    return _post(REST_PATH, "application/json", b'{"personnummer": "198506102386", "period": {"from": '
+                 b'"2025-01-01", "tom": "2026-10-31"}, "formansinformation": ["FK:SJP"]}')
+
+
+def classify_hostile(case: Hostile, status: int) -> str:
+    return "hostile refused" if status == case.status else f"hostile {case.name}: got {status}, not {case.status}"
+
+
+class Soak:
+    def __init__(self, url: str, seconds: float, hostile_share: float) -> None:
+        self.url = url
+        self.until = time.monotonic() + seconds
+        self.hostile_share = hostile_share
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def note(self, kind: str) -> None:
+        with self.lock:
+            self.counts[kind] += 1
+
+    def worker(self, seed: int) -> None:
+        rng = random.Random(seed)
+        while time.monotonic() < self.until:
+            if rng.random() < self.hostile_share:
+                case = rng.choice(CORPUS)
+                try:
+                    reply = send(self.url, case.request("http://127.0.0.1:9/never-fetched"), timeout=60)
+                    self.note(classify_hostile(case, reply.status))
+                except Exception as exc:  # a hang, a reset where an answer was due: each by its kind
+                    self.note(f"hostile {case.name}: {type(exc).__name__}")
+            else:
+                kind = rng.choice(["ws", "ssek", "shs", "rest"])
+                try:
+                    reply = send(self.url, valid(kind), timeout=60)
+                    self.note(f"valid {kind} answered" if reply.status in (200, 202)
+                              else f"valid {kind}: got {reply.status}")
+                except Exception as exc:
+                    self.note(f"valid {kind}: {type(exc).__name__}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--hostile-share", type=float, default=0.3, help="share of hostile requests (default 0.3)")
+    parser.add_argument("--report", type=float, default=10, help="seconds between memory lines (default 10)")
+    parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument("--pid", type=int, help="the running server's pid, for its memory")
+    parser.add_argument("--server-args", default="", help="extra serve options for the server started, "
+                        "e.g. '--journal-size 0'")
+    args = parser.parse_args()
+    server = None
+    url, pid = args.url, args.pid
+    if url is None:
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port),
+                                   "--freeze-clock", "--sla-mode", "off", "--request-log", "off",
+                                   *args.server_args.split()],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url, pid = f"http://127.0.0.1:{port}", server.pid
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+    try:
+        soak = Soak(url, args.seconds, args.hostile_share)
+        start = time.monotonic()
+        first_rss = rss_mib(pid) if pid else float("nan")
+        print(f"{0:6.0f} s  RSS {first_rss:7.1f} MiB  (start)", flush=True)
+        threads = [threading.Thread(target=soak.worker, args=(i,), daemon=True) for i in range(args.workers)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            time.sleep(min(args.report, max(0.0, soak.until - time.monotonic()) + 0.1))
+            with soak.lock:
+                done = sum(soak.counts.values())
+            rss = f"RSS {rss_mib(pid):7.1f} MiB" if pid else "RSS ?"
+            print(f"{time.monotonic() - start:6.0f} s  {rss}  {done} requests", flush=True)
+        for t in threads:
+            t.join()
+        alive = urllib.request.urlopen(url + "/health", timeout=10).status == 200
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    total = sum(soak.counts.values())
+    print(f"\n{total} requests in {args.seconds:.0f} s ({total / args.seconds:.0f}/s), server "
+          f"{'still answering' if alive else 'NOT answering'}; by kind:")
+    for kind, n in sorted(soak.counts.items()):
+        print(f"  {n:8d}  {kind}")
+    bad = {k: n for k, n in soak.counts.items() if not (k.endswith(" answered") or k == "hostile refused")}
+    print(f"errors: {sum(bad.values())}")
+    return 0 if alive and not bad else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
