@@ -23,6 +23,7 @@ from simulator.clock import STOCKHOLM
 from simulator.control import CONTROL
 from simulator.journal import JournalFilter
 from simulator.personnummer import InvalidPersonnummer, Personnummer
+from simulator.prenumeration.http import PRENUMERATION
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.checks import check_fault_rule
 from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
@@ -62,6 +63,7 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/journal/settings", get_journal_settings)
     r.add_put(f"{PREFIX}/journal/settings", put_journal_settings)
     r.add_get(f"{PREFIX}/journal/{{id}}", get_journal_entry)
+    r.add_post(f"{PREFIX}/prenumeration/batch", run_prenumeration_batch)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -426,3 +428,13 @@ async def put_journal_settings(request: web.Request) -> web.Response:
     sandbox.journal.resize(size)
     await _share(request, "journal_size", size=size)
     return web.json_response({"size": sandbox.journal.size})
+
+
+# -- LEFI Prenumeration ------------------------------------------------------------------
+async def run_prenumeration_batch(request: web.Request) -> web.Response:
+    """Runs the subscription batch now: every order kept so far, information up to today,
+    the answer files published at once."""
+    result = await request.app[PRENUMERATION].run_now()
+    if result is None:
+        return _error(409, "another worker is running LEFI Prenumeration's batch; try again shortly")
+    return web.json_response(result.as_json())
