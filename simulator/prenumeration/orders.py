@@ -141,5 +141,5 @@ def _pnr(el: etree._Element | None, today: date, problems: list[Problem]) -> str
     try:
         return Personnummer.parse(text, today).value
     except InvalidPersonnummer as exc:
-        problems.append(Problem(f"personnummer {text!r}: {exc}", el.sourceline if el is not None else None))
+        problems.append(Problem(f"personnummer {exc}", el.sourceline if el is not None else None))
         return text

@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,9 @@ LEASE_SECONDS = 10
 # tests only: seconds to wait after each organisation's delivery is written, so that a test
 # can kill the server in the middle of a batch
 PAUSE_ENV = "LEFI_PRENUMERATION_PAUSE"
+# a file in in/ is read once it has not changed for this long (real time): a partner's
+# client may still be writing it (writing ".name" and renaming it is quicker: dot files wait)
+QUIET_SECONDS = 0.5
 MAX_RUNS_PER_TICK = 400  # a clock moved a year ahead catches up over a few ticks
 
 
@@ -149,10 +153,16 @@ class Prenumeration:
             for name in names:
                 path = inbox / name
                 try:
+                    stat = path.stat()
                     data = path.read_bytes()
                 except OSError:
-                    continue  # still being written, or gone
-                fingerprint = "file:" + hashlib.sha256(name.encode() + b"\0" + data).hexdigest()[:32]
+                    continue  # gone already
+                if time.time() - stat.st_mtime < QUIET_SECONDS:
+                    continue  # perhaps still being written: next time
+                # this very file (a crash between keeping it and removing it shows it again);
+                # the same content dropped again later is a new file, and a new order
+                identity = f"{name}\0{stat.st_ino}\0{stat.st_mtime_ns}\0".encode() + data
+                fingerprint = "file:" + hashlib.sha256(identity).hexdigest()[:32]
                 try:
                     await self.accept(org, data, name, "file", fingerprint)
                 except OrderRefused as refused:
