@@ -193,6 +193,7 @@ async def _load(sandbox: Sandbox, scenario: Any, source: Path | None, keep_clock
 async def reset_scenario(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     await sandbox.reset()
+    await request.app[PRENUMERATION].reset()  # its store is shared: once, not per worker
     await _share(request, "reset")
     return web.json_response(_scenario_summary(sandbox))
 

@@ -264,6 +264,9 @@ def test_a_file_dropped_twice_is_two_orders_answered_by_the_admin_batch(
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert cli.returncode == 0, cli.stderr
     assert len(drop.names()) == 2 and drop.answers()[1].count("antalPoster") == 0
+    # the admin API's reset forgets orders, subscriptions and files
+    assert requests.post(f"{srv.url}/_admin/scenario/reset", timeout=30).status_code == 200
+    assert drop.orders() == [] and drop.subscriptions() == [] and drop.names() == []
 
 
 def _send_shs(url: str, sender: str, body: bytes, **label: str) -> requests.Response:

@@ -339,6 +339,18 @@ class Prenumeration:
             await self.run_due()
             await self.publish_due()
 
+    async def reset(self) -> None:
+        """The admin API's reset: no orders, subscriptions or deliveries, empty folders, and
+        the next batch is the first one after the (reset) clock."""
+        async with self._lock:
+            for kind in (ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE):
+                await self.durable.write([Delete(kind, key) for key, _ in await self.durable.all(kind)])
+            for org in self.organisations():
+                for which in ("in", "out"):
+                    for path in self.folder(org.orgnummer, which).glob("*"):
+                        if path.is_file():
+                            path.unlink(missing_ok=True)
+
     # -- what the HTTP side lists ---------------------------------------------------------------
     async def orders(self, org: str) -> list[dict[str, Any]]:
         return [{"bestallning": d["seq"], "fil": d["file"], "kanal": d["source"], "mottagen": d["received"],
