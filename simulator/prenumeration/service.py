@@ -54,7 +54,8 @@ PAUSE_ENV = "LEFI_PRENUMERATION_PAUSE"
 # a file in in/ is read once it has not changed for this long (real time): a partner's
 # client may still be writing it (writing ".name" and renaming it is quicker: dot files wait)
 QUIET_SECONDS = 0.5
-MAX_RUNS_PER_TICK = 400  # a clock moved a year ahead catches up over a few ticks
+MAX_RUNS_PER_TICK = 400
+YIELD_EVERY = 100  # persons  # a clock moved a year ahead catches up over a few ticks
 
 
 class LeaseLost(Exception):
@@ -240,7 +241,7 @@ class Prenumeration:
         active = [s for s in subs.values() if s["active"]]
         name = None
         if active or orders:
-            records = self._records(org, active, upto, timeline)
+            records = await self._records(org, active, upto, timeline)
             number = await self.durable.next_id(DELIVERIES)
             content, counts = render_answer_file(o, number, self.sandbox.clock.now(), upto, records)
             name = f"LEFI-PREN-{o}-{upto:%Y%m%d}-{number:06d}.xml"
@@ -257,8 +258,8 @@ class Prenumeration:
         await self.durable.write(changes)
         return name
 
-    def _records(self, org: Organisation, active: list[dict[str, Any]], upto: date,
-                 timeline: Any) -> list[PersonRecord]:
+    async def _records(self, org: Organisation, active: list[dict[str, Any]], upto: date,
+                       timeline: Any) -> list[PersonRecord]:
         engine, store = self.sandbox.engine, self.sandbox.store
         try:
             allowed = engine.receivable(org)
@@ -269,7 +270,9 @@ class Prenumeration:
         events = changes_between(timeline, date.fromisoformat(since) if since else None, upto,
                                  {s["pnr"] for s in followed})
         records = []
-        for s in sorted(active, key=lambda s: s["pnr"]):
+        for n, s in enumerate(sorted(active, key=lambda s: s["pnr"])):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a large batch leaves room for the online questions
             full = set(s["benefits"]) if s["upto"] is None else set(s["full"])
             answer = technical = None
             if full:
