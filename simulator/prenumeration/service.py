@@ -28,15 +28,15 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from simulator.durable import Delete, Durable, Put
 from simulator.engine.errors import TechnicalError
 from simulator.prenumeration import calendar
-from simulator.prenumeration.answer_file import PersonRecord, changes_for, render_answer_file, render_error_file
+from simulator.prenumeration.answer_file import Change, PersonRecord, changes_for, render_answer_file, render_error_file
 from simulator.prenumeration.orders import Order, OrderRefused, read_order
 from simulator.sandbox import Sandbox
-from simulator.scenario.models import Organisation
+from simulator.scenario.models import Organisation, TimelineEvent
 from simulator.scenario.timeline import changes_between
 
 __all__ = ["Prenumeration", "Accepted", "BatchResult", "LeaseLost", "PAUSE_ENV"]
@@ -97,6 +97,7 @@ class Prenumeration:
         self.shs_outbox = shs_outbox
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         self._lock = asyncio.Lock()  # the background work and the admin's batch, one at a time
+        self._accepting = asyncio.Lock()  # a fingerprint looked up and written as one step
 
     @property
     def durable(self) -> Durable:
@@ -122,6 +123,11 @@ class Prenumeration:
                      fingerprint: str | None = None) -> Accepted:
         """Reads, checks and durably keeps an order; raises ``OrderRefused``. ``fingerprint``:
         what identifies the file or message, so that one seen again is not a second order."""
+        async with self._accepting:
+            return await self._accept(org, data, filename, source, fingerprint)
+
+    async def _accept(self, org: Organisation, data: bytes, filename: str, source: str,
+                      fingerprint: str | None) -> Accepted:
         now = self.sandbox.clock.now()
         if fingerprint is not None:
             seen = await self.durable.get(RECEIVED, f"{org.orgnummer}/{fingerprint}")
@@ -192,7 +198,7 @@ class Prenumeration:
             if calendar.batch_time(day) > now:
                 break
             results.append(await self.run(day.isoformat(), day - timedelta(days=1), calendar.delivery_time(day),
-                                          lambda doc, d=day: date.fromisoformat(doc["intake_day"]) < d))
+                                          _taken_in_before(day)))
             await self.durable.write([Put(STATE, "cursor", {"day": day.isoformat()})])
             cursor = day
         return results
@@ -229,7 +235,7 @@ class Prenumeration:
         return BatchResult(run, upto, files)
 
     async def _deliver(self, org: Organisation, run: str, upto: date, available: datetime,
-                       takes: Callable[[dict[str, Any]], bool], timeline: Any) -> str | None:
+                       takes: Callable[[dict[str, Any]], bool], timeline: Sequence[TimelineEvent]) -> str | None:
         o = org.orgnummer
         orders = [(k, d) for k, d in await self.durable.all(ORDERS, f"{o}/") if d["applied"] is None and takes(d)]
         subs = {d["pnr"]: d for _, d in await self.durable.all(SUBS, f"{o}/")}
@@ -259,7 +265,7 @@ class Prenumeration:
         return name
 
     async def _records(self, org: Organisation, active: list[dict[str, Any]], upto: date,
-                       timeline: Any) -> list[PersonRecord]:
+                       timeline: Sequence[TimelineEvent]) -> list[PersonRecord]:
         engine, store = self.sandbox.engine, self.sandbox.store
         try:
             allowed = engine.receivable(org)
@@ -281,7 +287,7 @@ class Prenumeration:
                         k: date.fromisoformat(v) for k, v in s["benefits"].items() if k in full}, upto)
                 except TechnicalError as exc:
                     technical = exc
-            news = ()
+            news: tuple[Change, ...] = ()
             if s["upto"] is not None:
                 after = date.fromisoformat(s["upto"])
                 news = changes_for(engine, store, org, allowed, set(s["benefits"]) - full,
@@ -377,6 +383,11 @@ def _accepted(key: str, doc: dict[str, Any], duplicate: bool = False) -> Accepte
     intake = date.fromisoformat(doc["intake_day"])
     return Accepted(key, doc["seq"], datetime.fromisoformat(doc["received"]), intake,
                     calendar.next_delivery_day(intake), duplicate)
+
+
+def _taken_in_before(day: date) -> Callable[[dict[str, Any]], bool]:
+    """The orders a scheduled batch takes: those of the working days before its day."""
+    return lambda doc: date.fromisoformat(doc["intake_day"]) < day
 
 
 def _apply(order: dict[str, Any], subs: dict[str, dict[str, Any]]) -> None:
