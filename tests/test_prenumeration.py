@@ -323,3 +323,14 @@ def test_subscriptions_survive_a_restart(start: Callable[..., tuple[Server, Path
     drop.wait_for(2)  # Wednesday's batch: the subscription was kept, only the changes come
     assert drop.answers()[1].changes() == [(SARA, "20261103", "UTBETALNING", "utbetalning")]
     assert len(drop.orders()) == 1 and drop.subscriptions()[0]["levereradTom"] == "2026-11-03"
+
+
+def test_an_unreachable_store_is_a_503_and_the_server_goes_on(start: Callable[..., tuple[Server, Path]]) -> None:
+    srv, _ = start("--redis", "redis://127.0.0.1:9/0")  # nothing listens there
+    drop = Drop(srv.url, TRYGGHET)
+    refused = drop.send(order(TRYGGHET, SARA_ORDER))
+    assert refused.status_code == 503 and "durable store" in refused.json()["error"]
+    assert _send_shs(srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}),
+                     transfer_type="asynch").status_code == 503
+    settle()
+    assert srv.alive() and "prenumeration: ConnectionError" in srv.log.read_text()

@@ -17,20 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import sqlite3
 import re
 import uuid
 from pathlib import Path
 from typing import AsyncIterator
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from simulator import orgnummer
 from simulator.bindings import shs
 from simulator.bindings.http_body import BodyError, read_body
 from simulator.bindings.multipart import Part
 from simulator.bindings.shs_delivery import shs_time
-from simulator.exchange import binding, exchange_of
+from simulator.exchange import Handler, binding, exchange_of
 from simulator.prenumeration.answer_file import render_error_file
 from simulator.prenumeration.orders import VERSION, OrderRefused
 from simulator.prenumeration.service import LeaseLost, Prenumeration
@@ -46,6 +49,8 @@ PATH = "/prenumeration"
 # LEFI Prenumeration's SHS product type (invented for the sandbox, like LEFI Online's)
 PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
 TICK_SECONDS = 0.25  # real time between looks at the simulator clock
+STORE_RETRY_SECONDS = 2.0
+STORE_ERRORS = (ConnectionError, OSError, RedisError, sqlite3.Error)
 PRENUMERATION = web.AppKey("prenumeration", Prenumeration)
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
@@ -77,9 +82,7 @@ def setup(app: web.Application, root: Path) -> None:
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
-    service = app[PRENUMERATION]
-    await service.restore_outboxes()
-    task = asyncio.create_task(_loop(service))
+    task = asyncio.create_task(_loop(app[PRENUMERATION]))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -87,12 +90,29 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _loop(service: Prenumeration) -> None:
+    restored = False
     while True:
         try:
+            if not restored:
+                await service.restore_outboxes()
+                restored = True
             await service.tick()
-        except (ConnectionError, OSError, LeaseLost) as exc:  # the store or the disk: try again next tick
-            log.warning("prenumeration: %s", exc)
+        except (*STORE_ERRORS, LeaseLost) as exc:  # the store or the disk: try again next tick
+            log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(STORE_RETRY_SECONDS)
         await asyncio.sleep(TICK_SECONDS)
+
+
+def _store_trouble(handler: Handler) -> Handler:
+    """The durable store unreachable (Redis down, a disk error): 503, and the server goes on."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except STORE_ERRORS as exc:
+            log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+            return _error(503, f"the sandbox's durable store is unreachable ({type(exc).__name__}); try again")
+    return wrapped
 
 
 # -- HTTP -----------------------------------------------------------------------------------
@@ -119,6 +139,7 @@ def _organisation(request: web.Request) -> Organisation | web.Response:
 
 
 @binding("prenumeration")
+@_store_trouble
 async def post_order(request: web.Request) -> web.Response:
     org = _organisation(request)
     if isinstance(org, web.Response):
@@ -144,6 +165,7 @@ async def post_order(request: web.Request) -> web.Response:
 
 
 @binding("prenumeration")
+@_store_trouble
 async def list_orders(request: web.Request) -> web.Response:
     org = _organisation(request)
     if isinstance(org, web.Response):
@@ -152,6 +174,7 @@ async def list_orders(request: web.Request) -> web.Response:
 
 
 @binding("prenumeration")
+@_store_trouble
 async def list_subscriptions(request: web.Request) -> web.Response:
     org = _organisation(request)
     if isinstance(org, web.Response):
@@ -195,6 +218,10 @@ async def receive_shs_order(request: web.Request, org: Organisation, label: shs.
     try:
         accepted = await request.app[PRENUMERATION].accept(org, data[0].body, data[0].filename or f"{label.tx_id}.xml",
                                                            "shs", fingerprint=f"shs:{label.tx_id}")
+    except STORE_ERRORS as exc:
+        log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+        raise shs.ShsError("OtherError", "The order could not be kept: the sandbox's durable store is "
+                           "unreachable; send it again", 503) from None
     except OrderRefused as exc:
         exchange.outcome = "invalid"
         raise shs.ShsError("IllegalMessageStructure", f"Beställningen avvisas: {exc}", appinfo=[
