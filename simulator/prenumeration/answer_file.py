@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Iterable
 
 from lxml import etree
@@ -24,10 +23,9 @@ from simulator.personnummer import Personnummer
 from simulator.prenumeration.orders import NS, VERSION, Problem
 from simulator.scenario.models import EventKind, Organisation, TimelineEvent
 from simulator.scenario.store import ScenarioStore
-from simulator.schemas import SCHEMA_DIR
 from simulator.xmlwriter import XmlWriter
 
-__all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file", "answer_schema",
+__all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file",
            "SVAR", "FEL"]
 
 SVAR = f"{{{NS}}}FK.Prenumeration.Bestallningssvar"
@@ -155,8 +153,3 @@ def render_error_file(filename: str, received: datetime, problems: list[Problem]
         etree.SubElement(fel, f"{{{NS}}}meddelande").text = p.message
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
 
-
-@lru_cache(maxsize=1)
-def answer_schema() -> etree.XMLSchema:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "prenumeration-svar-2.0.4.xsd"), parser))

@@ -20,13 +20,12 @@ from typing import Callable
 from simulator.clock import STOCKHOLM
 from simulator.sla.hours import holiday
 
-__all__ = ["INTAKE_OPENS", "INTAKE_CLOSES", "BATCH_AT", "DELIVERY_OPENS", "DELIVERY_CLOSES",
-           "is_working_day", "is_delivery_day", "intake_day", "next_delivery_day", "batch_time",
+__all__ = ["INTAKE_CLOSES", "BATCH_AT", "DELIVERY_OPENS", "is_working_day", "is_delivery_day", "intake_day", "next_delivery_day", "batch_time",
            "delivery_time"]
 
-INTAKE_OPENS, INTAKE_CLOSES = time(8, 0), time(17, 30)
+INTAKE_CLOSES = time(17, 30)  # it opens at 08:00: an order before then waits for the same day's intake
 BATCH_AT = time(1, 0)
-DELIVERY_OPENS, DELIVERY_CLOSES = time(7, 0), time(10, 0)
+DELIVERY_OPENS = time(7, 0)
 _SEARCH_DAYS = 30  # no run of holidays in Sweden is that long
 
 

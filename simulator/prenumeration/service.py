@@ -107,9 +107,6 @@ class Prenumeration:
     def organisations(self) -> list[Organisation]:
         return sorted((o for o in self.sandbox.store.organisations() if o.prenumeration), key=lambda o: o.orgnummer)
 
-    def organisation(self, number: str) -> Organisation | None:
-        return next((o for o in self.organisations() if o.orgnummer == number), None)
-
     def folder(self, org: str, which: str) -> Path:
         return self.root / org / which
 
