@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
@@ -274,7 +275,7 @@ def _send_shs(url: str, sender: str, body: bytes, **label: str) -> requests.Resp
 
 
 def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Path]]) -> None:
-    srv, _ = start()
+    srv, data = start()
     tx = str(uuid.uuid4())
     body = order(PM, {NILS: {"generellPersonInformation": "2026-01-01", "pension": "2020-01-01"}})
     first = _send_shs(srv.url, PM, body, tx_id=tx, transfer_type="asynch")
@@ -299,6 +300,14 @@ def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Pat
     assert message.urn("product") == f"urn:X-shs:{PRODUCT}" and message.attr("transfer-type") == "asynch"
     answer = parse_answer(name, message.parts[0][1])
     assert answer.records(NILS)[0].findtext(q("leveranstyp")) == "FORSTA"
+    # the outbox is kept in memory: a restarted server fills it again from the store, same tx.id
+    srv.process.terminate()
+    srv.process.wait(timeout=10)
+    again, _ = start("--clock", "2026-11-03T08:00:00+01:00", "--freeze-clock", data=data)
+    time.sleep(1)
+    relisted = etree.fromstring(requests.get(f"{again.url}/shs/ds/{PM}", params={"producttype": PRODUCT},
+                                             timeout=10).content).findall("message")
+    assert [m.get("tx.id") for m in relisted] == [listed[0].get("tx.id")]
 
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
