@@ -28,6 +28,7 @@ from simulator.control import CONTROL
 from simulator.journal import JournalFilter
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.rates import KEEP_SECONDS, Tally
+from simulator.prenumeration.http import PRENUMERATION
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.checks import check_fault_rule
 from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
@@ -126,6 +127,7 @@ def setup(app: web.Application) -> None:
     r.add_put(f"{PREFIX}/journal/settings", put_journal_settings)
     r.add_get(f"{PREFIX}/journal/{{id}}", get_journal_entry)
     r.add_get(f"{PREFIX}/traffic", get_traffic)
+    r.add_post(f"{PREFIX}/prenumeration/batch", run_prenumeration_batch)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -255,6 +257,7 @@ async def _load(sandbox: Sandbox, scenario: Any, source: Path | None, keep_clock
 async def reset_scenario(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     await sandbox.reset()
+    await request.app[PRENUMERATION].reset()  # its store is shared: once, not per worker
     await _share(request, "reset")
     return web.json_response(_scenario_summary(sandbox))
 
@@ -518,3 +521,13 @@ async def get_traffic(request: web.Request) -> web.Response:
             "series": [p.as_json() for p in points]})
     return web.json_response({"now": datetime.fromtimestamp(now, STOCKHOLM).isoformat(), "minutes": minutes,
                               "step": step, "organisations": organisations})
+
+
+# -- LEFI Prenumeration ------------------------------------------------------------------
+async def run_prenumeration_batch(request: web.Request) -> web.Response:
+    """Runs the subscription batch now: every order kept so far, information up to today,
+    the answer files published at once."""
+    result = await request.app[PRENUMERATION].run_now()
+    if result is None:
+        return _error(409, "another worker is running LEFI Prenumeration's batch; try again shortly")
+    return web.json_response(result.as_json())

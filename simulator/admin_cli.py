@@ -74,6 +74,10 @@ def add_parser(commands: Any) -> None:
             sub.add_argument("--expect", type=int, metavar="N", help="exit 1 unless exactly N match")
     journal_do.add_parser("clear")
 
+    prenumeration = areas.add_parser("prenumeration", help="LEFI Prenumeration: run the batch now")
+    prenumeration_do = prenumeration.add_subparsers(dest="action", required=True)
+    prenumeration_do.add_parser("batch", help="every order kept so far, answer files published at once")
+
 
 def run(args: argparse.Namespace) -> int:
     context = None
@@ -150,6 +154,8 @@ def _dispatch(client: AdminClient, args: argparse.Namespace) -> Any:
             client.clear_faults()
             return None
         return client.faults()
+    if area == "prenumeration":
+        return client.prenumeration_batch()
     # journal
     if action == "clear":
         client.clear_journal()

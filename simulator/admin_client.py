@@ -149,6 +149,11 @@ class AdminClient:
     def set_journal_size(self, size: int) -> dict[str, Any]:
         return self.call("PUT", "/journal/settings", {"size": size})
 
+    # -- LEFI Prenumeration -------------------------------------------------------------
+    def prenumeration_batch(self) -> dict[str, Any]:
+        """Runs the subscription batch now; ``{"run", "avserTom", "files"}``."""
+        return self.call("POST", "/prenumeration/batch")
+
 
 def _text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)

@@ -13,6 +13,7 @@ from simulator.durable import open_durable
 from simulator.control import CONTROL, ControlBus, control_context
 from simulator.journal import DEFAULT_SIZE, Journal
 from simulator.metrics import CONTENT_TYPE_LATEST
+from simulator.prenumeration import http as prenumeration_http
 from simulator.requestlog import RequestLog
 from simulator.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
 from simulator.scenario.models import Scenario
@@ -28,13 +29,15 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
                fault_seed: int | None = None, progress: bool = False,
                always_frozen: bool = False, sla_mode: str | None = None, sla_profile: str | None = None,
                redis_url: str | None = None, data_dir: Path = Path("data"),
-               worker: str | None = None, admin_token: str | None = None) -> web.Application:
+               worker: str | None = None, admin_token: str | None = None,
+               prenumeration_dir: Path | None = None) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
 
     ``redis_url``: keep the SLA counts in Redis, shared by every worker and host using it;
     ``data_dir``: the durable store's folder (SQLite), unless ``redis_url`` keeps it in Redis;
     ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port);
-    ``admin_token``: required by the admin API (serve --admin-token).
+    ``admin_token``: required by the admin API (serve --admin-token);
+    ``prenumeration_dir``: LEFI Prenumeration's file drop (default ``data_dir``/prenumeration).
     """
     counters = RedisCounters(redis_url) if redis_url else None
     sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
@@ -62,6 +65,7 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     shs.setup(app)
     rest_v9.setup(app)
     ssbtek.setup(app)
+    prenumeration_http.setup(app, prenumeration_dir or data_dir / "prenumeration")
     admin.setup(app)
     web_pages.setup(app)  # the e-tjänst (/lefi/) and the QA dashboard (/_admin/ui)
     app.router.add_get("/health", _health)

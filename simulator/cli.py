@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--data-dir", type=Path, default=Path("data"), metavar="DIR",
                        help="where subscriptions, orders, deliveries and jobs are kept (SQLite; "
                             "with --redis they are kept in Redis); default ./data")
+    serve.add_argument("--prenumeration-dir", type=Path, metavar="DIR",
+                       help="LEFI Prenumeration's file drop: <DIR>/<orgnummer>/in and out "
+                            "(default <data-dir>/prenumeration)")
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="server processes on the port")
     serve.add_argument("--tls", action="store_true", help="serve HTTPS with mutual TLS: the server certificate "
                        "and the client CA from --certs (lefi-sim certs init); partners present a client certificate")
@@ -246,7 +249,8 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
                          request_log=request_log, fault_seed=args.fault_seed,
                          progress=sys.stderr.isatty() and worker is None, always_frozen=args.freeze_clock,
                          sla_mode=args.sla_mode, sla_profile=args.sla_profile, redis_url=args.redis,
-                         data_dir=args.data_dir, worker=worker, admin_token=args.admin_token)
+                         data_dir=args.data_dir, worker=worker, admin_token=args.admin_token,
+                         prenumeration_dir=args.prenumeration_dir)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -37,7 +37,7 @@ KRONOFOGDEN = "2021005489"
 PENSIONSMYNDIGHETEN = "2021005299"
 ARBETSFORMEDLINGEN = "2021000001"  # an agreement for asynchronous transfer only
 KOMMUN = "2120000142"  # no SHS agreement
-PRENUMERATION_PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"  # known to FK, not answered at /mt
+PRENUMERATION_PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"  # LEFI Prenumeration's orders (test_prenumeration)
 SARA = "198506102386"
 UNKNOWN_ORG = make_orgnummer("556000222").value  # valid, in no scenario
 
@@ -240,7 +240,7 @@ def test_delivery_service_errors(server: Server, path: str, method: str, status:
     (shs_label(sender="Kronofogden"), "UnknownSender", "not an SHS address"),
     (shs_label(to="2021005489"), "UnknownReceiver", "not Försäkringskassan"),
     (shs_label(product=str(uuid.uuid4())), "UnknownProductType", "is not known"),
-    (shs_label(product=PRENUMERATION_PRODUCT), "IllegalProductType", "is not a LEFI Online question"),
+    (shs_label(product=PRENUMERATION_PRODUCT), "MissingAgreement", "has no agreement for product type"),
     (shs_label(product="error"), "IllegalProductType", "is not a LEFI Online question"),
     (shs_label(agreement=str(uuid.uuid4())), "MissingAgreement", "is not an agreement of"),
     (shs_label(agreement="7c2e9f53-c7c1-4c69-ad42-f2c229962772"), "MissingAgreement", "is not an agreement of"),

@@ -7,7 +7,7 @@ Element names and their order follow FK's real answers (see schemas/).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from lxml import etree
 
@@ -15,10 +15,12 @@ from simulator.benefits import benefit
 from simulator.bindings.soap import Problem
 from simulator.engine.answer import (
     Answer,
+    BenefitSection,
     CaseSection,
     LevnadsintygSection,
     PaymentSection,
     PensionSection,
+    PersonAnswer,
     Personuppgifter,
     PrognosSection,
     SgiSection,
@@ -32,7 +34,8 @@ from simulator.xmlwriter import XmlWriter
 
 __all__ = [
     "NS", "FRAGA", "SVAR", "QuestionInvalid", "question_version", "validate_question",
-    "parse_question", "render_answer", "technical_error_detail", "validation_detail",
+    "parse_question", "render_answer", "technical_error_detail", "validation_detail", "write_person",
+    "write_personuppgifter", "write_sections",
 ]
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
@@ -118,24 +121,34 @@ def render_answer(answer: Answer) -> str:
         with w.element("informationsfalt"), w.element("person"):
             pa = answer.person
             if pa is not None:
-                if pa.personuppgifter is not None:
-                    _personuppgifter(w, pa.personuppgifter)
-                else:
-                    with w.element("personuppgifter"):
-                        w.leaf("personnummer", pa.personnummer)
-                delivered = set(pa.delivered)
-                with w.element("formansforteckning"):
-                    for key in answer.benefits_in_version:
-                        w.leaf(key, key in delivered)
-                with w.element("formansinformation"):
-                    for section in pa.sections:
-                        _SECTION_RENDERERS[type(section)](w, section)
+                write_person(w, pa, answer.benefits_in_version)
             w.opt("nyttPersonnummer", answer.new_personnummer)
     w.raw("</ext:FK.Online.Svar>")
     return w.getvalue()
 
 
-def _personuppgifter(w: XmlWriter, p: Personuppgifter) -> None:
+def write_person(w: XmlWriter, pa: PersonAnswer, benefits_in_version: tuple[str, ...]) -> None:
+    """personuppgifter, formansforteckning and formansinformation of one person's answer
+    (also LEFI Prenumeration's full deliveries)."""
+    if pa.personuppgifter is not None:
+        write_personuppgifter(w, pa.personuppgifter)
+    else:
+        with w.element("personuppgifter"):
+            w.leaf("personnummer", pa.personnummer)
+    delivered = set(pa.delivered)
+    with w.element("formansforteckning"):
+        for key in benefits_in_version:
+            w.leaf(key, key in delivered)
+    write_sections(w, pa.sections)
+
+
+def write_sections(w: XmlWriter, sections: Iterable[BenefitSection]) -> None:
+    with w.element("formansinformation"):
+        for section in sections:
+            _SECTION_RENDERERS[type(section)](w, section)
+
+
+def write_personuppgifter(w: XmlWriter, p: Personuppgifter) -> None:
     with w.element("personuppgifter"):
         w.leaf("personnummer", p.personnummer)
         w.leaf("aviseringsnamn", p.name)

@@ -23,6 +23,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
@@ -50,7 +51,8 @@ from simulator.sla.gate import SlaBreach
 from simulator.versions import require_supported
 from simulator.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
-__all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "ShsError", "setup"]
+__all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "PRODUCTS", "ShsError", "setup",
+           "fk_message"]
 
 log = logging.getLogger("simulator.shs")
 
@@ -68,6 +70,10 @@ _URN = re.compile(r"^urn:x-shs:", re.IGNORECASE)
 _NMTOKEN = re.compile(r"^[\w.:-]{1,100}$")  # the label's ids are NMTOKENs
 
 DELIVERY = web.AppKey("shs_delivery", DeliveryStore)
+# other FK services' product types received at /mt (LEFI Prenumeration, ...): product id →
+# handler(request, sender, label, parts), registered by those services' setup
+ProductHandler = Callable[[web.Request, Organisation, "Label", list[Part]], Awaitable[web.StreamResponse]]
+PRODUCTS = web.AppKey("shs_products", dict[str, ProductHandler])
 
 
 @dataclass
@@ -106,6 +112,7 @@ class Label:
 
 def setup(app: web.Application) -> None:
     app[DELIVERY] = DeliveryStore()
+    app[PRODUCTS] = {}
     app.router.add_post(RECEIVE_PATH, handle_receive, expect_handler=expect_handler(_refuse_body))
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}", handle_list)
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}/{{tx_id}}", handle_fetch)
@@ -149,6 +156,10 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         if label.to is not None and not is_fk(_URN.sub("", label.to.strip())):
             raise ShsError("UnknownReceiver", f"The receiver {label.to[:100]!r} is not Försäkringskassan "
                            f"(urn:X-shs:{FK_ORGNUMMER})")
+        other_service = request.app[PRODUCTS].get(label.product_id)
+        if other_service is not None:
+            find_agreement(org, label)
+            return await other_service(request, org, label, parts)
         check_product(sandbox.store, label)
         find_agreement(org, label)
         fraga = read_question(parts, label)
@@ -358,16 +369,24 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
 
 
 # -- SHS messages out ------------------------------------------------------------------
+def fk_message(sandbox: Sandbox, to: str, product: str, tx_id: str, data: Part, datapart_type: str) -> Delivered:
+    """A message from FK that answers no question of its own (an answer file): asynch,
+    for ``to``'s outbox; ``tx_id`` chosen by the caller, so that making it again gives the same."""
+    return _message(sandbox, to, None, "event", product, tx_id, data, datapart_type, tx_id=tx_id,
+                    transfer_type="asynch")
+
+
 def _message(sandbox: Sandbox, to: str | None, request: Label | None, sequence_type: str, product: str,
-             content_id: str, data: Part, datapart_type: str) -> Delivered:
+             content_id: str, data: Part, datapart_type: str, tx_id: str | None = None,
+             transfer_type: str = "synch") -> Delivered:
     """A message from FK: the label, then ``data``."""
     now = sandbox.clock.now()
-    tx_id = str(uuid.uuid4())
+    tx_id = tx_id or str(uuid.uuid4())
     corr_id = request.corr_id if request is not None else tx_id
     label = etree.Element("shs.label")
     for name, value in (("version", "1.2"), ("tx.id", tx_id), ("corr.id", corr_id),
                         ("shs.agreement", request.agreement if request and sequence_type == "reply" else None),
-                        ("transfer-type", request.transfer_type if request else "synch"),
+                        ("transfer-type", request.transfer_type if request else transfer_type),
                         ("message-type", "simple"), ("document-type", "simple"),
                         ("sequence-type", sequence_type), ("status", request.status if request else "production")):
         if value is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from simulator import benefits as catalogue
 from simulator.benefits import Benefit, Shape
@@ -39,7 +39,7 @@ from simulator.orgnummer import InvalidOrgnummer, Orgnummer
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Case, Organisation, Period, Person, Transport
 from simulator.scenario.store import ScenarioStore
-from simulator.versions import require_supported
+from simulator.versions import CURRENT as CURRENT_VERSION, require_supported
 
 __all__ = ["Engine", "MAX_PERIOD_YEARS", "period_end_limit"]
 
@@ -98,11 +98,50 @@ class Engine:
         informationstyper). Raises ``BusinessError`` (12, 13) or ``TechnicalError``."""
         return self._organisation(Query(orgnummer, "", None, None, frozenset(), 0, transport))
 
-    # -- step 1-2: the asker, the parameters, the person --------------------------------
-    def _organisation(self, query: Query) -> frozenset[str]:
-        """The benefits the asking organisation may receive, or the error that stops it."""
+    def subscription(self, orgnummer: str, personnummer: str, benefits: Mapping[str, date], day: date) -> Answer:
+        """LEFI Prenumeration's full delivery about one person: each benefit of ``benefits``
+        from its own from-date up to ``day``, by the onlinefråga's rules (agreement, org-type
+        filter, history limits, protected identity) but without its two-year period limit.
+        A business error is the answer's status; raises ``TechnicalError`` as ``answer`` does."""
+        version = CURRENT_VERSION
+        answer = Answer(orgnummer=orgnummer, created=self.clock.now(), version=version,
+                        benefits_in_version=catalogue.keys_for_version(version))
         try:
-            number = Orgnummer.parse(query.orgnummer)
+            allowed = self._allowed(self._known_organisation(orgnummer))
+            try:
+                pnr = Personnummer.parse(personnummer, day)
+            except InvalidPersonnummer as exc:
+                raise BusinessError(Verksamhetsfel.FELAKTIGT_PERSONNUMMER,
+                                    f"Felaktigt format på personnummer: {exc}") from None
+            person = self._person(pnr, day)
+        except BusinessError as err:
+            return replace(answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer)
+        parts = [self._compose(Query(orgnummer, personnummer, start, day, frozenset(
+                     k for k, d in benefits.items() if d == start), version, Transport.WS),
+                               version, person, pnr.birth_date, allowed, day)
+                 for start in sorted(set(benefits.values())) if start <= day]
+        order = {k: i for i, k in enumerate(answer.benefits_in_version)}
+        delivered = tuple(sorted({k for p in parts for k in p.delivered}, key=order.__getitem__))
+        sections = tuple(sorted((s for p in parts for s in p.sections), key=lambda s: order[s.benefit]))
+        personuppgifter = next((p.personuppgifter for p in parts if p.personuppgifter is not None), None)
+        return replace(answer, person=PersonAnswer(personnummer=person.personnummer, personuppgifter=personuppgifter,
+                                                   delivered=delivered, sections=sections))
+
+    def receivable(self, organisation: Organisation) -> frozenset[str]:
+        """What ``organisation`` may ever receive: its agreement ∩ its org type's filter."""
+        return self._allowed(organisation)
+
+    def personuppgifter(self, organisation: Organisation, person: Person, day: date) -> Personuppgifter | None:
+        """A person's details as ``organisation`` may see them on ``day`` (None: it may not)."""
+        if "generellPersonInformation" not in self._allowed(organisation):
+            return None
+        return self._personuppgifter(person, day)
+
+    # -- step 1-2: the asker, the parameters, the person --------------------------------
+    def _known_organisation(self, text: str) -> Organisation:
+        """The organisation named by ``text``, registered in BAD, or the error that stops it."""
+        try:
+            number = Orgnummer.parse(text)
         except InvalidOrgnummer as exc:
             raise BusinessError(Verksamhetsfel.FELAKTIGT_ORGNUMMER,
                                 f"Felaktigt format på orgnummer: {exc}") from None
@@ -111,6 +150,11 @@ class Engine:
             raise TechnicalError(org.technical_error)
         if org is None or not org.authorised:
             raise BusinessError(Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD)
+        return org
+
+    def _organisation(self, query: Query) -> frozenset[str]:
+        """The benefits the asking organisation may receive, or the error that stops it."""
+        org = self._known_organisation(query.orgnummer)
         if query.transport not in org.transports:
             raise BusinessError(
                 Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD,

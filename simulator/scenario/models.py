@@ -332,6 +332,9 @@ class Organisation(_Model):
     # LEFI v9's aktorsId (REST path, SSBTEK's aktorsid): an id FK hands out per aktör, e.g.
     # a UUID or "026-51"; None: the orgnummer (10 digits) serves as its aktorsId
     aktorsid: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._~:-]+$")
+    # LEFI Prenumeration agreement: may order subscriptions (file drop and HTTP; over SHS
+    # too when an shs_agreement names the Prenumeration product)
+    prenumeration: bool = False
 
     @property
     def aktors_id(self) -> str:

@@ -1,0 +1,1 @@
+"""LEFI Prenumeration: order files in, a nightly batch, answer files out (SPEC §3)."""

@@ -1,0 +1,234 @@
+"""LEFI Prenumeration over HTTP and SHS, and the background task that runs its calendar.
+
+HTTP (the sandbox's own design; FK's file transfer is a folder):
+
+- ``POST /prenumeration/{orgnr}/bestallningar``: an order file (``text/xml``); 202 with the
+  order's number, intake day and when it is answered, or 400 with the error file.
+- ``GET /prenumeration/{orgnr}/bestallningar``: the orders taken in (JSON).
+- ``GET /prenumeration/{orgnr}/prenumerationer``: the subscriptions (JSON).
+- ``GET /prenumeration/{orgnr}/svar``: the answer and error files in ``out/`` (JSON).
+- ``GET /prenumeration/{orgnr}/svar/{fil}``: one file.
+
+SHS: an order as the data part of an asynchronous message with the Prenumeration product
+to ``/mt``; answer files wait in the organisation's outbox of the delivery service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import sqlite3
+import re
+import uuid
+from pathlib import Path
+from typing import AsyncIterator
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from simulator import orgnummer
+from simulator.bindings import shs
+from simulator.bindings.http_body import BodyError, read_body
+from simulator.bindings.multipart import Part
+from simulator.bindings.shs_delivery import shs_time
+from simulator.exchange import Handler, binding, exchange_of
+from simulator.prenumeration.answer_file import render_error_file
+from simulator.prenumeration.orders import VERSION, OrderRefused
+from simulator.prenumeration.service import LeaseLost, Prenumeration
+from simulator.sandbox import SANDBOX
+from simulator.scenario.models import Organisation
+from simulator.traffic import WORKER
+
+__all__ = ["setup", "PRENUMERATION", "PRODUCT", "PATH"]
+
+log = logging.getLogger("simulator.prenumeration")
+
+PATH = "/prenumeration"
+# LEFI Prenumeration's SHS product type (invented for the sandbox, like LEFI Online's)
+PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
+TICK_SECONDS = 0.25  # real time between looks at the simulator clock
+STORE_RETRY_SECONDS = 2.0
+STORE_ERRORS = (ConnectionError, OSError, RedisError, sqlite3.Error)
+PRENUMERATION = web.AppKey("prenumeration", Prenumeration)
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+
+
+def setup(app: web.Application, root: Path) -> None:
+    """``root``: the file drop, a folder per organisation with ``in/`` and ``out/``."""
+    sandbox = app[SANDBOX]
+
+    def to_shs_outbox(org: str, key: str, filename: str, body: bytes) -> None:
+        o = sandbox.store.organisation(orgnummer.Orgnummer(org))
+        if o is None or not any(shs.product_id(a.product) == PRODUCT for a in o.shs_agreements):
+            return
+        outbox = app[shs.DELIVERY]
+        tx_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lefi-prenumeration:{key}"))
+        if outbox.get(org, tx_id) is None:
+            outbox.put(shs.fk_message(sandbox, org, f"urn:X-shs:{PRODUCT}", tx_id,
+                                      Part("text/xml", body, "UTF-8", filename), "bestallningssvar"))
+
+    worker = app[WORKER].split(":")[0] if WORKER in app else "main"  # the number, not the pid
+    app[PRENUMERATION] = Prenumeration(sandbox, root, worker, to_shs_outbox)
+    r = app.router
+    r.add_post(f"{PATH}/{{org}}/bestallningar", post_order)
+    r.add_get(f"{PATH}/{{org}}/bestallningar", list_orders)
+    r.add_get(f"{PATH}/{{org}}/prenumerationer", list_subscriptions)
+    r.add_get(f"{PATH}/{{org}}/svar", list_files)
+    r.add_get(f"{PATH}/{{org}}/svar/{{name}}", get_file)
+    app[shs.PRODUCTS][PRODUCT] = receive_shs_order
+    app.cleanup_ctx.append(_background)
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_loop(app[PRENUMERATION]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _loop(service: Prenumeration) -> None:
+    restored = False
+    while True:
+        try:
+            if not restored:
+                await service.restore_outboxes()
+                restored = True
+            await service.tick()
+        except (*STORE_ERRORS, LeaseLost) as exc:  # the store or the disk: try again next tick
+            log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(STORE_RETRY_SECONDS)
+        await asyncio.sleep(TICK_SECONDS)
+
+
+def _store_trouble(handler: Handler) -> Handler:
+    """The durable store unreachable (Redis down, a disk error): 503, and the server goes on."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except STORE_ERRORS as exc:
+            log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+            return _error(503, f"the sandbox's durable store is unreachable ({type(exc).__name__}); try again")
+    return wrapped
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _organisation(request: web.Request) -> Organisation | web.Response:
+    text = request.match_info["org"]
+    if not orgnummer.is_valid(text):
+        return _error(404, f"{text[:40]!r} is not an organisationsnummer")
+    number = orgnummer.canonical(text)
+    exchange_of(request).organisation = number
+    org = request.app[SANDBOX].store.organisation(orgnummer.Orgnummer(number))
+    if org is None:
+        return _error(404, f"no organisation {number} in the scenario")
+    if not org.prenumeration:
+        return _error(403, f"organisation {number} has no LEFI Prenumeration agreement")
+    version = request.query.get("version")
+    if version is not None and version != VERSION:
+        return _error(400, f"version {version[:20]!r} is not served: LEFI Prenumeration has one schema version "
+                           f"in force, {VERSION}")
+    return org
+
+
+@binding("prenumeration")
+@_store_trouble
+async def post_order(request: web.Request) -> web.Response:
+    org = _organisation(request)
+    if isinstance(org, web.Response):
+        return org
+    if request.content_type not in ("text/xml", "application/xml"):
+        return _error(415, "send the order file as text/xml")
+    try:
+        data = await read_body(request)
+    except BodyError as exc:
+        return _error(exc.status, exc.reason)
+    service = request.app[PRENUMERATION]
+    name = request.query.get("filnamn") or "bestallning.xml"
+    exchange = exchange_of(request)
+    try:
+        accepted = await service.accept(org, data, name[:200], "http")
+    except OrderRefused as exc:
+        exchange.outcome = "invalid"
+        body = render_error_file(name[:200], service.sandbox.clock.now(), exc.problems)
+        return web.Response(status=400, text=body, content_type="application/xml")
+    exchange.outcome = "ok"
+    return web.json_response(accepted.as_json(), status=202,
+                             headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"})
+
+
+@binding("prenumeration")
+@_store_trouble
+async def list_orders(request: web.Request) -> web.Response:
+    org = _organisation(request)
+    if isinstance(org, web.Response):
+        return org
+    return web.json_response({"bestallningar": await request.app[PRENUMERATION].orders(org.orgnummer)})
+
+
+@binding("prenumeration")
+@_store_trouble
+async def list_subscriptions(request: web.Request) -> web.Response:
+    org = _organisation(request)
+    if isinstance(org, web.Response):
+        return org
+    return web.json_response({"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)})
+
+
+@binding("prenumeration")
+async def list_files(request: web.Request) -> web.Response:
+    org = _organisation(request)
+    if isinstance(org, web.Response):
+        return org
+    return web.json_response({"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)})
+
+
+@binding("prenumeration")
+async def get_file(request: web.Request) -> web.Response:
+    org = _organisation(request)
+    if isinstance(org, web.Response):
+        return org
+    name = request.match_info["name"]
+    path = request.app[PRENUMERATION].folder(org.orgnummer, "out") / name
+    if not _FILE_NAME.match(name) or not path.is_file():
+        return _error(404, f"no answer file {name[:100]!r}")
+    return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
+
+
+# -- SHS --------------------------------------------------------------------------------------
+async def receive_shs_order(request: web.Request, org: Organisation, label: shs.Label,
+                            parts: list[Part]) -> web.StreamResponse:
+    """An order as the one data part of an asynchronous SHS message: 202 once it is kept."""
+    if label.transfer_type != "asynch":
+        raise shs.ShsError("MissingAgreement", "LEFI Prenumeration is asynchronous: send the order with "
+                           "transfer-type asynch; answer files wait in the delivery service")
+    if not org.prenumeration:
+        raise shs.ShsError("MissingAgreement", f"{org.orgnummer} has no LEFI Prenumeration agreement")
+    data = parts[1:]
+    if len(data) != 1 or data[0].content_type not in ("text/xml", "application/xml"):
+        raise shs.ShsError("IllegalMessageStructure", "An order is sent as one text/xml data part after the label")
+    exchange = exchange_of(request)
+    try:
+        accepted = await request.app[PRENUMERATION].accept(org, data[0].body, data[0].filename or f"{label.tx_id}.xml",
+                                                           "shs", fingerprint=f"shs:{label.tx_id}")
+    except STORE_ERRORS as exc:
+        log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+        raise shs.ShsError("OtherError", "The order could not be kept: the sandbox's durable store is "
+                           "unreachable; send it again", 503) from None
+    except OrderRefused as exc:
+        exchange.outcome = "invalid"
+        raise shs.ShsError("IllegalMessageStructure", f"Beställningen avvisas: {exc}", appinfo=[
+            ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]) from None
+    exchange.outcome = "ok"
+    headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
+               "X-shs-arrivaldate": shs_time(accepted.received)}
+    if accepted.duplicate:
+        headers["X-shs-duplicatemsg"] = "yes"
+    return web.Response(status=202, text=label.tx_id, headers=headers)

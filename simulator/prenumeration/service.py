@@ -1,0 +1,415 @@
+"""LEFI Prenumeration's state and work: orders taken in, subscriptions, the nightly batch,
+answer files published — all kept in the durable store, so that a ``kill -9`` at any point
+loses no accepted order and delivers no change twice or never.
+
+How (each step one atomic ``Durable.write``):
+
+- An order is accepted by writing it (with the fingerprint of the file or SHS message it
+  came in) before anything is answered or the file is removed from ``in/``; a file seen
+  again after a crash is recognised by its fingerprint and only removed.
+- The batch of a delivery day handles one organisation at a time: its orders taken in,
+  its subscriptions with their "delivered up to" day, the delivery (the whole answer file's
+  text) and a "done" mark go in ONE write. Killed half-way, the batch resumes with the
+  organisations not yet done; the ones done are never delivered again.
+- A delivery is published (written to ``out/`` as a temporary file renamed into place, and
+  put in the SHS outbox) when its time has come; the "published" mark follows. Killed in
+  between, it is published again under the same name: the same file, once.
+
+Several workers share the store; the one holding the lease does the background work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from simulator.durable import Delete, Durable, Put
+from simulator.engine.errors import TechnicalError
+from simulator.prenumeration import calendar
+from simulator.prenumeration.answer_file import Change, PersonRecord, changes_for, render_answer_file, render_error_file
+from simulator.prenumeration.orders import Order, OrderRefused, read_order
+from simulator.sandbox import Sandbox
+from simulator.scenario.models import Organisation, TimelineEvent
+from simulator.scenario.timeline import changes_between
+
+__all__ = ["Prenumeration", "Accepted", "BatchResult", "LeaseLost", "PAUSE_ENV"]
+
+log = logging.getLogger("simulator.prenumeration")
+
+ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE = (
+    "pren.order", "pren.received", "pren.sub", "pren.delivery", "pren.unpublished", "pren.done", "pren.state")
+LEASE = "prenumeration"
+# renewed before each organisation's delivery: a worker that dies hands the work on this soon
+LEASE_SECONDS = 10
+# tests only: seconds to wait after each organisation's delivery is written, so that a test
+# can kill the server in the middle of a batch
+PAUSE_ENV = "LEFI_PRENUMERATION_PAUSE"
+# a file in in/ is read once it has not changed for this long (real time): a partner's
+# client may still be writing it (writing ".name" and renaming it is quicker: dot files wait)
+QUIET_SECONDS = 0.5
+MAX_RUNS_PER_TICK = 400
+YIELD_EVERY = 100  # persons  # a clock moved a year ahead catches up over a few ticks
+
+
+class LeaseLost(Exception):
+    """Another worker took over the background work (this one stalled past the lease)."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    key: str
+    seq: int
+    received: datetime
+    intake_day: date
+    answered_on: date  # the delivery day whose morning brings the answer
+    duplicate: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"bestallning": self.seq, "mottagen": self.received.isoformat(timespec="seconds"),
+                "intagsdag": self.intake_day.isoformat(), "besvaras": calendar.delivery_time(
+                    self.answered_on).isoformat(timespec="minutes"), "dubblett": self.duplicate}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    run: str
+    upto: date
+    deliveries: list[str]  # file names
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run": self.run, "avserTom": self.upto.isoformat(), "files": self.deliveries}
+
+
+class Prenumeration:
+    def __init__(self, sandbox: Sandbox, root: Path, worker: str,
+                 shs_outbox: Callable[[str, str, str, bytes], None] | None = None) -> None:
+        """``shs_outbox(orgnummer, key, filename, body)`` puts an answer file in an SHS outbox."""
+        # ``worker``: a name that stays the same across restarts (a worker's number), so that
+        # a restarted server takes its own lease back at once
+        self.sandbox, self.root, self.worker = sandbox, root, worker
+        self.shs_outbox = shs_outbox
+        self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
+        self._lock = asyncio.Lock()  # the background work and the admin's batch, one at a time
+        self._accepting = asyncio.Lock()  # a fingerprint looked up and written as one step
+
+    @property
+    def durable(self) -> Durable:
+        return self.sandbox.durable
+
+    # -- organisations and folders ----------------------------------------------------------
+    def organisations(self) -> list[Organisation]:
+        return sorted((o for o in self.sandbox.store.organisations() if o.prenumeration), key=lambda o: o.orgnummer)
+
+    def folder(self, org: str, which: str) -> Path:
+        return self.root / org / which
+
+    def make_folders(self) -> None:
+        for org in self.organisations():
+            for which in ("in", "out"):
+                self.folder(org.orgnummer, which).mkdir(parents=True, exist_ok=True)
+
+    # -- taking orders in -------------------------------------------------------------------------
+    async def accept(self, org: Organisation, data: bytes, filename: str, source: str,
+                     fingerprint: str | None = None) -> Accepted:
+        """Reads, checks and durably keeps an order; raises ``OrderRefused``. ``fingerprint``:
+        what identifies the file or message, so that one seen again is not a second order."""
+        async with self._accepting:
+            return await self._accept(org, data, filename, source, fingerprint)
+
+    async def _accept(self, org: Organisation, data: bytes, filename: str, source: str,
+                      fingerprint: str | None) -> Accepted:
+        now = self.sandbox.clock.now()
+        if fingerprint is not None:
+            seen = await self.durable.get(RECEIVED, f"{org.orgnummer}/{fingerprint}")
+            if seen is not None:
+                doc = await self.durable.get(ORDERS, seen["order"])
+                if doc is not None:
+                    return _accepted(seen["order"], doc, duplicate=True)
+        order: Order = read_order(data, org, self.sandbox.engine, now.date())
+        seq = await self.durable.next_id(ORDERS)
+        key = f"{org.orgnummer}/{seq:010d}"
+        intake = calendar.intake_day(now)
+        doc = {"seq": seq, "org": org.orgnummer, "file": filename, "source": source,
+               "received": now.isoformat(), "intake_day": intake.isoformat(), "persons": order.persons,
+               **order.as_json(), "applied": None}
+        changes: list[Put | Delete] = [Put(ORDERS, key, doc)]
+        if fingerprint is not None:
+            changes.append(Put(RECEIVED, f"{org.orgnummer}/{fingerprint}", {"order": key}))
+        await self.durable.write(changes)
+        log.info("order %s from %s (%s, %s persons) taken in for %s", seq, org.orgnummer, filename,
+                 order.persons, intake)
+        return _accepted(key, doc)
+
+    async def take_in_files(self) -> None:
+        """Every file in an ``in/`` folder: kept as an order (then removed), or refused with an
+        error file in ``out/`` (then removed)."""
+        self.make_folders()  # a scenario loaded since may name new organisations
+        for org in self.organisations():
+            inbox = self.folder(org.orgnummer, "in")
+            names = sorted(p.name for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
+            for name in names:
+                path = inbox / name
+                try:
+                    stat = path.stat()
+                    data = path.read_bytes()
+                except OSError:
+                    continue  # gone already
+                if time.time() - stat.st_mtime < QUIET_SECONDS:
+                    continue  # perhaps still being written: next time
+                # this very file (a crash between keeping it and removing it shows it again);
+                # the same content dropped again later is a new file, and a new order
+                identity = f"{name}\0{stat.st_ino}\0{stat.st_mtime_ns}\0".encode() + data
+                fingerprint = "file:" + hashlib.sha256(identity).hexdigest()[:32]
+                try:
+                    await self.accept(org, data, name, "file", fingerprint)
+                except OrderRefused as refused:
+                    stem = Path(name).stem[:80] or "bestallning"
+                    self._write_out(org.orgnummer, f"FEL-{stem}-{fingerprint[5:13]}.xml",
+                                    render_error_file(name, self.sandbox.clock.now(), refused.problems))
+                    log.info("order file %s from %s refused: %s", name, org.orgnummer, refused)
+                path.unlink(missing_ok=True)
+
+    # -- the batch ----------------------------------------------------------------------------------
+    async def run_due(self) -> list[BatchResult]:
+        """The batches whose time has come by the simulator clock, oldest first."""
+        now = self.sandbox.clock.now()
+        state = await self.durable.get(STATE, "cursor")
+        if state is None:
+            # first start: batches before now had nothing to do
+            day = now.date()
+            while not (calendar.is_delivery_day(day) and calendar.batch_time(day) <= now):
+                day -= timedelta(days=1)
+            await self.durable.write([Put(STATE, "cursor", {"day": day.isoformat()})])
+            state = {"day": day.isoformat()}
+        cursor = date.fromisoformat(state["day"])
+        results = []
+        for _ in range(MAX_RUNS_PER_TICK):
+            day = calendar.next_delivery_day(cursor)
+            if calendar.batch_time(day) > now:
+                break
+            results.append(await self.run(day.isoformat(), day - timedelta(days=1), calendar.delivery_time(day),
+                                          _taken_in_before(day)))
+            await self.durable.write([Put(STATE, "cursor", {"day": day.isoformat()})])
+            cursor = day
+        return results
+
+    async def run_now(self) -> BatchResult | None:
+        """The admin API's batch: every order kept so far (files in ``in/`` too), information
+        up to today, the answer files published at once. None: another worker holds the work."""
+        async with self._lock:
+            if not await self.durable.lease(LEASE, self.worker, LEASE_SECONDS):
+                return None
+            await self.take_in_files()
+            now = self.sandbox.clock.now()
+            number = await self.durable.next_id("pren.now")
+            result = await self.run(f"now-{number}", now.date(), now, lambda doc: True)
+            await self.publish_due()
+        return result
+
+    async def run(self, run: str, upto: date, available: datetime,
+                  takes: Callable[[dict[str, Any]], bool]) -> BatchResult:
+        """One batch: for each organisation not yet done in ``run``, one atomic write."""
+        files = []
+        timeline = self.sandbox.store.timeline()
+        for org in self.organisations():
+            if not await self.durable.lease(LEASE, self.worker, LEASE_SECONDS):
+                raise LeaseLost(f"{self.worker} lost the lease during batch {run}")
+            if await self.durable.get(DONE, f"{run}/{org.orgnummer}") is not None:
+                continue
+            name = await self._deliver(org, run, upto, available, takes, timeline)
+            if name is not None:
+                files.append(name)
+            if self.pause:
+                await asyncio.sleep(self.pause)
+        log.info("batch %s (information up to %s): %d answer files", run, upto, len(files))
+        return BatchResult(run, upto, files)
+
+    async def _deliver(self, org: Organisation, run: str, upto: date, available: datetime,
+                       takes: Callable[[dict[str, Any]], bool], timeline: Sequence[TimelineEvent]) -> str | None:
+        o = org.orgnummer
+        orders = [(k, d) for k, d in await self.durable.all(ORDERS, f"{o}/") if d["applied"] is None and takes(d)]
+        subs = {d["pnr"]: d for _, d in await self.durable.all(SUBS, f"{o}/")}
+        before = {pnr: dict(d) for pnr, d in subs.items()}
+        for _, doc in orders:
+            _apply(doc, subs)
+        changes: list[Put | Delete] = [Put(DONE, f"{run}/{o}", {"at": self.sandbox.clock.now().isoformat()})]
+        changes += [Put(ORDERS, k, {**d, "applied": run}) for k, d in orders]
+        active = [s for s in subs.values() if s["active"]]
+        name = None
+        if active or orders:
+            records = await self._records(org, active, upto, timeline)
+            number = await self.durable.next_id(DELIVERIES)
+            content, counts = render_answer_file(o, number, self.sandbox.clock.now(), upto, records)
+            name = f"LEFI-PREN-{o}-{upto:%Y%m%d}-{number:06d}.xml"
+            key = f"{o}/{number:010d}"
+            changes.append(Put(DELIVERIES, key, {
+                "number": number, "org": o, "run": run, "upto": upto.isoformat(), "file": name,
+                "available": available.isoformat(), "counts": counts, "content": content, "published": None}))
+            changes.append(Put(UNPUBLISHED, key, {"available": available.isoformat()}))
+            failed = {r.personnummer for r in records if r.technical is not None}
+            for s in active:
+                if s["pnr"] not in failed:  # a full delivery FK could not make is tried again next time
+                    s.update(upto=max(s["upto"] or "", upto.isoformat()), full=[], refresh=False)
+        changes += [Put(SUBS, f"{o}/{pnr}", s) for pnr, s in subs.items() if s != before.get(pnr)]
+        await self.durable.write(changes)
+        return name
+
+    async def _records(self, org: Organisation, active: list[dict[str, Any]], upto: date,
+                       timeline: Sequence[TimelineEvent]) -> list[PersonRecord]:
+        engine, store = self.sandbox.engine, self.sandbox.store
+        try:
+            allowed = engine.receivable(org)
+        except TechnicalError:
+            allowed = frozenset()
+        followed = [s for s in active if s["upto"] is not None]
+        since = min((s["upto"] for s in followed), default=None)
+        events = changes_between(timeline, date.fromisoformat(since) if since else None, upto,
+                                 {s["pnr"] for s in followed})
+        records = []
+        for n, s in enumerate(sorted(active, key=lambda s: s["pnr"])):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a large batch leaves room for the online questions
+            full = set(s["benefits"]) if s["upto"] is None else set(s["full"])
+            answer = technical = None
+            if full:
+                try:
+                    answer = engine.subscription(org.orgnummer, s["pnr"], {
+                        k: date.fromisoformat(v) for k, v in s["benefits"].items() if k in full}, upto)
+                except TechnicalError as exc:
+                    technical = exc
+            news: tuple[Change, ...] = ()
+            if s["upto"] is not None:
+                after = date.fromisoformat(s["upto"])
+                news = changes_for(engine, store, org, allowed, set(s["benefits"]) - full,
+                                   (e for e in events.get(s["pnr"], ()) if e.date > after))
+            if not full and not news:
+                continue
+            kind = "ANDRING" if not full else "HELUPPDATERING" if s["refresh"] and s["upto"] else "FORSTA"
+            records.append(PersonRecord(s["pnr"], kind, answer, technical, news))
+        return records
+
+    # -- publishing ---------------------------------------------------------------------------------
+    async def publish_due(self) -> None:
+        now = self.sandbox.clock.now()
+        for key, doc in await self.durable.all(UNPUBLISHED):
+            if datetime.fromisoformat(doc["available"]) > now:
+                continue
+            delivery = await self.durable.get(DELIVERIES, key)
+            if delivery is None:
+                await self.durable.write([Delete(UNPUBLISHED, key)])
+                continue
+            self._publish(delivery)
+            await self.durable.write([Delete(UNPUBLISHED, key),
+                                      Put(DELIVERIES, key, {**delivery, "published": now.isoformat()})])
+
+    def _publish(self, delivery: dict[str, Any]) -> None:
+        self._write_out(delivery["org"], delivery["file"], delivery["content"])
+        if self.shs_outbox is not None:
+            self.shs_outbox(delivery["org"], f"{delivery['org']}/{delivery['number']}", delivery["file"],
+                            delivery["content"].encode("utf-8"))
+
+    async def restore_outboxes(self) -> None:
+        """At start: the SHS outboxes are kept in memory; published files go back in them."""
+        if self.shs_outbox is None:
+            return
+        for _, delivery in await self.durable.all(DELIVERIES):
+            if delivery["published"]:
+                self.shs_outbox(delivery["org"], f"{delivery['org']}/{delivery['number']}", delivery["file"],
+                                delivery["content"].encode("utf-8"))
+
+    def _write_out(self, org: str, name: str, content: str) -> None:
+        """Into ``out/`` whole or not at all: a temporary file, synced, renamed into place."""
+        out = self.folder(org, "out")
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / f".{name}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(content.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out / name)
+
+    # -- the background task ----------------------------------------------------------------------
+    async def tick(self) -> None:
+        """What is due by the simulator clock: files in ``in/``, batches, publications."""
+        async with self._lock:
+            if not await self.durable.lease(LEASE, self.worker, LEASE_SECONDS):
+                return  # another worker does it
+            await self.take_in_files()
+            await self.run_due()
+            await self.publish_due()
+
+    async def reset(self) -> None:
+        """The admin API's reset: no orders, subscriptions or deliveries, empty folders, and
+        the next batch is the first one after the (reset) clock."""
+        async with self._lock:
+            for kind in (ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE):
+                await self.durable.write([Delete(kind, key) for key, _ in await self.durable.all(kind)])
+            for org in self.organisations():
+                for which in ("in", "out"):
+                    for path in self.folder(org.orgnummer, which).glob("*"):
+                        if path.is_file():
+                            path.unlink(missing_ok=True)
+
+    # -- what the HTTP side lists ---------------------------------------------------------------
+    async def orders(self, org: str) -> list[dict[str, Any]]:
+        return [{"bestallning": d["seq"], "fil": d["file"], "kanal": d["source"], "mottagen": d["received"],
+                 "intagsdag": d["intake_day"], "personer": d["persons"], "referens": d["reference"],
+                 "besvarad": d["applied"]} for _, d in await self.durable.all(ORDERS, f"{org}/")]
+
+    async def subscriptions(self, org: str) -> list[dict[str, Any]]:
+        return [{"personnummer": d["pnr"], "aktiv": d["active"], "formaner": d["benefits"],
+                 "levereradTom": d["upto"]} for _, d in await self.durable.all(SUBS, f"{org}/")]
+
+    def answer_files(self, org: str) -> list[dict[str, Any]]:
+        out = self.folder(org, "out")
+        if not out.is_dir():
+            return []
+        files = sorted((p for p in out.iterdir() if p.is_file() and not p.name.startswith(".")),
+                       key=lambda p: p.name)
+        return [{"namn": p.name, "storlek": p.stat().st_size} for p in files]
+
+
+def _accepted(key: str, doc: dict[str, Any], duplicate: bool = False) -> Accepted:
+    intake = date.fromisoformat(doc["intake_day"])
+    return Accepted(key, doc["seq"], datetime.fromisoformat(doc["received"]), intake,
+                    calendar.next_delivery_day(intake), duplicate)
+
+
+def _taken_in_before(day: date) -> Callable[[dict[str, Any]], bool]:
+    """The orders a scheduled batch takes: those of the working days before its day."""
+    return lambda doc: date.fromisoformat(doc["intake_day"]) < day
+
+
+def _apply(order: dict[str, Any], subs: dict[str, dict[str, Any]]) -> None:
+    """An order's actions on the organisation's subscriptions (``pnr`` → document), in order."""
+    org = order["org"]
+    for action in order["actions"]:
+        if action["kind"] == "new":
+            for p in action["persons"]:
+                sub = subs.get(p["pnr"])
+                if sub is None or not sub["active"]:
+                    sub = subs[p["pnr"]] = {"org": org, "pnr": p["pnr"], "benefits": {}, "active": True,
+                                            "upto": None, "full": [], "refresh": False}
+                for benefit, start in p["benefits"].items():
+                    if sub["benefits"].get(benefit) != start:
+                        sub["benefits"] = {**sub["benefits"], benefit: start}
+                        sub["full"] = sorted({*sub["full"], benefit})
+        elif action["kind"] == "cancel":
+            for p in action["persons"]:
+                sub = subs.get(p["pnr"])
+                if sub is None or not sub["active"]:
+                    continue  # nothing to cancel
+                left = {k: v for k, v in sub["benefits"].items() if p["benefits"] and k not in p["benefits"]}
+                sub.update(benefits=left, full=[k for k in sub["full"] if k in left], active=bool(left))
+        elif action["kind"] == "refresh":
+            for pnr in action["persons"] or [s["pnr"] for s in subs.values()]:
+                sub = subs.get(pnr)
+                if sub is not None and sub["active"]:
+                    sub.update(full=sorted(sub["benefits"]), refresh=True)
