@@ -53,7 +53,7 @@ BY_REFERENCE = "massfraga.ref"  # (organisation, the binding's own id: SSEK TxId
 MAX_PERSONS = 10_000
 CHUNK = 50  # persons answered between two durable writes
 LEASE = "massfraga-worker"
-LEASE_SECONDS = 15.0
+LEASE_SECONDS = 5.0  # a killed worker's jobs wait at most this long for another
 IDLE_SECONDS = 0.5  # how often an idle worker looks for work (a submission wakes it at once)
 
 WAKE = web.AppKey("massfraga_wake", asyncio.Event)
