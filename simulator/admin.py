@@ -18,7 +18,7 @@ import yaml
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from simulator import __version__, orgnummer
+from simulator import __version__, leka, massfraga, orgnummer
 from simulator.clock import STOCKHOLM
 from simulator.control import CONTROL
 from simulator.journal import JournalFilter
@@ -62,6 +62,10 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/journal/settings", get_journal_settings)
     r.add_put(f"{PREFIX}/journal/settings", put_journal_settings)
     r.add_get(f"{PREFIX}/journal/{{id}}", get_journal_entry)
+    r.add_get(f"{PREFIX}/massfraga/jobb", list_massfraga_jobs)
+    r.add_get(f"{PREFIX}/leka/prenumerationer", list_leka_subscriptions)
+    r.add_get(f"{PREFIX}/leka/aviseringar", list_leka_notifications)
+    r.add_post(f"{PREFIX}/leka/avisera", make_leka_notifications)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -426,3 +430,34 @@ async def put_journal_settings(request: web.Request) -> web.Response:
     sandbox.journal.resize(size)
     await _share(request, "journal_size", size=size)
     return web.json_response({"size": sandbox.journal.size})
+
+
+# -- massfråga and LEKA: what the background work holds ----------------------------------
+def _organisation_filter(request: web.Request) -> str | None:
+    text = request.query.get("organisation")
+    if text is None:
+        return None
+    if not orgnummer.is_valid(text):
+        raise _bad(f"organisation={text[:50]!r} is not an orgnummer")
+    return orgnummer.canonical(text)
+
+
+async def list_massfraga_jobs(request: web.Request) -> web.Response:
+    """Massfråga jobs not yet acknowledged (every binding), oldest first."""
+    found = await massfraga.jobs(_sandbox(request), _organisation_filter(request))
+    return web.json_response({"jobb": [j.summary() for j in found]})
+
+
+async def list_leka_subscriptions(request: web.Request) -> web.Response:
+    return web.json_response({"prenumerationer": await leka.subscriptions(_sandbox(request),
+                                                                          _organisation_filter(request))})
+
+
+async def list_leka_notifications(request: web.Request) -> web.Response:
+    return web.json_response({"aviseringar": await leka.notifications(_sandbox(request),
+                                                                     _organisation_filter(request))})
+
+
+async def make_leka_notifications(request: web.Request) -> web.Response:
+    """Makes the notifications up to the simulator's today now, rather than at the next tick."""
+    return web.json_response({"skapade": await leka.scan(_sandbox(request))})

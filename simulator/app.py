@@ -6,8 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from simulator import __version__, admin, massfraga
-from simulator.bindings import massfraga_rest, massfraga_ssek, rest_v9, shs, ssbtek, ssek, ws
+from simulator import __version__, admin, leka, massfraga
+from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
+from simulator.bindings import leka_soap, massfraga_rest, massfraga_ssek
 from simulator.clock import Clock
 from simulator.durable import open_durable
 from simulator.control import CONTROL, ControlBus, control_context
@@ -63,6 +64,8 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     massfraga_rest.setup(app)
     massfraga_ssek.setup(app)
     app.cleanup_ctx.append(massfraga.worker_context)
+    leka_soap.setup(app)
+    app.cleanup_ctx.append(leka.notifier_context)
     admin.setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
