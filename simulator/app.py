@@ -8,7 +8,7 @@ from aiohttp import web
 
 from simulator import __version__, admin, leka, massfraga
 from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
-from simulator.bindings import leka_soap, massfraga_rest, massfraga_ssek
+from simulator.bindings import leka_soap, massfraga_rest, massfraga_shs, massfraga_ssek
 from simulator.clock import Clock
 from simulator.durable import open_durable
 from simulator.control import CONTROL, ControlBus, control_context
@@ -63,6 +63,7 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     ssbtek.setup(app)
     massfraga_rest.setup(app)
     massfraga_ssek.setup(app)
+    massfraga_shs.setup(app)
     app.cleanup_ctx.append(massfraga.worker_context)
     leka_soap.setup(app)
     app.cleanup_ctx.append(leka.notifier_context)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from simulator.scenario.models import Transport
 
 __all__ = [
     "ANSWERS",
-    "DONE_HOOKS",
+    "on_done",
     "JOBS",
     "MAX_PERSONS",
     "WAKE",
@@ -189,7 +189,13 @@ def _answer_one(sandbox: Sandbox, j: Job, personnummer: str) -> dict[str, Any]:
 
 
 # -- the background worker ----------------------------------------------------------------
-DONE_HOOKS = web.AppKey("massfraga_done_hooks", list)  # async (app, job) callables: a binding delivers
+DoneHook = Callable[[web.Application, Job], Awaitable[None]]
+DONE_HOOKS = web.AppKey("massfraga_done_hooks", list)  # a binding that delivers answers itself (SHS)
+
+
+def on_done(app: web.Application, hook: DoneHook) -> None:
+    """``hook`` is awaited with every job the worker finishes."""
+    app[DONE_HOOKS] = [*app.get(DONE_HOOKS, []), hook]
 
 
 async def process(app: web.Application, j: Job, still_holder: Any) -> None:

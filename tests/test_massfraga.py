@@ -23,7 +23,17 @@ from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
-from partner_clients import SOAP11, fraga, post_soap, soap_envelope, soap_fault, ssek_header
+from partner_clients import (
+    fraga,
+    post_shs,
+    post_soap,
+    shs_error,
+    shs_label,
+    shs_reply,
+    soap_envelope,
+    soap_fault,
+    ssek_header,
+)
 
 from simulator.admin_client import AdminClient
 from simulator.scenario.models import Population
@@ -293,6 +303,75 @@ def test_ssek_txid_reused_for_another_massfraga_is_refused(server: Server) -> No
     assert soap_fault(online).items()[0]["Code"] == "AsynchMethodUnsupported"
 
 
+# -- SHS asynch ------------------------------------------------------------------------------
+KRONOFOGDEN = "2021005489"  # an SHS agreement for massfråga, asynchronous
+SHS_MASSFRAGA = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
+
+
+def post_shs_massfraga(url: str, persons: list[str], tx_id: str, transfer_type: str = "asynch") -> requests.Response:
+    label = shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type=transfer_type, tx_id=tx_id)
+    return post_shs(url, label, [massfraga_xml(persons, org=KRONOFOGDEN).encode()])
+
+
+def shs_outbox_reply(url: str, tx_id: str) -> tuple[str, etree._Element]:
+    """(the reply's tx.id, its FK.Massfraga.Svar) once it waits in Kronofogden's outbox."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listing = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}?producttype={SHS_MASSFRAGA}&filter=noack", timeout=10)
+        for message in etree.fromstring(listing.content).iterfind("message"):
+            fetched = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}/{message.get('tx.id')}", timeout=30)
+            reply = shs_reply(fetched)
+            if reply.attr("corr.id") and reply.parts:
+                svar = etree.fromstring(reply.parts[0][1])
+                if svar.tag == f"{{{NS}}}FK.Massfraga.Svar" and message.get("tx.id"):
+                    assert massfraga_schema().validate(svar), massfraga_schema().error_log
+                    return str(message.get("tx.id")), svar
+        time.sleep(0.1)
+    raise AssertionError("no massfråga reply in the outbox")
+
+
+def test_shs_asynch_massfraga_waits_in_the_delivery_service(server: Server, persons: list[str]) -> None:
+    asked = persons[:150]
+    tx_id = str(uuid.uuid4())
+    r = post_shs_massfraga(server.url, asked, tx_id)
+    assert r.status_code == 202 and r.text == tx_id and "X-shs-arrivaldate" in r.headers, r.text
+    again = post_shs_massfraga(server.url, asked, tx_id)
+    assert again.status_code == 202 and again.headers["X-shs-duplicatemsg"] == "yes"
+    reply_tx, svar = shs_outbox_reply(server.url, tx_id)
+    personsvar = svar.findall(f"{{{NS}}}personsvar")
+    assert [p.findtext(f"{{{NS}}}personnummer") for p in personsvar] == asked
+    for person, answer in list(zip(asked, personsvar, strict=True))[:40]:  # against synchronous SHS questions
+        single = post_shs(server.url, shs_label(sender=KRONOFOGDEN, transfer_type="synch"),
+                          [fraga(person, XML_BENEFITS, org=KRONOFOGDEN).encode()])
+        if single.status_code == 200:
+            expected = shs_reply(single).svar()
+            assert etree.tostring(answer[1], method="c14n") == etree.tostring(expected, method="c14n"), person
+        else:
+            code, _ = shs_error(single)
+            assert answer[1].tag == f"{{{NS}}}TeknisktFel" and code == "OtherError", person
+    assert requests.post(f"{server.url}/shs/ds/{KRONOFOGDEN}/{reply_tx}?action=ack", timeout=10).ok
+    jobs = requests.get(f"{server.url}/_admin/massfraga/jobb?organisation={KRONOFOGDEN}", timeout=10).json()["jobb"]
+    assert jobs == []  # acknowledged: the job is done with
+
+
+def test_shs_massfraga_refusals(server: Server) -> None:
+    synch = post_shs_massfraga(server.url, ["198506102386"], str(uuid.uuid4()), transfer_type="synch")
+    assert shs_error(synch)[0] == "MissingAgreement"
+    label = shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type="asynch")
+    online_question = post_shs(server.url, label, [fraga("198506102386", org=KRONOFOGDEN).encode()])
+    code, error = shs_error(online_question)
+    assert code == "IllegalMessageStructure" and "FK.Massfraga.Fraga" in error.get("errorinfo", "")
+    empty = post_shs(server.url, label, [massfraga_xml([], org=KRONOFOGDEN).encode()])
+    assert shs_error(empty)[0] == "IllegalMessageStructure"
+    other = post_shs(server.url, shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type="asynch"),
+                     [massfraga_xml(["198506102386"], org="2120000142").encode()])
+    assert shs_error(other)[0] == "UnknownSender"
+    # Pensionsmyndigheten has no massfråga agreement
+    none = post_shs(server.url, shs_label(sender="2021005299", product=SHS_MASSFRAGA, transfer_type="asynch"),
+                    [massfraga_xml(["198506102386"], org="2021005299").encode()])
+    assert shs_error(none)[0] == "MissingAgreement"
+
+
 # -- the SLA's massfråga channel ----------------------------------------------------------
 def test_1000_person_massfraga_within_the_sla_is_served_and_a_burst_is_refused(
         server_factory: Callable[..., Server], scenario: Path, persons: list[str]) -> None:
@@ -358,7 +437,9 @@ def test_jobs_survive_a_killed_server(server_factory: Callable[..., Server], sce
     rest = submit(server.url, persons)
     tx_id = str(uuid.uuid4())
     ssek = ssek_post(server.url, massfraga_xml(persons[:300]), tx_id)
-    assert rest.status_code == 202 and ssek.status_code == 200
+    shs_tx = str(uuid.uuid4())
+    shs = post_shs_massfraga(server.url, persons[:100], shs_tx)
+    assert rest.status_code == 202 and ssek.status_code == 200 and shs.status_code == 202
     location = rest.headers["Location"]
     restarted = _kill_and_restart(server_factory, server, args, scenario)  # most likely mid-job
     status = wait_done(restarted.url, location)
@@ -366,5 +447,7 @@ def test_jobs_survive_a_killed_server(server_factory: Callable[..., Server], sce
     assert [a["personnummer"] for a in all_answers(restarted.url, location)] == persons
     svar = pull_until_done(restarted.url, tx_id)
     assert len(svar.findall(f"{{{NS}}}personsvar")) == 300
+    _, shs_svar = shs_outbox_reply(restarted.url, shs_tx)  # put in the (in-memory) outbox again
+    assert len(shs_svar.findall(f"{{{NS}}}personsvar")) == 100
     listed = requests.get(restarted.url + "/_admin/massfraga/jobb", timeout=10).json()
-    assert {j["binding"] for j in listed["jobb"]} >= {"rest", "ssek"}
+    assert {j["binding"] for j in listed["jobb"]} == {"rest", "ssek", "shs"}

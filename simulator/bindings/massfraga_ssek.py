@@ -16,14 +16,21 @@ Each request is one question on the SLA's massfråga channel.
 from __future__ import annotations
 
 import asyncio
-from functools import lru_cache
-from xml.sax.saxutils import escape
 
 from aiohttp import web
 from lxml import etree
 
-from simulator import massfraga, orgnummer
+from simulator import massfraga
 from simulator.bindings import lefi_xml
+from simulator.bindings.massfraga_xml import (
+    HAMTA,
+    MASSFRAGA,
+    NS,
+    question_template,
+    receipt,
+    render_answers,
+    schema,
+)
 from simulator.bindings.soap import (
     Problem,
     SoapVersion,
@@ -46,75 +53,16 @@ from simulator.bindings.ws import handle_get
 from simulator.exchange import binding, exchange_of
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Organisation
-from simulator.schemas import SCHEMA_DIR
-from simulator.versions import require_supported
 
 __all__ = ["HAMTA", "MASSFRAGA", "PATH", "question_template", "render_answers", "setup"]
 
 PATH = "/ssek/FK.EXA.Lefi.Massfraga"
-NS = lefi_xml.NS
-MASSFRAGA = f"{{{NS}}}FK.Massfraga.Fraga"
-HAMTA = f"{{{NS}}}FK.Massfraga.Hamta"
 PULL = "AsynchPull"
 
 
 def setup(app: web.Application) -> None:
     app.router.add_post(PATH, handle, expect_handler=soap_expect)
     app.router.add_get(PATH, handle_get)
-
-
-@lru_cache(maxsize=1)
-def schema() -> etree.XMLSchema:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "lefi-massfraga.xsd"), parser))
-
-
-def _q(name: str) -> str:
-    return f"{{{NS}}}{name}"
-
-
-def question_template(fraga: etree._Element, sandbox: Sandbox, sender: Organisation) -> tuple[int, str, list[str]]:
-    """(version, an FK.Online.Fraga to fill in per person, the persons) of a massfråga.
-    Raises ``QuestionInvalid`` for a message the schema rejects, ``TechnicalError`` for an
-    unserved version and ``PermissionError`` for a question asking as another organisation."""
-    if not schema().validate(fraga):
-        raise lefi_xml.QuestionInvalid(0, [Problem(e.message, e.line or None, e.column or None)
-                                           for e in schema().error_log])
-    version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
-    asker = (fraga.findtext(f"{_q('generelltfalt')}/{_q('organisationsnummer')}") or "").strip()
-    if orgnummer.is_valid(asker) and orgnummer.canonical(asker) != sender.orgnummer:
-        raise PermissionError(f"{sender.orgnummer} cannot ask as organisation {asker}")
-    info = fraga.find(_q("informationsfalt"))
-    assert info is not None  # the schema says so
-    persons = [(el.text or "").strip() for el in info.iterfind(f"{_q('personer')}/{_q('personnummer')}")]
-    template = etree.Element(lefi_xml.FRAGA, nsmap={"ext": NS})
-    generellt = fraga.find(_q("generelltfalt"))
-    assert generellt is not None
-    template.append(generellt)
-    person = etree.SubElement(etree.SubElement(template, _q("informationsfalt")), _q("person"))
-    etree.SubElement(person, _q("personnummer"))
-    for el in list(info):
-        if el.tag != _q("personer"):
-            person.append(el)
-    return version, etree.tostring(template, encoding="unicode"), persons
-
-
-def render_answers(job: massfraga.Job, answers: list[dict[str, str]]) -> str:
-    """FK.Massfraga.Svar: every person's answer as the onlinefråga gave it."""
-    parts = [(f'<ext:FK.Massfraga.Svar xmlns:ext="{NS}"><ext:jobbId>{job.id}</ext:jobbId>'
-             f"<ext:antalPersoner>{len(job.persons)}</ext:antalPersoner><ext:mottaget>{job.received}</ext:mottaget>"
-             f"<ext:klart>{job.finished}</ext:klart>")]
-    for a in answers:
-        parts.append(f"<ext:personsvar><ext:personnummer>{escape(a['personnummer'])}</ext:personnummer>"
-                     f"{a['svar']}</ext:personsvar>")
-    parts.append("</ext:FK.Massfraga.Svar>")
-    return "".join(parts)
-
-
-def _receipt(job: massfraga.Job) -> str:
-    return (f'<ext:FK.Massfraga.Kvittens xmlns:ext="{NS}"><ext:jobbId>{job.id}</ext:jobbId>'
-            f"<ext:antalPersoner>{len(job.persons)}</ext:antalPersoner>"
-            f"<ext:mottaget>{job.received}</ext:mottaget></ext:FK.Massfraga.Kvittens>")
 
 
 @binding("ssek")
@@ -163,7 +111,7 @@ async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, bod
         if job is None:
             raise SsekFault("TxIdInvalid", f"The massfråga of TxId {tx_id} is answered and acknowledged; "
                             "send a new question with a new TxId", "SSEK/TxId")
-        return _receipt(job)
+        return receipt(job)
     try:
         version, template, persons = question_template(body, sandbox, org)
     except PermissionError as exc:
@@ -173,7 +121,7 @@ async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, bod
                                  question={"template": template}, version=version, persons=persons,
                                  reference=tx_id, fingerprint=fingerprint)
     massfraga.wake(request.app)
-    return _receipt(job)
+    return receipt(job)
 
 
 async def _pull(sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id: str) -> str:
@@ -188,6 +136,6 @@ async def _pull(sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id
         raise SsekFault("NoResultAvailable", f"The massfråga of TxId {tx_id} is being answered: "
                         f"{job.answered} of {len(job.persons)} persons; pull again later", "SSEK/TxId")
     reply = render_answers(job, await massfraga.answers(sandbox, job))
-    if (body.findtext(_q("kvittera")) or "").strip() in ("true", "1"):
+    if (body.findtext(f"{{{NS}}}kvittera") or "").strip() in ("true", "1"):
         await massfraga.acknowledge(sandbox, job)
     return reply
