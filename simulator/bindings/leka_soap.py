@@ -25,6 +25,7 @@ from simulator.bindings.soap import (
     FaultCode,
     Problem,
     SoapFault,
+    SoapMessage,
     SoapVersion,
     check_must_understand,
     parse_envelope,
@@ -42,20 +43,12 @@ from simulator.bindings.soap_http import (
     wsdl_for,
     xml_response,
 )
-from simulator.bindings.ssek import (
-    SSEK_HEADER,
-    SsekFault,
-    accept_sender,
-    error_response,
-    read_header,
-    reply_header,
-    well_formed,
-)
+from simulator.bindings.ssek import SsekFault, serve
 from simulator.engine.errors import BusinessError, TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
 from simulator.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Transport
+from simulator.scenario.models import Organisation, Transport
 from simulator.schemas import SCHEMA_DIR
 from simulator.sla.gate import SlaBreach
 
@@ -201,23 +194,12 @@ async def handle_ws(request: web.Request) -> web.Response:
 @binding("ssek")
 async def handle_ssek(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    tx_id: str | None = None
-    try:
-        message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
-        soap_version = message.version
-        check_must_understand(message, understood={SSEK_HEADER})
-        header = read_header(message)
-        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
-        org, tx_id = await accept_sender(sandbox, exchange_of(request), header, faults=True)
+
+    async def work(message: SoapMessage, org: Organisation, tx_id: str) -> etree._Element:
         operation, organisation = _read(message.body)
         if orgnummer.is_valid(organisation) and orgnummer.canonical(organisation) != org.orgnummer:
             raise SsekFault("SenderIdUnknown", f"SenderId is organisation {org.orgnummer}; it cannot act as "
                             f"organisation {organisation}", "Body/organisationsnummer")
-        reply = await _operate(sandbox, operation, organisation, message.body, Transport.SSEK)
-        return xml_response(200, render_envelope(soap_version, reply, [reply_header(header, tx_id, soap_version)]),
-                            soap_version)
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
-        return error_response(request, exc, soap_version, tx_id)
+        return await _operate(sandbox, operation, organisation, message.body, Transport.SSEK)
+
+    return await serve(request, work)

@@ -24,12 +24,12 @@ from aiohttp import web
 
 from simulator import massfraga
 from simulator.bindings import lefi_json
-from simulator.bindings.http_body import BodyError, expect_handler, read_body
+from simulator.bindings.http_body import expect_handler
 from simulator.bindings.lefi_json import LefiReply, felsvar
 from simulator.bindings.rest_v9 import (
     Refused,
     aktor,
-    check_media_type,
+    read_json,
     json_response,
     respond,
     xml_version,
@@ -103,12 +103,7 @@ def parse_submission(data: bytes, now: datetime) -> tuple[list[str], dict[str, A
 async def handle_submit(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
-        check_media_type(request, now)
-        try:
-            data = await read_body(request)
-        except BodyError as exc:
-            raise Refused(felsvar(400, f"Frågan kan inte läsas: {exc.reason}", now)) from None
-        persons, question = parse_submission(data, now)
+        persons, question = parse_submission(await read_json(request, now), now)
         job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding="rest", form="json",
                                      question=question, version=xml_version(sandbox), persons=persons)
         massfraga.wake(request.app)

@@ -15,46 +15,21 @@ Each request is one question on the SLA's massfråga channel.
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 from lxml import etree
 
 from simulator import massfraga
 from simulator.bindings import lefi_xml
-from simulator.bindings.massfraga_xml import (
-    HAMTA,
-    MASSFRAGA,
-    NS,
-    question_template,
-    receipt,
-    render_answers,
-    schema,
-)
-from simulator.bindings.soap import (
-    Problem,
-    SoapVersion,
-    check_must_understand,
-    parse_envelope,
-    render_envelope,
-    soap_version_of,
-)
-from simulator.bindings.soap_http import read_soap_body, soap_expect, xml_response
-from simulator.bindings.ssek import (
-    SSEK_HEADER,
-    SsekFault,
-    accept_sender,
-    error_response,
-    read_header,
-    reply_header,
-    well_formed,
-)
+from simulator.bindings.massfraga_xml import HAMTA, MASSFRAGA, NS, question_template, receipt, render_answers, schema
+from simulator.bindings.soap import Problem, SoapMessage
+from simulator.bindings.soap_http import soap_expect
+from simulator.bindings.ssek import SsekFault, serve
 from simulator.bindings.ws import handle_get
-from simulator.exchange import binding, exchange_of
+from simulator.exchange import binding
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Organisation
 
-__all__ = ["HAMTA", "MASSFRAGA", "PATH", "question_template", "render_answers", "setup"]
+__all__ = ["PATH", "setup"]
 
 PATH = "/ssek/FK.EXA.Lefi.Massfraga"
 PULL = "AsynchPull"
@@ -68,35 +43,17 @@ def setup(app: web.Application) -> None:
 @binding("ssek")
 async def handle(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    tx_id: str | None = None
-    try:
-        data = await read_soap_body(request)
-        message = parse_envelope(data, request.headers.get("Content-Type", ""))
-        soap_version = message.version
-        check_must_understand(message, understood={SSEK_HEADER})
-        header = read_header(message, asynch_methods=(PULL,))
-        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
-        exchange = exchange_of(request)
-        exchange.channel = "massfraga"
-        org, tx_id = await accept_sender(sandbox, exchange, header, faults=True)
-        if header.asynch_method != PULL:
-            raise SsekFault("AsynchMethodUnsupported", "A massfråga is asynchronous: send the SSEK header with "
-                            f'AsynchMethod="{PULL}", then pull the answers with the same TxId', "SSEK/@AsynchMethod")
+
+    async def work(message: SoapMessage, org: Organisation, tx_id: str) -> str:
         body = message.body
         if body.tag == MASSFRAGA:
-            reply = await _submit(request, sandbox, org, body, tx_id)
-        elif body.tag == HAMTA:
-            reply = await _pull(sandbox, org, body, tx_id)
-        else:
-            raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {body.tag!r}, expected "
-                            "FK.Massfraga.Fraga or FK.Massfraga.Hamta", "Body")
-        return xml_response(200, render_envelope(soap_version, reply, [reply_header(header, tx_id, soap_version)]),
-                            soap_version)
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
-        return error_response(request, exc, soap_version, tx_id)
+            return await _submit(request, sandbox, org, body, tx_id)
+        if body.tag == HAMTA:
+            return await _pull(sandbox, org, body, tx_id)
+        raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {body.tag!r}, expected "
+                        "FK.Massfraga.Fraga or FK.Massfraga.Hamta", "Body")
+
+    return await serve(request, work, asynch_methods=(PULL,), channel="massfraga")
 
 
 async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, body: etree._Element,

@@ -102,11 +102,7 @@ def technical_reply(exc: TechnicalError | InjectedFault, at: datetime) -> LefiRe
 async def handle_fraga(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await aktor(request, sandbox, now)
-        check_media_type(request, now)
-        try:
-            data = await read_body(request)
-        except BodyError as exc:
-            raise Refused(felsvar(400, f"Frågan kan inte läsas: {exc.reason}", now)) from None
+        data = await read_json(request, now)
         try:
             fraga = lefi_json.parse_question(data)
         except FragaInvalid as exc:
@@ -170,6 +166,15 @@ async def aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organi
         await sandbox.identify(exchange_of(request), aktors_id[:100])  # fault rules apply to every request
         raise Refused(felsvar(403, "Okänd aktör, eller en aktör som anroparen inte får företräda", now))
     return org
+
+
+async def read_json(request: web.Request, now: datetime) -> bytes:
+    """The body of a JSON request, or Refused with the contract's 400 saying why not."""
+    check_media_type(request, now)
+    try:
+        return await read_body(request)
+    except BodyError as exc:
+        raise Refused(felsvar(400, f"Frågan kan inte läsas: {exc.reason}", now)) from None
 
 
 def check_media_type(request: web.Request, now: datetime) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
@@ -185,6 +186,40 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         return xml_response(200, render_envelope(soap_version, svar, [reply]), soap_version)
     except (ConnectionResetError, asyncio.CancelledError):
         raise  # the client went away: nobody to answer
+    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
+        return error_response(request, exc, soap_version, tx_id)
+
+
+Work = Callable[[SoapMessage, Organisation, str], Awaitable[etree._Element | str]]
+
+
+async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, ...] = (),
+                channel: str = "online") -> web.Response:
+    """An SSEK request to another service (massfråga, LEKA): the envelope and the SSEK header
+    checked, the sender identified on the SLA ``channel`` and the fault rules drawn, then
+    ``work(message, sender, TxId)`` makes the body of the answer; what it raises is answered
+    as SSEK answers it."""
+    sandbox = request.app[SANDBOX]
+    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+    tx_id: str | None = None
+    try:
+        message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
+        soap_version = message.version
+        check_must_understand(message, understood={SSEK_HEADER})
+        header = read_header(message, asynch_methods)
+        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
+        exchange = exchange_of(request)
+        exchange.channel = channel
+        org, tx_id = await accept_sender(sandbox, exchange, header, faults=True)
+        if asynch_methods and header.asynch_method not in asynch_methods:
+            raise SsekFault("AsynchMethodUnsupported", "This service is asynchronous: send the SSEK header with "
+                            f'AsynchMethod="{asynch_methods[0]}", then pull the answer with the same TxId',
+                            "SSEK/@AsynchMethod")
+        body = await work(message, org, tx_id)
+        return xml_response(200, render_envelope(soap_version, body, [reply_header(header, tx_id, soap_version)]),
+                            soap_version)
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
     except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
         return error_response(request, exc, soap_version, tx_id)
 
