@@ -193,3 +193,9 @@ def open_durable(data_dir: Path, redis_url: str | None = None) -> Durable:
     if redis_url:
         return RedisDurable(redis_url)
     return SqliteDurable(data_dir / DATA_FILE)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The store is unreachable for now (Redis away, the SQLite file locked or gone): background
+    work waits and tries again, and says so in the log without a traceback."""
+    return isinstance(exc, (OSError, sqlite3.OperationalError)) or type(exc).__module__.startswith("redis.")

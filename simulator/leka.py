@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from simulator.durable import Delete, Put
+from simulator.durable import Delete, Put, is_outage
 from simulator.engine.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.sandbox import SANDBOX, Sandbox
@@ -61,6 +61,7 @@ PERSONAL = "generellPersonInformation"  # what a move, a death, a new number or 
 LEASE = "leka-notifier"
 LEASE_SECONDS = 5.0
 TICK_SECONDS = 0.25
+OUTAGE_SECONDS = 5.0  # how long the notifier waits for a store that is away
 # push retries: 0.5 s, 1 s, 2 s ... at most 30 s apart, 8 attempts; then the notification
 # waits to be fetched
 BACKOFF_FIRST = 0.5
@@ -268,9 +269,12 @@ async def _run(app: web.Application) -> None:
                     await push_due(sandbox, client)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the store failed (Redis away): log, and try again next tick
-                log.exception("LEKA notifier: could not notify")
-                await asyncio.sleep(1)
+            except Exception as exc:  # noqa: BLE001 - a store outage waits; anything else is logged in full
+                if not is_outage(exc):
+                    log.exception("LEKA notifier: could not notify")
+                else:
+                    log.warning("LEKA notifier: the durable store is unreachable (%s); trying again", exc)
+                    await asyncio.sleep(OUTAGE_SECONDS)
 
 
 async def notifier_context(app: web.Application) -> AsyncIterator[None]:

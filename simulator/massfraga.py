@@ -23,7 +23,7 @@ from aiohttp import web
 from lxml import etree
 
 from simulator.bindings import lefi_json, lefi_xml, rest_v9
-from simulator.durable import Delete, Put
+from simulator.durable import Delete, Put, is_outage
 from simulator.engine.errors import TechnicalError
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Transport
@@ -54,6 +54,7 @@ MAX_PERSONS = 10_000
 CHUNK = 50  # persons answered between two durable writes
 LEASE = "massfraga-worker"
 LEASE_SECONDS = 5.0  # a killed worker's jobs wait at most this long for another
+OUTAGE_SECONDS = 5.0  # how long the worker waits for a store that is away
 IDLE_SECONDS = 0.5  # how often an idle worker looks for work (a submission wakes it at once)
 
 WAKE = web.AppKey("massfraga_wake", asyncio.Event)
@@ -239,9 +240,12 @@ async def _run(app: web.Application) -> None:
                     await process(app, j, still_holder)
         except asyncio.CancelledError:
             raise
-        except Exception:  # the store failed (Redis away): log, and try again later
-            log.exception("massfråga worker: could not process jobs")
-            await asyncio.sleep(IDLE_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - a store outage waits; anything else is logged in full
+            if not is_outage(exc):
+                log.exception("massfråga worker: could not process jobs")
+            else:
+                log.warning("massfråga worker: the durable store is unreachable (%s); trying again", exc)
+                await asyncio.sleep(OUTAGE_SECONDS)
 
 
 async def worker_context(app: web.Application) -> AsyncIterator[None]:

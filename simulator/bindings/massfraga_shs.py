@@ -12,6 +12,7 @@ server starts (the outbox itself lives in memory; the job and its answers are du
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import asdict
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from simulator.bindings import lefi_xml, shs
 from simulator.bindings.massfraga_xml import MASSFRAGA, question_template, render_answers
 from simulator.bindings.multipart import Part
 from simulator.bindings.shs_delivery import shs_time
+from simulator.durable import is_outage
 from simulator.engine.errors import TechnicalError
 from simulator.exchange import exchange_of
 from simulator.faults import InjectedFault
@@ -28,6 +30,8 @@ from simulator.sandbox import SANDBOX
 from simulator.scenario.models import Organisation
 
 __all__ = ["MASSFRAGA_PRODUCT", "setup"]
+
+log = logging.getLogger("simulator.massfraga")
 
 # The product type of a massfråga. Invented for the sandbox, as the LEFI Online one is.
 MASSFRAGA_PRODUCT = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
@@ -91,6 +95,11 @@ async def deliver(app: web.Application, job: massfraga.Job) -> None:
 
 async def redeliver(app: web.Application) -> None:
     """At start-up: the replies of finished jobs not yet acknowledged, into the outboxes again."""
-    for job in await massfraga.jobs(app[SANDBOX]):
-        if job.status == "klart":
-            await deliver(app, job)
+    try:
+        for job in await massfraga.jobs(app[SANDBOX]):
+            if job.status == "klart":
+                await deliver(app, job)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("massfråga over SHS: the durable store is unreachable (%s); replies not put back", exc)
