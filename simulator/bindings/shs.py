@@ -408,15 +408,23 @@ def build_message(sandbox: Sandbox, to: str | None, request: Label | None, seque
         content_type=content_type, body=body)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` (which may quote what a client sent: a control character in a header) as XML can hold it."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None) -> Delivered:
     """An SHS error message: product error, sequence-type adm, an shs.management data part."""
     management = etree.Element("shs.management", version="1.2")
     management.set("corr.id", request.corr_id if request else str(uuid.uuid4()))
     management.set("content.id", request.content_id if request else str(uuid.uuid4()))
     etree.SubElement(management, "datetime").text = shs_time(sandbox.clock.now())
-    el = etree.SubElement(management, "error", errorcode=error.code, errorinfo=error.info)
+    el = etree.SubElement(management, "error", errorcode=error.code, errorinfo=_xml_text(error.info))
     for name, text in error.appinfo:
-        etree.SubElement(el, "appinfo", name=name).text = text
+        etree.SubElement(el, "appinfo", name=name).text = _xml_text(text)
     data = Part("text/xml", etree.tostring(management, xml_declaration=True, encoding="UTF-8"), "UTF-8", "error.xml")
     message = build_message(sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error")
     message.error_code = error.code
