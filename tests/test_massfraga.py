@@ -441,7 +441,9 @@ def test_jobs_survive_a_killed_server(server_factory: Callable[..., Server], sce
     shs = post_shs_massfraga(server.url, persons[:100], shs_tx)
     assert rest.status_code == 202 and ssek.status_code == 200 and shs.status_code == 202
     location = rest.headers["Location"]
-    restarted = _kill_and_restart(server_factory, server, args, scenario)  # most likely mid-job
+    before = requests.get(server.url + "/_admin/massfraga/jobb", timeout=10).json()["jobb"]
+    assert any(j["besvarade"] < j["antalPersoner"] for j in before)  # killed mid-job (1,000 persons take > 1 s)
+    restarted = _kill_and_restart(server_factory, server, args, scenario)
     status = wait_done(restarted.url, location)
     assert status["besvarade"] == 1000
     assert [a["personnummer"] for a in all_answers(restarted.url, location)] == persons
