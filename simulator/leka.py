@@ -18,11 +18,8 @@ task (one per store: it takes a lease) does both, from start-up on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -30,7 +27,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from simulator.durable import Delete, Put, is_outage
+from simulator.background import Lease, repeat, task_context
+from simulator.durable import Delete, Put
 from simulator.engine.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.sandbox import SANDBOX, Sandbox
@@ -61,7 +59,6 @@ PERSONAL = "generellPersonInformation"  # what a move, a death, a new number or 
 LEASE = "leka-notifier"
 LEASE_SECONDS = 5.0
 TICK_SECONDS = 0.25
-OUTAGE_SECONDS = 5.0  # how long the notifier waits for a store that is away
 # push retries: 0.5 s, 1 s, 2 s ... at most 30 s apart, 8 attempts; then the notification
 # waits to be fetched
 BACKOFF_FIRST = 0.5
@@ -259,28 +256,16 @@ async def push_due(sandbox: Sandbox, client: aiohttp.ClientSession) -> None:
 
 async def _run(app: web.Application) -> None:
     sandbox = app[SANDBOX]
-    holder = str(uuid.uuid4())
+    lease = Lease(sandbox.durable, LEASE, LEASE_SECONDS)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PUSH_TIMEOUT)) as client:
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            try:
-                if await sandbox.durable.lease(LEASE, holder, LEASE_SECONDS):
-                    await scan(sandbox)
-                    await push_due(sandbox, client)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a store outage waits; anything else is logged in full
-                if not is_outage(exc):
-                    log.exception("LEKA notifier: could not notify")
-                else:
-                    log.warning("LEKA notifier: the durable store is unreachable (%s); trying again", exc)
-                    await asyncio.sleep(OUTAGE_SECONDS)
+
+        async def step() -> None:
+            if await lease.held():
+                await scan(sandbox)
+                await push_due(sandbox, client)
+
+        await repeat("LEKA notifier", lambda: asyncio.sleep(TICK_SECONDS), step)
 
 
-async def notifier_context(app: web.Application) -> AsyncIterator[None]:
-    """aiohttp cleanup_ctx: the notifier, from start-up (resuming pending pushes) to shutdown."""
-    task = asyncio.create_task(_run(app))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+# the notifier, from start-up (resuming pending pushes) to shutdown
+notifier_context = task_context(_run)

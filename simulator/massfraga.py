@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,8 @@ from aiohttp import web
 from lxml import etree
 
 from simulator.bindings import lefi_json, lefi_xml, rest_v9
-from simulator.durable import Delete, Put, is_outage
+from simulator.background import Lease, repeat, task_context
+from simulator.durable import Delete, Put
 from simulator.engine.errors import TechnicalError
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Transport
@@ -54,7 +54,6 @@ MAX_PERSONS = 10_000
 CHUNK = 50  # persons answered between two durable writes
 LEASE = "massfraga-worker"
 LEASE_SECONDS = 5.0  # a killed worker's jobs wait at most this long for another
-OUTAGE_SECONDS = 5.0  # how long the worker waits for a store that is away
 IDLE_SECONDS = 0.5  # how often an idle worker looks for work (a submission wakes it at once)
 
 WAKE = web.AppKey("massfraga_wake", asyncio.Event)
@@ -222,41 +221,30 @@ async def process(app: web.Application, j: Job, still_holder: Any) -> None:
 
 async def _run(app: web.Application) -> None:
     sandbox = app[SANDBOX]
-    holder = str(uuid.uuid4())
-    wake = app[WAKE]
+    lease = Lease(sandbox.durable, LEASE, LEASE_SECONDS)
+    event = app[WAKE]
 
-    async def still_holder() -> bool:
-        return await sandbox.durable.lease(LEASE, holder, LEASE_SECONDS)
-
-    while True:
+    async def wait() -> None:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(wake.wait(), IDLE_SECONDS)
-        wake.clear()
-        try:
-            if not await still_holder():
-                continue
+            await asyncio.wait_for(event.wait(), IDLE_SECONDS)
+        event.clear()
+
+    async def step() -> None:
+        if await lease.held():
             for j in await jobs(sandbox):
                 if j.status != "klart":
-                    await process(app, j, still_holder)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a store outage waits; anything else is logged in full
-            if not is_outage(exc):
-                log.exception("massfråga worker: could not process jobs")
-            else:
-                log.warning("massfråga worker: the durable store is unreachable (%s); trying again", exc)
-                await asyncio.sleep(OUTAGE_SECONDS)
+                    await process(app, j, lease.held)
+
+    await repeat("massfråga worker", wait, step)
 
 
-async def worker_context(app: web.Application) -> AsyncIterator[None]:
-    """aiohttp cleanup_ctx: the background worker, from start-up (resuming jobs left
-    unfinished by a crash) to shutdown."""
+async def _start(app: web.Application) -> None:
     app[WAKE] = asyncio.Event()
-    task = asyncio.create_task(_run(app))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await _run(app)
+
+
+# the background worker, from start-up (resuming jobs left unfinished by a crash) to shutdown
+worker_context = task_context(_start)
 
 
 def wake(app: web.Application) -> None:
