@@ -22,7 +22,7 @@ import yaml
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from simulator import __version__, orgnummer
+from simulator import __version__, leka, massfraga, orgnummer
 from simulator.clock import STOCKHOLM
 from simulator.control import CONTROL
 from simulator.journal import JournalFilter
@@ -128,6 +128,10 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/journal/{{id}}", get_journal_entry)
     r.add_get(f"{PREFIX}/traffic", get_traffic)
     r.add_post(f"{PREFIX}/prenumeration/batch", run_prenumeration_batch)
+    r.add_get(f"{PREFIX}/massfraga/jobb", list_massfraga_jobs)
+    r.add_get(f"{PREFIX}/leka/prenumerationer", list_leka_subscriptions)
+    r.add_get(f"{PREFIX}/leka/aviseringar", list_leka_notifications)
+    r.add_post(f"{PREFIX}/leka/avisera", make_leka_notifications)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -258,6 +262,7 @@ async def reset_scenario(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     await sandbox.reset()
     await request.app[PRENUMERATION].reset()  # its store is shared: once, not per worker
+    await sandbox.durable.forget((*massfraga.KINDS, *leka.KINDS))
     await _share(request, "reset")
     return web.json_response(_scenario_summary(sandbox))
 
@@ -531,3 +536,34 @@ async def run_prenumeration_batch(request: web.Request) -> web.Response:
     if result is None:
         return _error(409, "another worker is running LEFI Prenumeration's batch; try again shortly")
     return web.json_response(result.as_json())
+
+
+# -- massfråga and LEKA: what the background work holds ----------------------------------
+def _organisation_filter(request: web.Request) -> str | None:
+    text = request.query.get("organisation")
+    if text is None:
+        return None
+    if not orgnummer.is_valid(text):
+        raise _bad(f"organisation={text[:50]!r} is not an orgnummer")
+    return orgnummer.canonical(text)
+
+
+async def list_massfraga_jobs(request: web.Request) -> web.Response:
+    """Massfråga jobs not yet acknowledged (every binding), oldest first."""
+    found = await massfraga.jobs(_sandbox(request), _organisation_filter(request))
+    return web.json_response({"jobb": [j.summary() for j in found]})
+
+
+async def list_leka_subscriptions(request: web.Request) -> web.Response:
+    return web.json_response({"prenumerationer": await leka.subscriptions(_sandbox(request),
+                                                                          _organisation_filter(request))})
+
+
+async def list_leka_notifications(request: web.Request) -> web.Response:
+    return web.json_response({"aviseringar": await leka.notifications(_sandbox(request),
+                                                                     _organisation_filter(request))})
+
+
+async def make_leka_notifications(request: web.Request) -> web.Response:
+    """Makes the notifications up to the simulator's today now, rather than at the next tick."""
+    return web.json_response({"skapade": await leka.scan(_sandbox(request))})

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from simulator import __version__, admin, web as web_pages
+from simulator import __version__, admin, leka, massfraga, web as web_pages
 from simulator.bindings import rest_v9, shs, ssbtek, ssek, ws
+from simulator.bindings import leka_soap, massfraga_rest, massfraga_shs, massfraga_ssek
 from simulator.clock import Clock
 from simulator.durable import open_durable
 from simulator.control import CONTROL, ControlBus, control_context
@@ -66,6 +67,12 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     rest_v9.setup(app)
     ssbtek.setup(app)
     prenumeration_http.setup(app, prenumeration_dir or data_dir / "prenumeration")
+    massfraga_rest.setup(app)
+    massfraga_ssek.setup(app)
+    massfraga_shs.setup(app)
+    app.cleanup_ctx.append(massfraga.worker_context)
+    leka_soap.setup(app)
+    app.cleanup_ctx.append(leka.notifier_context)
     admin.setup(app)
     web_pages.setup(app)  # the e-tjänst (/lefi/) and the QA dashboard (/_admin/ui)
     app.router.add_get("/health", _health)

@@ -58,8 +58,8 @@ class Durable(Protocol):
         """True when ``holder`` now holds ``name`` for ``seconds`` (taken, or renewed)."""
         ...
 
-    async def clear(self) -> None:
-        """Forget everything (the admin API's reset)."""
+    async def forget(self, kinds: Sequence[str]) -> None:
+        """Every document of ``kinds``, gone at once (the admin API's reset)."""
         ...
 
     async def close(self) -> None: ...
@@ -124,11 +124,10 @@ class SqliteDurable:
                 (name, holder, now + seconds, now)).fetchall()
         return bool(row)
 
-    async def clear(self) -> None:
+    async def forget(self, kinds: Sequence[str]) -> None:
         async with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            for table in ("documents", "sequences", "leases"):
-                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._db.executemany("DELETE FROM documents WHERE kind=?", [(kind,) for kind in kinds])
             self._db.execute("COMMIT")
 
     async def close(self) -> None:
@@ -179,10 +178,9 @@ class RedisDurable:
             " return 0", 1, key, holder, ms)
         return bool(renewed)
 
-    async def clear(self) -> None:
-        keys = [key async for key in self._redis.scan_iter(match=f"{self.prefix}*")]
-        if keys:
-            await self._redis.delete(*keys)
+    async def forget(self, kinds: Sequence[str]) -> None:
+        if kinds:
+            await self._redis.delete(*(self._hash(kind) for kind in kinds))
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -193,3 +191,9 @@ def open_durable(data_dir: Path, redis_url: str | None = None) -> Durable:
     if redis_url:
         return RedisDurable(redis_url)
     return SqliteDurable(data_dir / DATA_FILE)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The store is unreachable for now (Redis away, the SQLite file locked or gone): background
+    work waits and tries again, and says so in the log without a traceback."""
+    return isinstance(exc, (OSError, sqlite3.OperationalError)) or type(exc).__module__.startswith("redis.")

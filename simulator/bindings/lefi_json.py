@@ -134,6 +134,7 @@ class LefiReply:
 
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] | None = None  # e.g. Location of a massfråga job
 
 
 def dumps(body: dict[str, Any]) -> bytes:

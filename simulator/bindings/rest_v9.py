@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Awaitable, Callable
 
 from aiohttp import web
 
@@ -29,7 +29,7 @@ from simulator.schemas import SCHEMA_DIR
 from simulator.sla.gate import SlaBreach
 from simulator.versions import CURRENT, supported_versions
 
-__all__ = ["BASE", "setup", "find_aktor", "answer_question", "OPENAPI_FILE"]
+__all__ = ["BASE", "OPENAPI_FILE", "answer_question", "find_aktor", "setup", "technical_answer"]
 
 log = logging.getLogger("simulator.rest")
 
@@ -44,7 +44,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(BASE + "/openapi.yaml", handle_openapi)
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Stop handling and answer this LefiFelsvar."""
 
     def __init__(self, reply: LefiReply) -> None:
@@ -75,12 +75,21 @@ async def answer_question(sandbox: Sandbox, request: web.Request, org: Organisat
     except TechnicalError as exc:
         if exc.status not in lefi_json.SOURCE_FAILURES:
             raise
-        try:
-            allowed = sandbox.engine.allowed_benefits(org.orgnummer, transport)
-        except (BusinessError, TechnicalError):
-            allowed = frozenset()
-        return lefi_json.render_source_failure(fraga, allowed, f"{exc.status.text} ({exc.status.name})")
+        return technical_answer(sandbox, org.orgnummer, fraga, transport, exc)
     return lefi_json.render_answer(answer, fraga)
+
+
+def technical_answer(sandbox: Sandbox, orgnummer: str, fraga: Fraga, transport: Transport,
+                     exc: TechnicalError) -> LefiReply:
+    """A technical error as v9 answers it: a failing source system behind FK is a 200 with
+    INTERNT_FEL avvikelser, any other error a 500 LefiFelsvar (also massfråga's per person)."""
+    if exc.status not in lefi_json.SOURCE_FAILURES:
+        return technical_reply(exc, sandbox.clock.now())
+    try:
+        allowed = sandbox.engine.allowed_benefits(orgnummer, transport)
+    except (BusinessError, TechnicalError):
+        allowed = frozenset()
+    return lefi_json.render_source_failure(fraga, allowed, f"{exc.status.text} ({exc.status.name})")
 
 
 def technical_reply(exc: TechnicalError | InjectedFault, at: datetime) -> LefiReply:
@@ -92,47 +101,43 @@ def technical_reply(exc: TechnicalError | InjectedFault, at: datetime) -> LefiRe
 @binding("rest")
 async def handle_fraga(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
-        org = await _aktor(request, sandbox, now)
-        _check_media_type(request, now)
-        try:
-            data = await read_body(request)
-        except BodyError as exc:
-            raise _Refused(felsvar(400, f"Frågan kan inte läsas: {exc.reason}", now)) from None
+        org = await aktor(request, sandbox, now)
+        data = await read_json(request, now)
         try:
             fraga = lefi_json.parse_question(data)
         except FragaInvalid as exc:
-            raise _Refused(felsvar(400, str(exc), now)) from None
+            raise Refused(felsvar(400, str(exc), now)) from None
         return await answer_question(sandbox, request, org, fraga, Transport.REST)
 
-    return await _respond(request, work)
+    return await respond(request, work)
 
 
 @binding("rest")
 async def handle_available(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
-        org = await _aktor(request, sandbox, now)
+        org = await aktor(request, sandbox, now)
         await sandbox.identify(exchange_of(request), org.orgnummer)
         try:
             allowed = sandbox.engine.allowed_benefits(org.orgnummer, Transport.REST)
         except BusinessError as exc:
             reply = lefi_json.business_reply(exc.status, exc.detail, now)
             assert reply is not None  # the organisation's checks give 12 or 13: both fail the call
-            raise _Refused(reply) from None
+            raise Refused(reply) from None
         return lefi_json.render_available(allowed)
 
-    return await _respond(request, work)
+    return await respond(request, work)
 
 
 Work = Callable[[Sandbox, datetime], Awaitable[LefiReply]]
 
 
-async def _respond(request: web.Request, work: Work) -> web.Response:
+async def respond(request: web.Request, work: Work) -> web.Response:
     """Runs ``work`` and renders what it returns or raises as the contract's JSON."""
     sandbox = request.app[SANDBOX]
     now = sandbox.clock.now()
     try:
         reply = await work(sandbox, now)
-    except _Refused as refused:
+    except Refused as refused:
         reply = refused.reply
     except NotCertified as exc:
         reply = felsvar(403, exc.detail, now)
@@ -152,23 +157,32 @@ async def _respond(request: web.Request, work: Work) -> web.Response:
 
 def json_response(reply: LefiReply, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=reply.status, body=lefi_json.dumps(reply.body), content_type="application/json",
-                        charset="utf-8", headers=headers)
+                        charset="utf-8", headers={**(reply.headers or {}), **(headers or {})})
 
 
-async def _aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organisation:
+async def aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organisation:
     """The aktör of the path, or 403 as the contract says for an unknown one."""
     aktors_id = request.match_info["aktorsId"]
     org = find_aktor(sandbox, aktors_id)
     if org is None:
         await sandbox.identify(exchange_of(request), aktors_id[:100])  # fault rules apply to every request
-        raise _Refused(felsvar(403, "Okänd aktör, eller en aktör som anroparen inte får företräda", now))
+        raise Refused(felsvar(403, "Okänd aktör, eller en aktör som anroparen inte får företräda", now))
     return org
 
 
-def _check_media_type(request: web.Request, now: datetime) -> None:
+async def read_json(request: web.Request, now: datetime) -> bytes:
+    """The body of a JSON request, or Refused with the contract's 400 saying why not."""
+    check_media_type(request, now)
+    try:
+        return await read_body(request)
+    except BodyError as exc:
+        raise Refused(felsvar(400, f"Frågan kan inte läsas: {exc.reason}", now)) from None
+
+
+def check_media_type(request: web.Request, now: datetime) -> None:
     mt = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if mt != "application/json" and not (mt.startswith("application/") and mt.endswith("+json")):
-        raise _Refused(felsvar(400, f"Frågan ska skickas som application/json, inte {mt[:100] or '(ingen typ)'}",
+        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte {mt[:100] or '(ingen typ)'}",
                                now))
 
 

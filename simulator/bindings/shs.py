@@ -51,8 +51,8 @@ from simulator.sla.gate import SlaBreach
 from simulator.versions import require_supported
 from simulator.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
-__all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "PRODUCTS", "ShsError", "setup",
-           "fk_message"]
+__all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "ShsError", "setup",
+           "Product", "PRODUCTS", "fk_message", "build_message"]
 
 log = logging.getLogger("simulator.shs")
 
@@ -70,10 +70,18 @@ _URN = re.compile(r"^urn:x-shs:", re.IGNORECASE)
 _NMTOKEN = re.compile(r"^[\w.:-]{1,100}$")  # the label's ids are NMTOKENs
 
 DELIVERY = web.AppKey("shs_delivery", DeliveryStore)
-# other FK services' product types received at /mt (LEFI Prenumeration, ...): product id →
-# handler(request, sender, label, parts), registered by those services' setup
-ProductHandler = Callable[[web.Request, Organisation, "Label", list[Part]], Awaitable[web.StreamResponse]]
-PRODUCTS = web.AppKey("shs_products", dict[str, ProductHandler])
+
+
+@dataclass(frozen=True)
+class Product:
+    """Another product answered at /mt (massfråga, LEFI Prenumeration), by its own module: ``receive``
+    gets (request, sender, label, parts) once the agreement is checked."""
+
+    channel: str  # the SLA channel it counts on
+    receive: Callable[[web.Request, Organisation, "Label", list[Part]], Awaitable[web.StreamResponse]]
+
+
+PRODUCTS: dict[str, Product] = {}  # by product id; modules register theirs in their setup
 
 
 @dataclass
@@ -112,7 +120,6 @@ class Label:
 
 def setup(app: web.Application) -> None:
     app[DELIVERY] = DeliveryStore()
-    app[PRODUCTS] = {}
     app.router.add_post(RECEIVE_PATH, handle_receive, expect_handler=expect_handler(_refuse_body))
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}", handle_list)
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}/{{tx_id}}", handle_fetch)
@@ -151,17 +158,18 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         label = read_label(parts)
         org = find_sender(sandbox.store, label)
         exchange = exchange_of(request)
+        product = PRODUCTS.get(label.product_id)
+        if product is not None:
+            exchange.channel = product.channel
         # the label's from is who asks: the SLA counts it (and the journal names it) from here
         await sandbox.identify(exchange, org.orgnummer, faults=False)
         if label.to is not None and not is_fk(_URN.sub("", label.to.strip())):
             raise ShsError("UnknownReceiver", f"The receiver {label.to[:100]!r} is not Försäkringskassan "
                            f"(urn:X-shs:{FK_ORGNUMMER})")
-        other_service = request.app[PRODUCTS].get(label.product_id)
-        if other_service is not None:
-            find_agreement(org, label)
-            return await other_service(request, org, label, parts)
         check_product(sandbox.store, label)
         find_agreement(org, label)
+        if product is not None:
+            return await product.receive(request, org, label, parts)
         fraga = read_question(parts, label)
         receipt = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id}
         delivery = request.app[DELIVERY]
@@ -272,7 +280,7 @@ def find_sender(store: ScenarioStore, label: Label) -> Organisation:
 def check_product(store: ScenarioStore, label: Label) -> None:
     """The LEFI Online product is answered here; other product types known to FK are not."""
     pid = label.product_id
-    if pid == LEFI_PRODUCT:
+    if pid == LEFI_PRODUCT or pid in PRODUCTS:
         return
     known = {product_id(a.product) for o in store.organisations() for a in o.shs_agreements}
     if pid in known or pid in SHS_PRODUCTS:
@@ -298,8 +306,8 @@ def find_agreement(org: Organisation, label: Label) -> ShsAgreement:
                    f"is for {agreements[0].transfer_type} transfer, not {label.transfer_type}")
 
 
-def read_question(parts: list[Part], label: Label) -> etree._Element:
-    """The one data part: an FK.Online.Fraga."""
+def read_question(parts: list[Part], label: Label, expected: str = lefi_xml.FRAGA) -> etree._Element:
+    """The one data part: an FK.Online.Fraga (or the ``expected`` element of another product)."""
     def illegal(reason: str) -> ShsError:
         return ShsError("IllegalMessageStructure", reason)
 
@@ -316,8 +324,8 @@ def read_question(parts: list[Part], label: Label) -> etree._Element:
         fraga = parse_xml(_as_declared(data[0]))
     except UnsafeOrBrokenXml as exc:
         raise illegal(f"The data part is not accepted: {exc}") from None
-    if fraga.tag != lefi_xml.FRAGA:
-        raise illegal(f"The data part holds {fraga.tag!r}, expected {lefi_xml.FRAGA!r}")
+    if fraga.tag != expected:
+        raise illegal(f"The data part holds {fraga.tag!r}, expected {expected!r}")
     return fraga
 
 
@@ -364,7 +372,7 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
                                                 appinfo=[("regel", exc.rule.id)]), label, org.orgnummer)
     svar = lefi_xml.render_answer(answer).encode("utf-8")
     svar = b'<?xml version="1.0" encoding="UTF-8"?>\n' + svar
-    return _message(sandbox, org.orgnummer, label, "reply", label.product, label.content_id,
+    return build_message(sandbox, org.orgnummer, label, "reply", label.product, label.content_id,
                     Part("text/xml", svar, "UTF-8", "svar.xml"), REPLY_PART)
 
 
@@ -372,13 +380,13 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
 def fk_message(sandbox: Sandbox, to: str, product: str, tx_id: str, data: Part, datapart_type: str) -> Delivered:
     """A message from FK that answers no question of its own (an answer file): asynch,
     for ``to``'s outbox; ``tx_id`` chosen by the caller, so that making it again gives the same."""
-    return _message(sandbox, to, None, "event", product, tx_id, data, datapart_type, tx_id=tx_id,
-                    transfer_type="asynch")
+    return build_message(sandbox, to, None, "event", product, tx_id, data, datapart_type, tx_id=tx_id,
+                         transfer_type="asynch")
 
 
-def _message(sandbox: Sandbox, to: str | None, request: Label | None, sequence_type: str, product: str,
-             content_id: str, data: Part, datapart_type: str, tx_id: str | None = None,
-             transfer_type: str = "synch") -> Delivered:
+def build_message(sandbox: Sandbox, to: str | None, request: Label | None, sequence_type: str, product: str,
+                  content_id: str, data: Part, datapart_type: str, tx_id: str | None = None,
+                  transfer_type: str = "synch") -> Delivered:
     """A message from FK: the label, then ``data``."""
     now = sandbox.clock.now()
     tx_id = tx_id or str(uuid.uuid4())
@@ -410,17 +418,25 @@ def _message(sandbox: Sandbox, to: str | None, request: Label | None, sequence_t
         content_type=content_type, body=body)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` (which may quote what a client sent: a control character in a header) as XML can hold it."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None) -> Delivered:
     """An SHS error message: product error, sequence-type adm, an shs.management data part."""
     management = etree.Element("shs.management", version="1.2")
     management.set("corr.id", request.corr_id if request else str(uuid.uuid4()))
     management.set("content.id", request.content_id if request else str(uuid.uuid4()))
     etree.SubElement(management, "datetime").text = shs_time(sandbox.clock.now())
-    el = etree.SubElement(management, "error", errorcode=error.code, errorinfo=error.info)
+    el = etree.SubElement(management, "error", errorcode=error.code, errorinfo=_xml_text(error.info))
     for name, text in error.appinfo:
-        etree.SubElement(el, "appinfo", name=name).text = text
+        etree.SubElement(el, "appinfo", name=name).text = _xml_text(text)
     data = Part("text/xml", etree.tostring(management, xml_declaration=True, encoding="UTF-8"), "UTF-8", "error.xml")
-    message = _message(sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error")
+    message = build_message(sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error")
     message.error_code = error.code
     return message
 
@@ -518,6 +534,8 @@ async def handle_ack(request: web.Request) -> web.Response:
             raise ShsError("OtherError", "POST to a message in the delivery service is ?action=ack")
         outbox, message = await _find(request)
         request.app[DELIVERY].acknowledge(outbox, message.tx_id)
+        if message.on_ack is not None:  # a product whose delivery is kept elsewhere too (massfråga)
+            await message.on_ack()
     except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
         return _delivery_error(request, exc)
     return web.Response(status=200, text="", headers={"X-shs-txid": message.tx_id})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Awaitable, Callable
 
 from lxml import etree
 
@@ -47,6 +48,7 @@ class Delivered:
     body: bytes
     acknowledged: bool = False
     error_code: str | None = None  # an SHS error message's errorcode
+    on_ack: Callable[[], Awaitable[None]] | None = None  # what else an acknowledgement ends
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
@@ -44,15 +45,15 @@ from simulator.bindings.soap_http import (
     xml_response,
 )
 from simulator.engine.errors import TechnicalError
-from simulator.exchange import binding, exchange_of
+from simulator.exchange import Exchange, binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import SANDBOX, NotCertified
+from simulator.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
 from simulator.scenario.store import ScenarioStore
 from simulator.sla.gate import SlaBreach
 from simulator.versions import require_supported
 
-__all__ = ["SSEK_NS", "SSEK_PATH", "SSEK_V4_PATH", "ID_TYPES", "RESENDS", "setup"]
+__all__ = ["ID_TYPES", "RESENDS", "SSEK_NS", "SSEK_PATH", "SSEK_V4_PATH", "setup"]
 
 log = logging.getLogger("simulator.ssek")
 
@@ -86,6 +87,7 @@ class SsekHeader:
     sender: Party
     receiver: Party
     tx_id: str | None  # as sent (stripped); None when absent
+    asynch_method: str | None = None  # AsynchPull, where the service allows it (massfråga)
 
 
 @dataclass
@@ -148,15 +150,9 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         soap_version = message.version
         check_must_understand(message, understood={SSEK_HEADER})
         header = read_header(message)
-        tx_id = header.tx_id if header.tx_id and _well_formed(header.tx_id) else None
-        org = find_sender(sandbox.store, header.sender)
+        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
         exchange = exchange_of(request)
-        # the SenderId is who asks: the SLA counts it (and the journal names it) from here
-        await sandbox.identify(exchange, org.orgnummer, faults=False)
-        if not is_fk(header.receiver.id):
-            raise SsekFault("ReceiverIdUnknown", f"ReceiverId {header.receiver.id!r} is not Försäkringskassan "
-                            f"(ReceiverId Type ORGNR {FK_ORGNUMMER})", "SSEK/ReceiverId")
-        tx_id = _check_tx_id(header.tx_id)
+        org, tx_id = await accept_sender(sandbox, exchange, header)
         fraga = message.body
         fingerprint = etree.tostring(fraga, method="c14n", exclusive=True)  # not the envelope's namespaces
         resends = request.app[RESENDS]
@@ -169,7 +165,7 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
                                 "question; a resend must carry the same question", "SSEK/TxId")
             await sandbox.identify(exchange, org.orgnummer, stored.personnummer, stored.benefits)
             exchange.outcome = stored.outcome
-            reply = _reply_header(header, tx_id, soap_version)  # this request's header, swapped
+            reply = reply_header(header, tx_id, soap_version)  # this request's header, swapped
             return xml_response(200, render_envelope(soap_version, stored.svar, [reply]), soap_version)
         if fraga.tag != lefi_xml.FRAGA:
             raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {fraga.tag!r}, expected "
@@ -186,42 +182,97 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         svar = lefi_xml.render_answer(answer)
         resends.put((org.orgnummer, tx_id), Stored(fingerprint, svar, header, query.personnummer,
                                                    tuple(sorted(query.benefits)), exchange.outcome))
-        reply = _reply_header(header, tx_id, soap_version)
+        reply = reply_header(header, tx_id, soap_version)
         return xml_response(200, render_envelope(soap_version, svar, [reply]), soap_version)
-    except SsekFault as fault:
-        return fault_response(soap_version, _soap_fault(fault, tx_id))
-    except NotCertified as exc:
-        return fault_response(soap_version, _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), tx_id))
-    except lefi_xml.QuestionInvalid as exc:
-        items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
-        return fault_response(soap_version, _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), tx_id))
-    except SoapFault as fault:
-        if fault.code is FaultCode.SENDER and not fault.subcode:
-            # what the envelope layer refuses is content the service cannot accept: an SSEK fault too
-            items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in fault.problems[:20]]
-            ssek_fault = _soap_fault(SsekFault("ContentInvalid", fault.reason, None, items), tx_id)
-            ssek_fault.http_status = fault.http_status
-            return fault_response(soap_version, ssek_fault)
-        return fault_response(soap_version, fault)
-    except SlaBreach as breach:
-        # the SLA's refusal as SSEK has it: WebServiceUnavailable, FaultData naming the rule
-        unavailable = SsekFault("WebServiceUnavailable", breach.text, f"SLA/{breach.rule}")
-        return fault_response(soap_version, _soap_fault(unavailable, tx_id),
-                              http_headers={"Retry-After": breach.retry_after_header})
-    except InjectedFault as exc:
-        return fault_response(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
-    except TechnicalError as exc:
-        return fault_response(soap_version, technical_fault(exc))
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the client went away: nobody to answer
+    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
+        return error_response(request, exc, soap_version, tx_id)
+
+
+Work = Callable[[SoapMessage, Organisation, str], Awaitable[etree._Element | str]]
+
+
+async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, ...] = (),
+                channel: str = "online") -> web.Response:
+    """An SSEK request to another service (massfråga, LEKA): the envelope and the SSEK header
+    checked, the sender identified on the SLA ``channel`` and the fault rules drawn, then
+    ``work(message, sender, TxId)`` makes the body of the answer; what it raises is answered
+    as SSEK answers it."""
+    sandbox = request.app[SANDBOX]
+    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+    tx_id: str | None = None
+    try:
+        message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
+        soap_version = message.version
+        check_must_understand(message, understood={SSEK_HEADER})
+        header = read_header(message, asynch_methods)
+        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
+        exchange = exchange_of(request)
+        exchange.channel = channel
+        org, tx_id = await accept_sender(sandbox, exchange, header, faults=True)
+        if asynch_methods and header.asynch_method not in asynch_methods:
+            raise SsekFault("AsynchMethodUnsupported", "This service is asynchronous: send the SSEK header with "
+                            f'AsynchMethod="{asynch_methods[0]}", then pull the answer with the same TxId',
+                            "SSEK/@AsynchMethod")
+        body = await work(message, org, tx_id)
+        return xml_response(200, render_envelope(soap_version, body, [reply_header(header, tx_id, soap_version)]),
+                            soap_version)
     except (ConnectionResetError, asyncio.CancelledError):
         raise
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        return fault_response(soap_version, technical_fault(unexpected_error()))
+    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
+        return error_response(request, exc, soap_version, tx_id)
 
 
-def read_header(message: SoapMessage) -> SsekHeader:
+def error_response(request: web.Request, exc: Exception, soap_version: SoapVersion, tx_id: str | None) -> web.Response:
+    """What went wrong answering an SSEK request, as SSEK (or SOAP) answers it; ``tx_id``
+    is echoed in FaultData once known to be well formed."""
+    if isinstance(exc, SsekFault):
+        return fault_response(soap_version, _soap_fault(exc, tx_id))
+    if isinstance(exc, lefi_xml.QuestionInvalid):
+        items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
+        return fault_response(soap_version, _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), tx_id))
+    if isinstance(exc, SoapFault):
+        if exc.code is FaultCode.SENDER and not exc.subcode:
+            # what the envelope layer refuses is content the service cannot accept: an SSEK fault too
+            items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
+            ssek_fault = _soap_fault(SsekFault("ContentInvalid", exc.reason, None, items), tx_id)
+            ssek_fault.http_status = exc.http_status
+            return fault_response(soap_version, ssek_fault)
+        return fault_response(soap_version, exc)
+    if isinstance(exc, NotCertified):
+        return fault_response(soap_version, _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), tx_id))
+    if isinstance(exc, SlaBreach):
+        # the SLA's refusal as SSEK has it: WebServiceUnavailable, FaultData naming the rule
+        unavailable = SsekFault("WebServiceUnavailable", exc.text, f"SLA/{exc.rule}")
+        return fault_response(soap_version, _soap_fault(unavailable, tx_id),
+                              http_headers={"Retry-After": exc.retry_after_header})
+    if isinstance(exc, InjectedFault):
+        return fault_response(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
+    if isinstance(exc, TechnicalError):
+        return fault_response(soap_version, technical_fault(exc))
+    # never a stack trace to the caller; the server keeps serving
+    log.error("unexpected error answering %s", request.path, exc_info=exc)
+    return fault_response(soap_version, technical_fault(unexpected_error()))
+
+
+async def accept_sender(sandbox: Sandbox, exchange: Exchange, header: SsekHeader, *,
+                        faults: bool = False) -> tuple[Organisation, str]:
+    """The sending organisation and the TxId, or the SSEK fault saying why not. The SenderId
+    is who asks: the SLA counts it (and the journal names it) from here; ``faults``: draw
+    the fault rules now too (a service that asks no engine question later)."""
+    org = find_sender(sandbox.store, header.sender)
+    await sandbox.identify(exchange, org.orgnummer, faults=faults)
+    if not is_fk(header.receiver.id):
+        raise SsekFault("ReceiverIdUnknown", f"ReceiverId {header.receiver.id!r} is not Försäkringskassan "
+                        f"(ReceiverId Type ORGNR {FK_ORGNUMMER})", "SSEK/ReceiverId")
+    return org, check_tx_id(header.tx_id)
+
+
+def read_header(message: SoapMessage, asynch_methods: tuple[str, ...] = ()) -> SsekHeader:
     """The SSEK header, or a MustUnderstand fault when there is none (the service cannot
-    process a message without one) / an SSEK fault for what is wrong inside it."""
+    process a message without one) / an SSEK fault for what is wrong inside it.
+    ``asynch_methods``: the AsynchMethod values this service takes (none: synchronous only)."""
     blocks = [h for h in message.headers if h.tag == SSEK_HEADER]
     if not blocks:
         others = [etree.QName(h).localname for h in message.headers if etree.QName(h).localname == "SSEK"]
@@ -233,13 +284,15 @@ def read_header(message: SoapMessage) -> SsekHeader:
         raise SsekFault("ContentInvalid", f"The message holds {len(blocks)} SSEK headers; send one", "Header/SSEK")
     block = blocks[0]
     asynch = block.get("AsynchMethod") or block.get(_s("AsynchMethod"))
-    if asynch is not None:
-        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {asynch[:50]!r}: this service answers "
-                        "synchronously only; leave AsynchMethod out", "SSEK/@AsynchMethod")
+    if asynch is not None and asynch not in asynch_methods:
+        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {asynch[:50]!r}: " + (
+            f"this service takes {', '.join(asynch_methods)}" if asynch_methods else
+            "this service answers synchronously only; leave AsynchMethod out (a massfråga is asked "
+            "with AsynchPull at /ssek/FK.EXA.Lefi.Massfraga)"), "SSEK/@AsynchMethod")
     sender = _party(block, "SenderId", "SenderIdUnknown")
     receiver = _party(block, "ReceiverId", "ReceiverIdUnknown")
     tx = block.find(_s("TxId"))
-    return SsekHeader(sender, receiver, None if tx is None else (tx.text or "").strip())
+    return SsekHeader(sender, receiver, None if tx is None else (tx.text or "").strip(), asynch)
 
 
 def _party(block: etree._Element, name: str, missing_code: str) -> Party:
@@ -270,17 +323,17 @@ def find_sender(store: ScenarioStore, sender: Party) -> Organisation:
                     "sender", "SSEK/SenderId")
 
 
-def _check_tx_id(tx_id: str | None) -> str:
+def check_tx_id(tx_id: str | None) -> str:
     if not tx_id:
         raise SsekFault("TxIdMissing", "The SSEK header has no TxId; this service requires one "
                         f"({TX_ID_LENGTH} characters, e.g. a UUID)", "SSEK/TxId")
-    if not _well_formed(tx_id):
+    if not well_formed(tx_id):
         raise SsekFault("TxIdInvalid", f"TxId {tx_id[:100]!r} is {len(tx_id)} characters; a TxId is "
                         f"{TX_ID_LENGTH} printable characters without spaces, e.g. a UUID", "SSEK/TxId")
     return tx_id
 
 
-def _well_formed(tx_id: str) -> bool:
+def well_formed(tx_id: str) -> bool:
     return len(tx_id) == TX_ID_LENGTH and tx_id.isprintable() and not any(c.isspace() for c in tx_id)
 
 
@@ -312,7 +365,7 @@ def _soap_fault(fault: SsekFault, tx_id: str | None) -> SoapFault:
                      subcode=fault.code, subcode_ns=SSEK_NS)
 
 
-def _reply_header(header: SsekHeader, tx_id: str, version: SoapVersion) -> etree._Element:
+def reply_header(header: SsekHeader, tx_id: str, version: SoapVersion) -> etree._Element:
     """The request's SSEK header with sender and receiver swapped."""
     el = etree.Element(SSEK_HEADER, nsmap={"ssek": SSEK_NS, "soap": version.ns})
     el.set(f"{{{version.ns}}}mustUnderstand", "1" if version is SoapVersion.V11 else "true")

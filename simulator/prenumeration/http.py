@@ -77,7 +77,7 @@ def setup(app: web.Application, root: Path) -> None:
     r.add_get(f"{PATH}/{{org}}/prenumerationer", list_subscriptions)
     r.add_get(f"{PATH}/{{org}}/svar", list_files)
     r.add_get(f"{PATH}/{{org}}/svar/{{name}}", get_file)
-    app[shs.PRODUCTS][PRODUCT] = receive_shs_order
+    shs.PRODUCTS[PRODUCT] = shs.Product("online", receive_shs_order)
     app.cleanup_ctx.append(_background)
 
 

@@ -349,8 +349,7 @@ class Prenumeration:
         """The admin API's reset: no orders, subscriptions or deliveries, empty folders, and
         the next batch is the first one after the (reset) clock."""
         async with self._lock:
-            for kind in (ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE):
-                await self.durable.write([Delete(kind, key) for key, _ in await self.durable.all(kind)])
+            await self.durable.forget((ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE))
             for org in self.organisations():
                 for which in ("in", "out"):
                     for path in self.folder(org.orgnummer, which).glob("*"):
