@@ -28,6 +28,7 @@ from simulator.admin_client import AdminClient
 
 TIMELINE = ROOT / "tests" / "scenarios" / "timeline.yaml"
 ORG = "2120000142"
+AKTOR = "7c0e5a9e-2120-4142-9a1e-0000000a0142"  # given to ORG for the massfråga job resource
 CARL = "199101012392"  # case_starts 2026-11-10, payment 2026-11-25 (sjukpenning)
 ELIN = "199101262385"  # case_ends 2026-11-15
 MARIA = "199105142385"  # moves 2026-11-20
@@ -283,3 +284,32 @@ def test_subscriptions_and_notifications_survive_a_killed_server(
     time.sleep(0.5)
     handelser = Counter(n["handelse"] for n in admin_get(restarted, "leka/aviseringar")["aviseringar"])
     assert handelser == {"case_starts": 1, "payment": 1, "moves": 1}
+
+
+def test_the_admin_reset_forgets_subscriptions_notifications_and_massfraga_jobs(
+        server_factory: Callable[..., Server], scenario: Path, tmp_path: Path) -> None:
+    """A suite's next test starts from nothing: the reset forgets the asynchronous
+    services' durable state, and they keep working afterwards."""
+    data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    data["organisations"][0]["transports"] = ["ws", "ssek", "rest"]
+    data["organisations"][0]["aktorsid"] = AKTOR
+    (tmp_path / "reset.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    server = server_factory(scenario=tmp_path / "reset.yaml")
+    leka = client(server)
+    assert statuses(leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])) == {CARL: 0}
+    requests.post(f"{server.url}/_admin/clock/advance", json={"days": 10}, timeout=10).raise_for_status()
+    assert wait_for(lambda: admin_get(server, "leka/aviseringar")["aviseringar"])
+    job = requests.post(f"{server.url}/massfraga/v1/aktorer/{AKTOR}/jobb",
+                        json={"personnummer": [CARL], "period": {"from": "2025-01-01", "tom": "2026-11-01"},
+                              "formansinformation": ["FK:SJP"]}, timeout=10)
+    assert job.status_code == 202, job.text
+    assert admin_get(server, "massfraga/jobb")["jobb"]
+
+    requests.post(f"{server.url}/_admin/scenario/reset", timeout=10).raise_for_status()
+    assert admin_get(server, "leka/prenumerationer")["prenumerationer"] == []
+    assert admin_get(server, "leka/aviseringar")["aviseringar"] == []
+    assert admin_get(server, "massfraga/jobb")["jobb"] == []
+    assert requests.get(server.url + job.headers["Location"], timeout=10).status_code == 404
+    checked = leka.KontrolleraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])
+    assert [p.prenumererar for p in checked.person] == [False]
+    assert statuses(leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])) == {CARL: 0}
