@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from simulator.personnummer import luhn_check_digit
 
@@ -23,6 +24,7 @@ class InvalidOrgnummer(ValueError):
     """The text is not a valid organisationsnummer."""
 
 
+@lru_cache(maxsize=8192)  # the same numbers are asked about again and again
 def _check_canonical(value: str, text: str | None = None) -> None:
     """Validate 10 canonical digits; ``text`` is the input as given, for messages."""
     shown = repr(value if text is None else text)
