@@ -60,6 +60,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float  # server CPU time per request
     rss_mib: float
 
 
@@ -69,12 +70,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def tree(pid: int) -> list[int]:
+    """The server and its worker processes."""
+    return [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the server and its workers have used: per request, a
+    measure that other load on the machine disturbs less than requests/s."""
+    ticks = 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def tree_rss_mib(pid: int) -> float:
     """Resident memory of the server and its worker processes."""
     total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                        text=True).stdout.split()]
-    for p in pids:
+    for p in tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -141,27 +159,31 @@ def bench_workers(workers: int, args: argparse.Namespace, folder: Path) -> list[
         loads = [("ws cached", "ws", False, 0), ("ws", "ws", True, 0), ("ssek", "ssek", True, 0),
                  ("shs", "shs", True, 0), ("rest", "rest", False, 0)]
         loads += [(f"ws @ {rate}/s", "ws", True, rate) for rate in args.offered]
+        if args.only:
+            loads = [load for load in loads if load[0] in args.only.split(",")]
         for label, binding, vary, rate in loads:
             body, path, headers = body_file(folder, binding, vary)
             delay = round(args.connections * 1000 / rate) if rate else 0
             wrk(base + path, body, headers, 3, args.connections, delay)  # warm-up
+            cpu = tree_cpu_seconds(server.pid)
             r = wrk(base + path, body, headers, args.seconds, args.connections, delay)
+            cpu_us = (tree_cpu_seconds(server.pid) - cpu) * 1e6 / max(r["requests"], 1)
             result = Result(workers, label, r["rps"], r["p50_ms"], r["p99_ms"], int(r["errors"] + r["non2xx"]),
-                            tree_rss_mib(server.pid))
+                            cpu_us, tree_rss_mib(server.pid))
             results.append(result)
             print(f"  {workers} worker(s) {label:<14} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                  f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}  RSS {result.rss_mib:.0f} MiB", flush=True)
+                  f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}  CPU {result.cpu_us:.0f} µs/req  RSS {result.rss_mib:.0f} MiB", flush=True)
     finally:
         stop(server)
     return results
 
 
 def table(results: list[Result], connections: int) -> str:
-    lines = [f"| workers | load (wrk -t1 -c{connections}) | req/s | p50 ms | p99 ms | errors | RSS MiB |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [f"| workers | load (wrk -t1 -c{connections}) | req/s | p50 ms | p99 ms | errors | server CPU µs/req "
+             "| RSS MiB |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(f"| {r.workers} | {r.load} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
-                     f"{r.rss_mib:.0f} |")
+                     f"{r.cpu_us:.0f} | {r.rss_mib:.0f} |")
     return "\n".join(lines)
 
 
@@ -188,6 +210,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--offered", default="500,1000", help="fixed offered loads of the full WS pipeline, req/s")
     parser.add_argument("--server-args", default="", help="extra serve options, e.g. '--journal-size 0'")
+    parser.add_argument("--only", help="comma-separated loads to run, e.g. 'ws cached,ws' (default: all)")
     parser.add_argument("--peers", action="store_true", help="then compare with nginx and WireMock (peers.sh)")
     args = parser.parse_args()
     args.offered = [int(x) for x in args.offered.split(",") if x]

@@ -43,7 +43,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import lefi_requests  # noqa: E402
 from partners import partner_orgnummer  # noqa: E402
 
-from simulator.sla.gate import SLA_DEFAULTS  # noqa: E402
+from simulator.sla.counters import SLA_DEFAULTS  # noqa: E402  (the standard library only)
 
 _next_user = itertools.count()
 _BREACH = re.compile(r'^lefi_sla_breaches_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$', re.M)

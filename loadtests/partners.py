@@ -15,8 +15,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -34,6 +32,8 @@ def partner_orgnummer(count: int) -> list[str]:
 
 
 def write_scenario(count: int, out: Path) -> list[str]:
+    import yaml  # here: the locustfile imports this module where only Locust is installed
+
     scenario = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8"))
     scenario["name"] = f"load-{count}-partners"
     scenario["clock"] = {"start": CLOCK_START, "frozen": False}
