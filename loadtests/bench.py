@@ -20,8 +20,8 @@ package ``wrk``, written in C: not the bottleneck) over loopback:
 
 Every question asks for five benefits about the default scenario's sick person (a 7 kB
 WS answer). ``--peers`` then compares the best worker count's WS URL with nginx and
-WireMock serving a canned answer of the same bytes (``../shared/bench/peers.sh compare``,
-WireMock warmed up 90 s).
+WireMock serving our answer's bytes (``../shared/bench/peers.sh compare``, WireMock warmed
+up 90 s); ``--workers 2 --only x --peers`` runs the comparison alone.
 """
 
 from __future__ import annotations
@@ -188,11 +188,16 @@ def table(results: list[Result], connections: int) -> str:
 
 
 def compare_with_peers(workers: int, args: argparse.Namespace, folder: Path) -> None:
-    """peers.sh compare: nginx and WireMock serving our own answer's bytes, beside us."""
+    """peers.sh compare: nginx and WireMock serving our own answer's bytes, beside us.
+
+    The question asks for personuppgifter only: a 3.3 kB answer, the size of the peers'
+    baseline answer (nginx takes at most 4 kB in its ``return``)."""
     port = free_port()
     server = start_server(port, workers, args.server_args.split())
     try:
-        body, path, headers = body_file(folder, "ws", False)
+        question = lefi_requests.ws(ORGS["ws"], benefits=("generellPersonInformation",))
+        body, path, headers = folder / "peers-question.xml", question.path, question.headers
+        body.write_bytes(question.body)
         request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.read_bytes(), headers=headers)
         with urllib.request.urlopen(request) as answer:
             (folder / "response.xml").write_bytes(answer.read())
@@ -229,7 +234,8 @@ def main() -> int:
             if r.workers > 1 and one.get(r.load):
                 print(f"{r.workers} workers / 1 worker, {r.load}: {r.rps / one[r.load]:.2f}x")
         if args.peers:
-            best = max(results, key=lambda r: r.rps if r.load == "ws cached" else 0).workers
+            cached = [r for r in results if r.load == "ws cached"]
+            best = max(cached, key=lambda r: r.rps).workers if cached else int(args.workers.split(",")[-1])
             compare_with_peers(best, args, Path(tmp))
     return 0
 

@@ -34,13 +34,13 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def fraga(org: str, person: str, referens: str) -> str:
-    benefits = "".join(f"<ext:{b}>true</ext:{b}>" for b in BENEFITS)
+def fraga(org: str, person: str, referens: str, benefits: tuple[str, ...] = BENEFITS) -> str:
+    asked = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits)
     return (f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt>'
             f"<ext:organisationsnummer>{org}</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer>"
             f"<ext:referens>{referens}</ext:referens></ext:generelltfalt><ext:informationsfalt><ext:person>"
             f"<ext:personnummer>{person}</ext:personnummer><ext:fromdatum>2025-01-01</ext:fromdatum>"
-            f"<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning>{benefits}</ext:formansforteckning>"
+            f"<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning>{asked}</ext:formansforteckning>"
             f"</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>")
 
 
@@ -49,8 +49,9 @@ def _envelope(body: str, header: str = "") -> bytes:
             f"<soap:Header>{header}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>").encode()
 
 
-def ws(org: str, person: str = PERSON, tx: str = "bench", aktorsid: str | None = None) -> Request:
-    return Request("/ws/FK.EXA.Lefi.Fraga", _envelope(fraga(org, person, tx)), _SOAP_HEADERS)
+def ws(org: str, person: str = PERSON, tx: str = "bench", aktorsid: str | None = None,
+       benefits: tuple[str, ...] = BENEFITS) -> Request:
+    return Request("/ws/FK.EXA.Lefi.Fraga", _envelope(fraga(org, person, tx, benefits)), _SOAP_HEADERS)
 
 
 def ssek(org: str, person: str = PERSON, tx: str | None = None, aktorsid: str | None = None) -> Request:

@@ -29,6 +29,7 @@ import json
 import random
 import re
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -113,9 +114,13 @@ class OverSla(PartnerUser):
     sla_share = 5.0
 
 
+_RUN = int(time.time()) % 10 ** 8  # a second run against the same sandbox asks anew
+
+
 def _tx(org: str, n: int) -> str:
-    """A 36-character id unique per question (SSEK TxId, SHS tx.id), readable in the journal."""
-    return f"{org}-{n:025d}"
+    """A 36-character id unique per question (SSEK TxId, SHS tx.id, WS referens), readable
+    in the journal: the organisation, the run, the question's number."""
+    return f"{org}-{_RUN:08d}{n:017d}"
 
 
 # -- the capacity report -------------------------------------------------------------------
