@@ -39,8 +39,9 @@ def test_online_at_the_sla_rate_over_every_binding_passes(tmp_path: Path) -> Non
     status, report = _run(tmp_path, "online", run_time="8s")
     assert status == 0
     _assert_passed(report, 4)
-    # four partners at 1 question a second for 8 s, over WS, SSEK, SHS and REST in turn
-    assert all(row["sent"] >= 5 for row in report["per_organisation"]), report["per_organisation"]
+    # four partners at 1 question a second for 8 s (fewer when answers are slow: the next
+    # question waits 1 s after each answer), over WS, SSEK, SHS and REST in turn
+    assert all(row["sent"] >= 4 for row in report["per_organisation"]), report["per_organisation"]
 
 
 def test_two_hundred_partners_at_once_each_at_its_sla_pass(tmp_path: Path) -> None:
