@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 import time
@@ -204,10 +205,8 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
     return 0
 
 
-def _event_loop() -> "asyncio.AbstractEventLoop":
+def _event_loop() -> asyncio.AbstractEventLoop:
     """uvloop's event loop where it is installed (less overhead per request), else asyncio's."""
-    import asyncio
-
     try:
         import uvloop
     except ImportError:

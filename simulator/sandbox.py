@@ -179,7 +179,7 @@ class Sandbox:
         except TechnicalError as exc:
             exchange.outcome = f"technical:{exc.status.name}"
             raise
-        exchange.outcome = "ok" if answer.status is None else f"business:{answer.status.code}"
+        exchange.outcome = _outcome(answer)
         return answer
 
     async def replay(self, cached: CachedAnswer, exchange: Exchange) -> bytes:
@@ -195,9 +195,13 @@ class Sandbox:
 
     def remember(self, key: Key, query: Query, answer: Answer, body: bytes) -> None:
         """Keeps ``body``, the rendered ``answer`` to ``query``, for ``replay``."""
-        outcome = "ok" if answer.status is None else f"business:{answer.status.code}"
         self.answers.put(key, CachedAnswer(query.orgnummer, query.personnummer, tuple(sorted(query.benefits)),
-                                           outcome, body, answer.created.isoformat(timespec="seconds").encode()))
+                                           _outcome(answer), body,
+                                           answer.created.isoformat(timespec="seconds").encode()))
+
+
+def _outcome(answer: Answer) -> str:
+    return "ok" if answer.status is None else f"business:{answer.status.code}"
 
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
