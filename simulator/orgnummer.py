@@ -96,6 +96,7 @@ def is_valid(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)  # on every request, with the few numbers of a scenario
 def canonical(text: str) -> str:
     """The 10 digits of a valid orgnummer in any accepted form; other text unchanged
     (its check, with its own error, belongs to whoever reads it)."""
