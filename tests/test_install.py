@@ -3,10 +3,11 @@ environment: ``python -m venv``, ``pip install .``, then ``lefi-sim serve`` from
 serves the installed schemas and default scenario and answers its health checks.
 
 Kept cheap for CI: the project is installed for real (built from a copy of the source,
-with pip's build isolation, as the Dockerfile does), but with ``--no-deps``; its
+with pip's build isolation, as the Dockerfile does: pip fetches the build backend from
+PyPI or its cache, as ``make test``'s own install does), but with ``--no-deps``; its
 dependencies come from the test run's own environment through a path file, instead of
-being downloaded again. That every dependency is declared is checked against the package
-metadata pip wrote.
+being downloaded again. That every dependency is declared and satisfied is checked
+against the package metadata pip wrote.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def test_a_fresh_venv_install_serves(tmp_path: Path) -> None:
     # the dependencies, from this test run's environment (a plain path: its own .pth
     # files, e.g. an editable install of this checkout, are not run)
     (site / "test-run-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-cache-dir", "--no-deps", "."],
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "."],
                    cwd=source, check=True, timeout=240)
     shutil.rmtree(source)  # as the Dockerfile does: nothing may come from the source tree
 
