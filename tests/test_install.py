@@ -48,9 +48,10 @@ def test_the_dockerfile_runs_the_documented_install_steps() -> None:
 
 
 def test_a_fresh_venv_install_serves(tmp_path: Path) -> None:
-    source = tmp_path / "src"
-    for name in ("pyproject.toml", "README.md"):  # what the Dockerfile copies, nothing else
-        shutil.copy(ROOT / name, source / name if source.exists() else (source.mkdir() or source / name))
+    source = tmp_path / "src"  # what the Dockerfile copies, nothing else
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     for name in ("simulator", "schemas", "scenarios"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path / "opt-lefi"
