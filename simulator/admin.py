@@ -79,6 +79,10 @@ def require_token(token: str) -> Any:
             return await handler(request)
         if request.path == f"{PREFIX}/login":
             return _login(request, expected)
+        if request.path == f"{PREFIX}/health" and request.method in ("GET", "HEAD"):
+            # liveness probes (the container's HEALTHCHECK) have no token; it tells
+            # nothing /health does not
+            return await handler(request)
         scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             sent = request.cookies.get(TOKEN_COOKIE, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import ssl
@@ -268,11 +269,20 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
               f"admin API at /_admin/, metrics at /metrics", flush=True)
     try:
         serving.run(app, args.host, args.port, ssl_context=_tls_context(args) if args.tls else None,
-                    reuse_port=worker is not None)
+                    reuse_port=worker is not None, loop_factory=_event_loop)
     except OSError as exc:
         print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (less overhead per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _serve_workers(args: argparse.Namespace) -> int:

@@ -39,16 +39,26 @@ class JournalEntry:
     duration_ms: float
     fault_rule: str | None
     sla_breach: str | None  # the SLA rule broken (also when served, in record mode)
-    request: str  # the body as text, cut at BODY_LIMIT
-    response: str
+    request_body: bytes  # cut at BODY_LIMIT; decoded only when read (most entries never are)
+    response_body: bytes
+
+    @property
+    def request(self) -> str:
+        """The request body as text."""
+        return _text(self.request_body)
+
+    @property
+    def response(self) -> str:
+        return _text(self.response_body)
 
     def as_json(self, bodies: bool = True) -> dict[str, Any]:
         data = asdict(self)
+        del data["request_body"], data["response_body"]
         data["at"] = self.at.isoformat()
         data["wall"] = self.wall.isoformat()
         data["benefits"] = list(self.benefits)
-        if not bodies:
-            del data["request"], data["response"]
+        if bodies:
+            data["request"], data["response"] = self.request, self.response
         return data
 
 
@@ -114,8 +124,8 @@ class Journal:
             organisation=exchange.organisation, personnummer=exchange.personnummer,
             benefits=exchange.benefits, outcome=exchange.outcome or "", status=exchange.status,
             duration_ms=round(exchange.duration * 1000, 3), fault_rule=exchange.fault_rule,
-            sla_breach=exchange.sla_breach, request=_text(exchange.request_body),
-            response=_text(exchange.response_body))
+            sla_breach=exchange.sla_breach, request_body=_cut(exchange.request_body),
+            response_body=_cut(exchange.response_body))
         with self._lock:
             self._entries.append(entry)
 
@@ -139,8 +149,13 @@ class Journal:
         return len(self._entries)
 
 
-def _text(body: bytes) -> str:
-    cut = body[:BODY_LIMIT]
-    text = cut.decode("utf-8", errors="replace")
-    return text + ("…" if len(body) > BODY_LIMIT else "")
+def _cut(body: bytes) -> bytes:
+    """The body as kept: at most one byte over the limit, which tells that it was cut
+    (a body within the limit is kept as it is, not copied)."""
+    return body[:BODY_LIMIT + 1]
 
+
+def _text(body: bytes) -> str:
+    if len(body) > BODY_LIMIT:
+        return body[:BODY_LIMIT].decode("utf-8", errors="replace") + "…"
+    return body.decode("utf-8", errors="replace")

@@ -32,12 +32,21 @@ class Metrics:
                                   registry=self.registry)
         self.persons = Gauge("lefi_scenario_persons", "Persons in the loaded scenario",
                              registry=self.registry)
+        self._request_counters: dict[tuple[str, str, str], Counter] = {}
+        self._latency_histograms: dict[str, Histogram] = {}
 
     def observe(self, exchange: Exchange, org: str) -> None:
         """``org``: the organisation's label (Sandbox.metrics_organisation)."""
         binding = exchange.binding or ""
-        self.requests.labels(binding, _outcome_label(exchange.outcome or ""), org).inc()
-        self.latency.labels(binding).observe(exchange.duration)
+        key = (binding, _outcome_label(exchange.outcome or ""), org)
+        counter = self._request_counters.get(key)
+        if counter is None:  # labels() locks and builds its key on every call: once per label set
+            counter = self._request_counters[key] = self.requests.labels(*key)
+        counter.inc()
+        histogram = self._latency_histograms.get(binding)
+        if histogram is None:
+            histogram = self._latency_histograms[binding] = self.latency.labels(binding)
+        histogram.observe(exchange.duration)
         if exchange.fault_rule is not None:
             self.faults.labels(exchange.fault_kind or "", exchange.fault_rule).inc()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from simulator.personnummer import luhn_check_digit
 
@@ -23,6 +24,7 @@ class InvalidOrgnummer(ValueError):
     """The text is not a valid organisationsnummer."""
 
 
+@lru_cache(maxsize=8192)  # the same numbers are asked about again and again
 def _check_canonical(value: str, text: str | None = None) -> None:
     """Validate 10 canonical digits; ``text`` is the input as given, for messages."""
     shown = repr(value if text is None else text)
@@ -94,6 +96,7 @@ def is_valid(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)  # on every request, with the few numbers of a scenario
 def canonical(text: str) -> str:
     """The 10 digits of a valid orgnummer in any accepted form; other text unchanged
     (its check, with its own error, belongs to whoever reads it)."""

@@ -22,6 +22,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 __all__ = [
     "InvalidPersonnummer",
@@ -76,6 +77,7 @@ def _earliest_date(year: int, month: int, day_part: int) -> date:
     return date(year, month, day)
 
 
+@lru_cache(maxsize=8192)  # the same numbers are asked about again and again
 def _check_canonical(value: str, text: str | None = None) -> date:
     """Validate 12 canonical digits except for the date-not-in-the-future rule.
 

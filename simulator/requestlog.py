@@ -11,20 +11,22 @@ from simulator.exchange import Exchange
 
 __all__ = ["RequestLog"]
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) makes one per call
+
 
 class RequestLog:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def write(self, exchange: Exchange, wall: datetime) -> None:
-        line = json.dumps({
+        line = _encode({
             "ts": wall.isoformat(timespec="milliseconds"), "correlation_id": exchange.id,
             "sim_time": exchange.at.isoformat(timespec="seconds"), "binding": exchange.binding,
             "method": exchange.method, "path": exchange.path, "organisation": exchange.organisation,
             "personnummer": exchange.personnummer, "outcome": exchange.outcome, "status": exchange.status,
             "duration_ms": round(exchange.duration * 1000, 3), "fault_rule": exchange.fault_rule,
             "sla_breach": exchange.sla_breach,
-        }, ensure_ascii=False)
+        })
         try:
             self.stream.write(line + "\n")
             self.stream.flush()

@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from simulator import orgnummer
+from simulator.answer_cache import AnswerCache, CachedAnswer, Key
 from simulator.clock import Clock
 from simulator.durable import DATA_FILE, Durable, SqliteDurable
 from simulator.engine.answer import Answer
@@ -61,6 +62,7 @@ class Sandbox:
     journal: Journal = field(default_factory=Journal)
     metrics: Metrics = field(default_factory=Metrics)
     recent: RecentTraffic = field(default_factory=RecentTraffic)  # rates for the dashboard
+    answers: AnswerCache = field(default_factory=AnswerCache)  # rendered answers for repeated questions
     request_log: RequestLog | None = None
     source: Path | None = None  # the scenario file, for reload
     generation: int = 1  # counts scenario loads; caches key on it
@@ -109,6 +111,7 @@ class Sandbox:
             self.clock_start, self.clock_frozen = settings.start, settings.frozen or self.always_frozen
             self._reset_clock()
         self.generation += 1
+        self.answers.clear()
         self.metrics.persons.set(store.person_count())
 
     async def reset(self) -> None:
@@ -206,8 +209,29 @@ class Sandbox:
         except TechnicalError as exc:
             exchange.outcome = f"technical:{exc.status.name}"
             raise
-        exchange.outcome = "ok" if answer.status is None else f"business:{answer.status.code}"
+        exchange.outcome = _outcome(answer)
         return answer
+
+    async def replay(self, cached: CachedAnswer, exchange: Exchange) -> bytes:
+        """A cached answer's body for this request, after the SLA gate and the fault rules
+        exactly as ``answer`` passes them. Raises like ``identify``."""
+        try:
+            await self.identify(exchange, cached.organisation, cached.personnummer, cached.benefits)
+        except TechnicalError as exc:  # a fault rule's
+            exchange.outcome = f"technical:{exc.status.name}"
+            raise
+        exchange.outcome = cached.outcome
+        return cached.body_at(self.clock.now())
+
+    def remember(self, key: Key, query: Query, answer: Answer, body: bytes) -> None:
+        """Keeps ``body``, the rendered ``answer`` to ``query``, for ``replay``."""
+        self.answers.put(key, CachedAnswer(query.orgnummer, query.personnummer, tuple(sorted(query.benefits)),
+                                           _outcome(answer), body,
+                                           answer.created.isoformat(timespec="seconds").encode()))
+
+
+def _outcome(answer: Answer) -> str:
+    return "ok" if answer.status is None else f"business:{answer.status.code}"
 
 
 SANDBOX = web.AppKey("sandbox", Sandbox)

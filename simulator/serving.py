@@ -103,7 +103,7 @@ class _Runner(web.AppRunner):
 
 
 def run(app: web.Application, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
-        reuse_port: bool = False) -> None:
+        reuse_port: bool = False, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> None:
     """Serve ``app`` until SIGINT or SIGTERM. Raises OSError when the address cannot be bound."""
 
     async def serve() -> None:
@@ -118,6 +118,7 @@ def run(app: web.Application, host: str, port: int, *, ssl_context: ssl.SSLConte
             await runner.cleanup()
 
     try:
-        asyncio.run(serve())
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve())
     except (web.GracefulExit, KeyboardInterrupt):
         pass

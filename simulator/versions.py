@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from simulator.engine.errors import TechnicalError, TeknisktFel
 
@@ -49,6 +50,7 @@ def _end_of_life(index: int) -> date | None:
     return min(ends) if ends else None
 
 
+@lru_cache(maxsize=64)  # asked on every question, the same answer all day
 def open_versions(today: date) -> tuple[int, ...]:
     """The versions FK served on ``today`` (its life cycle), whether the sandbox has them or not."""
     out = []
@@ -59,6 +61,7 @@ def open_versions(today: date) -> tuple[int, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=64)
 def supported_versions(today: date) -> tuple[int, ...]:
     """The versions the sandbox answers on ``today``."""
     in_sandbox = {v.number for v in VERSIONS if v.in_sandbox}

@@ -56,10 +56,13 @@ def parse_xml(data: bytes) -> etree._Element:
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnsafeOrBrokenXml("DOCTYPE declarations are not allowed")
-    depth = _depth(root)
-    if depth > MAX_DEPTH:
-        raise UnsafeOrBrokenXml(f"the document is nested {depth} levels deep; at most {MAX_DEPTH} are allowed")
+    if _TOO_DEEP(root):
+        raise UnsafeOrBrokenXml(f"the document is nested {_depth(root)} levels deep; at most {MAX_DEPTH} are allowed")
     return root
+
+
+# an element below MAX_DEPTH levels, looked for in libxml2 rather than in a Python loop
+_TOO_DEEP = etree.XPath("boolean(/" + "/".join(["*"] * (MAX_DEPTH + 1)) + ")")
 
 
 def _depth(root: etree._Element) -> int:

@@ -52,9 +52,11 @@ def test_the_token_given_is_the_one_required_also_on_loopback(server_factory) ->
     srv = server_factory("--admin-token", "s3cret-token")
     assert "Authorization: Bearer" not in srv.log.read_text()  # nothing generated, nothing printed
     with pytest.raises(AdminError) as refused:
-        AdminClient(srv.url).health()
+        AdminClient(srv.url).clock()
     assert refused.value.status == 401
-    assert AdminClient(srv.url, token="s3cret-token").health()["status"] == "ok"
+    assert AdminClient(srv.url, token="s3cret-token").clock()["frozen"] is False
+    # a liveness probe (the container's HEALTHCHECK) needs no token
+    assert AdminClient(srv.url).health()["status"] == "ok"
 
 
 def test_a_browser_gets_the_cookie_at_login_and_is_let_in(server_factory) -> None:
@@ -74,7 +76,7 @@ def test_the_admin_command_sends_the_token_from_flag_or_environment(server_facto
     srv = server_factory("--admin-token", "s3cret-token")
 
     def admin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "simulator", "admin", "--url", srv.url, *args, "health"],
+        return subprocess.run([sys.executable, "-m", "simulator", "admin", "--url", srv.url, *args, "clock"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60,
                               env={"PATH": "/usr/bin:/bin", **(env or {})})
 

@@ -52,6 +52,8 @@ async def read_body(request: web.Request) -> bytes:
     if error is not None:
         raise error
     try:
+        if request.content.is_eof():  # it all came with the headers: nothing to wait for
+            return await request.read()
         async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Limits", "Verdict", "CounterStore", "MemoryCounters", "RedisCounters", "WINDOWS", "StoreUnavailable"]
+__all__ = ["Limits", "SLA_DEFAULTS", "Verdict", "CounterStore", "MemoryCounters", "RedisCounters", "WINDOWS", "StoreUnavailable"]
 
 # rule name, window length in ms, the Limits field that bounds it
 WINDOWS = (("per_second", 1_000), ("per_minute", 60_000), ("per_hour", 3_600_000))
@@ -33,6 +33,14 @@ class Limits:
     per_hour: int
     min_gap_ms: int
     max_in_flight: int
+
+
+# SLA §3.4: onlinefråga and LEKA; massfråga. Here, beside Limits and free of the rest of
+# the simulator, so that load generators (loadtests/locustfile.py) pace by the same numbers.
+SLA_DEFAULTS = {
+    "online": Limits(per_second=1, per_minute=60, per_hour=3600, min_gap_ms=300, max_in_flight=1),
+    "massfraga": Limits(per_second=2, per_minute=120, per_hour=7200, min_gap_ms=300, max_in_flight=5),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,16 +14,11 @@ from datetime import datetime, timedelta, timezone
 
 from simulator.clock import Clock
 from simulator.scenario.models import ChannelLimits, SlaSettings
-from simulator.sla.counters import CounterStore, Limits, MemoryCounters
+from simulator.sla.counters import SLA_DEFAULTS, CounterStore, Limits, MemoryCounters
 from simulator.sla.hours import Closed, OpeningHours
 
 __all__ = ["SlaGate", "SlaBreach", "Admission", "SLA_DEFAULTS", "CHANNEL_NAMES"]
 
-# SLA §3.4: onlinefråga and LEKA; massfråga
-SLA_DEFAULTS = {
-    "online": Limits(per_second=1, per_minute=60, per_hour=3600, min_gap_ms=300, max_in_flight=1),
-    "massfraga": Limits(per_second=2, per_minute=120, per_hour=7200, min_gap_ms=300, max_in_flight=5),
-}
 CHANNEL_NAMES = {"online": "onlinefråga", "massfraga": "massfråga"}
 _RULE_TEXT = {
     "per_second": "högst {limits.per_second} frågor per sekund",

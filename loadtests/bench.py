@@ -1,0 +1,244 @@
+"""Benchmark of the simulator: requests/s, p50/p99 latency and memory, per binding, with 1
+and N workers, at saturation and at fixed offered loads; prints a README-ready table.
+
+    .venv/bin/python loadtests/bench.py [--workers 1,2] [--seconds 10] [--connections 50]
+                                        [--offered 500,1000] [--peers]
+
+Starts ``lefi-sim serve`` on the default scenario (frozen clock; SLA gate off, since wrk asks
+as one organisation far over its SLA; journal, metrics and the JSON request log on, the
+log to /dev/null) for each worker count, warms it up, and drives it with wrk (Debian
+package ``wrk``, written in C: not the bottleneck) over loopback:
+
+- ``ws cached``: one WS question over and over (the answer cache; the SLA gate, fault
+  rules, journal, metrics and log still see every request);
+- ``ws``: WS questions that differ in ``referens``, so each is parsed, validated against
+  the XSD, answered by the engine and rendered: the full pipeline;
+- ``ssek``, ``shs``: a new TxId / tx.id per question (each a new question);
+- ``rest``: LEFI v9 JSON (no answer cache);
+- ``ws @ N/s``: the full pipeline at about N requests/s offered (each of the connections
+  waits connections/N s before each request).
+
+Every question asks for five benefits about the default scenario's sick person (a 7 kB
+WS answer). ``--peers`` then compares the best worker count's WS URL with nginx and
+WireMock serving our answer's bytes (``../shared/bench/peers.sh compare``, WireMock warmed
+up 90 s); ``--workers 2 --only x --peers`` runs the comparison alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import lefi_requests  # noqa: E402
+
+PEERS = ROOT.parent / "shared" / "bench" / "peers.sh"
+ORGS = {"ws": "2120000142", "ssek": "5566778899", "shs": "2021005489", "rest": "2120000142"}
+AKTORSID = {"2120000142": "7c0e5a9e-2120-4142-9a1e-000000000142"}
+
+
+@dataclass
+class Result:
+    workers: int
+    load: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_us: float  # server CPU time per request
+    rss_mib: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tree(pid: int) -> list[int]:
+    """The server and its worker processes."""
+    return [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the server and its workers have used: per request, a
+    measure that other load on the machine disturbs less than requests/s."""
+    ticks = 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of the server and its worker processes."""
+    total = 0
+    for p in tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def body_file(folder: Path, binding: str, vary: bool) -> tuple[Path, str, dict[str, str]]:
+    """The request of ``binding`` as a wrk template (``@@ID@@`` where each request differs)."""
+    org = ORGS[binding]
+    tx = "@@ID@@" if vary else "bench"
+    request = lefi_requests.BUILDERS[binding](org, tx=tx, aktorsid=AKTORSID.get(org))
+    path = folder / f"{binding}-{'vary' if vary else 'same'}.body"
+    path.write_bytes(request.body)
+    return path, request.path, request.headers
+
+
+def wrk(url: str, body: Path, headers: dict[str, str], seconds: int, connections: int, delay_ms: int = 0) -> dict:
+    env = {"BODYFILE": str(body), "CONTENT_TYPE": headers["Content-Type"], "DELAY_MS": str(delay_ms),
+           "RUN_ID": f"{random.randrange(10 ** 8):08d}", "PATH": "/usr/bin:/bin"}
+    if "SOAPAction" in headers:
+        env["SOAPACTION"] = "1"
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", str(HERE / "wrk-post.lua"), url],
+                         env=env, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    match = re.search(r"^RESULT (.*)$", out, re.M)
+    if not match:
+        raise RuntimeError(out)
+    return {k: float(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+
+
+def start_server(port: int, workers: int, extra: list[str]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--freeze-clock",
+                               "--sla-mode", "off", "--workers", str(workers), *extra],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
+            return server
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("the simulator did not start") from None
+            time.sleep(0.1)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def bench_workers(workers: int, args: argparse.Namespace, folder: Path) -> list[Result]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(port, workers, args.server_args.split())
+    results = []
+    try:
+        loads = [("ws cached", "ws", False, 0), ("ws", "ws", True, 0), ("ssek", "ssek", True, 0),
+                 ("shs", "shs", True, 0), ("rest", "rest", False, 0)]
+        loads += [(f"ws @ {rate}/s", "ws", True, rate) for rate in args.offered]
+        if args.only:
+            loads = [load for load in loads if load[0] in args.only.split(",")]
+        for label, binding, vary, rate in loads:
+            body, path, headers = body_file(folder, binding, vary)
+            delay = round(args.connections * 1000 / rate) if rate else 0
+            wrk(base + path, body, headers, 3, args.connections, delay)  # warm-up
+            cpu = tree_cpu_seconds(server.pid)
+            r = wrk(base + path, body, headers, args.seconds, args.connections, delay)
+            cpu_us = (tree_cpu_seconds(server.pid) - cpu) * 1e6 / max(r["requests"], 1)
+            result = Result(workers, label, r["rps"], r["p50_ms"], r["p99_ms"], int(r["errors"] + r["non2xx"]),
+                            cpu_us, tree_rss_mib(server.pid))
+            results.append(result)
+            print(f"  {workers} worker(s) {label:<14} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                  f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}  CPU {result.cpu_us:.0f} µs/req  RSS {result.rss_mib:.0f} MiB", flush=True)
+    finally:
+        stop(server)
+    return results
+
+
+def table(results: list[Result], connections: int) -> str:
+    lines = [f"| workers | load (wrk -t1 -c{connections}) | req/s | p50 ms | p99 ms | errors | server CPU µs/req "
+             "| RSS MiB |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r.workers} | {r.load} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
+                     f"{r.cpu_us:.0f} | {r.rss_mib:.0f} |")
+    return "\n".join(lines)
+
+
+def compare_with_peers(workers: int, args: argparse.Namespace, folder: Path) -> None:
+    """peers.sh compare: nginx and WireMock serving our own answer's bytes, beside us.
+
+    The question asks for personuppgifter only: a 3.3 kB answer, the size of the peers'
+    baseline answer (nginx takes at most 4 kB in its ``return``)."""
+    port = free_port()
+    server = start_server(port, workers, args.server_args.split())
+    try:
+        question = lefi_requests.ws(ORGS["ws"], benefits=("generellPersonInformation",))
+        body, path, headers = folder / "peers-question.xml", question.path, question.headers
+        body.write_bytes(question.body)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.read_bytes(), headers=headers)
+        with urllib.request.urlopen(request) as answer:
+            (folder / "response.xml").write_bytes(answer.read())
+        env = {**os.environ, "BODYFILE": str(body), "RESPONSE_FILE": str(folder / "response.xml")}
+        subprocess.run(["bash", str(PEERS), "compare", f"sandbox-{workers}w=http://127.0.0.1:{port}{path}"],
+                       env=env, check=False)
+    finally:
+        stop(server)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", default="1,2", help="worker counts to measure (default 1,2)")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--offered", default="500,1000", help="fixed offered loads of the full WS pipeline, req/s")
+    parser.add_argument("--server-args", default="", help="extra serve options, e.g. '--journal-size 0'")
+    parser.add_argument("--only", help="comma-separated loads to run, e.g. 'ws cached,ws' (default: all)")
+    parser.add_argument("--peers", action="store_true", help="then compare with nginx and WireMock (peers.sh)")
+    args = parser.parse_args()
+    args.offered = [int(x) for x in args.offered.split(",") if x]
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="lefi-bench-") as tmp:
+        for workers in (int(w) for w in args.workers.split(",")):
+            results += bench_workers(workers, args, Path(tmp))
+        print(f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
+              f"{args.seconds} s per run after 3 s of warm-up:\n")
+        print(table(results, args.connections))
+        one = {r.load: r.rps for r in results if r.workers == 1}
+        for r in results:
+            if r.workers > 1 and one.get(r.load):
+                print(f"{r.workers} workers / 1 worker, {r.load}: {r.rps / one[r.load]:.2f}x")
+        if args.peers:
+            cached = [r for r in results if r.load == "ws cached"]
+            best = max(cached, key=lambda r: r.rps).workers if cached else int(args.workers.split(",")[-1])
+            compare_with_peers(best, args, Path(tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
