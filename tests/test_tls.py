@@ -38,12 +38,14 @@ from partner_clients import (
     ssek_answer,
     ssek_header,
 )
+from prenumeration_client import order
 from rest_client import FRAGA, KOMMUN_AKTOR, Rest
 from zeep.transports import Transport
 
 from simulator.admin_client import AdminClient
 
 KOMMUN, INSURER, KRONOFOGDEN = "2120000142", "5566778899", "2021005489"
+PENSIONSMYNDIGHETEN = "2021005299"  # LEFI Prenumeration over SHS
 SARA = "198506102386"
 
 
@@ -87,20 +89,23 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     folder, other = tmp_path_factory.mktemp("certs"), tmp_path_factory.mktemp("other-ca")
     lefi_sim("certs", "init", "--dir", str(folder))
     for orgnr, name in ((KOMMUN, "Testkommunen"), (INSURER, "Försäkringsbolaget Trygghet AB"),
-                        (KRONOFOGDEN, "Kronofogdemyndigheten (test)")):
+                        (KRONOFOGDEN, "Kronofogdemyndigheten (test)"),
+                        (PENSIONSMYNDIGHETEN, "Pensionsmyndigheten (test)")):
         lefi_sim("certs", "issue", "--dir", str(folder), "--orgnummer", orgnr, "--name", name)
     lefi_sim("certs", "init", "--dir", str(other))
     lefi_sim("certs", "issue", "--dir", str(other), "--orgnummer", KOMMUN, "--name", "Testkommunen")
     return Certs(folder, other)
 
 
-def start_tls_server(tmp: Path, certs: Certs, *args: str) -> Server:
-    """As conftest's start_server, over https with a client certificate to poll /health."""
+def start_tls_server(tmp: Path, certs: Certs, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Server:
+    """As conftest's start_server, over https with a client certificate to poll /health;
+    durable state and the file drop in ``tmp/data``."""
     port = free_port()
     log = tmp / f"server-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--scenario", str(DEFAULT_SCENARIO), "--host", "127.0.0.1",
-         "--port", str(port), "--sla-mode", "off", "--freeze-clock", "--tls", "--certs", str(certs.folder), *args],
+        [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--host", "127.0.0.1",
+         "--port", str(port), "--sla-mode", "off", "--freeze-clock", "--tls", "--certs", str(certs.folder),
+         "--data-dir", str(tmp / "data"), *args],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     session = certs.session(KOMMUN)
@@ -118,8 +123,13 @@ def start_tls_server(tmp: Path, certs: Certs, *args: str) -> Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, certs: Certs) -> Iterator[Server]:
-    srv = start_tls_server(tmp_path_factory.mktemp("tls"), certs)
+def server_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tls")
+
+
+@pytest.fixture(scope="module")
+def server(server_tmp: Path, certs: Certs) -> Iterator[Server]:
+    srv = start_tls_server(server_tmp, certs)
     yield srv
     stop_server(srv)
 
@@ -264,6 +274,57 @@ def test_a_certificate_without_an_orgnummer_may_ask_as_nobody(server: Server, ce
     url = server.url + FRAGA.format(aktorsId=KOMMUN_AKTOR)
     status, body = asyncio.run(aiohttp_post(url, certs.context("anon", tmp_path), rest_body()))
     assert status == 403 and "organisationsnummer" in body["meddelande"]
+
+
+# -- the asynchronous services: each organisation's own, and nothing of another's ------
+PRENUMERATION_PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
+XML = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def test_prenumeration_over_http_serves_only_the_certificate_holder(server: Server, server_tmp: Path,
+                                                                   certs: Certs) -> None:
+    base = f"{server.url}/prenumeration"
+    insurer, kommun = certs.session(INSURER), certs.session(KOMMUN)
+    body = order(INSURER, {SARA: {"sjukpenning": "2024-01-01"}})
+    own = insurer.post(f"{base}/{INSURER}/bestallningar", data=body, headers=XML, timeout=30)
+    assert own.status_code == 202, own.text
+    out = server_tmp / "data" / "prenumeration" / INSURER / "out"  # an answer file waiting in the drop
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "LEFI-PREN-TRYGGHET.xml").write_bytes(b"<svar/>")
+    for what in ("bestallningar", "prenumerationer", "svar", "svar/LEFI-PREN-TRYGGHET.xml"):
+        assert insurer.get(f"{base}/{INSURER}/{what}", timeout=30).status_code == 200
+        refused = kommun.get(f"{base}/{INSURER}/{what}", timeout=30)
+        assert refused.status_code == 403 and "certifikat" in refused.json()["error"], refused.text
+        assert SARA not in refused.text and "TRYGGHET" not in refused.text
+    orders = insurer.get(f"{base}/{INSURER}/bestallningar", timeout=30).json()["bestallningar"]
+    refused = kommun.post(f"{base}/{INSURER}/bestallningar", data=body, headers=XML, timeout=30)
+    assert refused.status_code == 403 and "certifikat" in refused.json()["error"]
+    # nor may the insurer order for Pensionsmyndigheten: not at its address, nor in its own order file
+    pm_order = order(PENSIONSMYNDIGHETEN, {SARA: {"generellPersonInformation": "2026-01-01"}})
+    pm_orders = certs.session(PENSIONSMYNDIGHETEN).get(f"{base}/{PENSIONSMYNDIGHETEN}/bestallningar", timeout=30)
+    refused = insurer.post(f"{base}/{PENSIONSMYNDIGHETEN}/bestallningar", data=pm_order, headers=XML, timeout=30)
+    assert refused.status_code == 403 and "certifikat" in refused.json()["error"]
+    in_file = insurer.post(f"{base}/{INSURER}/bestallningar", data=pm_order, headers=XML, timeout=30)
+    assert in_file.status_code == 400 and PENSIONSMYNDIGHETEN in in_file.text
+    assert insurer.get(f"{base}/{INSURER}/bestallningar", timeout=30).json()["bestallningar"] == orders
+    assert certs.session(PENSIONSMYNDIGHETEN).get(f"{base}/{PENSIONSMYNDIGHETEN}/bestallningar",
+                                                  timeout=30).json() == pm_orders.json()
+
+
+def test_prenumeration_over_shs_is_ordered_only_by_the_labels_from(server: Server, certs: Certs) -> None:
+    label = shs_label(sender=PENSIONSMYNDIGHETEN, product=PRENUMERATION_PRODUCT, transfer_type="asynch",
+                      datapart_type="bestallning")
+    content_type, body = shs_message(label, [order(PENSIONSMYNDIGHETEN, {SARA: {"pension": "2020-01-01"}})])
+    orders = f"{server.url}/prenumeration/{PENSIONSMYNDIGHETEN}/bestallningar"
+    pm = certs.session(PENSIONSMYNDIGHETEN)
+    before = pm.get(orders, timeout=30).json()["bestallningar"]
+    other = certs.session(KRONOFOGDEN).post(server.url + "/mt", data=body, headers={"Content-Type": content_type},
+                                            timeout=30)
+    assert other.status_code == 403 and other.headers["X-shs-errorcode"] == "UnknownSender"
+    assert pm.get(orders, timeout=30).json()["bestallningar"] == before
+    own = pm.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert own.status_code == 202, own.text
+    assert len(pm.get(orders, timeout=30).json()["bestallningar"]) == len(before) + 1
 
 
 # -- refused at the handshake ---------------------------------------------------------
