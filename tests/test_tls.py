@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 import requests
 import zeep
-from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, stop_server
+from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, stop_server, wait_for
 from cryptography import x509
 from lxml import etree
 from partner_clients import (
@@ -30,6 +30,7 @@ from partner_clients import (
     SSEK_NS,
     SSEK_PATH,
     fraga,
+    register_xml,
     shs_label,
     shs_message,
     shs_reply,
@@ -47,6 +48,8 @@ from simulator.admin_client import AdminClient
 KOMMUN, INSURER, KRONOFOGDEN = "2120000142", "5566778899", "2021005489"
 PENSIONSMYNDIGHETEN = "2021005299"  # LEFI Prenumeration over SHS
 SARA = "198506102386"
+TIMELINE = ROOT / "tests" / "scenarios" / "timeline.yaml"
+CARL = "199101012392"  # the timeline's: his case starts 2026-11-10, a LEKA notification
 
 
 def lefi_sim(*args: str) -> str:
@@ -325,6 +328,49 @@ def test_prenumeration_over_shs_is_ordered_only_by_the_labels_from(server: Serve
     own = pm.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
     assert own.status_code == 202, own.text
     assert len(pm.get(orders, timeout=30).json()["bestallningar"]) == len(before) + 1
+
+
+def leka_client(url: str, session: requests.Session) -> Any:
+    return zeep.Client(f"{url}/leka/ws?wsdl", transport=Transport(session=session)).service
+
+
+def test_leka_acts_only_for_the_certificate_holder(server: Server, certs: Certs) -> None:
+    kommun, insurer = leka_client(server.url, certs.session(KOMMUN)), leka_client(server.url, certs.session(INSURER))
+    registered = kommun.RegistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA])
+    assert registered.status.kod == 0 and registered.person[0].status.kod == 0
+    for reply in (insurer.KontrolleraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]),
+                  insurer.AvregistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]),
+                  insurer.RegistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]),
+                  insurer.HamtaAviseringar(organisationsnummer=KOMMUN),
+                  insurer.KvitteraAviseringar(organisationsnummer=KOMMUN, aviseringsId=[1])):
+        assert reply.status.kod == 13 and "certifikat" in reply.status.beskrivning
+        assert not getattr(reply, "person", None) and not getattr(reply, "avisering", None)
+    assert kommun.KontrolleraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]).person[0].prenumererar
+    # over SSEK: the SenderId is who acts
+    ssek = certs.session(KOMMUN).post(server.url + "/leka/ssek", headers=XML, timeout=30,
+                                      data=soap_envelope(register_xml(INSURER, SARA), ssek_header(INSURER)))
+    fault = soap_fault(ssek)
+    assert fault.code == f"{{{SSEK_NS}}}SenderIdUnknown" and "certifikat" in fault.reason.lower()
+
+
+def test_leka_notifications_are_fetched_and_acknowledged_only_by_their_organisation(tmp_path: Path,
+                                                                                  certs: Certs) -> None:
+    srv = start_tls_server(tmp_path, certs, scenario=TIMELINE)  # a notification comes as the clock passes
+    try:
+        kommun = leka_client(srv.url, certs.session(KOMMUN))
+        insurer = leka_client(srv.url, certs.session(INSURER))
+        kommun.RegistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[CARL])
+        AdminClient(srv.url, context=certs.context(KOMMUN)).advance(days=9)
+        [notice] = wait_for(lambda: kommun.HamtaAviseringar(organisationsnummer=KOMMUN).avisering)
+        fetched = insurer.HamtaAviseringar(organisationsnummer=KOMMUN)
+        assert fetched.status.kod == 13 and not fetched.avisering
+        acknowledged = insurer.KvitteraAviseringar(organisationsnummer=KOMMUN, aviseringsId=[notice.aviseringsId])
+        assert acknowledged.status.kod == 13 and not acknowledged.antal
+        waiting = kommun.HamtaAviseringar(organisationsnummer=KOMMUN).avisering  # still the kommun's, unread
+        assert [(a.aviseringsId, a.personnummer) for a in waiting] == [(notice.aviseringsId, CARL)]
+        assert kommun.KvitteraAviseringar(organisationsnummer=KOMMUN, aviseringsId=[notice.aviseringsId]).antal == 1
+    finally:
+        stop_server(srv)
 
 
 # -- refused at the handshake ---------------------------------------------------------
