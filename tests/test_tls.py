@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -26,10 +27,13 @@ from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, stop_server,
 from cryptography import x509
 from lxml import etree
 from partner_clients import (
+    HAMTA_KVITTERA,
     SOAP11,
     SSEK_NS,
     SSEK_PATH,
     fraga,
+    massfraga_xml,
+    pull_header,
     register_xml,
     shs_label,
     shs_message,
@@ -40,7 +44,7 @@ from partner_clients import (
     ssek_header,
 )
 from prenumeration_client import order
-from rest_client import FRAGA, KOMMUN_AKTOR, Rest
+from rest_client import FRAGA, INSURER_AKTOR, KOMMUN_AKTOR, Rest
 from zeep.transports import Transport
 
 from simulator.admin_client import AdminClient
@@ -281,6 +285,7 @@ def test_a_certificate_without_an_orgnummer_may_ask_as_nobody(server: Server, ce
 
 # -- the asynchronous services: each organisation's own, and nothing of another's ------
 PRENUMERATION_PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
+MASSFRAGA_PRODUCT = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 
 
@@ -328,6 +333,75 @@ def test_prenumeration_over_shs_is_ordered_only_by_the_labels_from(server: Serve
     own = pm.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
     assert own.status_code == 202, own.text
     assert len(pm.get(orders, timeout=30).json()["bestallningar"]) == len(before) + 1
+
+
+def test_massfraga_over_shs_and_its_reply_are_the_certificate_holders_only(server: Server, certs: Certs) -> None:
+    corr_id = str(uuid.uuid4())
+    label = shs_label(sender=KRONOFOGDEN, product=MASSFRAGA_PRODUCT, transfer_type="asynch", corr_id=corr_id)
+    content_type, body = shs_message(label, [massfraga_xml([SARA], org=KRONOFOGDEN).encode()])
+    kfm, kommun = certs.session(KRONOFOGDEN), certs.session(KOMMUN)
+    other = kommun.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert other.status_code == 403 and other.headers["X-shs-errorcode"] == "UnknownSender"
+    own = kfm.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert own.status_code == 202, own.text
+    outbox = f"{server.url}/shs/ds/{KRONOFOGDEN}"
+
+    def listed() -> list[etree._Element]:
+        return etree.fromstring(kfm.get(outbox, params={"corrid": corr_id}, timeout=30).content).findall("message")
+
+    [message] = wait_for(listed)
+    reply = f"{outbox}/{message.get('tx.id')}"
+    for refused in (kommun.get(outbox, timeout=30), kommun.get(reply, timeout=30),
+                    kommun.post(reply, params={"action": "ack"}, timeout=30)):
+        assert refused.status_code == 403 and refused.headers["X-shs-errorcode"] == "UnknownSender"
+        assert SARA not in refused.text and corr_id not in refused.text
+    svar = etree.fromstring(shs_reply(kfm.get(reply, timeout=30)).parts[0][1])  # still there, not acknowledged
+    assert svar.findtext(f".//{{{NS}}}personnummer") == SARA
+    assert kfm.post(reply, params={"action": "ack"}, timeout=30).status_code == 200
+
+
+def test_massfraga_rest_jobs_are_seen_only_by_their_aktor(server: Server, certs: Certs) -> None:
+    jobs = f"{server.url}/massfraga/v1/aktorer/{KOMMUN_AKTOR}/jobb"
+    kommun, insurer = certs.session(KOMMUN), certs.session(INSURER)
+    question = {**rest_body(), "personnummer": [SARA]}
+    refused = insurer.post(jobs, json=question, timeout=30)
+    assert refused.status_code == 403 and "certifikat" in refused.json()["meddelande"]
+    submitted = kommun.post(jobs, json=question, timeout=30)
+    assert submitted.status_code == 202, submitted.text
+    job, job_id = server.url + submitted.headers["Location"], submitted.json()["id"]
+    for refused in (insurer.get(jobs, timeout=30), insurer.get(job, timeout=30),
+                    insurer.get(job + "/svar", timeout=30), insurer.delete(job, timeout=30)):
+        assert refused.status_code == 403 and "certifikat" in refused.json()["meddelande"], refused.text
+        assert SARA not in refused.text and not {"id", "jobb", "svar"} & set(refused.json())
+    own = f"{server.url}/massfraga/v1/aktorer/{INSURER_AKTOR}/jobb"  # under its own aktör: no such job
+    assert insurer.get(f"{own}/{job_id}", timeout=30).status_code == 404
+    assert insurer.delete(f"{own}/{job_id}", timeout=30).status_code == 404
+    assert job_id not in [j["id"] for j in insurer.get(own, timeout=30).json()["jobb"]]
+    wait_for(lambda: kommun.get(job, timeout=30).json()["status"] == "klart")  # still the kommun's
+    assert [s["personnummer"] for s in kommun.get(job + "/svar", timeout=30).json()["svar"]] == [SARA]
+    assert kommun.delete(job, timeout=30).status_code == 200
+
+
+def test_massfraga_over_ssek_is_pulled_only_by_its_sender(server: Server, certs: Certs) -> None:
+    tx_id = str(uuid.uuid4())
+    insurer, kommun = certs.session(INSURER), certs.session(KOMMUN)
+
+    def post(session: requests.Session, body: str, sender: str) -> requests.Response:
+        return session.post(server.url + "/ssek/FK.EXA.Lefi.Massfraga", data=soap_envelope(
+            body, pull_header(tx_id, sender=sender)), headers=XML, timeout=30)
+
+    refused = soap_fault(post(kommun, massfraga_xml([SARA]), INSURER))
+    assert refused.code == f"{{{SSEK_NS}}}SenderIdUnknown" and "certifikat" in refused.reason.lower()
+    assert post(insurer, massfraga_xml([SARA]), INSURER).status_code == 200
+    refused = soap_fault(post(kommun, HAMTA_KVITTERA, INSURER))
+    assert refused.code == f"{{{SSEK_NS}}}SenderIdUnknown" and SARA not in refused.reason
+    assert soap_fault(post(kommun, HAMTA_KVITTERA, KOMMUN)).items()[0]["Code"] == "TxIdUnknown"  # its own: none
+
+    def answered() -> str | None:  # still the insurer's: pulled and acknowledged
+        reply = etree.fromstring(post(insurer, HAMTA_KVITTERA, INSURER).content)
+        return reply.findtext(f".//{{{NS}}}FK.Massfraga.Svar//{{{NS}}}personnummer")
+
+    assert wait_for(answered) == SARA
 
 
 def leka_client(url: str, session: requests.Session) -> Any:
