@@ -31,7 +31,7 @@ from simulator.scenario.store import MemoryScenarioStore, make_store
 from simulator.sla.counters import CounterStore, StoreUnavailable
 from simulator.sla.gate import SlaGate
 
-__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "NotCertified"]
+__all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "NotCertified", "certify"]
 
 log = logging.getLogger("simulator.sandbox")
 
@@ -50,6 +50,14 @@ class NotCertified(BusinessError):
                   "Klientcertifikatet anger inget organisationsnummer (subjektets serialNumber)")
         super().__init__(Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD, detail)
         self.text = f"{detail}{' (' + certified + ')' if certified else ''}; det får inte fråga som {claimed[:100]}"
+
+
+def certify(exchange: Exchange, organisation: str) -> None:
+    """Mutual TLS: raises ``NotCertified`` unless ``organisation`` is the client
+    certificate's. Without mutual TLS every organisation passes."""
+    if exchange.certified is not None and orgnummer.canonical(organisation) != exchange.certified:
+        exchange.outcome = "refused:certificate"
+        raise NotCertified(exchange.certified, organisation)
 
 
 @dataclass
@@ -148,9 +156,7 @@ class Sandbox:
         """
         if exchange.organisation is None:
             exchange.organisation = orgnummer.canonical(organisation)
-        if exchange.certified is not None and orgnummer.canonical(organisation) != exchange.certified:
-            exchange.outcome = "refused:certificate"
-            raise NotCertified(exchange.certified, organisation)
+        certify(exchange, organisation)
         if personnummer is not None:
             try:
                 exchange.personnummer = Personnummer.parse(personnummer, self.clock.today()).value

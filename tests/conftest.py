@@ -75,6 +75,17 @@ def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Se
     raise RuntimeError(f"simulator did not start:\n{log.read_text()}")
 
 
+def wait_for(predicate: Callable[[], Any], timeout: float = 20) -> Any:
+    """What ``predicate`` returns once it is true (background work: workers, the clock's tasks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
 def stop_server(server: Server) -> None:
     """Stop the server; a traceback in its log fails the run (a sandbox bug hidden behind
     a fault the partner would take for FK's)."""

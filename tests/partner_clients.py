@@ -35,6 +35,10 @@ SSEK_NS = "http://schemas.ssek.org/ssek/2006-05-10/"
 SSEK_PATH = "/ssek/FK.EXA.Lefi.Fraga"
 FK = "2021005521"
 LEFI_PRODUCT = "045a177d-ca3d-4a66-b222-a7e0ebbaf0b9"  # the default scenario's LEFI Online product
+LEKA = "http://schema.forsakringskassan.se/leka"
+# what a massfråga asks by default
+MASSFRAGA_BENEFITS = ["sjukpenning", "foraldrapenning", "barnbidrag", "utbetalning",
+                      "generellPersonInformation"]
 SSEK_REFERENCE = SHARED / "reference" / "ssek"
 SHS_REFERENCE = SHARED / "reference" / "shs"
 
@@ -182,6 +186,33 @@ def soap_fault(response: requests.Response) -> SoapFaultSeen:
         elif etree.QName(el).namespace == NS:
             assert_valid(el)
     return seen
+
+
+# -- massfråga (SSEK AsynchPull, SHS) and LEKA ------------------------------------------
+def massfraga_xml(persons: list[str], org: str = "5566778899", benefits: list[str] | None = None) -> str:
+    numbers = "".join(f"<ext:personnummer>{p}</ext:personnummer>" for p in persons)
+    wanted = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits or MASSFRAGA_BENEFITS)
+    return (f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>{org}'
+            "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
+            f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01</ext:fromdatum>"
+            f"<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning>{wanted}</ext:formansforteckning>"
+            "</ext:informationsfalt></ext:FK.Massfraga.Fraga>")
+
+
+HAMTA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"/>'
+HAMTA_KVITTERA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+
+
+def pull_header(tx_id: str, method: str | None = "AsynchPull", *, sender: str = "5566778899") -> str:
+    """An SSEK header for massfråga: AsynchPull, unless ``method`` says otherwise (None: none)."""
+    header = ssek_header(sender, tx_id=tx_id)
+    return header.replace("<ssek:SSEK ", f'<ssek:SSEK AsynchMethod="{method}" ', 1) if method else header
+
+
+def register_xml(org: str, *persons: str) -> str:
+    numbers = "".join(f"<leka:personnummer>{p}</leka:personnummer>" for p in persons)
+    return (f'<leka:RegistreraPrenumeration xmlns:leka="{LEKA}"><leka:organisationsnummer>{org}'
+            f"</leka:organisationsnummer>{numbers}</leka:RegistreraPrenumeration>")
 
 
 # -- SHS -------------------------------------------------------------------------------

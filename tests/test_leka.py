@@ -18,11 +18,11 @@ import requests
 import yaml
 import zeep
 from aiohttp import web
-from conftest import ROOT, SCHEMAS, Server
+from conftest import ROOT, SCHEMAS, Server, wait_for
 from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
-from partner_clients import post_soap, soap_envelope, soap_fault, ssek_header
+from partner_clients import LEKA, post_soap, register_xml, soap_envelope, soap_fault, ssek_header
 
 from simulator.admin_client import AdminClient
 
@@ -32,7 +32,6 @@ AKTOR = "7c0e5a9e-2120-4142-9a1e-0000000a0142"  # given to ORG for the massfråg
 CARL = "199101012392"  # case_starts 2026-11-10, payment 2026-11-25 (sjukpenning)
 ELIN = "199101262385"  # case_ends 2026-11-15
 MARIA = "199105142385"  # moves 2026-11-20
-LEKA = "http://schema.forsakringskassan.se/leka"
 ADMIN_SPEC = OpenAPI.from_dict(yaml.safe_load((SCHEMAS / "admin-openapi.yaml").read_text(encoding="utf-8")))
 
 
@@ -58,16 +57,6 @@ def admin_get(server: Server, path: str) -> dict[str, Any]:
 
 def statuses(reply: Any) -> dict[str, int]:
     return {p.personnummer: p.status.kod for p in reply.person}
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_register_check_and_deregister_over_ws(server_factory: Callable[..., Server], scenario: Path) -> None:
@@ -225,12 +214,6 @@ def test_a_callback_that_never_answers_leaves_the_notification_to_fetch(
 # -- SSEK and the SLA -----------------------------------------------------------------------
 def ssek_leka(server: Server, body: str, sender: str = ORG) -> requests.Response:
     return post_soap(server.url, soap_envelope(body, ssek_header(sender)), path="/leka/ssek")
-
-
-def register_xml(org: str, *persons: str) -> str:
-    numbers = "".join(f"<leka:personnummer>{p}</leka:personnummer>" for p in persons)
-    return (f'<leka:RegistreraPrenumeration xmlns:leka="{LEKA}"><leka:organisationsnummer>{org}'
-            f"</leka:organisationsnummer>{numbers}</leka:RegistreraPrenumeration>")
 
 
 def test_leka_over_ssek(server_factory: Callable[..., Server], scenario: Path) -> None:

@@ -24,9 +24,14 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
 from partner_clients import (
+    HAMTA,
+    HAMTA_KVITTERA,
+    MASSFRAGA_BENEFITS,
     fraga,
+    massfraga_xml,
     post_shs,
     post_soap,
+    pull_header,
     shs_error,
     shs_label,
     shs_reply,
@@ -51,7 +56,6 @@ SPECIAL = ["198506102386", "198202042399", "199102162394", "199308042390", "1994
 PERIOD = {"from": "2025-01-01", "tom": "2026-10-31"}
 CODES = {"formansinformation": ["FK:SJP", "FK:FP", "FK:ABB"], "utbetalningar": ["FK:SJP"],
          "ovrigInformation": ["FK:GEPI"]}
-XML_BENEFITS = ["sjukpenning", "foraldrapenning", "barnbidrag", "utbetalning", "generellPersonInformation"]
 
 
 @pytest.fixture(scope="module")
@@ -190,25 +194,6 @@ def test_rest_job_answers_match_the_openapi_document(server: Server) -> None:
 
 
 # -- SSEK AsynchPull ----------------------------------------------------------------------
-def massfraga_xml(persons: list[str], org: str = "5566778899", benefits: list[str] | None = None) -> str:
-    numbers = "".join(f"<ext:personnummer>{p}</ext:personnummer>" for p in persons)
-    wanted = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits or XML_BENEFITS)
-    return (f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>{org}'
-            "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
-            f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01</ext:fromdatum>"
-            f"<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning>{wanted}</ext:formansforteckning>"
-            "</ext:informationsfalt></ext:FK.Massfraga.Fraga>")
-
-
-HAMTA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"/>'
-HAMTA_KVITTERA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
-
-
-def pull_header(tx_id: str, method: str | None = "AsynchPull") -> str:
-    header = ssek_header(tx_id=tx_id)
-    return header.replace("<ssek:SSEK ", f'<ssek:SSEK AsynchMethod="{method}" ', 1) if method else header
-
-
 def ssek_post(url: str, body: str, tx_id: str, method: str | None = "AsynchPull") -> requests.Response:
     return post_soap(url, soap_envelope(body, pull_header(tx_id, method)), path=MASS_SSEK)
 
@@ -255,7 +240,7 @@ def test_ssek_asynch_pull_of_1000_persons_answers_each_as_the_onlinefraga(
     with requests.Session() as online:
         for person, answer in zip(persons, personsvar, strict=True):
             single = online.post(server.url + "/ssek/FK.EXA.Lefi.Fraga", data=soap_envelope(
-                fraga(person, XML_BENEFITS), ssek_header()), headers={"Content-Type": "text/xml; charset=utf-8"},
+                fraga(person, MASSFRAGA_BENEFITS), ssek_header()), headers={"Content-Type": "text/xml; charset=utf-8"},
                 timeout=30)
             content = answer[1]
             kinds.add(etree.QName(content).localname)
@@ -342,7 +327,7 @@ def test_shs_asynch_massfraga_waits_in_the_delivery_service(server: Server, pers
     assert [p.findtext(f"{{{NS}}}personnummer") for p in personsvar] == asked
     for person, answer in list(zip(asked, personsvar, strict=True))[:40]:  # against synchronous SHS questions
         single = post_shs(server.url, shs_label(sender=KRONOFOGDEN, transfer_type="synch"),
-                          [fraga(person, XML_BENEFITS, org=KRONOFOGDEN).encode()])
+                          [fraga(person, MASSFRAGA_BENEFITS, org=KRONOFOGDEN).encode()])
         if single.status_code == 200:
             expected = shs_reply(single).svar()
             assert etree.tostring(answer[1], method="c14n") == etree.tostring(expected, method="c14n"), person

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,14 +23,18 @@ import aiohttp
 import pytest
 import requests
 import zeep
-from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, stop_server
+from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, stop_server, wait_for
 from cryptography import x509
 from lxml import etree
 from partner_clients import (
+    HAMTA_KVITTERA,
     SOAP11,
     SSEK_NS,
     SSEK_PATH,
     fraga,
+    massfraga_xml,
+    pull_header,
+    register_xml,
     shs_label,
     shs_message,
     shs_reply,
@@ -38,13 +43,17 @@ from partner_clients import (
     ssek_answer,
     ssek_header,
 )
-from rest_client import FRAGA, KOMMUN_AKTOR, Rest
+from prenumeration_client import order
+from rest_client import FRAGA, INSURER_AKTOR, KOMMUN_AKTOR, Rest
 from zeep.transports import Transport
 
 from simulator.admin_client import AdminClient
 
 KOMMUN, INSURER, KRONOFOGDEN = "2120000142", "5566778899", "2021005489"
+PENSIONSMYNDIGHETEN = "2021005299"  # LEFI Prenumeration over SHS
 SARA = "198506102386"
+TIMELINE = ROOT / "tests" / "scenarios" / "timeline.yaml"
+CARL = "199101012392"  # the timeline's: his case starts 2026-11-10, a LEKA notification
 
 
 def lefi_sim(*args: str) -> str:
@@ -87,20 +96,23 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     folder, other = tmp_path_factory.mktemp("certs"), tmp_path_factory.mktemp("other-ca")
     lefi_sim("certs", "init", "--dir", str(folder))
     for orgnr, name in ((KOMMUN, "Testkommunen"), (INSURER, "Försäkringsbolaget Trygghet AB"),
-                        (KRONOFOGDEN, "Kronofogdemyndigheten (test)")):
+                        (KRONOFOGDEN, "Kronofogdemyndigheten (test)"),
+                        (PENSIONSMYNDIGHETEN, "Pensionsmyndigheten (test)")):
         lefi_sim("certs", "issue", "--dir", str(folder), "--orgnummer", orgnr, "--name", name)
     lefi_sim("certs", "init", "--dir", str(other))
     lefi_sim("certs", "issue", "--dir", str(other), "--orgnummer", KOMMUN, "--name", "Testkommunen")
     return Certs(folder, other)
 
 
-def start_tls_server(tmp: Path, certs: Certs, *args: str) -> Server:
-    """As conftest's start_server, over https with a client certificate to poll /health."""
+def start_tls_server(tmp: Path, certs: Certs, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Server:
+    """As conftest's start_server, over https with a client certificate to poll /health;
+    durable state and the file drop in ``tmp/data``."""
     port = free_port()
     log = tmp / f"server-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--scenario", str(DEFAULT_SCENARIO), "--host", "127.0.0.1",
-         "--port", str(port), "--sla-mode", "off", "--freeze-clock", "--tls", "--certs", str(certs.folder), *args],
+        [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--host", "127.0.0.1",
+         "--port", str(port), "--sla-mode", "off", "--freeze-clock", "--tls", "--certs", str(certs.folder),
+         "--data-dir", str(tmp / "data"), *args],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     session = certs.session(KOMMUN)
@@ -118,8 +130,13 @@ def start_tls_server(tmp: Path, certs: Certs, *args: str) -> Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, certs: Certs) -> Iterator[Server]:
-    srv = start_tls_server(tmp_path_factory.mktemp("tls"), certs)
+def server_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tls")
+
+
+@pytest.fixture(scope="module")
+def server(server_tmp: Path, certs: Certs) -> Iterator[Server]:
+    srv = start_tls_server(server_tmp, certs)
     yield srv
     stop_server(srv)
 
@@ -264,6 +281,170 @@ def test_a_certificate_without_an_orgnummer_may_ask_as_nobody(server: Server, ce
     url = server.url + FRAGA.format(aktorsId=KOMMUN_AKTOR)
     status, body = asyncio.run(aiohttp_post(url, certs.context("anon", tmp_path), rest_body()))
     assert status == 403 and "organisationsnummer" in body["meddelande"]
+
+
+# -- the asynchronous services: each organisation's own, and nothing of another's ------
+PRENUMERATION_PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
+MASSFRAGA_PRODUCT = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
+XML = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def test_prenumeration_over_http_serves_only_the_certificate_holder(server: Server, server_tmp: Path,
+                                                                   certs: Certs) -> None:
+    base = f"{server.url}/prenumeration"
+    insurer, kommun = certs.session(INSURER), certs.session(KOMMUN)
+    body = order(INSURER, {SARA: {"sjukpenning": "2024-01-01"}})
+    own = insurer.post(f"{base}/{INSURER}/bestallningar", data=body, headers=XML, timeout=30)
+    assert own.status_code == 202, own.text
+    out = server_tmp / "data" / "prenumeration" / INSURER / "out"  # an answer file waiting in the drop
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "LEFI-PREN-TRYGGHET.xml").write_bytes(b"<svar/>")
+    for what in ("bestallningar", "prenumerationer", "svar", "svar/LEFI-PREN-TRYGGHET.xml"):
+        assert insurer.get(f"{base}/{INSURER}/{what}", timeout=30).status_code == 200
+        refused = kommun.get(f"{base}/{INSURER}/{what}", timeout=30)
+        assert refused.status_code == 403 and "certifikat" in refused.json()["error"], refused.text
+        assert SARA not in refused.text and "TRYGGHET" not in refused.text
+    orders = insurer.get(f"{base}/{INSURER}/bestallningar", timeout=30).json()["bestallningar"]
+    refused = kommun.post(f"{base}/{INSURER}/bestallningar", data=body, headers=XML, timeout=30)
+    assert refused.status_code == 403 and "certifikat" in refused.json()["error"]
+    # nor may the insurer order for Pensionsmyndigheten: not at its address, nor in its own order file
+    pm_order = order(PENSIONSMYNDIGHETEN, {SARA: {"generellPersonInformation": "2026-01-01"}})
+    pm_orders = certs.session(PENSIONSMYNDIGHETEN).get(f"{base}/{PENSIONSMYNDIGHETEN}/bestallningar", timeout=30)
+    refused = insurer.post(f"{base}/{PENSIONSMYNDIGHETEN}/bestallningar", data=pm_order, headers=XML, timeout=30)
+    assert refused.status_code == 403 and "certifikat" in refused.json()["error"]
+    in_file = insurer.post(f"{base}/{INSURER}/bestallningar", data=pm_order, headers=XML, timeout=30)
+    assert in_file.status_code == 400 and PENSIONSMYNDIGHETEN in in_file.text
+    assert insurer.get(f"{base}/{INSURER}/bestallningar", timeout=30).json()["bestallningar"] == orders
+    assert certs.session(PENSIONSMYNDIGHETEN).get(f"{base}/{PENSIONSMYNDIGHETEN}/bestallningar",
+                                                  timeout=30).json() == pm_orders.json()
+
+
+def test_prenumeration_over_shs_is_ordered_only_by_the_labels_from(server: Server, certs: Certs) -> None:
+    label = shs_label(sender=PENSIONSMYNDIGHETEN, product=PRENUMERATION_PRODUCT, transfer_type="asynch",
+                      datapart_type="bestallning")
+    content_type, body = shs_message(label, [order(PENSIONSMYNDIGHETEN, {SARA: {"pension": "2020-01-01"}})])
+    orders = f"{server.url}/prenumeration/{PENSIONSMYNDIGHETEN}/bestallningar"
+    pm = certs.session(PENSIONSMYNDIGHETEN)
+    before = pm.get(orders, timeout=30).json()["bestallningar"]
+    other = certs.session(KRONOFOGDEN).post(server.url + "/mt", data=body, headers={"Content-Type": content_type},
+                                            timeout=30)
+    assert other.status_code == 403 and other.headers["X-shs-errorcode"] == "UnknownSender"
+    assert pm.get(orders, timeout=30).json()["bestallningar"] == before
+    own = pm.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert own.status_code == 202, own.text
+    assert len(pm.get(orders, timeout=30).json()["bestallningar"]) == len(before) + 1
+
+
+def test_massfraga_over_shs_and_its_reply_are_the_certificate_holders_only(server: Server, certs: Certs) -> None:
+    corr_id = str(uuid.uuid4())
+    label = shs_label(sender=KRONOFOGDEN, product=MASSFRAGA_PRODUCT, transfer_type="asynch", corr_id=corr_id)
+    content_type, body = shs_message(label, [massfraga_xml([SARA], org=KRONOFOGDEN).encode()])
+    kfm, kommun = certs.session(KRONOFOGDEN), certs.session(KOMMUN)
+    other = kommun.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert other.status_code == 403 and other.headers["X-shs-errorcode"] == "UnknownSender"
+    own = kfm.post(server.url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert own.status_code == 202, own.text
+    outbox = f"{server.url}/shs/ds/{KRONOFOGDEN}"
+
+    def listed() -> list[etree._Element]:
+        return etree.fromstring(kfm.get(outbox, params={"corrid": corr_id}, timeout=30).content).findall("message")
+
+    [message] = wait_for(listed)
+    reply = f"{outbox}/{message.get('tx.id')}"
+    for refused in (kommun.get(outbox, timeout=30), kommun.get(reply, timeout=30),
+                    kommun.post(reply, params={"action": "ack"}, timeout=30)):
+        assert refused.status_code == 403 and refused.headers["X-shs-errorcode"] == "UnknownSender"
+        assert SARA not in refused.text and corr_id not in refused.text
+    svar = etree.fromstring(shs_reply(kfm.get(reply, timeout=30)).parts[0][1])  # still there, not acknowledged
+    assert svar.findtext(f".//{{{NS}}}personnummer") == SARA
+    assert kfm.post(reply, params={"action": "ack"}, timeout=30).status_code == 200
+
+
+def test_massfraga_rest_jobs_are_seen_only_by_their_aktor(server: Server, certs: Certs) -> None:
+    jobs = f"{server.url}/massfraga/v1/aktorer/{KOMMUN_AKTOR}/jobb"
+    kommun, insurer = certs.session(KOMMUN), certs.session(INSURER)
+    question = {**rest_body(), "personnummer": [SARA]}
+    refused = insurer.post(jobs, json=question, timeout=30)
+    assert refused.status_code == 403 and "certifikat" in refused.json()["meddelande"]
+    submitted = kommun.post(jobs, json=question, timeout=30)
+    assert submitted.status_code == 202, submitted.text
+    job, job_id = server.url + submitted.headers["Location"], submitted.json()["id"]
+    for refused in (insurer.get(jobs, timeout=30), insurer.get(job, timeout=30),
+                    insurer.get(job + "/svar", timeout=30), insurer.delete(job, timeout=30)):
+        assert refused.status_code == 403 and "certifikat" in refused.json()["meddelande"], refused.text
+        assert SARA not in refused.text and not {"id", "jobb", "svar"} & set(refused.json())
+    own = f"{server.url}/massfraga/v1/aktorer/{INSURER_AKTOR}/jobb"  # under its own aktör: no such job
+    assert insurer.get(f"{own}/{job_id}", timeout=30).status_code == 404
+    assert insurer.delete(f"{own}/{job_id}", timeout=30).status_code == 404
+    assert job_id not in [j["id"] for j in insurer.get(own, timeout=30).json()["jobb"]]
+    wait_for(lambda: kommun.get(job, timeout=30).json()["status"] == "klart")  # still the kommun's
+    assert [s["personnummer"] for s in kommun.get(job + "/svar", timeout=30).json()["svar"]] == [SARA]
+    assert kommun.delete(job, timeout=30).status_code == 200
+
+
+def test_massfraga_over_ssek_is_pulled_only_by_its_sender(server: Server, certs: Certs) -> None:
+    tx_id = str(uuid.uuid4())
+    insurer, kommun = certs.session(INSURER), certs.session(KOMMUN)
+
+    def post(session: requests.Session, body: str, sender: str) -> requests.Response:
+        return session.post(server.url + "/ssek/FK.EXA.Lefi.Massfraga", data=soap_envelope(
+            body, pull_header(tx_id, sender=sender)), headers=XML, timeout=30)
+
+    refused = soap_fault(post(kommun, massfraga_xml([SARA]), INSURER))
+    assert refused.code == f"{{{SSEK_NS}}}SenderIdUnknown" and "certifikat" in refused.reason.lower()
+    assert post(insurer, massfraga_xml([SARA]), INSURER).status_code == 200
+    refused = soap_fault(post(kommun, HAMTA_KVITTERA, INSURER))
+    assert refused.code == f"{{{SSEK_NS}}}SenderIdUnknown" and SARA not in refused.reason
+    assert soap_fault(post(kommun, HAMTA_KVITTERA, KOMMUN)).items()[0]["Code"] == "TxIdUnknown"  # its own: none
+
+    def answered() -> str | None:  # still the insurer's: pulled and acknowledged
+        reply = etree.fromstring(post(insurer, HAMTA_KVITTERA, INSURER).content)
+        return reply.findtext(f".//{{{NS}}}FK.Massfraga.Svar//{{{NS}}}personnummer")
+
+    assert wait_for(answered) == SARA
+
+
+def leka_client(url: str, session: requests.Session) -> Any:
+    return zeep.Client(f"{url}/leka/ws?wsdl", transport=Transport(session=session)).service
+
+
+def test_leka_acts_only_for_the_certificate_holder(server: Server, certs: Certs) -> None:
+    kommun, insurer = leka_client(server.url, certs.session(KOMMUN)), leka_client(server.url, certs.session(INSURER))
+    registered = kommun.RegistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA])
+    assert registered.status.kod == 0 and registered.person[0].status.kod == 0
+    for reply in (insurer.KontrolleraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]),
+                  insurer.AvregistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]),
+                  insurer.RegistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]),
+                  insurer.HamtaAviseringar(organisationsnummer=KOMMUN),
+                  insurer.KvitteraAviseringar(organisationsnummer=KOMMUN, aviseringsId=[1])):
+        assert reply.status.kod == 13 and "certifikat" in reply.status.beskrivning
+        assert not getattr(reply, "person", None) and not getattr(reply, "avisering", None)
+    assert kommun.KontrolleraPrenumeration(organisationsnummer=KOMMUN, personnummer=[SARA]).person[0].prenumererar
+    # over SSEK: the SenderId is who acts
+    ssek = certs.session(KOMMUN).post(server.url + "/leka/ssek", headers=XML, timeout=30,
+                                      data=soap_envelope(register_xml(INSURER, SARA), ssek_header(INSURER)))
+    fault = soap_fault(ssek)
+    assert fault.code == f"{{{SSEK_NS}}}SenderIdUnknown" and "certifikat" in fault.reason.lower()
+
+
+def test_leka_notifications_are_fetched_and_acknowledged_only_by_their_organisation(tmp_path: Path,
+                                                                                  certs: Certs) -> None:
+    srv = start_tls_server(tmp_path, certs, scenario=TIMELINE)  # a notification comes as the clock passes
+    try:
+        kommun = leka_client(srv.url, certs.session(KOMMUN))
+        insurer = leka_client(srv.url, certs.session(INSURER))
+        kommun.RegistreraPrenumeration(organisationsnummer=KOMMUN, personnummer=[CARL])
+        AdminClient(srv.url, context=certs.context(KOMMUN)).advance(days=9)
+        [notice] = wait_for(lambda: kommun.HamtaAviseringar(organisationsnummer=KOMMUN).avisering)
+        fetched = insurer.HamtaAviseringar(organisationsnummer=KOMMUN)
+        assert fetched.status.kod == 13 and not fetched.avisering
+        acknowledged = insurer.KvitteraAviseringar(organisationsnummer=KOMMUN, aviseringsId=[notice.aviseringsId])
+        assert acknowledged.status.kod == 13 and not acknowledged.antal
+        waiting = kommun.HamtaAviseringar(organisationsnummer=KOMMUN).avisering  # still the kommun's, unread
+        assert [(a.aviseringsId, a.personnummer) for a in waiting] == [(notice.aviseringsId, CARL)]
+        assert kommun.KvitteraAviseringar(organisationsnummer=KOMMUN, aviseringsId=[notice.aviseringsId]).antal == 1
+    finally:
+        stop_server(srv)
 
 
 # -- refused at the handshake ---------------------------------------------------------

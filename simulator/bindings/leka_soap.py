@@ -47,7 +47,7 @@ from simulator.bindings.ssek import SsekFault, serve
 from simulator.engine.errors import BusinessError, TechnicalError
 from simulator.exchange import binding, exchange_of
 from simulator.faults import InjectedFault
-from simulator.sandbox import SANDBOX, Sandbox
+from simulator.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
 from simulator.schemas import SCHEMA_DIR
 from simulator.sla.gate import SlaBreach
@@ -169,8 +169,12 @@ async def handle_ws(request: web.Request) -> web.Response:
         soap_version = message.version
         check_must_understand(message, understood=set())
         operation, organisation = _read(message.body)
-        await sandbox.identify(exchange_of(request), organisation)
-        reply = await _operate(sandbox, operation, organisation, message.body, Transport.WS)
+        try:
+            await sandbox.identify(exchange_of(request), organisation)
+        except NotCertified as exc:  # as WS refuses an organisation that may not ask: business error 13
+            reply = _reply(operation, exc.status.code, exc.detail)
+        else:
+            reply = await _operate(sandbox, operation, organisation, message.body, Transport.WS)
         return xml_response(200, render_envelope(soap_version, reply), soap_version)
     except (ConnectionResetError, asyncio.CancelledError):
         raise

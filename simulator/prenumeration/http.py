@@ -37,7 +37,7 @@ from simulator.exchange import Handler, binding, exchange_of
 from simulator.prenumeration.answer_file import render_error_file
 from simulator.prenumeration.orders import VERSION, OrderRefused
 from simulator.prenumeration.service import LeaseLost, Prenumeration
-from simulator.sandbox import SANDBOX
+from simulator.sandbox import SANDBOX, NotCertified, certify
 from simulator.scenario.models import Organisation
 from simulator.traffic import WORKER
 
@@ -125,7 +125,14 @@ def _organisation(request: web.Request) -> Organisation | web.Response:
     if not orgnummer.is_valid(text):
         return _error(404, f"{text[:40]!r} is not an organisationsnummer")
     number = orgnummer.canonical(text)
-    exchange_of(request).organisation = number
+    exchange = exchange_of(request)
+    exchange.organisation = number
+    # mutual TLS, before the scenario is looked at: nothing about another organisation is
+    # told. Not ``identify``: the SLA and the fault rules do not cover LEFI Prenumeration.
+    try:
+        certify(exchange, number)
+    except NotCertified as exc:
+        return _error(403, exc.text)
     org = request.app[SANDBOX].store.organisation(orgnummer.Orgnummer(number))
     if org is None:
         return _error(404, f"no organisation {number} in the scenario")
