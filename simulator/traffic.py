@@ -99,11 +99,19 @@ def _record(request: web.Request, exchange: Exchange, response: web.StreamRespon
         sandbox.request_log.write(exchange, wall)
 
 
+async def _sleep_at_least(seconds: float) -> None:
+    """A rule's latency is a lower bound the partner can rely on; uvloop's timers have
+    millisecond resolution and may fire a fraction of a millisecond early."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(left + 0.0005)
+
+
 async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
                      response: web.StreamResponse) -> web.StreamResponse:
     """Does to the answer what the fault rule says. Latency goes first for every kind."""
     if effect.delay:
-        await asyncio.sleep(effect.delay)
+        await _sleep_at_least(effect.delay)
     kind = effect.kind
     exchange.outcome = f"injected:{kind.value}"
     body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
