@@ -18,7 +18,7 @@ from datetime import date, datetime
 __all__ = ["AnswerCache", "CachedAnswer", "DEFAULT_MAX_BYTES"]
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # a few thousand 7 kB answers
-Key = tuple[str, str, bytes, int, date]  # binding, media type, request body, generation, day
+Key = tuple[str, str, bytes, int, date, str | None]  # binding, media type, body, generation, day, certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +49,11 @@ class AnswerCache:
         self.misses = 0
 
     @staticmethod
-    def key(binding: str, media_type: str, body: bytes, generation: int, day: date) -> Key:
-        return binding, media_type, body, generation, day
+    def key(binding: str, media_type: str, body: bytes, generation: int, day: date,
+            certified: str | None = None) -> Key:
+        """``certified``: the client certificate's organisation (mutual TLS): the same
+        question is another answer (business error 13) for another certificate."""
+        return binding, media_type, body, generation, day, certified
 
     def get(self, key: Key) -> CachedAnswer | None:
         entry = self._entries.get(key)

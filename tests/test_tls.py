@@ -194,14 +194,19 @@ def test_the_journal_names_the_certificate_holder(server: Server, certs: Certs) 
 
 # -- another organisation's name ------------------------------------------------------
 def test_ws_question_as_another_organisation_is_business_error_13(server: Server, certs: Certs) -> None:
+    """Also when the same bytes were answered before, for the right certificate or this one
+    (the answer cache keys on the certificate)."""
+    question = {"generelltfalt": {"organisationsnummer": KOMMUN, "versionsnummer": "6"},
+                "informationsfalt": {"person": {"personnummer": SARA, "fromdatum": "2025-01-01",
+                                                "tomdatum": "2026-10-31", "formansforteckning": {"sjukpenning": True}}}}
+    own = zeep.Client(f"{server.url}/ws?wsdl", transport=Transport(session=certs.session(KOMMUN)))
+    assert own.service.HamtaFormansinformation(**question).generelltfalt.status.kod == 0
     client = zeep.Client(f"{server.url}/ws?wsdl", transport=Transport(session=certs.session(INSURER)))
-    svar = client.service.HamtaFormansinformation(
-        generelltfalt={"organisationsnummer": KOMMUN, "versionsnummer": "6"},
-        informationsfalt={"person": {"personnummer": SARA, "fromdatum": "2025-01-01", "tomdatum": "2026-10-31",
-                                     "formansforteckning": {"sjukpenning": True}}})
-    assert svar.generelltfalt.status.kod == 13
-    assert "certifikat" in svar.generelltfalt.status.beskrivning
-    assert svar.informationsfalt is None or svar.informationsfalt.person is None
+    for _ in range(2):
+        svar = client.service.HamtaFormansinformation(**question)
+        assert svar.generelltfalt.status.kod == 13
+        assert "certifikat" in svar.generelltfalt.status.beskrivning
+        assert svar.informationsfalt is None or svar.informationsfalt.person is None
 
 
 def test_rest_as_another_aktor_is_403_over_aiohttp(server: Server, certs: Certs) -> None:

@@ -70,7 +70,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     try:
         data = await _read_body(request)
         media_type = request.headers.get("Content-Type", "")
-        key = sandbox.answers.key("ws", media_type, data, sandbox.generation, sandbox.clock.today())
+        key = sandbox.answers.key("ws", media_type, data, sandbox.generation, sandbox.clock.today(),
+                                  exchange_of(request).certified)
         cached = None if closed_v4 else sandbox.answers.get(key)
         if cached is not None:  # asked before today: the same bytes, after the gate and fault rules
             return _xml(200, await sandbox.replay(cached, exchange_of(request)), soap_version)
