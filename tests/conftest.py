@@ -47,9 +47,11 @@ class Server:
         return self.process.poll() is None
 
 
-def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Server:
+def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO,
+                 session: requests.Session | None = None) -> Server:
     """A simulator process. The SLA gate is off unless the test asks for it: most tests
-    ask many questions in one frozen instant, which the SLA would refuse (test_sla.py)."""
+    ask many questions in one frozen instant, which the SLA would refuse (test_sla.py).
+    With ``--tls`` among ``args`` it is polled over https with ``session`` (its certificates)."""
     if not any(a.startswith("--sla-mode") for a in args):
         args = (*args, "--sla-mode", "off")
     port = free_port()
@@ -61,13 +63,14 @@ def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Se
         [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario),
          "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if '--tls' in args else 'http'}://127.0.0.1:{port}"
+    poll = session or requests.Session()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"simulator exited early:\n{log.read_text()}")
         try:
-            if requests.get(f"{url}/health", timeout=1).ok:
+            if poll.get(f"{url}/health", timeout=1).ok:
                 return Server(url, process, log)
         except requests.ConnectionError:
             time.sleep(0.1)

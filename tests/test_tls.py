@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 import requests
 import zeep
-from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, stop_server, wait_for
+from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, start_server, stop_server, wait_for
 from cryptography import x509
 from lxml import etree
 from partner_clients import (
@@ -107,26 +107,8 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 def start_tls_server(tmp: Path, certs: Certs, *args: str, scenario: Path = DEFAULT_SCENARIO) -> Server:
     """As conftest's start_server, over https with a client certificate to poll /health;
     durable state and the file drop in ``tmp/data``."""
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--host", "127.0.0.1",
-         "--port", str(port), "--sla-mode", "off", "--freeze-clock", "--tls", "--certs", str(certs.folder),
-         "--data-dir", str(tmp / "data"), *args],
-        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    url = f"https://127.0.0.1:{port}"
-    session = certs.session(KOMMUN)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"simulator exited early:\n{log.read_text()}")
-        try:
-            if session.get(f"{url}/health", timeout=1).ok:
-                return Server(url, process, log)
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"simulator did not start:\n{log.read_text()}")
+    return start_server(tmp, "--freeze-clock", "--tls", "--certs", str(certs.folder), "--data-dir", str(tmp / "data"),
+                        *args, scenario=scenario, session=certs.session(KOMMUN))
 
 
 @pytest.fixture(scope="module")
