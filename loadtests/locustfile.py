@@ -155,10 +155,10 @@ class MassfragaUser(PartnerUser):
             self.job = massfraga_jobs.new_job(next(self.bindings), self.organisation, persons,
                                               _tx(self.organisation, next(self.sequence)))
         job = self.job
-        name = f"massfraga-{type(job).__name__[:-3].lower()} {job.step} {self.organisation}"
-        self.send(job.next_request(), name, job.take)
+        self.send(job.next_request(), f"massfraga-{job.binding} {job.step} {self.organisation}", job.take)
         if job.done:
-            massfraga_counts.update(jobs=1, persons=len(job.persons), answered=len(job.answered))
+            massfraga_counts.update({"jobs": 1, f"jobs {job.binding}": 1, "persons": len(job.persons),
+                                     "answered": len(job.answered)})
             self.job = None
 
 
@@ -254,7 +254,7 @@ def capacity_report(environment) -> dict:  # type: ignore[no-untyped-def]
         problems.append(f"{other_errors} other failures")
     massfraga = None
     if any(issubclass(c, MassfragaUser) for c in environment.user_classes):
-        massfraga = {k: massfraga_counts[k] for k in ("jobs", "persons", "answered")}
+        massfraga = {k: massfraga_counts[k] for k in ("jobs", "jobs rest", "jobs ssek", "persons", "answered")}
         if not massfraga["jobs"]:
             problems.append("no massfråga job was answered and acknowledged")
         if massfraga["answered"] != massfraga["persons"]:
@@ -273,8 +273,9 @@ def render_report(report: dict) -> str:
              f"{report['organisations']} organisations, {report['sent']} sent, {report['served']} served, "
              f"{report['requests_per_s']} req/s; latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, "
              f"p99 {report['p99_ms']} ms",
-             *([f"massfråga: {m['jobs']} jobs answered and acknowledged, {m['persons']} persons asked, "
-                f"{m['answered']} answered"] if (m := report["massfraga"]) else []),
+             *([f"massfråga: {m['jobs']} jobs answered and acknowledged ({m['jobs rest']} REST, "
+                f"{m['jobs ssek']} SSEK), {m['persons']} persons asked, {m['answered']} answered"]
+               if (m := report["massfraga"]) else []),
              "| organisation | sent | served | refused | sandbox breaches | p50 ms | p95 ms | p99 ms |",
              "|---|---:|---:|---|---|---:|---:|---:|"]
     for row in report["per_organisation"]:

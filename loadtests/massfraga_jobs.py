@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import lefi_requests
 from lefi_requests import Request
@@ -25,6 +26,7 @@ _NS = "{" + lefi_requests.NS + "}"
 
 @dataclass
 class Job:
+    binding: ClassVar[str]
     organisation: str
     persons: list[str]
     tx: str  # the binding's own id for the job (the SSEK TxId)
@@ -49,6 +51,7 @@ class Job:
 
 @dataclass
 class RestJob(Job):
+    binding = "rest"
     location: str = ""
     page: str | None = None
 
@@ -82,6 +85,8 @@ class RestJob(Job):
 
 @dataclass
 class SsekJob(Job):
+    binding = "ssek"
+
     def next_request(self) -> Request:
         if self.step == "submit":
             return lefi_requests.massfraga_ssek(self.organisation, self.persons, self.tx)
@@ -109,7 +114,7 @@ class SsekJob(Job):
         return self.missing()
 
 
-JOBS = {"rest": RestJob, "ssek": SsekJob}
+JOBS = {job.binding: job for job in (RestJob, SsekJob)}
 
 
 def new_job(binding: str, organisation: str, persons: list[str], tx: str) -> Job:

@@ -77,6 +77,7 @@ def test_massfraga_jobs_at_its_sla_pass_and_every_person_is_answered(tmp_path: P
     # jobs of 50-200 persons over REST and SSEK AsynchPull in turn, answered and acknowledged
     jobs = report["massfraga"]
     assert jobs["jobs"] >= 4 and jobs["answered"] == jobs["persons"] >= 50 * jobs["jobs"], jobs
+    assert jobs["jobs rest"] >= 1 and jobs["jobs ssek"] >= 1, jobs
     # each request is one question on the massfråga channel: about 2 a second per partner (+1:
     # the first comes at a random moment of the first half second)
     assert all(row["sent"] <= 2 * 8 + 1 for row in report["per_organisation"]), report["per_organisation"]
