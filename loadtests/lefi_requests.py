@@ -1,4 +1,5 @@
-"""The onlinefråga as each binding carries it, for the load profiles and the benchmark.
+"""The onlinefråga as each binding carries it, and the massfråga over REST and SSEK
+AsynchPull, for the load profiles and the benchmark.
 
 Plain text builders, free of the simulator's code and of the test suite: a load generator
 sends what a partner's system sends. ``Request`` is one HTTP request (path, headers,
@@ -12,7 +13,8 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-__all__ = ["Request", "BUILDERS", "BENEFITS", "PERSON", "ws", "ssek", "shs", "rest", "refusal_rule"]
+__all__ = ["Request", "BUILDERS", "BENEFITS", "PERSON", "ws", "ssek", "shs", "rest", "refusal_rule",
+           "massfraga_rest", "massfraga_ssek", "massfraga_ssek_pull"]
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -30,12 +32,17 @@ _SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 @dataclass(frozen=True)
 class Request:
     path: str
-    body: bytes
+    body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+
+
+def _asked(benefits: tuple[str, ...]) -> str:
+    return "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits)
 
 
 def fraga(org: str, person: str, referens: str, benefits: tuple[str, ...] = BENEFITS) -> str:
-    asked = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits)
+    asked = _asked(benefits)
     return (f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt>'
             f"<ext:organisationsnummer>{org}</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer>"
             f"<ext:referens>{referens}</ext:referens></ext:generelltfalt><ext:informationsfalt><ext:person>"
@@ -54,13 +61,18 @@ def ws(org: str, person: str = PERSON, tx: str = "bench", aktorsid: str | None =
     return Request("/ws/FK.EXA.Lefi.Fraga", _envelope(fraga(org, person, tx, benefits)), _SOAP_HEADERS)
 
 
+def _ssek_header(org: str, tx: str | None, asynch: str = "") -> str:
+    method = f' AsynchMethod="{asynch}"' if asynch else ""
+    return (f'<ssek:SSEK xmlns:ssek="{SSEK_NS}" soap:mustUnderstand="1"{method}>'
+            f'<ssek:SenderId ssek:Type="ORGNR">{org}</ssek:SenderId>'
+            f'<ssek:ReceiverId ssek:Type="ORGNR">{FK}</ssek:ReceiverId>'
+            f"<ssek:TxId>{tx or uuid.uuid4()}</ssek:TxId></ssek:SSEK>")
+
+
 def ssek(org: str, person: str = PERSON, tx: str | None = None, aktorsid: str | None = None) -> Request:
     """``tx``: the TxId, 36 characters (a UUID); a fresh one when None."""
-    header = (f'<ssek:SSEK xmlns:ssek="{SSEK_NS}" soap:mustUnderstand="1">'
-              f'<ssek:SenderId ssek:Type="ORGNR">{org}</ssek:SenderId>'
-              f'<ssek:ReceiverId ssek:Type="ORGNR">{FK}</ssek:ReceiverId>'
-              f"<ssek:TxId>{tx or uuid.uuid4()}</ssek:TxId></ssek:SSEK>")
-    return Request("/ssek/FK.EXA.Lefi.Fraga", _envelope(fraga(org, person, "load"), header), _SOAP_HEADERS)
+    return Request("/ssek/FK.EXA.Lefi.Fraga", _envelope(fraga(org, person, "load"), _ssek_header(org, tx)),
+                   _SOAP_HEADERS)
 
 
 def shs(org: str, person: str = PERSON, tx: str | None = None, aktorsid: str | None = None) -> Request:
@@ -87,6 +99,39 @@ def rest(org: str, person: str = PERSON, tx: str = "", aktorsid: str | None = No
 
 
 BUILDERS = {"ws": ws, "ssek": ssek, "shs": shs, "rest": rest}
+
+
+# -- massfråga: one question about many persons, answered in the background (README "Massfråga")
+MASSFRAGA_SSEK = "/ssek/FK.EXA.Lefi.Massfraga"
+
+
+def massfraga_jobs(org: str) -> str:
+    """The REST job resource of the aktör (the organisation's orgnummer as its aktorsId)."""
+    return f"/massfraga/v1/aktorer/{org}/jobb"
+
+
+def massfraga_rest(org: str, persons: list[str]) -> Request:
+    """A new job: v9's question with a list of personnummer."""
+    question = {"personnummer": persons, "period": {"from": "2025-01-01", "tom": "2026-10-31"}, **V9_CODES}
+    return Request(massfraga_jobs(org), json.dumps(question).encode(), {"Content-Type": "application/json"})
+
+
+def massfraga_ssek(org: str, persons: list[str], tx: str) -> Request:
+    """``FK.Massfraga.Fraga`` over SSEK AsynchPull; ``tx`` (the TxId) names the job later."""
+    numbers = "".join(f"<ext:personnummer>{p}</ext:personnummer>" for p in persons)
+    body = (f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>{org}'
+            "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
+            f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01"
+            "</ext:fromdatum><ext:tomdatum>2026-10-31</ext:tomdatum>"
+            f"<ext:formansforteckning>{_asked(BENEFITS)}</ext:formansforteckning></ext:informationsfalt>"
+            "</ext:FK.Massfraga.Fraga>")
+    return Request(MASSFRAGA_SSEK, _envelope(body, _ssek_header(org, tx, "AsynchPull")), _SOAP_HEADERS)
+
+
+def massfraga_ssek_pull(org: str, tx: str) -> Request:
+    """``FK.Massfraga.Hamta`` for the job of TxId ``tx``, acknowledging the answers it gets."""
+    body = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+    return Request(MASSFRAGA_SSEK, _envelope(body, _ssek_header(org, tx, "AsynchPull")), _SOAP_HEADERS)
 
 
 def refusal_rule(status: int, headers: dict[str, str], body: bytes) -> str | None:

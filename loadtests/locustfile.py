@@ -10,6 +10,9 @@ class's ``sla_share``:
   answers come: the sandbox counted the question before it answered.
 - ``OverSla``: five times that pace; the sandbox must refuse the excess, and the report
   fails naming the rules broken.
+- ``MassfragaAtSla`` / ``MassfragaOverSla``: the same on the massfråga channel (2 questions/s):
+  each partner runs massfråga jobs (submit, poll, fetch the answers, acknowledge: each request
+  a question) over ``--lefi-bindings rest,ssek``, and every person must get an answer.
 
 Run it through ``loadtests/run_profile.py`` (starts the sandbox, one command per profile), or
 against a running sandbox whose scenario holds the partners (``loadtests/partners.py``):
@@ -31,6 +34,8 @@ import re
 import sys
 import time
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import gevent
@@ -42,7 +47,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import lefi_requests  # noqa: E402
-from partners import partner_orgnummer  # noqa: E402
+import massfraga_jobs  # noqa: E402
+from partners import partner_orgnummer, population_numbers  # noqa: E402
 
 from simulator.sla.counters import SLA_DEFAULTS  # noqa: E402  (the standard library only)
 
@@ -92,18 +98,28 @@ class PartnerUser(FastHttpUser):
 
     @task
     def ask(self) -> None:
+        self.step()
+
+    def step(self) -> None:
+        """One onlinefråga, over the next binding."""
         binding = next(self.bindings)
         request = lefi_requests.BUILDERS[binding](self.organisation, tx=_tx(self.organisation, next(self.sequence)))
-        with self.client.post(request.path, data=request.body, headers=request.headers,
-                              name=f"{binding} {self.organisation}", catch_response=True) as response:
+        self.send(request, f"{binding} {self.organisation}", lambda status, body: None if status == 200 else
+                  f"HTTP {status}: {body[:200]!r}")
+
+    def send(self, request: lefi_requests.Request, name: str, check: Callable[[int, bytes], str | None]) -> None:
+        """Sends ``request``; a refusal by the SLA gate (``check`` does not see it), or what
+        ``check`` finds wrong with the answer, is a failure."""
+        with self.client.request(request.method, request.path, data=request.body, headers=request.headers,
+                                 name=name, catch_response=True) as response:
             body = response.content or b""
-            rule = lefi_requests.refusal_rule(response.status_code or 0, dict(response.headers or {}), body)
-            if rule is not None:
-                response.failure(f"{REFUSED}{rule}")
-            elif response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}: {body[:200]!r}")
-            else:
+            status = response.status_code or 0
+            rule = lefi_requests.refusal_rule(status, dict(response.headers or {}), body)
+            problem = f"{REFUSED}{rule}" if rule is not None else check(status, body)
+            if problem is None:
                 response.success()
+            else:
+                response.failure(problem)
 
 
 class OnlineAtSla(PartnerUser):
@@ -112,6 +128,57 @@ class OnlineAtSla(PartnerUser):
 
 class OverSla(PartnerUser):
     sla_share = 5.0
+
+
+# what the massfråga users' finished jobs held (this process; a worker sends it to the master)
+massfraga_counts: Counter[str] = Counter()
+
+
+class MassfragaUser(PartnerUser):
+    """One organisation running massfråga jobs of 50-200 persons one after the other, over
+    the bindings of ``--lefi-bindings`` (rest, ssek) in turn: each request — the submission,
+    a status poll, an answer page, the acknowledgement, an SSEK pull — is one question on the
+    massfråga channel (2 a second), sent ``sla_share`` times its SLA interval after the last
+    answer. A finished job checks that every person got an answer."""
+
+    abstract = True
+    channel = "massfraga"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.persons = population_numbers()
+        self.job: massfraga_jobs.Job | None = None
+
+    def step(self) -> None:
+        if self.job is None:
+            persons = random.sample(self.persons, random.randint(50, 200))
+            self.job = massfraga_jobs.new_job(next(self.bindings), self.organisation, persons,
+                                              _tx(self.organisation, next(self.sequence)))
+        job = self.job
+        self.send(job.next_request(), f"massfraga-{job.binding} {job.step} {self.organisation}", job.take)
+        if job.done:
+            massfraga_counts.update({"jobs": 1, f"jobs {job.binding}": 1, "persons": len(job.persons),
+                                     "answered": len(job.answered)})
+            self.job = None
+
+
+class MassfragaAtSla(MassfragaUser):
+    sla_share = 1.0
+
+
+class MassfragaOverSla(MassfragaUser):
+    sla_share = 5.0
+
+
+@events.report_to_master.add_listener
+def _send_massfraga_counts(client_id: str, data: dict) -> None:
+    data["massfraga"] = dict(massfraga_counts)
+    massfraga_counts.clear()
+
+
+@events.worker_report.add_listener
+def _take_massfraga_counts(client_id: str, data: dict) -> None:
+    massfraga_counts.update(data.get("massfraga", {}))
 
 
 _RUN = int(time.time()) % 10 ** 8  # a second run against the same sandbox asks anew
@@ -185,12 +252,19 @@ def capacity_report(environment) -> dict:  # type: ignore[no-untyped-def]
         problems.append("refused: " + ", ".join(f"{r} {n}" for r, n in sorted(refused_totals.items())))
     if other_errors:
         problems.append(f"{other_errors} other failures")
+    massfraga = None
+    if any(issubclass(c, MassfragaUser) for c in environment.user_classes):
+        massfraga = {k: massfraga_counts[k] for k in ("jobs", "jobs rest", "jobs ssek", "persons", "answered")}
+        if not massfraga["jobs"]:
+            problems.append("no massfråga job was answered and acknowledged")
+        if massfraga["answered"] != massfraga["persons"]:
+            problems.append(f"massfråga: {massfraga['persons']} persons asked, {massfraga['answered']} answered")
     return {
         "passed": not problems, "problems": problems, "organisations": len(rows), "sent": sent,
         "served": sent - failures, "requests_per_s": round(total.total_rps, 1),
         "p50_ms": total.get_response_time_percentile(0.5), "p95_ms": total.get_response_time_percentile(0.95),
         "p99_ms": total.get_response_time_percentile(0.99), "breaches": breach_totals, "refused": refused_totals,
-        "per_organisation": rows}
+        "massfraga": massfraga, "per_organisation": rows}
 
 
 def render_report(report: dict) -> str:
@@ -199,6 +273,9 @@ def render_report(report: dict) -> str:
              f"{report['organisations']} organisations, {report['sent']} sent, {report['served']} served, "
              f"{report['requests_per_s']} req/s; latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, "
              f"p99 {report['p99_ms']} ms",
+             *([f"massfråga: {m['jobs']} jobs answered and acknowledged ({m['jobs rest']} REST, "
+                f"{m['jobs ssek']} SSEK), {m['persons']} persons asked, {m['answered']} answered"]
+               if (m := report["massfraga"]) else []),
              "| organisation | sent | served | refused | sandbox breaches | p50 ms | p95 ms | p99 ms |",
              "|---|---:|---:|---|---|---:|---:|---:|"]
     for row in report["per_organisation"]:
@@ -222,4 +299,5 @@ def _report(environment, **_kw) -> None:  # type: ignore[no-untyped-def]
         environment.process_exit_code = 1
 
 
-__all__ = ["PartnerUser", "OnlineAtSla", "OverSla", "capacity_report", "render_report"]
+__all__ = ["PartnerUser", "OnlineAtSla", "OverSla", "MassfragaUser", "MassfragaAtSla", "MassfragaOverSla",
+           "capacity_report", "render_report"]

@@ -3,10 +3,13 @@
     .venv/bin/python loadtests/run_profile.py online            # 4 partners at the SLA rate, WS/SSEK/SHS/REST
     .venv/bin/python loadtests/run_profile.py partners          # 200 partners at once, each at its SLA rate
     .venv/bin/python loadtests/run_profile.py over-sla          # 4 partners at 5x the SLA: must be refused
+    .venv/bin/python loadtests/run_profile.py massfraga         # 4 partners' massfråga jobs at its SLA, REST/SSEK
+    .venv/bin/python loadtests/run_profile.py massfraga-over-sla  # the same at 5x the SLA: must be refused
     options: --run-time 30s --partners N --bindings ws,rest --locust-workers 2 --out DIR
 
 Writes a scenario with the partners (loadtests/partners.py), starts the simulator on it
-(SLA mode reject, running clock, request log off), runs Locust headless and bounded —
+(SLA mode reject, running clock from a Monday 09:00, when massfråga is open too, request
+log off, the durable store in ``--out``), runs Locust headless and bounded —
 one process, or a master and ``--locust-workers`` workers — and keeps Locust's HTML report,
 the capacity report (JSON) and the simulator's log in ``--out``. Exit status: Locust's,
 1 when the capacity report fails.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import lefi_requests  # noqa: E402
-from partners import write_scenario  # noqa: E402
+from partners import population_numbers, write_scenario  # noqa: E402
 
 __all__ = ["PROFILES", "Profile", "run_profile"]
 
@@ -48,6 +52,8 @@ PROFILES = {
     "online": Profile("OnlineAtSla", 4, "ws,ssek,shs,rest", True),
     "partners": Profile("OnlineAtSla", 200, "ws,ssek,shs,rest", True),
     "over-sla": Profile("OverSla", 4, "ws,ssek,shs,rest", False),
+    "massfraga": Profile("MassfragaAtSla", 4, "rest,ssek", True),
+    "massfraga-over-sla": Profile("MassfragaOverSla", 4, "rest,ssek", False),
 }
 
 
@@ -72,9 +78,11 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
 def warm_up(url: str, organisations: list[str]) -> None:
     """One question per binding, each from an organisation of its own that the profile does
     not use: the first question loads schemas and code, and a slow first answer would
-    otherwise shift when the gate sees a partner's next question."""
+    otherwise shift when the gate sees a partner's next question. They ask about a person of
+    the generated population, which the first such question builds (about a second)."""
+    person = population_numbers(1)[0]
     for org, build in zip(organisations, lefi_requests.BUILDERS.values()):
-        request = build(org)
+        request = build(org, person)
         urllib.request.urlopen(urllib.request.Request(url + request.path, data=request.body,
                                                       headers=request.headers), timeout=30).close()
 
@@ -87,11 +95,13 @@ def run_profile(name: str, out: Path, run_time: str = "30s", partners: int | Non
     out.mkdir(parents=True, exist_ok=True)
     scenario = out / f"partners-{count}.yaml"
     warm_up_orgs = write_scenario(count + len(lefi_requests.BUILDERS), scenario)[count:]
+    shutil.rmtree(out / "data", ignore_errors=True)  # a run before's massfråga jobs are not this run's
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(out / "simulator.log", "w") as log:
         server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario),
-                                   "--port", str(port), "--sla-mode", "reject", "--request-log", "off"],
+                                   "--port", str(port), "--sla-mode", "reject", "--request-log", "off",
+                                   "--data-dir", str(out / "data")],
                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -131,7 +141,7 @@ def main() -> int:
     parser.add_argument("profile", choices=sorted(PROFILES))
     parser.add_argument("--run-time", default="30s")
     parser.add_argument("--partners", type=int, help="partner organisations (one Locust user each)")
-    parser.add_argument("--bindings", help="comma-separated: ws, ssek, shs, rest")
+    parser.add_argument("--bindings", help="comma-separated: ws, ssek, shs, rest (massfråga: rest, ssek)")
     parser.add_argument("--locust-workers", type=int, default=0, help="distributed: a master and N workers")
     parser.add_argument("--out", type=Path, help="where the reports go (default: a new temporary folder)")
     args = parser.parse_args()

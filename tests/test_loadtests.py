@@ -68,3 +68,38 @@ def test_distributed_master_and_two_workers_split_the_partners(tmp_path: Path) -
     status, report = _run(tmp_path, "online", run_time="8s", locust_workers=2)
     assert status == 0
     _assert_passed(report, 4)  # each worker took its own partners: four distinct organisations
+
+
+def test_massfraga_jobs_at_its_sla_pass_and_every_person_is_answered(tmp_path: Path) -> None:
+    status, report = _run(tmp_path, "massfraga", run_time="8s")
+    assert status == 0
+    _assert_passed(report, 4)
+    # jobs of 50-200 persons over REST and SSEK AsynchPull in turn, answered and acknowledged
+    jobs = report["massfraga"]
+    assert jobs["jobs"] >= 4 and jobs["answered"] == jobs["persons"] >= 50 * jobs["jobs"], jobs
+    assert jobs["jobs rest"] >= 1 and jobs["jobs ssek"] >= 1, jobs
+    # each request is one question on the massfråga channel: about 2 a second per partner (+1:
+    # the first comes at a random moment of the first half second)
+    assert all(row["sent"] <= 2 * 8 + 1 for row in report["per_organisation"]), report["per_organisation"]
+
+
+def test_massfraga_over_its_sla_is_refused_and_the_report_fails_naming_the_rules(tmp_path: Path) -> None:
+    status, report = _run(tmp_path, "massfraga-over-sla", run_time="6s")
+    assert status == 1
+    assert not report["passed"]
+    assert set(report["breaches"]) == {"per_second", "min_gap"}, report["breaches"]
+    assert report["breaches"] == report["refused"]
+    assert any("per_second" in p and "min_gap" in p for p in report["problems"]), report["problems"]
+    # the refused requests are sent again: jobs still finish, every person answered
+    assert report["massfraga"]["answered"] == report["massfraga"]["persons"] > 0, report["massfraga"]
+
+
+def test_a_massfraga_job_missing_an_answer_is_reported() -> None:
+    from massfraga_jobs import RestJob
+
+    job = RestJob("2129000002", ["195001018000", "195101018009"], "tx")
+    job.step, job.page = "svar", "/svar"
+    page = {"svar": [{"personnummer": "195001018000", "status": 200, "svar": {}}], "nasta": None}
+    assert job.take(200, json.dumps(page).encode()) is None
+    assert job.take(200, b'{"id": 1, "status": "klart"}') == "1 of 2 persons without an answer (1 answers)"
+    assert job.done
