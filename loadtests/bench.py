@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import lefi_requests  # noqa: E402
+from harness import free_port  # noqa: E402
 
 PEERS = ROOT.parent / "shared" / "bench" / "peers.sh"
 ORGS = {"ws": "2120000142", "ssek": "5566778899", "shs": "2021005489", "rest": "2120000142"}
@@ -64,10 +64,6 @@ class Result:
     rss_mib: float
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def tree(pid: int) -> list[int]:
@@ -128,7 +124,8 @@ def wrk(url: str, body: Path, headers: dict[str, str], seconds: int, connections
 
 def start_server(port: int, workers: int, extra: list[str]) -> subprocess.Popen[bytes]:
     server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--freeze-clock",
-                               "--sla-mode", "off", "--workers", str(workers), *extra],
+                               "--sla-mode", "off", "--workers", str(workers),
+                               "--data-dir", tempfile.mkdtemp(prefix="lefi-bench-"), *extra],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while True:

@@ -13,7 +13,6 @@ and prints, per binding, the time from the submission's 202/receipt until the jo
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,16 +32,14 @@ sys.path.insert(0, str(ROOT))
 from simulator.scenario.models import Population  # noqa: E402
 from simulator.scenario.population import GeneratedPopulation  # noqa: E402
 
+from harness import free_port  # noqa: E402
+
 AKTOR = "7c0e5a9e-2120-4142-9a1e-000000000142"
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
 SSEK = "http://schemas.ssek.org/ssek/2006-05-10/"
 BENEFITS = ("sjukpenning", "foraldrapenning", "barnbidrag", "utbetalning", "generellPersonInformation")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rest_job(url: str, persons: list[str]) -> tuple[float, float]:

@@ -17,12 +17,10 @@ import argparse
 import asyncio
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -35,36 +33,16 @@ sys.path.insert(0, str(ROOT))
 from simulator.scenario.models import Population  # noqa: E402
 from simulator.scenario.population import GeneratedPopulation  # noqa: E402
 
+from harness import free_port, memory_mib, wait_for_health  # noqa: E402
+
 ANCHOR = date(2026, 11, 2)  # the default scenario's clock day, which the population follows
 KOD = re.compile(rb"<(?:\w+:)?generelltfalt>.*?<(?:\w+:)?kod>(\d+)</", re.S)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-def memory_mib(pid: int) -> dict[str, float]:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) / 1024
-    return out
 
 
-def wait_for_health(base: str, server: subprocess.Popen[bytes], limit: float) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        if server.poll() is not None:
-            raise RuntimeError(f"the simulator exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            return time.monotonic()
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"no /health answer within {limit} s")
 
 
 async def ask(url: str, numbers: list[str], concurrency: int) -> tuple[int, dict[str, int]]:
@@ -104,7 +82,8 @@ def main() -> int:
         started = time.monotonic()
         server = subprocess.Popen(
             [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--port", str(port),
-             "--freeze-clock", "--request-log", "off", "--sla-mode", "off"],
+             "--freeze-clock", "--request-log", "off", "--sla-mode", "off",
+             "--data-dir", tempfile.mkdtemp(prefix="lefi-bench-")],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         try:
             ready = wait_for_health(base, server, limit=120)

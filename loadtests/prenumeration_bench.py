@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from population_bench import free_port, memory_mib, wait_for_health  # noqa: E402
+from harness import free_port, memory_mib, wait_for_health  # noqa: E402
 from simulator.scenario.models import Population  # noqa: E402
 from simulator.scenario.population import GeneratedPopulation  # noqa: E402
 

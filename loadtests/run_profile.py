@@ -21,7 +21,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import lefi_requests  # noqa: E402
+from harness import free_port  # noqa: E402
 from partners import population_numbers, write_scenario  # noqa: E402
 
 __all__ = ["PROFILES", "Profile", "run_profile"]
@@ -57,10 +57,6 @@ PROFILES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_healthy(url: str, seconds: float = 60) -> None:

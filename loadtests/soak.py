@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -30,7 +31,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hostile import CORPUS, REST_PATH, Hostile, Wire, envelope, fraga_xml, send  # noqa: E402
-from ws_bench import free_port, rss_mib  # noqa: E402
+from harness import free_port, rss_mib  # noqa: E402
 
 SSEK_HEADER = ('<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '
                'soap:mustUnderstand="1"><ssek:SenderId ssek:Type="ORGNR">5566778899</ssek:SenderId>'
@@ -126,7 +127,7 @@ def main() -> int:
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port),
                                    "--freeze-clock", "--sla-mode", "off", "--request-log", "off",
-                                   *args.server_args.split()],
+                                   "--data-dir", tempfile.mkdtemp(prefix="lefi-soak-"), *args.server_args.split()],
                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url, pid = f"http://127.0.0.1:{port}", server.pid
         for _ in range(100):

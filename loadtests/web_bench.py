@@ -14,12 +14,13 @@ import argparse
 import re
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 
 import requests
 
-from ws_bench import ROOT, free_port, rss_mib
+from harness import ROOT, free_port, rss_mib
 
 
 def timed(call: object, n: int) -> list[float]:
@@ -45,7 +46,8 @@ def main() -> int:
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--freeze-clock",
-                               "--sla-mode", "off", "--request-log", "off"],
+                               "--sla-mode", "off", "--request-log", "off",
+                               "--data-dir", tempfile.mkdtemp(prefix="lefi-bench-")],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
