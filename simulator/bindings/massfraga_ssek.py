@@ -8,7 +8,9 @@
 - body ``FK.Massfraga.Hamta`` with the question's TxId pulls the answers: the SSEK fault
   ``NoResultAvailable`` while they are being made, then ``FK.Massfraga.Svar`` with one
   ``personsvar`` per person (``FK.Online.Svar``, or ``TeknisktFel``/``Valideringsfel``).
-  ``kvittera`` true acknowledges them: they go, and a later pull is ``TxIdUnknown``.
+  ``kvittera`` true acknowledges them: they go, and a later pull is ``TxIdUnknown``. A
+  partner should pull first without ``kvittera`` and acknowledge in a second pull: an
+  acknowledging pull whose response is lost has lost the answers with it.
 
 Each request is one question on the SLA's massfråga channel.
 """
