@@ -216,7 +216,10 @@ def on_done(app: web.Application, hook: DoneHook) -> None:
 async def process(app: web.Application, j: Job, still_holder: Any) -> None:
     """Answers the rest of ``j``'s persons, a chunk per durable write."""
     sandbox = app[SANDBOX]
-    stored = j.doc()  # the job as this worker last read or wrote it
+    stored = await sandbox.durable.get(JOBS, j.key)  # the job as this worker last read or wrote it
+    if stored is None or stored["status"] == "klart":
+        return  # acknowledged, or forgotten by the admin API's reset; or finished by another worker
+    j = Job(**stored)
     while j.answered < len(j.persons):
         if not await still_holder():
             return  # another worker took over (this one stalled past its lease)
