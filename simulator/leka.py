@@ -10,9 +10,12 @@ notifications are written in one durable write, so that every change is notified
 also across a kill -9 or a clock moved back and forth.
 
 Notifications are pushed (HTTP POST, JSON, ``Idempotency-Key``) to the organisation's
-aviseringsadress, with retries and exponential backoff (bounded); until pushed they can
-be fetched and acknowledged (``HamtaAviseringar``, ``KvitteraAviseringar``). A background
-task (one per store: it takes a lease) does both, from start-up on.
+aviseringsadress, with retries and exponential backoff (bounded), a few at a time per
+organisation and apart from the scan (``Pusher``); until pushed they can be fetched and
+acknowledged (``HamtaAviseringar``, ``KvitteraAviseringar``). A background task (one per
+store: it takes a lease) does both, from start-up on. Every write onto a subscription or a
+notification goes onto it only as it was read (``Durable.write_if``): a deregistration, an
+acknowledgement or the admin API's reset meanwhile is never undone.
 """
 
 from __future__ import annotations
@@ -49,9 +52,9 @@ __all__ = [
     "notifier_context",
     "pending",
     "register",
-    "valid_address",
     "scan",
     "subscriptions",
+    "valid_address",
 ]
 
 log = logging.getLogger("simulator.leka")
