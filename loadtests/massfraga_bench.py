@@ -7,7 +7,8 @@ temporary folder, starts the simulator on it (127.0.0.1, a free port, the clock 
 the SLA off, the durable store in that folder, or Redis), submits ``--jobs`` jobs of all N
 population persons over the REST job resource and over SSEK AsynchPull one after the other,
 and prints, per binding, the time from the submission's 202/receipt until the job is done
-(polled every 20 ms) and until every answer is fetched. Only loopback traffic.
+(polled every 20 ms) and until every answer is fetched, and (REST) the median time of one
+1,000-answer page. Only loopback traffic.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ BENEFITS = ("sjukpenning", "foraldrapenning", "barnbidrag", "utbetalning", "gene
 
 
 
-def rest_job(url: str, persons: list[str]) -> tuple[float, float]:
+def rest_job(url: str, persons: list[str]) -> tuple[float, float, float]:
     jobs = f"{url}/massfraga/v1/aktorer/{AKTOR}/jobb"
     started = time.perf_counter()
     r = requests.post(jobs, json={"personnummer": persons, "period": {"from": "2025-01-01", "tom": "2026-10-31"},
@@ -53,14 +54,17 @@ def rest_job(url: str, persons: list[str]) -> tuple[float, float]:
         time.sleep(0.02)
     done = time.perf_counter() - started
     nxt: str | None = "/svar?fran=0&antal=1000"
+    pages = []
     while nxt:
+        fetch = time.perf_counter()
         page = requests.get(location + nxt if nxt.startswith("/svar") else url + nxt, timeout=60).json()
+        pages.append(time.perf_counter() - fetch)
         nxt = page["nasta"]
     requests.delete(location, timeout=60)
-    return done, time.perf_counter() - started
+    return done, time.perf_counter() - started, statistics.median(pages)
 
 
-def ssek_job(url: str, persons: list[str]) -> tuple[float, float]:
+def ssek_job(url: str, persons: list[str]) -> tuple[float, float, float | None]:
     tx_id = str(uuid.uuid4())
     header = (f'<ssek:SSEK xmlns:ssek="{SSEK}" AsynchMethod="AsynchPull"><ssek:SenderId ssek:Type="ORGNR">'
               f'5566778899</ssek:SenderId><ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId>'
@@ -90,7 +94,7 @@ def ssek_job(url: str, persons: list[str]) -> tuple[float, float]:
         done = time.perf_counter() - started
         time.sleep(0.02)
     total = time.perf_counter() - started
-    return (done or total), total
+    return (done or total), total, None
 
 
 def main() -> int:
@@ -123,8 +127,10 @@ def main() -> int:
             runs = [run(url, persons) for _ in range(args.jobs)]
             done = statistics.median(r[0] for r in runs)
             total = statistics.median(r[1] for r in runs)
+            pages = [r[2] for r in runs if r[2] is not None]
             print(f"{name}: {args.persons} persons answered in {done:.2f} s (median of {args.jobs}), "
-                  f"fetched by {total:.2f} s; {args.persons / done:.0f} persons/s")
+                  f"fetched by {total:.2f} s; {args.persons / done:.0f} persons/s"
+                  + (f"; a 1,000-answer page in {statistics.median(pages):.3f} s" if pages else ""))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -64,6 +64,15 @@ class Durable(Protocol):
 
     async def close(self) -> None: ...
 
+    async def write_if(self, kind: str, key: str, expected: Document, changes: Sequence[Put | Delete]) -> bool:
+        """``changes`` at once, only while (kind, key) is still ``expected`` (not reset, deleted
+        or changed meanwhile); False, and nothing written, otherwise."""
+        ...
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[Document | None]:
+        """The documents of ``keys`` (None where there is none), in the order of ``keys``."""
+        ...
+
 
 class SqliteDurable:
     """One SQLite file. WAL with ``synchronous=NORMAL``: a committed transaction survives
@@ -133,6 +142,37 @@ class SqliteDurable:
     async def close(self) -> None:
         self._db.close()
 
+    async def write_if(self, kind: str, key: str, expected: Document, changes: Sequence[Put | Delete]) -> bool:
+        async with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # the check and the write under one lock on the file
+            try:
+                row = self._db.execute("SELECT doc FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()
+                if row is None or json.loads(row[0]) != expected:
+                    self._db.execute("ROLLBACK")
+                    return False
+                self._apply(changes)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return True
+
+    def _apply(self, changes: Sequence[Put | Delete]) -> None:
+        for change in changes:
+            if isinstance(change, Put):
+                self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+                                 (change.kind, change.key, json.dumps(change.doc, ensure_ascii=False)))
+            else:
+                self._db.execute("DELETE FROM documents WHERE kind=? AND key=?", (change.kind, change.key))
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[Document | None]:
+        found: dict[str, str] = {}
+        for i in range(0, len(keys), 500):  # well below SQLite's limit on parameters
+            part = keys[i:i + 500]
+            found.update(self._db.execute(f"SELECT key, doc FROM documents WHERE kind=? AND key IN "
+                                          f"({','.join('?' * len(part))})", (kind, *part)).fetchall())
+        return [None if key not in found else json.loads(found[key]) for key in keys]
+
 
 class RedisDurable:
     """A hash per kind under ``prefix``; a write is one MULTI/EXEC transaction. How long
@@ -184,6 +224,31 @@ class RedisDurable:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+    async def write_if(self, kind: str, key: str, expected: Document, changes: Sequence[Put | Delete]) -> bool:
+        from redis.exceptions import WatchError
+
+        while True:  # optimistic: WATCH the hash, compare, MULTI/EXEC; again if the hash changed meanwhile
+            async with self._redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(self._hash(kind))
+                raw = await pipe.hget(self._hash(kind), key)
+                if raw is None or json.loads(raw) != expected:
+                    return False
+                pipe.multi()
+                for change in changes:
+                    if isinstance(change, Put):
+                        pipe.hset(self._hash(change.kind), change.key, json.dumps(change.doc, ensure_ascii=False))
+                    else:
+                        pipe.hdel(self._hash(change.kind), change.key)
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    continue
+                return True
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[Document | None]:
+        raws = await self._redis.hmget(self._hash(kind), list(keys)) if keys else []
+        return [None if raw is None else json.loads(raw) for raw in raws]
 
 
 def open_durable(data_dir: Path, redis_url: str | None = None) -> Durable:

@@ -10,9 +10,12 @@ notifications are written in one durable write, so that every change is notified
 also across a kill -9 or a clock moved back and forth.
 
 Notifications are pushed (HTTP POST, JSON, ``Idempotency-Key``) to the organisation's
-aviseringsadress, with retries and exponential backoff (bounded); until pushed they can
-be fetched and acknowledged (``HamtaAviseringar``, ``KvitteraAviseringar``). A background
-task (one per store: it takes a lease) does both, from start-up on.
+aviseringsadress, with retries and exponential backoff (bounded), a few at a time per
+organisation and apart from the scan (``Pusher``); until pushed they can be fetched and
+acknowledged (``HamtaAviseringar``, ``KvitteraAviseringar``). A background task (one per
+store: it takes a lease) does both, from start-up on. Every write onto a subscription or a
+notification goes onto it only as it was read (``Durable.write_if``): a deregistration, an
+acknowledgement or the admin API's reset meanwhile is never undone.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from simulator.background import Lease, repeat, task_context
-from simulator.durable import Delete, Put
+from simulator.durable import Delete, Put, is_outage
 from simulator.engine.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.personnummer import InvalidPersonnummer, Personnummer
 from simulator.sandbox import SANDBOX, Sandbox
@@ -38,7 +42,9 @@ from simulator.scenario.timeline import changes_between
 __all__ = [
     "MAX_ATTEMPTS",
     "PERSONAL",
+    "InvalidAddress",
     "Outcome",
+    "Pusher",
     "acknowledge",
     "check",
     "deregister",
@@ -48,6 +54,7 @@ __all__ = [
     "register",
     "scan",
     "subscriptions",
+    "valid_address",
 ]
 
 log = logging.getLogger("simulator.leka")
@@ -65,7 +72,9 @@ TICK_SECONDS = 0.25
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
 MAX_ATTEMPTS = 8
-PUSH_TIMEOUT = 10.0
+PUSH_TIMEOUT = 3.0  # short: a partner's address answers a POST at once, or is down
+PUSH_PER_ORGANISATION = 4  # POSTs under way to one organisation's address at a time
+CLAIM_SECONDS = PUSH_TIMEOUT + 2.0  # a claimed attempt is nobody else's until it has timed out
 
 
 @dataclass(frozen=True)
@@ -103,11 +112,28 @@ def _person(sandbox: Sandbox, text: str) -> tuple[str, tuple[int, str]]:
     return pnr.value, OK
 
 
+class InvalidAddress(ValueError):
+    """An aviseringsadress that is no absolute http(s) URL."""
+
+
+def valid_address(text: str) -> str:
+    """``text`` as an absolute http(s) URL to push to, or ``InvalidAddress`` saying why not."""
+    try:
+        url = URL(text.strip())
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise InvalidAddress(f"aviseringsadress ska vara en absolut http- eller https-URL, inte {text[:200]!r}")
+    return str(url)
+
+
 async def register(sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport,
                    address: str | None) -> list[Outcome]:
     """Subscribes ``organisation`` to each person from today (changes after today are
     notified); a person already subscribed stays as registered first."""
     allowed(sandbox, organisation, transport)
+    if address is not None:
+        address = valid_address(address)
     now = sandbox.clock.now()
     changes: list[Put | Delete] = []
     results = []
@@ -216,8 +242,9 @@ async def scan(sandbox: Sandbox) -> int:
                 "status": "ny", "forsok": 0, "nasta_forsok": 0.0, "senaste_fel": None}))
         # the notifications and the day they reach, at once: none lost, none made twice
         changes.append(Put(SUBSCRIPTIONS, key, {**sub, "bevakad_till": today.isoformat()}))
-        await sandbox.durable.write(changes)
-        made += len(changes) - 1
+        # only onto the subscription as read: one deregistered or reset meanwhile stays gone
+        if await sandbox.durable.write_if(SUBSCRIPTIONS, key, sub, changes):
+            made += len(changes) - 1
     return made
 
 
@@ -227,45 +254,88 @@ def push_body(doc: dict[str, Any]) -> dict[str, Any]:
                                 "forman", "skapad")}
 
 
-async def push_due(sandbox: Sandbox, client: aiohttp.ClientSession) -> None:
-    """POSTs every notification whose (next) attempt is due to its organisation's address."""
-    addresses = dict(await sandbox.durable.all(ADDRESSES))
-    now = time.time()
-    for key, doc in await sandbox.durable.all(NOTIFICATIONS):
-        address = addresses.get(doc["organisationsnummer"])
-        if address is None or doc["status"] != "ny" or doc["forsok"] >= MAX_ATTEMPTS or doc["nasta_forsok"] > now:
-            continue
-        error = None
+async def _post(client: aiohttp.ClientSession, url: str, doc: dict[str, Any]) -> str | None:
+    """None when the address took the notification, else what went wrong."""
+    try:
+        async with client.post(url, json=push_body(doc), headers={
+                "Idempotency-Key": f"leka-{doc['organisationsnummer']}-{doc['aviseringsId']}"}) as response:
+            return f"HTTP {response.status}" if response.status >= 300 else None
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
+
+
+class Pusher:
+    """POSTs the due notifications, each on its own task, at most ``PUSH_PER_ORGANISATION``
+    at a time per organisation: a slow address delays only its own organisation's
+    notifications, never the scan or anyone else's.
+
+    Each attempt is claimed first (one conditional write: counted, and its next attempt not
+    due before this one has timed out), so a worker that takes the lease over meanwhile
+    does not push the same notification again."""
+
+    def __init__(self, sandbox: Sandbox, client: aiohttp.ClientSession) -> None:
+        self.sandbox, self.client = sandbox, client
+        self.busy: dict[str, set[str]] = {}  # organisation → keys being pushed
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def start_due(self) -> None:
+        durable = self.sandbox.durable
+        addresses = dict(await durable.all(ADDRESSES))
+        now = time.time()
+        for key, doc in await durable.all(NOTIFICATIONS):
+            busy = self.busy.setdefault(doc["organisationsnummer"], set())
+            address = addresses.get(doc["organisationsnummer"])
+            if (address is None or doc["status"] != "ny" or doc["forsok"] >= MAX_ATTEMPTS
+                    or doc["nasta_forsok"] > now or key in busy or len(busy) >= PUSH_PER_ORGANISATION):
+                continue
+            claimed = {**doc, "forsok": doc["forsok"] + 1, "nasta_forsok": now + CLAIM_SECONDS}
+            if not await durable.write_if(NOTIFICATIONS, key, doc, [Put(NOTIFICATIONS, key, claimed)]):
+                continue  # fetched, acknowledged or reset meanwhile
+            busy.add(key)
+            task = asyncio.create_task(self._push(key, claimed, address["url"], busy))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _push(self, key: str, claimed: dict[str, Any], url: str, busy: set[str]) -> None:
         try:
-            async with client.post(address["url"], json=push_body(doc), headers={
-                    "Idempotency-Key": f"leka-{doc['organisationsnummer']}-{doc['aviseringsId']}"}) as response:
-                if response.status >= 300:
-                    error = f"HTTP {response.status}"
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
-        current = await sandbox.durable.get(NOTIFICATIONS, key)
-        if current is None or current["status"] != "ny":
-            continue  # acknowledged by a fetch meanwhile
-        attempts = current["forsok"] + 1
-        if error is None:
-            update = {"status": "levererad", "levererad": sandbox.clock.now().isoformat(timespec="seconds")}
-        else:
-            update = {"senaste_fel": error,
-                      "nasta_forsok": time.time() + min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (attempts - 1))}
-        await sandbox.durable.write([Put(NOTIFICATIONS, key, {**current, "forsok": attempts, **update})])
+            error = await _post(self.client, url, claimed)
+            if error is None:
+                update = {"status": "levererad", "levererad": self.sandbox.clock.now().isoformat(timespec="seconds")}
+            else:
+                update = {"senaste_fel": error, "nasta_forsok": time.time() + min(
+                    BACKOFF_MAX, BACKOFF_FIRST * 2 ** (claimed["forsok"] - 1))}
+            # onto the claim only: acknowledged by a fetch, or forgotten by a reset, meanwhile stays so
+            await self.sandbox.durable.write_if(NOTIFICATIONS, key, claimed,
+                                                [Put(NOTIFICATIONS, key, {**claimed, **update})])
+        except Exception as exc:  # noqa: BLE001 - a task of its own: say what happened, the notifier goes on
+            if is_outage(exc):
+                log.warning("LEKA push of %s: the durable store is unreachable (%s); tried again later", key, exc)
+            else:
+                log.exception("LEKA push of %s failed", key)
+        finally:
+            busy.discard(key)
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 async def _run(app: web.Application) -> None:
     sandbox = app[SANDBOX]
     lease = Lease(sandbox.durable, LEASE, LEASE_SECONDS)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PUSH_TIMEOUT)) as client:
+        pusher = Pusher(sandbox, client)
 
         async def step() -> None:
-            if await lease.held():
+            if await lease.held():  # renewed every tick, however long a push takes
                 await scan(sandbox)
-                await push_due(sandbox, client)
+                await pusher.start_due()
 
-        await repeat("LEKA notifier", lambda: asyncio.sleep(TICK_SECONDS), step)
+        try:
+            await repeat("LEKA notifier", lambda: asyncio.sleep(TICK_SECONDS), step)
+        finally:
+            await pusher.stop()
 
 
 # the notifier, from start-up (resuming pending pushes) to shutdown

@@ -30,6 +30,7 @@ from simulator.scenario.models import Transport
 
 __all__ = [
     "ANSWERS",
+    "AnswersMissing",
     "on_done",
     "JOBS",
     "MAX_PERSONS",
@@ -58,6 +59,16 @@ LEASE_SECONDS = 5.0  # a killed worker's jobs wait at most this long for another
 IDLE_SECONDS = 0.5  # how often an idle worker looks for work (a submission wakes it at once)
 
 WAKE = web.AppKey("massfraga_wake", asyncio.Event)
+
+
+class AnswersMissing(Exception):
+    """A finished job lacks answers (lost from the store): the job is broken, and a partial
+    answer set must never pass for the whole."""
+
+    def __init__(self, j: "Job", missing: list[int]) -> None:
+        super().__init__(f"Massfrågan {j.id} är trasig: svaren på {len(missing)} av {len(j.persons)} personer "
+                         f"saknas (den första: person {missing[0] + 1}); ställ frågan igen")
+        self.job, self.missing = j, missing
 
 
 @dataclass
@@ -130,8 +141,11 @@ async def jobs(sandbox: Sandbox, organisation: str | None = None) -> list[Job]:
 async def answers(sandbox: Sandbox, j: Job, start: int = 0, count: int | None = None) -> list[dict[str, Any]]:
     """The answers of ``j`` from person ``start``, at most ``count``, in the request's order."""
     end = len(j.persons) if count is None else min(len(j.persons), start + count)
-    docs = dict(await sandbox.durable.all(ANSWERS, f"{j.id:010d}:"))
-    return [docs[_answer_key(j.id, i)] for i in range(start, end) if _answer_key(j.id, i) in docs]
+    docs = await sandbox.durable.get_many(ANSWERS, [_answer_key(j.id, i) for i in range(start, end)])
+    missing = [start + i for i, doc in enumerate(docs) if doc is None]
+    if missing:
+        raise AnswersMissing(j, missing)
+    return [doc for doc in docs if doc is not None]
 
 
 async def acknowledge(sandbox: Sandbox, j: Job) -> None:
@@ -202,11 +216,13 @@ def on_done(app: web.Application, hook: DoneHook) -> None:
 async def process(app: web.Application, j: Job, still_holder: Any) -> None:
     """Answers the rest of ``j``'s persons, a chunk per durable write."""
     sandbox = app[SANDBOX]
+    stored = await sandbox.durable.get(JOBS, j.key)  # the job as this worker last read or wrote it
+    if stored is None or stored["status"] == "klart":
+        return  # acknowledged, or forgotten by the admin API's reset; or finished by another worker
+    j = Job(**stored)
     while j.answered < len(j.persons):
         if not await still_holder():
             return  # another worker took over (this one stalled past its lease)
-        if await sandbox.durable.get(JOBS, j.key) is None:
-            return  # acknowledged, or forgotten by the admin API's reset, meanwhile
         start = j.answered
         chunk = j.persons[start:start + CHUNK]
         changes: list[Put | Delete] = [Put(ANSWERS, _answer_key(j.id, start + i), _answer_one(sandbox, j, pnr))
@@ -216,7 +232,11 @@ async def process(app: web.Application, j: Job, still_holder: Any) -> None:
         if j.answered == len(j.persons):
             j.status, j.finished = "klart", sandbox.clock.now().isoformat(timespec="seconds")
         changes.append(Put(JOBS, j.key, j.doc()))
-        await sandbox.durable.write(changes)
+        # only onto the job as it was: one acknowledged or forgotten by the admin API's reset
+        # meanwhile stays gone (no job comes back half answered)
+        if not await sandbox.durable.write_if(JOBS, j.key, stored, changes):
+            return
+        stored = j.doc()
         await asyncio.sleep(0)  # keep serving questions between chunks
     for hook in app.get(DONE_HOOKS, []):
         await hook(app, j)

@@ -24,7 +24,10 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from partner_clients import LEKA, post_soap, register_xml, soap_envelope, soap_fault, ssek_header
 
+from simulator import leka as leka_service
 from simulator.admin_client import AdminClient
+from simulator.scenario.models import Population
+from simulator.scenario.population import GeneratedPopulation
 
 TIMELINE = ROOT / "tests" / "scenarios" / "timeline.yaml"
 ORG = "2120000142"
@@ -32,6 +35,7 @@ AKTOR = "7c0e5a9e-2120-4142-9a1e-0000000a0142"  # given to ORG for the massfråg
 CARL = "199101012392"  # case_starts 2026-11-10, payment 2026-11-25 (sjukpenning)
 ELIN = "199101262385"  # case_ends 2026-11-15
 MARIA = "199105142385"  # moves 2026-11-20
+OTHER = "2120002411"  # a second organisation, in the tests that need two
 ADMIN_SPEC = OpenAPI.from_dict(yaml.safe_load((SCHEMAS / "admin-openapi.yaml").read_text(encoding="utf-8")))
 
 
@@ -122,8 +126,10 @@ class Receiver:
     """An aiohttp callback receiver in a thread of this process: answers 503 to the first
     ``failures`` requests, then 204, and keeps what it received."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, hang: bool = False) -> None:
         self.failures = failures
+        self.hang = hang  # never answer (until closed): a partner's address that has stalled
+        self.open = self.max_open = 0  # requests being answered now, and at most at once
         self.seen: list[tuple[str, dict[str, Any], int]] = []  # (Idempotency-Key, body, status answered)
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -134,7 +140,16 @@ class Receiver:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
 
+        self.release = asyncio.Event()
+
         async def receive(request: web.Request) -> web.Response:
+            if self.hang:
+                self.open += 1
+                self.max_open = max(self.max_open, self.open)
+                try:
+                    await self.release.wait()
+                finally:
+                    self.open -= 1
             status = 503 if self.failures > 0 else 204
             self.failures -= 1
             self.seen.append((request.headers.get("Idempotency-Key", ""), await request.json(), status))
@@ -154,17 +169,18 @@ class Receiver:
         return [body for _, body, status in self.seen if status == 204]
 
     def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.release.set)
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
 
 @pytest.fixture
-def receiver_factory() -> Iterator[Callable[[int], Receiver]]:
+def receiver_factory() -> Iterator[Callable[..., Receiver]]:
     made: list[Receiver] = []
 
-    def make(failures: int) -> Receiver:
-        made.append(Receiver(failures))
+    def make(failures: int, hang: bool = False) -> Receiver:
+        made.append(Receiver(failures, hang))
         return made[-1]
 
     yield make
@@ -296,3 +312,77 @@ def test_the_admin_reset_forgets_subscriptions_notifications_and_massfraga_jobs(
     checked = leka.KontrolleraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])
     assert [p.prenumererar for p in checked.person] == [False]
     assert statuses(leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])) == {CARL: 0}
+
+
+# -- a slow partner, a bad address, a reset during the scan ---------------------------------
+def two_organisations(scenario: Path, folder: Path, **extra: Any) -> Path:
+    data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    data["organisations"].append({**data["organisations"][0], "orgnummer": OTHER, "name": "Andra kommunen"})
+    data.update(extra)
+    path = folder / "two.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_stalled_callback_delays_only_its_own_organisation(
+        server_factory: Callable[..., Server], scenario: Path, tmp_path: Path,
+        receiver_factory: Callable[..., Receiver]) -> None:
+    """Pushes run side by side, a few at a time per organisation: an address that never
+    answers holds up its own organisation's notifications, not another's (one POST at a time,
+    10 s each, held the other's back for 40 s)."""
+    stalled, quick = receiver_factory(0, hang=True), receiver_factory(0)
+    server = server_factory(scenario=two_organisations(scenario, tmp_path))
+    leka, admin = client(server), AdminClient(server.url)
+    leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL, ELIN, MARIA],
+                                 aviseringsadress=stalled.url)
+    leka.RegistreraPrenumeration(organisationsnummer=OTHER, personnummer=[CARL, ELIN, MARIA],
+                                 aviseringsadress=quick.url)
+    admin.advance(days=24)  # four changes each; ORG's notifications come first in the store
+    wait_for(lambda: len(quick.delivered()) == 4, timeout=8)
+    assert stalled.open >= 1  # ORG's pushes are still hanging
+    assert 1 < stalled.max_open <= leka_service.PUSH_PER_ORGANISATION
+    mine = [n for n in admin_get(server, "leka/aviseringar")["aviseringar"] if n["organisationsnummer"] == ORG]
+    assert len(mine) == 4 and {n["status"] for n in mine} == {"ny"}  # still to be pushed, or fetched
+
+
+def test_the_aviseringsadress_must_be_an_http_url(server_factory: Callable[..., Server], scenario: Path) -> None:
+    server = server_factory(scenario=scenario)
+
+    def register(address: str, path: str = "/leka/ws", header: str | None = None) -> requests.Response:
+        body = register_xml(ORG, CARL).replace(
+            "</leka:RegistreraPrenumeration>", f"<leka:aviseringsadress>{address}</leka:aviseringsadress>"
+            "</leka:RegistreraPrenumeration>")
+        return post_soap(server.url, soap_envelope(body, header) if header else soap_envelope(body), path=path)
+
+    for address in ("not a url", "file:///etc/passwd", "ftp://example.org/x", "/relative/path", "http://"):
+        fault = soap_fault(register(address))
+        assert "Client" in fault.code and "aviseringsadress" in fault.reason, (address, fault)
+    ssek = soap_fault(register("file:///etc/passwd", "/leka/ssek", ssek_header(ORG)))
+    assert ssek.items()[0]["Code"] == "ContentInvalid" and "http" in ssek.reason
+    checked = client(server).KontrolleraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])
+    assert [p.prenumererar for p in checked.person] == [False]  # nothing registered with a refused address
+    assert register("https://partner.example/avisering").status_code == 200
+
+
+def test_a_reset_during_the_scan_is_not_undone(server_factory: Callable[..., Server], scenario: Path,
+                                                tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """With Redis the scan's read of the subscriptions and its writes are apart in time: a
+    reset (or deregistration) landing between them brought the subscriptions back."""
+    import redis
+
+    url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/13"
+    redis.Redis.from_url(url).flushdb()
+    population = {"count": 1000, "seed": 11}
+    server = server_factory("--redis", url, scenario=two_organisations(scenario, tmp_path, population=population))
+    numbers = list(GeneratedPopulation.build(Population(**population), ROOT / "scenarios").numbers())[:1000]
+    admin = AdminClient(server.url)
+    for _ in range(5):
+        r = post_soap(server.url, soap_envelope(register_xml(ORG, *numbers)), path="/leka/ws")
+        assert r.status_code == 200 and r.text.count("<leka:kod>0</leka:kod>") > 900, r.text[:500]
+        registered = admin_get(server, "leka/prenumerationer")["prenumerationer"][0]["bevakad_till"]
+        admin.advance(days=1)
+        wait_for(lambda: any(s["bevakad_till"] > registered
+                             for s in admin_get(server, "leka/prenumerationer")["prenumerationer"]), timeout=10)
+        requests.post(f"{server.url}/_admin/scenario/reset", timeout=10).raise_for_status()
+        time.sleep(0.3)  # the rest of the scan, had it carried on
+        assert admin_get(server, "leka/prenumerationer")["prenumerationer"] == []

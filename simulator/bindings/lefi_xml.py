@@ -47,8 +47,9 @@ _NSMAP = {"ext": NS}
 class QuestionInvalid(Exception):
     """The question does not validate against the schema of its version."""
 
-    def __init__(self, version: int, problems: list[Problem]) -> None:
-        super().__init__(f"Frågan validerar inte mot schemat för version {version}: "
+    def __init__(self, version: int, problems: list[Problem], against: str | None = None) -> None:
+        # ``against``: the schema, when it is not the onlinefråga's of ``version`` (massfråga, LEKA)
+        super().__init__(f"Frågan validerar inte mot {against or f'schemat för version {version}'}: "
                          + "; ".join(p.message for p in problems[:3]))
         self.version = version
         self.problems = problems

@@ -110,7 +110,7 @@ def _read(body: etree._Element) -> tuple[str, str]:
                         f"operation in {NS}")
     if not schema().validate(body):
         raise lefi_xml.QuestionInvalid(1, [Problem(e.message, e.line or None, e.column or None)
-                                           for e in schema().error_log])
+                                           for e in schema().error_log], against="leka.xsd")
     return etree.QName(body).localname, (body.findtext(_q("organisationsnummer")) or "").strip()
 
 
@@ -150,6 +150,8 @@ async def _operate(sandbox: Sandbox, operation: str, organisation: str, body: et
             return reply
     except BusinessError as exc:
         return _reply(operation, exc.status.code, exc.detail or exc.status.text)
+    except leka.InvalidAddress as exc:  # the caller's mistake: a Sender fault (SSEK: ContentInvalid)
+        raise SoapFault(FaultCode.SENDER, str(exc)) from None
     reply = _reply(operation)
     for outcome in results:
         person = _sub(reply, "person")

@@ -83,6 +83,11 @@ def parse_submission(data: bytes, now: datetime) -> tuple[list[str], dict[str, A
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise Refused(felsvar(400, "Frågan är inte JSON", now)) from None
+    try:  # JSON may escape a lone surrogate (\ud800), which is no text: refused here, not stored
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused(felsvar(400, "Felaktig fråga: texten innehåller ett ensamt surrogattecken "
+                              "(\\ud800–\\udfff), som inte är Unicode-text", now)) from None
     if not isinstance(body, dict):
         raise Refused(felsvar(400, "Felaktig fråga: ett JSON-objekt väntas", now))
     persons = body.pop("personnummer", None)
@@ -165,7 +170,10 @@ async def handle_answers(request: web.Request) -> web.Response:
         if job.status != "klart":
             return LefiReply(409, felsvar(409, f"Jobbet är inte klart: {job.answered} av {len(job.persons)} "
                                           "personer besvarade", now).body, {"Retry-After": "1"})
-        page = await massfraga.answers(sandbox, job, start, count)
+        try:
+            page = await massfraga.answers(sandbox, job, start, count)
+        except massfraga.AnswersMissing as exc:  # a broken job is the server's fault, never a short page
+            raise Refused(felsvar(500, str(exc), now)) from None
         following = start + len(page)
         return LefiReply(200, {"id": job.id, "fran": start, "antal": len(page), "totalt": len(job.persons),
                                "svar": page,

@@ -8,7 +8,9 @@
 - body ``FK.Massfraga.Hamta`` with the question's TxId pulls the answers: the SSEK fault
   ``NoResultAvailable`` while they are being made, then ``FK.Massfraga.Svar`` with one
   ``personsvar`` per person (``FK.Online.Svar``, or ``TeknisktFel``/``Valideringsfel``).
-  ``kvittera`` true acknowledges them: they go, and a later pull is ``TxIdUnknown``.
+  ``kvittera`` true acknowledges them: they go, and a later pull is ``TxIdUnknown``. A
+  partner should pull first without ``kvittera`` and acknowledge in a second pull: an
+  acknowledging pull whose response is lost has lost the answers with it.
 
 Each request is one question on the SLA's massfråga channel.
 """
@@ -20,11 +22,21 @@ from lxml import etree
 
 from simulator import massfraga
 from simulator.bindings import lefi_xml
-from simulator.bindings.massfraga_xml import HAMTA, MASSFRAGA, NS, question_template, receipt, render_answers, schema
+from simulator.bindings.massfraga_xml import (
+    HAMTA,
+    MASSFRAGA,
+    NS,
+    SCHEMA_FILE,
+    question_template,
+    receipt,
+    render_answers,
+    schema,
+)
 from simulator.bindings.soap import Problem, SoapMessage
 from simulator.bindings.soap_http import soap_expect
 from simulator.bindings.ssek import SsekFault, serve
 from simulator.bindings.ws import handle_get
+from simulator.engine.errors import TechnicalError, TeknisktFel
 from simulator.exchange import binding
 from simulator.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Organisation
@@ -83,7 +95,8 @@ async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, bod
 
 async def _pull(sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id: str) -> str:
     if not schema().validate(body):
-        raise lefi_xml.QuestionInvalid(0, [Problem(e.message, e.line or None) for e in schema().error_log])
+        raise lefi_xml.QuestionInvalid(0, [Problem(e.message, e.line or None) for e in schema().error_log],
+                                       against=SCHEMA_FILE)
     earlier = await massfraga.job_reference(sandbox, org.orgnummer, "ssek", tx_id)
     job = None if earlier is None else await massfraga.job(sandbox, earlier["job"])
     if job is None:
@@ -92,7 +105,10 @@ async def _pull(sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id
     if job.status != "klart":
         raise SsekFault("NoResultAvailable", f"The massfråga of TxId {tx_id} is being answered: "
                         f"{job.answered} of {len(job.persons)} persons; pull again later", "SSEK/TxId")
-    reply = render_answers(job, await massfraga.answers(sandbox, job))
+    try:
+        reply = render_answers(job, await massfraga.answers(sandbox, job))
+    except massfraga.AnswersMissing as exc:  # a broken job is the server's fault, never a short answer
+        raise TechnicalError(TeknisktFel.TEKNISKT_FEL, str(exc)) from None
     if (body.findtext(f"{{{NS}}}kvittera") or "").strip() in ("true", "1"):
         await massfraga.acknowledge(sandbox, job)
     return reply

@@ -16,17 +16,18 @@ from simulator.scenario.models import Organisation
 from simulator.schemas import SCHEMA_DIR
 from simulator.versions import require_supported
 
-__all__ = ["HAMTA", "MASSFRAGA", "NS", "question_template", "receipt", "render_answers", "schema"]
+__all__ = ["HAMTA", "MASSFRAGA", "NS", "SCHEMA_FILE", "question_template", "receipt", "render_answers", "schema"]
 
 NS = lefi_xml.NS
 MASSFRAGA = f"{{{NS}}}FK.Massfraga.Fraga"
 HAMTA = f"{{{NS}}}FK.Massfraga.Hamta"
+SCHEMA_FILE = "lefi-massfraga.xsd"
 
 
 @lru_cache(maxsize=1)
 def schema() -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "lefi-massfraga.xsd"), parser))
+    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / SCHEMA_FILE), parser))
 
 
 def _q(name: str) -> str:
@@ -37,9 +38,13 @@ def question_template(fraga: etree._Element, sandbox: Sandbox, sender: Organisat
     """(version, an FK.Online.Fraga to fill in per person, the persons) of a massfråga.
     Raises ``QuestionInvalid`` for a message the schema rejects, ``TechnicalError`` for an
     unserved version and ``PermissionError`` for a question asking as another organisation."""
+    asked = sum(1 for _ in fraga.iterfind(f"{_q('informationsfalt')}/{_q('personer')}/{_q('personnummer')}"))
+    if asked > massfraga.MAX_PERSONS:  # said plainly, not as the schema's maxOccurs
+        raise lefi_xml.QuestionInvalid(0, [Problem(f"{asked} personer; en massfråga har högst "
+                                                   f"{massfraga.MAX_PERSONS}")], against=SCHEMA_FILE)
     if not schema().validate(fraga):
         raise lefi_xml.QuestionInvalid(0, [Problem(e.message, e.line or None, e.column or None)
-                                           for e in schema().error_log])
+                                           for e in schema().error_log], against=SCHEMA_FILE)
     version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
     asker = (fraga.findtext(f"{_q('generelltfalt')}/{_q('organisationsnummer')}") or "").strip()
     if orgnummer.is_valid(asker) and orgnummer.canonical(asker) != sender.orgnummer:
