@@ -48,10 +48,11 @@ ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE = (
     "pren.order", "pren.received", "pren.sub", "pren.delivery", "pren.unpublished", "pren.done", "pren.state")
 LEASE = "prenumeration"
 # renewed while the work goes on (every RENEW_SECONDS): a process that dies hands it on this soon
-LEASE_SECONDS = 5
+LEASE_SECONDS = 3
 RENEW_SECONDS = 1
-# tests only: seconds to wait after each organisation's delivery is written, so that a test
-# can kill the server in the middle of a batch
+# tests only: seconds to wait after each organisation's delivery is written, after each file
+# published and after a file's order is kept (before the file is removed), so that a test can
+# kill the server inside each of those steps
 PAUSE_ENV = "LEFI_PRENUMERATION_PAUSE"
 # a file in in/ is read once it has not changed for this long (real time): a partner's
 # client may still be writing it (writing ".name" and renaming it is quicker: dot files wait)
@@ -189,6 +190,8 @@ class Prenumeration:
         error_file = f"FEL-{_ascii(Path(name).stem)[:80] or 'bestallning'}-{fingerprint[5:13]}.xml"
         try:
             await self.accept(org, data, name, "file", fingerprint)
+            if self.pause:
+                await asyncio.sleep(self.pause)
         except OrderRefused as refused:
             self._write_out(org.orgnummer, error_file,
                             render_error_file(name, self.sandbox.clock.now(), refused.problems))
@@ -248,6 +251,7 @@ class Prenumeration:
         """One batch: for each organisation not yet done in ``run``, one atomic write."""
         files = []
         timeline = self.sandbox.store.timeline()
+        log.info("batch %s (information up to %s) begins", run, upto)
         for org in self.organisations():
             await self._keep()
             if await self.durable.get(DONE, f"{run}/{org.orgnummer}") is not None:
@@ -331,16 +335,21 @@ class Prenumeration:
     # -- publishing ---------------------------------------------------------------------------------
     async def publish_due(self) -> None:
         now = self.sandbox.clock.now()
-        for key, doc in await self.durable.all(UNPUBLISHED):
-            if datetime.fromisoformat(doc["available"]) > now:
-                continue
+        due = [key for key, doc in await self.durable.all(UNPUBLISHED) if datetime.fromisoformat(doc["available"]) <= now]
+        if not due:
+            return
+        log.info("publishing %d answer files", len(due))
+        for key in due:
             delivery = await self.durable.get(DELIVERIES, key)
             if delivery is None:
                 await self.durable.write([Delete(UNPUBLISHED, key)])
                 continue
             await self._publish(delivery)
+            if self.pause:
+                await asyncio.sleep(self.pause)
             await self.durable.write([Delete(UNPUBLISHED, key),
                                       Put(DELIVERIES, key, {**delivery, "published": now.isoformat()})])
+        log.info("published %d answer files", len(due))
 
     async def _publish(self, delivery: dict[str, Any]) -> None:
         self._write_out(delivery["org"], delivery["file"], delivery["content"])
