@@ -196,7 +196,7 @@ class Prenumeration:
             self._write_out(org.orgnummer, error_file,
                             render_error_file(name, self.sandbox.clock.now(), refused.problems))
             log.info("order file %s from %s refused: %s", name, org.orgnummer, refused)
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the intake
+        except Exception as exc:  # one bad file must not stop the intake
             if is_outage(exc):
                 raise  # the store or the disk is away: the file stays, tried again
             problem = f"the file could not be handled ({type(exc).__name__}: {exc}); it is kept in in/.rejected/"
