@@ -431,6 +431,8 @@ def test_an_acknowledged_answer_file_stays_acknowledged_after_kill_9(
     settle()
     assert _outbox(again.url, "noack") == [] and _outbox(again.url) == [tx]
     assert requests.get(f"{again.url}/shs/ds/{PM}/{tx}", timeout=10).status_code == 200
+    assert requests.post(f"{again.url}/_admin/scenario/reset", timeout=10).ok  # a reset empties the outbox
+    assert _outbox(again.url) == []
 
 
 def test_two_hosts_on_one_redis_make_one_first_delivery(request: pytest.FixtureRequest, tmp_path: Path) -> None:
