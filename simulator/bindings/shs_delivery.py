@@ -24,10 +24,11 @@ from lxml import etree
 from simulator.bindings.bounded import BoundedStore
 from simulator.durable import Durable, Put
 
-__all__ = ["Delivered", "DataPart", "DeliveryStore", "Outboxes", "Filter", "KEPT", "KEPT_BYTES", "KIND",
+__all__ = ["Delivered", "DataPart", "DeliveryStore", "Outboxes", "Filter", "KEPT", "KEPT_BYTES", "KIND", "BODIES",
            "render_message_list", "shs_time"]
 
-KIND = "shs.outbox"  # the durable messages, by "<outbox>/<tx.id>"
+KIND = "shs.outbox"  # the durable messages' labels and state, by "<outbox>/<tx.id>"
+BODIES = "shs.outbox.body"  # their bodies apart: a listing reads none of them
 
 KEPT = 10_000
 KEPT_BYTES = 64 * 1024 * 1024
@@ -60,6 +61,7 @@ class Delivered:
     body: bytes
     acknowledged: bool = False
     error_code: str | None = None  # an SHS error message's errorcode
+    size: int | None = None  # the body's length, when the body is not read (a durable message listed)
     on_ack: Callable[[], Awaitable[None]] | None = None  # what else an acknowledgement ends
 
 
@@ -155,21 +157,24 @@ class Outboxes:
     async def keep(self, message: Delivered, on_ack: tuple[str, dict[str, Any]] | None = None) -> bool:
         """``message`` kept durably, once: a message of the same outbox and tx.id already
         there stays as it is (acknowledged or not). True when it is new."""
-        doc = {**asdict(message), "on_ack": None, "body": base64.b64encode(message.body).decode("ascii"),
+        doc = {**asdict(message), "on_ack": None, "body": None, "size": len(message.body),
                "arrived": message.arrived.isoformat(), "ack_hook": list(on_ack) if on_ack else None}
         key = f"{message.outbox}/{message.tx_id}"
-        return await self._durable().write([Put(KIND, key, doc)], unless_exists=(KIND, key))
+        body = {"body": base64.b64encode(message.body).decode("ascii")}
+        return await self._durable().write([Put(KIND, key, doc), Put(BODIES, key, body)], unless_exists=(KIND, key))
 
     async def get(self, outbox: str, tx_id: str) -> Delivered | None:
         found = self.memory.get(outbox, tx_id)
         if found is None:
-            doc = await self._durable().get(KIND, f"{outbox}/{tx_id}")
-            found = None if doc is None else _delivered(doc)
+            durable = self._durable()
+            doc = await durable.get(KIND, f"{outbox}/{tx_id}")
+            body = None if doc is None else await durable.get(BODIES, f"{outbox}/{tx_id}")
+            found = None if doc is None or body is None else _delivered(doc, base64.b64decode(body["body"]))
         return found
 
     async def list(self, outbox: str, f: Filter) -> list[Delivered]:
         """Both kinds, oldest first, at most ``f.max_hits``."""
-        kept = [_delivered(doc) for _, doc in await self._durable().all(KIND, f"{outbox}/")]
+        kept = [_delivered(doc) for _, doc in await self._durable().all(KIND, f"{outbox}/")]  # bodies not read
         found = self.memory.list(outbox, f) + [m for m in kept if f.passes(m)]
         return sorted(found, key=lambda m: m.arrived)[:f.max_hits]
 
@@ -193,11 +198,11 @@ class Outboxes:
         return True
 
 
-def _delivered(doc: dict[str, Any]) -> Delivered:
-    fields = {k: v for k, v in doc.items() if k not in ("ack_hook", "on_ack")}
-    return Delivered(**{**fields, "arrived": datetime.fromisoformat(doc["arrived"]),
-                        "body": base64.b64decode(doc["body"]),
-                        "data": tuple(DataPart(**d) for d in doc["data"])})
+def _delivered(doc: dict[str, Any], body: bytes | None = None) -> Delivered:
+    """A durable message; without ``body`` for a listing (``size`` stands for it)."""
+    fields = {k: v for k, v in doc.items() if k not in ("ack_hook", "on_ack", "size")}
+    return Delivered(**{**fields, "arrived": datetime.fromisoformat(doc["arrived"]), "body": body or b"",
+                        "size": doc["size"], "data": tuple(DataPart(**d) for d in doc["data"])})
 
 
 def render_message_list(messages: list[Delivered]) -> bytes:
@@ -209,7 +214,7 @@ def render_message_list(messages: list[Delivered]) -> bytes:
         el.set("timestamp", shs_time(m.arrived))
         el.set("corr.id", m.corr_id)
         el.set("content.id", m.content_id)
-        el.set("size", str(len(m.body)))
+        el.set("size", str(m.size if m.size is not None else len(m.body)))
         el.set("from", m.sender)
         el.set("to", m.to)
         el.set("product", m.product)
