@@ -23,6 +23,7 @@ from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
 from simulator import __version__, leka, massfraga, orgnummer
+from simulator.bindings import shs_delivery
 from simulator.clock import STOCKHOLM
 from simulator.control import CONTROL
 from simulator.journal import JournalFilter
@@ -267,6 +268,7 @@ async def reset_scenario(request: web.Request) -> web.Response:
     await sandbox.reset()
     await request.app[PRENUMERATION].reset()  # its store is shared: once, not per worker
     await sandbox.durable.forget((*massfraga.KINDS, *leka.KINDS))
+    await sandbox.durable.forget((shs_delivery.KIND, shs_delivery.BODIES))  # the SHS outbox's answer files and massfråga replies
     await _share(request, "reset")
     return web.json_response(_scenario_summary(sandbox))
 

@@ -46,8 +46,10 @@ class Durable(Protocol):
         """Every document of ``kind`` whose key starts with ``prefix``, in key order."""
         ...
 
-    async def write(self, changes: Sequence[Put | Delete]) -> None:
-        """All of ``changes`` at once, or none of them."""
+    async def write(self, changes: Sequence[Put | Delete], unless_exists: tuple[str, str] | None = None) -> bool:
+        """All of ``changes`` at once, or none of them. With ``unless_exists=(kind, key)``:
+        only when that document is absent, checked in the same step (two hosts racing to
+        write the same work: one wins). True when written."""
         ...
 
     async def next_id(self, kind: str) -> int:
@@ -103,10 +105,14 @@ class SqliteDurable:
                                 " ORDER BY key", (kind, len(prefix), prefix)).fetchall()
         return [(key, json.loads(doc)) for key, doc in rows]
 
-    async def write(self, changes: Sequence[Put | Delete]) -> None:
+    async def write(self, changes: Sequence[Put | Delete], unless_exists: tuple[str, str] | None = None) -> bool:
         async with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock first: the check below holds until COMMIT
             try:
+                if unless_exists is not None and self._db.execute(
+                        "SELECT 1 FROM documents WHERE kind=? AND key=?", unless_exists).fetchone() is not None:
+                    self._db.execute("ROLLBACK")
+                    return False
                 for change in changes:
                     if isinstance(change, Put):
                         self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
@@ -117,6 +123,7 @@ class SqliteDurable:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        return True
 
     async def next_id(self, kind: str) -> int:
         async with self._lock:
@@ -195,7 +202,16 @@ class RedisDurable:
         items = await self._redis.hgetall(self._hash(kind))
         return [(key, json.loads(items[key])) for key in sorted(items) if key.startswith(prefix)]
 
-    async def write(self, changes: Sequence[Put | Delete]) -> None:
+    async def write(self, changes: Sequence[Put | Delete], unless_exists: tuple[str, str] | None = None) -> bool:
+        if unless_exists is not None:
+            # the check and the changes in one script: Redis runs it whole, nothing in between
+            keys = [self._hash(unless_exists[0])]
+            args: list[str] = [unless_exists[1]]
+            for change in changes:
+                keys.append(self._hash(change.kind))
+                args += ["put", change.key, json.dumps(change.doc, ensure_ascii=False)] if isinstance(change, Put) \
+                    else ["del", change.key, ""]
+            return bool(await self._redis.eval(_WRITE_UNLESS_EXISTS, len(keys), *keys, *args))
         async with self._redis.pipeline(transaction=True) as pipe:
             for change in changes:
                 if isinstance(change, Put):
@@ -203,6 +219,7 @@ class RedisDurable:
                 else:
                     pipe.hdel(self._hash(change.kind), change.key)
             await pipe.execute()
+        return True
 
     async def next_id(self, kind: str) -> int:
         return int(await self._redis.incr(f"{self.prefix}seq:{kind}"))
@@ -249,6 +266,17 @@ class RedisDurable:
     async def get_many(self, kind: str, keys: Sequence[str]) -> list[Document | None]:
         raws = await self._redis.hmget(self._hash(kind), list(keys)) if keys else []
         return [None if raw is None else json.loads(raw) for raw in raws]
+
+
+# KEYS[1] the guard's hash, ARGV[1] its field; then per change i: KEYS[i+1], ARGV op, field, value
+_WRITE_UNLESS_EXISTS = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+for i = 2, #KEYS do
+  local op, field, value = ARGV[3 * i - 4], ARGV[3 * i - 3], ARGV[3 * i - 2]
+  if op == 'put' then redis.call('HSET', KEYS[i], field, value) else redis.call('HDEL', KEYS[i], field) end
+end
+return 1
+"""
 
 
 def open_durable(data_dir: Path, redis_url: str | None = None) -> Durable:

@@ -3,6 +3,7 @@ simulator clock; answer files that validate against the answer schema 2.0.4."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -22,6 +23,8 @@ from conftest import ROOT, SCHEMAS, Server, start_server, stop_server
 from partner_clients import post_shs, shs_error, shs_label, shs_reply
 from prenumeration_client import ORDER_SCHEMA, SVAR_SCHEMA, Drop, folder, order, parse_answer, q, set_clock, settle
 from simulator.benefits import keys_for_version
+from simulator.scenario.models import Population
+from simulator.scenario.population import GeneratedPopulation
 from simulator.versions import CURRENT
 
 SCENARIO = ROOT / "tests" / "scenarios" / "prenumeration.yaml"
@@ -300,7 +303,7 @@ def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Pat
     assert message.urn("product") == f"urn:X-shs:{PRODUCT}" and message.attr("transfer-type") == "asynch"
     answer = parse_answer(name, message.parts[0][1])
     assert answer.records(NILS)[0].findtext(q("leveranstyp")) == "FORSTA"
-    # the outbox is kept in memory: a restarted server fills it again from the store, same tx.id
+    # the outbox is durable: a restarted server lists the same message, same tx.id
     srv.process.terminate()
     srv.process.wait(timeout=10)
     again, _ = start("--clock", "2026-11-03T08:00:00+01:00", "--freeze-clock", data=data)
@@ -343,3 +346,121 @@ def test_an_unreachable_store_is_a_503_and_the_server_goes_on(start: Callable[..
                      transfer_type="asynch").status_code == 503
     settle()
     assert srv.alive() and "prenumeration: ConnectionError" in srv.log.read_text()
+
+
+def test_bad_names_in_the_folder_stop_nothing(start: Callable[..., tuple[Server, Path]]) -> None:
+    """A name in Latin-1 bytes (an SMB/Windows client), a refused file whose name holds a
+    control character, and a good file after them: each handled, the intake goes on, and
+    the server logs no traceback (stop_server checks)."""
+    srv, data = start()
+    drop = Drop(srv.url, TRYGGHET)
+    inbox = os.fsencode(folder(data, TRYGGHET, "in"))
+    settle(0.5)
+    (Path(os.fsdecode(inbox + b"/best\xe4llning.xml"))).write_bytes(order(TRYGGHET, SARA_ORDER))
+    Path(os.fsdecode(inbox + b"/fel\x01namn.xml")).write_bytes(b"<inte en best\xc3\xa4llning/>")
+    [error_file] = drop.wait_for(1, prefix="FEL-")
+    assert error_file.startswith("FEL-fel_namn-")
+    error = etree.fromstring(drop.fetch(error_file))
+    assert error.findtext(q("fil")) == "fel_namn.xml"
+    assert [o["fil"] for o in drop.orders()] == ["beställning.xml"]
+    (folder(data, TRYGGHET, "in") / "sedan.xml").write_bytes(order(TRYGGHET, {FATIMA: {"sjukpenning": "2024-01-01"}}))
+    deadline = time.monotonic() + 10
+    while len(drop.orders()) < 2:
+        assert time.monotonic() < deadline, "the intake stopped after the bad files"
+        time.sleep(0.1)
+    assert os.listdir(inbox) == []
+    # over HTTP: a control character in filnamn and a refused order: the error file, not a 500
+    refused = requests.post(f"{drop.base}/bestallningar?filnamn=a%01b.xml", data=b"<x/>",
+                            headers={"Content-Type": "text/xml"}, timeout=10)
+    assert refused.status_code == 400, refused.text
+    assert etree.fromstring(refused.content).findtext(q("fil")) == "a_b.xml"
+    taken = requests.post(f"{drop.base}/bestallningar?filnamn=%ED%A0%80%01.xml", data=order(TRYGGHET, SARA_ORDER),
+                          headers={"Content-Type": "text/xml"}, timeout=10)
+    assert taken.status_code == 202, taken.text
+    settle(0.5)
+    assert srv.alive() and "Traceback" not in srv.log.read_text(errors="replace")
+
+
+def test_a_receipt_after_the_clock_went_back_names_the_day_it_is_answered(
+        start: Callable[..., tuple[Server, Path]]) -> None:
+    """The batches ran up to Friday; the clock moved back to Monday: the next batch is still
+    Saturday's, and the receipt says so (not "Tuesday 07:00")."""
+    srv, _ = start()
+    drop = Drop(srv.url, TRYGGHET)
+    set_clock(srv.url, "2026-11-06T07:30:00+01:00")
+    settle()
+    set_clock(srv.url, "2026-11-02T10:00:00+01:00")
+    receipt = drop.send(order(TRYGGHET, SARA_ORDER)).json()
+    assert receipt["intagsdag"] == "2026-11-02" and receipt["besvaras"] == "2026-11-07T07:00+01:00"
+    set_clock(srv.url, "2026-11-06T23:00:00+01:00")
+    settle()
+    assert drop.names() == []
+    set_clock(srv.url, "2026-11-07T07:00:00+01:00")
+    drop.wait_for(1)
+
+
+def _outbox(url: str, flt: str | None = None) -> list[str]:
+    params = {"producttype": PRODUCT, **({"filter": flt} if flt else {})}
+    listing = requests.get(f"{url}/shs/ds/{PM}", params=params, timeout=10)
+    assert listing.status_code == 200, listing.text
+    return [m.get("tx.id") for m in etree.fromstring(listing.content).findall("message")]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_an_acknowledged_answer_file_stays_acknowledged_after_kill_9(
+        start: Callable[..., tuple[Server, Path]], store: str, request: pytest.FixtureRequest) -> None:
+    """The SHS outbox of answer files and its acknowledgements are durable: fetched and
+    acknowledged, SIGKILL, restarted on the same store: not offered again."""
+    args: list[str] = []
+    if store == "redis":
+        url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/12"  # this test's own db
+        redis.Redis.from_url(url).flushdb()
+        args = ["--redis", url]
+    srv, data = start(*args)
+    assert _send_shs(srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}),
+                     transfer_type="asynch").status_code == 202
+    set_clock(srv.url, "2026-11-03T07:00:00+01:00")
+    Drop(srv.url, PM).wait_for(1)
+    [tx] = _outbox(srv.url, "noack")
+    assert requests.get(f"{srv.url}/shs/ds/{PM}/{tx}", timeout=10).status_code == 200
+    assert requests.post(f"{srv.url}/shs/ds/{PM}/{tx}", params={"action": "ack"}, timeout=10).status_code == 200
+    assert _outbox(srv.url, "noack") == []
+    srv.process.kill()
+    srv.process.wait(timeout=10)
+    again, _ = start(*args, "--clock", "2026-11-03T08:00:00+01:00", "--freeze-clock", data=data)
+    settle()
+    assert _outbox(again.url, "noack") == [] and _outbox(again.url) == [tx]
+    assert requests.get(f"{again.url}/shs/ds/{PM}/{tx}", timeout=10).status_code == 200
+    assert requests.post(f"{again.url}/_admin/scenario/reset", timeout=10).ok  # a reset empties the outbox
+    assert _outbox(again.url) == []
+
+
+def test_two_hosts_on_one_redis_make_one_first_delivery(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Two servers (each its own folder) share one Redis. 300 persons make the first delivery
+    take long enough for both hosts to be at it at once: still one batch, one answer file."""
+    url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/13"
+    redis.Redis.from_url(url).flushdb()
+    default = ROOT / "scenarios" / "default.yaml"
+    scenario = yaml.safe_load(default.read_text(encoding="utf-8"))
+    scenario["population"] = {"count": 300, "seed": 11}
+    path = tmp_path / "population.yaml"
+    path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    persons = GeneratedPopulation.build(Population(count=300, seed=11), default.parent).numbers()
+    hosts = [start_server(tmp_path, "--redis", url, "--data-dir", str(tmp_path / name), scenario=path)
+             for name in ("a", "b")]
+    try:
+        drops = [Drop(h.url, TRYGGHET) for h in hosts]
+        ordered = order(TRYGGHET, {p: {"sjukpenning": "2024-01-01"} for p in list(persons)[:300]})
+        assert drops[0].send(ordered).status_code == 202
+        for h in hosts:
+            set_clock(h.url, "2026-11-03T07:30:00+01:00")
+        deadline = time.monotonic() + 60
+        while not any(d.names() for d in drops):
+            assert time.monotonic() < deadline, "no answer file"
+            time.sleep(0.2)
+        settle(3)
+        files = [n for d in drops for n in d.names()]
+        assert len(files) == 1, files
+    finally:
+        for h in hosts:
+            stop_server(h)

@@ -3,12 +3,17 @@
 once and every later change exactly once — never twice, never lost.
 
 The server is slowed by LEFI_PRENUMERATION_PAUSE (seconds after each organisation's
-delivery), so that a batch over many organisations takes long enough to be killed in.
+delivery, after each file published, after a dropped file's order is kept and before the
+file is removed), so that each of those windows is long enough to be killed in; the kills
+wait for the server's log to show a step begun, and the test asserts that they landed
+inside one (a batch begun and not ended, a publication begun and not ended, a kept order's
+file still in ``in/``).
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -20,21 +25,23 @@ import requests
 import yaml
 
 from conftest import Server, start_server
-from prenumeration_client import Drop, order, q, set_clock
+from prenumeration_client import Drop, folder, order, q, set_clock
 from simulator.orgnummer import make_orgnummer
 from simulator.personnummer import make_personnummer
 
 ORGS = 12
 PERSONS = 4  # subscribed on Monday
 EXTRA = 2  # ordered on Tuesday while the first batch runs
+DROPPED = 1  # ordered by a file in in/ on Monday (the first organisation's)
 EVENT_DAYS = [date(2026, 11, 3) + timedelta(days=n) for n in range(4)]  # Tuesday to Friday
+PAUSE = 0.15
 BENEFITS = {"sjukpenning": "2026-01-01", "utbetalning": "2026-01-01"}
 
 
 def _scenario(path: Path) -> tuple[list[str], dict[str, list[str]]]:
     orgs = [make_orgnummer(f"556{n:06d}").value for n in range(ORGS)]
     persons = {org: [make_personnummer(date(1970 + i, 1 + j, 10), 100 + j).value
-                     for j in range(PERSONS + EXTRA)] for i, org in enumerate(orgs)}
+                     for j in range(PERSONS + EXTRA + DROPPED)] for i, org in enumerate(orgs)}
     timeline = [{"date": day, "personnummer": pnr, "event": "payment", "payment": {
                     "benefit": "sjukpenning", "date": day, "from": day, "tom": day,
                     "gross": 1000 + n, "tax": 300, "net": 700 + n}}
@@ -61,19 +68,35 @@ class Crashing:
         self.tmp, self.scenario, self.data = tmp, scenario, tmp / "data"
         self.server: Server | None = None
         self.kills = 0
+        self.landed: Counter[str] = Counter()  # "batch" / "publication": kills inside one
 
     def start(self, clock: str) -> Server:
         self.server = start_server(self.tmp, "--data-dir", str(self.data), "--clock", clock, "--freeze-clock",
                                    "--request-log", "off", scenario=self.scenario)
         return self.server
 
+    def log(self) -> str:
+        assert self.server is not None
+        return self.server.log.read_text(errors="replace")
+
     def kill(self) -> None:
         assert self.server is not None
         self.server.process.kill()  # SIGKILL: no clean-up of any kind
         self.server.process.wait(timeout=10)
         self.kills += 1
-        log = self.server.log.read_text(errors="replace")
+        log = self.log()
         assert "Traceback" not in log, log
+        for step in _open_steps(log):
+            self.landed[step] += 1
+
+    def kill_inside(self, step: str, rng: random.Random) -> None:
+        """Kills a moment after the log shows ``step`` (batch, publication) begun and not ended."""
+        deadline = time.monotonic() + 30
+        while step not in _open_steps(self.log()):
+            assert time.monotonic() < deadline, f"no {step} began"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, PAUSE))
+        self.kill()
 
     def stop(self) -> None:
         if self.server is not None and self.server.alive():
@@ -82,21 +105,30 @@ class Crashing:
             assert "Traceback" not in self.server.log.read_text(errors="replace")
 
 
+# what the server logs when a step begins and when it ends
+STEPS = {"batch": (re.compile(r"batch \S+ \(information up to \S+\) begins"), re.compile(r"batch \S+ .*answer files")),
+         "publication": (re.compile(r"publishing \d+ answer files"), re.compile(r"published \d+ answer files"))}
+
+
+def _open_steps(log: str) -> list[str]:
+    """The steps the log shows begun and not ended."""
+    return [step for step, (begins, ends) in STEPS.items() if len(begins.findall(log)) > len(ends.findall(log))]
+
+
 def _batches_done(url: str, orgs: list[str], files: int) -> bool:
     return all(len([n for n in Drop(url, org).names() if n.startswith("LEFI-PREN-")]) >= files for org in orgs)
 
 
-def _run_with_kills(crash: Crashing, clock: str, orgs: list[str], files: int, kills: int,
+def _run_with_kills(crash: Crashing, clock: str, orgs: list[str], files: int, kills: list[str],
                     rng: random.Random, during: threading.Thread | None = None) -> None:
-    """Moves the clock to ``clock`` (batches start), kills the server ``kills`` times at
-    random moments while they run, restarts it each time, then lets them finish."""
+    """Moves the clock to ``clock`` (batches start), kills the server ``kills`` times while a
+    batch or a publication runs, restarts it each time, then lets them finish."""
     assert crash.server is not None
     set_clock(crash.server.url, clock)
     if during is not None:
         during.start()
-    for _ in range(kills):
-        time.sleep(rng.uniform(0.3, 2.0))
-        crash.kill()
+    for step in kills:
+        crash.kill_inside(step, rng)
         if during is not None:
             during.join()
             during = None
@@ -112,7 +144,7 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
     rng = random.Random(20261103)
     scenario = tmp_path / "crash.yaml"
     orgs, persons = _scenario(scenario)
-    monkeypatch.setenv("LEFI_PRENUMERATION_PAUSE", "0.2")  # 12 organisations: 2.4 s a batch
+    monkeypatch.setenv("LEFI_PRENUMERATION_PAUSE", str(PAUSE))  # 12 organisations: 1.8 s a batch
     crash = Crashing(tmp_path, scenario)
     srv = crash.start("2026-11-02T09:00:00+01:00")
     accepted: dict[str, int] = {}  # org → orders answered 202
@@ -124,7 +156,7 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
     def order_more() -> None:
         """Orders sent while the server may die: those answered 202 must survive."""
         for org in orgs:
-            for pnr in persons[org][PERSONS:]:
+            for pnr in persons[org][PERSONS:PERSONS + EXTRA]:
                 try:
                     response = Drop(srv.url, org).send(order(org, {pnr: BENEFITS}))
                 except requests.RequestException:
@@ -134,11 +166,36 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
                 time.sleep(0.05)
 
     try:
+        # a file dropped in in/: killed after its order is kept and before the file is removed
+        # (the window is PAUSE long: a kill that misses it is tried again with another file)
+        inside = False
+        for attempt in range(3):
+            name = f"bestallning-fil-{attempt}.xml"
+            dropped = folder(crash.data, orgs[0], "in") / name
+            dropped.write_bytes(order(orgs[0], {persons[orgs[0]][-1]: BENEFITS}))
+            deadline = time.monotonic() + 20
+            while f"({name}, 1 persons) taken in" not in crash.log():
+                assert time.monotonic() < deadline, "the dropped file was not taken in"
+                time.sleep(0.005)
+            crash.kill()
+            inside = dropped.exists()  # the order kept, the file still there
+            srv = crash.start("2026-11-02T09:00:00+01:00")
+            deadline = time.monotonic() + 20
+            while dropped.exists():
+                assert time.monotonic() < deadline, "the file kept before the kill was not removed after it"
+                time.sleep(0.1)
+            assert [o["fil"] for o in Drop(srv.url, orgs[0]).orders()].count(name) == 1  # once, not twice
+            accepted[orgs[0]] += attempt == 0  # one more person, however many files order it
+            if inside:
+                break
+        assert inside, "no kill landed between keeping a dropped file's order and removing the file"
         # Tuesday 07:00: the night's batch (the first deliveries) runs late, killed twice
-        _run_with_kills(crash, "2026-11-03T07:00:00+01:00", orgs, 1, 2, rng, threading.Thread(target=order_more))
+        _run_with_kills(crash, "2026-11-03T07:00:00+01:00", orgs, 1, ["batch", "publication"], rng,
+                        threading.Thread(target=order_more))
         # Saturday: the batches of Wednesday to Saturday, killed three times
-        _run_with_kills(crash, "2026-11-07T07:00:00+01:00", orgs, 5, 3, rng)
-        assert crash.kills == 5
+        _run_with_kills(crash, "2026-11-07T07:00:00+01:00", orgs, 5, ["batch", "batch", "publication"], rng)
+        assert crash.kills >= 6
+        assert crash.landed["batch"] >= 1 and crash.landed["publication"] >= 1, crash.landed
         url = crash.server.url
         for org in orgs:
             drop = Drop(url, org)

@@ -5,14 +5,16 @@ data part is ``FK.Massfraga.Fraga`` (``schemas/lefi-massfraga.xsd``).
 ``X-shs-duplicatemsg: yes``); when every person is answered, the reply (data part
 ``FK.Massfraga.Svar``, ``datapartType="svar"``) waits in the sender's outbox of the
 delivery service, to be listed, fetched and acknowledged as any SHS reply. Acknowledging
-it ends the job. A reply not yet acknowledged is put in the outbox again when a killed
-server starts (the outbox itself lives in memory; the job and its answers are durable).
+it ends the job. The reply is kept in the durable outbox (with its acknowledgement); at
+start every finished job's reply is put there once more, which changes nothing for one
+already there (its tx.id is fixed by the job) and fills in one a crash cut short.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from dataclasses import asdict
 
 from aiohttp import web
@@ -40,6 +42,7 @@ MASSFRAGA_PRODUCT = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
 def setup(app: web.Application) -> None:
     shs.PRODUCTS[MASSFRAGA_PRODUCT] = shs.Product("massfraga", receive)
     massfraga.on_done(app, deliver)
+    app[shs.DELIVERY].on_ack("massfraga", functools.partial(_acknowledged, app))
     app.on_startup.append(redeliver)
 
 
@@ -87,10 +90,18 @@ async def deliver(app: web.Application, job: massfraga.Job) -> None:
     label = shs.Label(**{**job.extra["label"], "datapart_types": tuple(job.extra["label"]["datapart_types"])})
     body = render_answers(job, await massfraga.answers(sandbox, job)).encode("utf-8")
     data = Part("text/xml", b'<?xml version="1.0" encoding="UTF-8"?>\n' + body, "UTF-8", "massfraga-svar.xml")
+    tx_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lefi-massfraga:{job.organisation}:{job.id}:{job.received}"))
     message = shs.build_message(sandbox, job.organisation, label, "reply", label.product, label.content_id, data,
-                                shs.REPLY_PART)
-    message.on_ack = functools.partial(massfraga.acknowledge, sandbox, job)
-    app[shs.DELIVERY].put(message, label.tx_id)
+                                shs.REPLY_PART, tx_id=tx_id)
+    await app[shs.DELIVERY].keep(message, on_ack=("massfraga", {"job": job.id}))
+
+
+async def _acknowledged(app: web.Application, args: dict[str, object]) -> None:
+    """The reply acknowledged: the job ends (already gone after a first acknowledgement: nothing)."""
+    sandbox = app[SANDBOX]
+    job = await massfraga.job(sandbox, int(str(args["job"])))
+    if job is not None:
+        await massfraga.acknowledge(sandbox, job)
 
 
 async def redeliver(app: web.Application) -> None:

@@ -19,6 +19,7 @@ an asynchronous question that error message waits in the delivery service instea
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
@@ -36,11 +37,12 @@ from simulator.bindings.receiver import FK_NAME, FK_ORGNUMMER, is_fk
 from simulator.bindings.shs_delivery import (
     DataPart,
     Delivered,
-    DeliveryStore,
     Filter,
+    Outboxes,
     render_message_list,
     shs_time,
 )
+from simulator.durable import is_outage
 from simulator.engine.errors import TechnicalError
 from simulator.exchange import Exchange, binding, exchange_of
 from simulator.faults import InjectedFault
@@ -69,7 +71,7 @@ REPLY_PART = "svar"
 _URN = re.compile(r"^urn:x-shs:", re.IGNORECASE)
 _NMTOKEN = re.compile(r"^[\w.:-]{1,100}$")  # the label's ids are NMTOKENs
 
-DELIVERY = web.AppKey("shs_delivery", DeliveryStore)
+DELIVERY = web.AppKey("shs_delivery", Outboxes)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Label:
 
 
 def setup(app: web.Application) -> None:
-    app[DELIVERY] = DeliveryStore()
+    app[DELIVERY] = Outboxes(lambda: app[SANDBOX].durable)
     app.router.add_post(RECEIVE_PATH, handle_receive, expect_handler=expect_handler(_refuse_body))
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}", handle_list)
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}/{{tx_id}}", handle_fetch)
@@ -486,7 +488,24 @@ def _delivery_error(request: web.Request, exc: Exception) -> web.Response:
     return _error_response(sandbox, exc, None)
 
 
+def _store_away(handler: Callable[[web.Request], Awaitable[web.Response]]
+                ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The durable outbox unreachable (Redis away, a disk error): an SHS error saying so, 503."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("delivery service: the durable store is unreachable (%s: %s)", type(exc).__name__, exc)
+            return _error_response(request.app[SANDBOX], ShsError(
+                "OtherError", "The delivery service's store is unreachable for now; try again", 503), None)
+    return wrapped
+
+
 @binding("shs")
+@_store_away
 async def handle_list(request: web.Request) -> web.Response:
     try:
         outbox = await _outbox(request)
@@ -501,7 +520,7 @@ async def handle_list(request: web.Request) -> web.Response:
         if not re.fullmatch(r"[0-9]{1,4}", max_hits) or not 1 <= int(max_hits) <= 1000:  # ASCII digits only
             raise ShsError("OtherError", f"maxhits={max_hits[:50]!r}: a number from 1 to 1000")
         product = q.get("producttype")
-        messages = request.app[DELIVERY].list(outbox, Filter(
+        messages = await request.app[DELIVERY].list(outbox, Filter(
             product_id=product_id(product) if product else None, status=status, unacknowledged=flt == "noack",
             corr_id=q.get("corrid"), content_id=q.get("contentid"), max_hits=int(max_hits)))
     except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
@@ -512,13 +531,14 @@ async def handle_list(request: web.Request) -> web.Response:
 async def _find(request: web.Request) -> tuple[str, Delivered]:
     outbox = await _outbox(request)
     tx_id = request.match_info["tx_id"]
-    message = request.app[DELIVERY].get(outbox, tx_id)
+    message = await request.app[DELIVERY].get(outbox, tx_id)
     if message is None:
         raise ShsError("MessageNotFound", f"No message {tx_id[:100]!r} in the delivery service for {outbox}", 404)
     return outbox, message
 
 
 @binding("shs")
+@_store_away
 async def handle_fetch(request: web.Request) -> web.Response:
     try:
         _, message = await _find(request)
@@ -528,14 +548,13 @@ async def handle_fetch(request: web.Request) -> web.Response:
 
 
 @binding("shs")
+@_store_away
 async def handle_ack(request: web.Request) -> web.Response:
     try:
         if request.query.get("action") != "ack":
             raise ShsError("OtherError", "POST to a message in the delivery service is ?action=ack")
         outbox, message = await _find(request)
-        request.app[DELIVERY].acknowledge(outbox, message.tx_id)
-        if message.on_ack is not None:  # a product whose delivery is kept elsewhere too (massfråga)
-            await message.on_ack()
+        await request.app[DELIVERY].acknowledge(outbox, message.tx_id)
     except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
         return _delivery_error(request, exc)
     return web.Response(status=200, text="", headers={"X-shs-txid": message.tx_id})

@@ -20,7 +20,7 @@ from simulator.engine.answer import Answer, BenefitSection, CaseSection, Message
 from simulator.engine.engine import Engine
 from simulator.engine.errors import TechnicalError
 from simulator.personnummer import Personnummer
-from simulator.prenumeration.orders import NS, VERSION, Problem
+from simulator.prenumeration.orders import NS, VERSION, Problem, file_name, printable
 from simulator.scenario.models import EventKind, Organisation, TimelineEvent
 from simulator.scenario.store import ScenarioStore
 from simulator.xmlwriter import XmlWriter
@@ -144,12 +144,12 @@ def _person_record(w: XmlWriter, r: PersonRecord, counts: dict[str, int]) -> Non
 
 def render_error_file(filename: str, received: datetime, problems: list[Problem]) -> str:
     root = etree.Element(FEL, nsmap={"ext": NS}, version=VERSION)
-    etree.SubElement(root, f"{{{NS}}}fil").text = filename
+    etree.SubElement(root, f"{{{NS}}}fil").text = file_name(filename)
     etree.SubElement(root, f"{{{NS}}}mottagen").text = received.isoformat(timespec="seconds")
     for p in problems[:100]:
         fel = etree.SubElement(root, f"{{{NS}}}fel")
         if p.line:
             etree.SubElement(fel, f"{{{NS}}}rad").text = str(p.line)
-        etree.SubElement(fel, f"{{{NS}}}meddelande").text = p.message
+        etree.SubElement(fel, f"{{{NS}}}meddelande").text = printable(p.message)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
 

@@ -16,14 +16,12 @@ to ``/mt``; answer files wait in the organisation's outbox of the delivery servi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import sqlite3
 import re
 import uuid
 from pathlib import Path
-from typing import AsyncIterator
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -35,7 +33,8 @@ from simulator.bindings.multipart import Part
 from simulator.bindings.shs_delivery import shs_time
 from simulator.exchange import Handler, binding, exchange_of
 from simulator.prenumeration.answer_file import render_error_file
-from simulator.prenumeration.orders import VERSION, OrderRefused
+from simulator.background import repeat, task_context
+from simulator.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
 from simulator.prenumeration.service import LeaseLost, Prenumeration
 from simulator.sandbox import SANDBOX, NotCertified, certify
 from simulator.scenario.models import Organisation
@@ -49,7 +48,6 @@ PATH = "/prenumeration"
 # LEFI Prenumeration's SHS product type (invented for the sandbox, like LEFI Online's)
 PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
 TICK_SECONDS = 0.25  # real time between looks at the simulator clock
-STORE_RETRY_SECONDS = 2.0
 STORE_ERRORS = (ConnectionError, OSError, RedisError, sqlite3.Error)
 PRENUMERATION = web.AppKey("prenumeration", Prenumeration)
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
@@ -59,18 +57,18 @@ def setup(app: web.Application, root: Path) -> None:
     """``root``: the file drop, a folder per organisation with ``in/`` and ``out/``."""
     sandbox = app[SANDBOX]
 
-    def to_shs_outbox(org: str, key: str, filename: str, body: bytes) -> None:
+    async def to_shs_outbox(org: str, key: str, filename: str, body: bytes) -> None:
         o = sandbox.store.organisation(orgnummer.Orgnummer(org))
         if o is None or not any(shs.product_id(a.product) == PRODUCT for a in o.shs_agreements):
             return
-        outbox = app[shs.DELIVERY]
         tx_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lefi-prenumeration:{key}"))
-        if outbox.get(org, tx_id) is None:
-            outbox.put(shs.fk_message(sandbox, org, f"urn:X-shs:{PRODUCT}", tx_id,
-                                      Part("text/xml", body, "UTF-8", filename), "bestallningssvar"))
+        await app[shs.DELIVERY].keep(shs.fk_message(sandbox, org, f"urn:X-shs:{PRODUCT}", tx_id,
+                                                    Part("text/xml", body, "UTF-8", filename), "bestallningssvar"))
 
-    worker = app[WORKER].split(":")[0] if WORKER in app else "main"  # the number, not the pid
-    app[PRENUMERATION] = Prenumeration(sandbox, root, worker, to_shs_outbox)
+    # the lease holder: unique to this process (hosts on one Redis must not share a name);
+    # the worker's number only to read it in the store
+    worker = app[WORKER].split(":")[0] if WORKER in app else "main"
+    app[PRENUMERATION] = Prenumeration(sandbox, root, f"{worker}-{uuid.uuid4()}", to_shs_outbox)
     r = app.router
     r.add_post(f"{PATH}/{{org}}/bestallningar", post_order)
     r.add_get(f"{PATH}/{{org}}/bestallningar", list_orders)
@@ -78,29 +76,28 @@ def setup(app: web.Application, root: Path) -> None:
     r.add_get(f"{PATH}/{{org}}/svar", list_files)
     r.add_get(f"{PATH}/{{org}}/svar/{{name}}", get_file)
     shs.PRODUCTS[PRODUCT] = shs.Product("online", receive_shs_order)
-    app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(task_context(_run))
 
 
-async def _background(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_loop(app[PRENUMERATION]))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+async def _run(app: web.Application) -> None:
+    """The calendar's work, a tick at a time: anything that goes wrong is logged and the next
+    tick tries again (one bad file or one bad day must not stop LEFI Prenumeration)."""
+    service = app[PRENUMERATION]
 
-
-async def _loop(service: Prenumeration) -> None:
-    restored = False
-    while True:
+    async def step() -> None:
         try:
-            if not restored:
-                await service.restore_outboxes()
-                restored = True
             await service.tick()
-        except (*STORE_ERRORS, LeaseLost) as exc:  # the store or the disk: try again next tick
-            log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
-            await asyncio.sleep(STORE_RETRY_SECONDS)
-        await asyncio.sleep(TICK_SECONDS)
+        except LeaseLost as exc:  # another holder took over: it goes on with the work
+            log.warning("prenumeration: %s", exc)
+
+    ticks = 0
+
+    async def wait() -> None:  # the first tick at once: it makes the folders
+        nonlocal ticks
+        ticks += 1
+        await asyncio.sleep(TICK_SECONDS if ticks > 1 else 0)
+
+    await repeat("LEFI Prenumeration", wait, step)
 
 
 def _store_trouble(handler: Handler) -> Handler:
@@ -158,13 +155,13 @@ async def post_order(request: web.Request) -> web.Response:
     except BodyError as exc:
         return _error(exc.status, exc.reason)
     service = request.app[PRENUMERATION]
-    name = request.query.get("filnamn") or "bestallning.xml"
+    name = file_name(request.query.get("filnamn") or DEFAULT_NAME)
     exchange = exchange_of(request)
     try:
-        accepted = await service.accept(org, data, name[:200], "http")
+        accepted = await service.accept(org, data, name, "http")
     except OrderRefused as exc:
         exchange.outcome = "invalid"
-        body = render_error_file(name[:200], service.sandbox.clock.now(), exc.problems)
+        body = render_error_file(name, service.sandbox.clock.now(), exc.problems)
         return web.Response(status=400, text=body, content_type="application/xml")
     exchange.outcome = "ok"
     return web.json_response(accepted.as_json(), status=202,

@@ -3,6 +3,8 @@ and checked against the organisation's agreement, or refused with every problem 
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -18,12 +20,35 @@ from simulator.scenario.models import Organisation
 from simulator.schemas import SCHEMA_DIR
 from simulator.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
-__all__ = ["VERSION", "ORDER", "Order", "OrderRefused", "Problem", "read_order", "order_schema"]
+__all__ = ["VERSION", "ORDER", "Order", "OrderRefused", "Problem", "read_order", "order_schema", "file_name", "printable"]
 
 VERSION = "2.0.4"  # the one version in force; no backward compatibility (seed)
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
 ORDER = f"{{{NS}}}FK.Prenumeration.Bestallning"
 MAX_ORDER_BYTES = 16 * 1024 * 1024
+DEFAULT_NAME = "bestallning.xml"
+# what XML (and a log line) cannot hold: controls, lone surrogates, non-characters
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def file_name(name: str) -> str:
+    """An order file's name as text the store and the error file can hold. A name from the file
+    system may be any bytes (a Windows client's Latin-1 over SMB arrives undecoded): read as
+    UTF-8 if it is, else as Windows-1252; control characters become ``_``."""
+    try:
+        raw = os.fsencode(name)
+    except UnicodeEncodeError:  # not from the file system: a lone surrogate in a query string
+        raw = name.encode("utf-8", "replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", "replace")
+    return printable(text)[:200] or DEFAULT_NAME
+
+
+def printable(text: str) -> str:
+    """``text`` with what XML cannot hold as ``_``."""
+    return _UNPRINTABLE.sub("_", text)
 
 
 @dataclass(frozen=True)

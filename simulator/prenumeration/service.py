@@ -24,17 +24,18 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
-from simulator.durable import Delete, Durable, Put
+from simulator.durable import Delete, Durable, Put, is_outage
 from simulator.engine.errors import TechnicalError
 from simulator.prenumeration import calendar
 from simulator.prenumeration.answer_file import Change, PersonRecord, changes_for, render_answer_file, render_error_file
-from simulator.prenumeration.orders import Order, OrderRefused, read_order
+from simulator.prenumeration.orders import Order, OrderRefused, Problem, file_name, read_order
 from simulator.sandbox import Sandbox
 from simulator.scenario.models import Organisation, TimelineEvent
 from simulator.scenario.timeline import changes_between
@@ -46,14 +47,17 @@ log = logging.getLogger("simulator.prenumeration")
 ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE = (
     "pren.order", "pren.received", "pren.sub", "pren.delivery", "pren.unpublished", "pren.done", "pren.state")
 LEASE = "prenumeration"
-# renewed before each organisation's delivery: a worker that dies hands the work on this soon
-LEASE_SECONDS = 10
-# tests only: seconds to wait after each organisation's delivery is written, so that a test
-# can kill the server in the middle of a batch
+# renewed while the work goes on (every RENEW_SECONDS): a process that dies hands it on this soon
+LEASE_SECONDS = 3
+RENEW_SECONDS = 1
+# tests only: seconds to wait after each organisation's delivery is written, after each file
+# published and after a file's order is kept (before the file is removed), so that a test can
+# kill the server inside each of those steps
 PAUSE_ENV = "LEFI_PRENUMERATION_PAUSE"
 # a file in in/ is read once it has not changed for this long (real time): a partner's
 # client may still be writing it (writing ".name" and renaming it is quicker: dot files wait)
 QUIET_SECONDS = 0.5
+REJECTED = ".rejected"  # in in/: files that could not be handled at all (a dot folder: never read)
 MAX_RUNS_PER_TICK = 400
 YIELD_EVERY = 100  # persons  # a clock moved a year ahead catches up over a few ticks
 
@@ -89,11 +93,12 @@ class BatchResult:
 
 class Prenumeration:
     def __init__(self, sandbox: Sandbox, root: Path, worker: str,
-                 shs_outbox: Callable[[str, str, str, bytes], None] | None = None) -> None:
-        """``shs_outbox(orgnummer, key, filename, body)`` puts an answer file in an SHS outbox."""
-        # ``worker``: a name that stays the same across restarts (a worker's number), so that
-        # a restarted server takes its own lease back at once
+                 shs_outbox: Callable[[str, str, str, bytes], Awaitable[None]] | None = None) -> None:
+        """``shs_outbox(orgnummer, key, filename, body)`` puts an answer file in an SHS outbox
+        (once: a second put of ``key`` changes nothing). ``worker``: this process's unique
+        lease holder name (hosts sharing one Redis must not share it)."""
         self.sandbox, self.root, self.worker = sandbox, root, worker
+        self._renewed = 0.0  # time.monotonic() of the last lease renewal
         self.shs_outbox = shs_outbox
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         self._lock = asyncio.Lock()  # the background work and the admin's batch, one at a time
@@ -126,12 +131,14 @@ class Prenumeration:
     async def _accept(self, org: Organisation, data: bytes, filename: str, source: str,
                       fingerprint: str | None) -> Accepted:
         now = self.sandbox.clock.now()
+        filename = file_name(filename)
+        cursor = await self._cursor()
         if fingerprint is not None:
             seen = await self.durable.get(RECEIVED, f"{org.orgnummer}/{fingerprint}")
             if seen is not None:
                 doc = await self.durable.get(ORDERS, seen["order"])
                 if doc is not None:
-                    return _accepted(seen["order"], doc, duplicate=True)
+                    return _accepted(seen["order"], doc, cursor, duplicate=True)
         order: Order = read_order(data, org, self.sandbox.engine, now.date())
         seq = await self.durable.next_id(ORDERS)
         key = f"{org.orgnummer}/{seq:010d}"
@@ -145,7 +152,12 @@ class Prenumeration:
         await self.durable.write(changes)
         log.info("order %s from %s (%s, %s persons) taken in for %s", seq, org.orgnummer, filename,
                  order.persons, intake)
-        return _accepted(key, doc)
+        return _accepted(key, doc, cursor)
+
+    async def _cursor(self) -> date | None:
+        """The delivery day whose batch ran last (None before the first look at the clock)."""
+        state = await self.durable.get(STATE, "cursor")
+        return None if state is None else date.fromisoformat(state["day"])
 
     async def take_in_files(self) -> None:
         """Every file in an ``in/`` folder: kept as an order (then removed), or refused with an
@@ -155,26 +167,47 @@ class Prenumeration:
             inbox = self.folder(org.orgnummer, "in")
             names = sorted(p.name for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
             for name in names:
-                path = inbox / name
-                try:
-                    stat = path.stat()
-                    data = path.read_bytes()
-                except OSError:
-                    continue  # gone already
-                if time.time() - stat.st_mtime < QUIET_SECONDS:
-                    continue  # perhaps still being written: next time
-                # this very file (a crash between keeping it and removing it shows it again);
-                # the same content dropped again later is a new file, and a new order
-                identity = f"{name}\0{stat.st_ino}\0{stat.st_mtime_ns}\0".encode() + data
-                fingerprint = "file:" + hashlib.sha256(identity).hexdigest()[:32]
-                try:
-                    await self.accept(org, data, name, "file", fingerprint)
-                except OrderRefused as refused:
-                    stem = Path(name).stem[:80] or "bestallning"
-                    self._write_out(org.orgnummer, f"FEL-{stem}-{fingerprint[5:13]}.xml",
-                                    render_error_file(name, self.sandbox.clock.now(), refused.problems))
-                    log.info("order file %s from %s refused: %s", name, org.orgnummer, refused)
-                path.unlink(missing_ok=True)
+                await self._take_in(org, inbox / name)
+
+    async def _take_in(self, org: Organisation, path: Path) -> None:
+        """One file of ``in/``. A file that cannot be handled at all (not an outage of the
+        store or the disk, which waits) goes to ``in/.rejected/`` with an error file saying why,
+        so that it stops nothing else."""
+        # a name in any bytes (a Windows client's Latin-1 over SMB): the bytes identify the
+        # file, a clean text of them goes into the store and the error file
+        name = file_name(path.name)
+        try:
+            stat = path.stat()
+            data = path.read_bytes()
+        except OSError:
+            return  # gone already
+        if time.time() - stat.st_mtime < QUIET_SECONDS:
+            return  # perhaps still being written: next time
+        # this very file (a crash between keeping it and removing it shows it again);
+        # the same content dropped again later is a new file, and a new order
+        identity = os.fsencode(path.name) + f"\0{stat.st_ino}\0{stat.st_mtime_ns}\0".encode() + data
+        fingerprint = "file:" + hashlib.sha256(identity).hexdigest()[:32]
+        error_file = f"FEL-{_ascii(Path(name).stem)[:80] or 'bestallning'}-{fingerprint[5:13]}.xml"
+        try:
+            await self.accept(org, data, name, "file", fingerprint)
+            if self.pause:
+                await asyncio.sleep(self.pause)
+        except OrderRefused as refused:
+            self._write_out(org.orgnummer, error_file,
+                            render_error_file(name, self.sandbox.clock.now(), refused.problems))
+            log.info("order file %s from %s refused: %s", name, org.orgnummer, refused)
+        except Exception as exc:  # one bad file must not stop the intake
+            if is_outage(exc):
+                raise  # the store or the disk is away: the file stays, tried again
+            problem = f"the file could not be handled ({type(exc).__name__}: {exc}); it is kept in in/.rejected/"
+            log.error("order file %s from %s: %s", name, org.orgnummer, problem)
+            rejected = path.parent / REJECTED
+            rejected.mkdir(exist_ok=True)
+            os.replace(path, rejected / f"{fingerprint[5:13]}-{_ascii(name)[:100]}")
+            self._write_out(org.orgnummer, error_file, render_error_file(
+                name, self.sandbox.clock.now(), [Problem(problem[:500])]))
+            return
+        path.unlink(missing_ok=True)
 
     # -- the batch ----------------------------------------------------------------------------------
     async def run_due(self) -> list[BatchResult]:
@@ -204,7 +237,7 @@ class Prenumeration:
         """The admin API's batch: every order kept so far (files in ``in/`` too), information
         up to today, the answer files published at once. None: another worker holds the work."""
         async with self._lock:
-            if not await self.durable.lease(LEASE, self.worker, LEASE_SECONDS):
+            if not await self._hold():
                 return None
             await self.take_in_files()
             now = self.sandbox.clock.now()
@@ -218,9 +251,9 @@ class Prenumeration:
         """One batch: for each organisation not yet done in ``run``, one atomic write."""
         files = []
         timeline = self.sandbox.store.timeline()
+        log.info("batch %s (information up to %s) begins", run, upto)
         for org in self.organisations():
-            if not await self.durable.lease(LEASE, self.worker, LEASE_SECONDS):
-                raise LeaseLost(f"{self.worker} lost the lease during batch {run}")
+            await self._keep()
             if await self.durable.get(DONE, f"{run}/{org.orgnummer}") is not None:
                 continue
             name = await self._deliver(org, run, upto, available, takes, timeline)
@@ -258,7 +291,10 @@ class Prenumeration:
                 if s["pnr"] not in failed:  # a full delivery FK could not make is tried again next time
                     s.update(upto=max(s["upto"] or "", upto.isoformat()), full=[], refresh=False)
         changes += [Put(SUBS, f"{o}/{pnr}", s) for pnr, s in subs.items() if s != before.get(pnr)]
-        await self.durable.write(changes)
+        # only if no one else did it meanwhile (a holder that stalled past its lease, another host)
+        if not await self.durable.write(changes, unless_exists=(DONE, f"{run}/{o}")):
+            log.info("batch %s: %s was delivered by another holder meanwhile", run, o)
+            return None
         return name
 
     async def _records(self, org: Organisation, active: list[dict[str, Any]], upto: date,
@@ -276,6 +312,7 @@ class Prenumeration:
         for n, s in enumerate(sorted(active, key=lambda s: s["pnr"])):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # a large batch leaves room for the online questions
+                await self._keep()  # one large organisation may take longer than the lease
             full = set(s["benefits"]) if s["upto"] is None else set(s["full"])
             answer = technical = None
             if full:
@@ -298,31 +335,27 @@ class Prenumeration:
     # -- publishing ---------------------------------------------------------------------------------
     async def publish_due(self) -> None:
         now = self.sandbox.clock.now()
-        for key, doc in await self.durable.all(UNPUBLISHED):
-            if datetime.fromisoformat(doc["available"]) > now:
-                continue
+        due = [key for key, doc in await self.durable.all(UNPUBLISHED) if datetime.fromisoformat(doc["available"]) <= now]
+        if not due:
+            return
+        log.info("publishing %d answer files", len(due))
+        for key in due:
             delivery = await self.durable.get(DELIVERIES, key)
             if delivery is None:
                 await self.durable.write([Delete(UNPUBLISHED, key)])
                 continue
-            self._publish(delivery)
+            await self._publish(delivery)
+            if self.pause:
+                await asyncio.sleep(self.pause)
             await self.durable.write([Delete(UNPUBLISHED, key),
                                       Put(DELIVERIES, key, {**delivery, "published": now.isoformat()})])
+        log.info("published %d answer files", len(due))
 
-    def _publish(self, delivery: dict[str, Any]) -> None:
+    async def _publish(self, delivery: dict[str, Any]) -> None:
         self._write_out(delivery["org"], delivery["file"], delivery["content"])
-        if self.shs_outbox is not None:
-            self.shs_outbox(delivery["org"], f"{delivery['org']}/{delivery['number']}", delivery["file"],
-                            delivery["content"].encode("utf-8"))
-
-    async def restore_outboxes(self) -> None:
-        """At start: the SHS outboxes are kept in memory; published files go back in them."""
-        if self.shs_outbox is None:
-            return
-        for _, delivery in await self.durable.all(DELIVERIES):
-            if delivery["published"]:
-                self.shs_outbox(delivery["org"], f"{delivery['org']}/{delivery['number']}", delivery["file"],
-                                delivery["content"].encode("utf-8"))
+        if self.shs_outbox is not None:  # durable itself, and put once: a second publication changes nothing
+            await self.shs_outbox(delivery["org"], f"{delivery['org']}/{delivery['number']}", delivery["file"],
+                                  delivery["content"].encode("utf-8"))
 
     def _write_out(self, org: str, name: str, content: str) -> None:
         """Into ``out/`` whole or not at all: a temporary file, synced, renamed into place."""
@@ -339,11 +372,23 @@ class Prenumeration:
     async def tick(self) -> None:
         """What is due by the simulator clock: files in ``in/``, batches, publications."""
         async with self._lock:
-            if not await self.durable.lease(LEASE, self.worker, LEASE_SECONDS):
+            if not await self._hold():
                 return  # another worker does it
             await self.take_in_files()
             await self.run_due()
             await self.publish_due()
+
+    async def _hold(self) -> bool:
+        """Takes or renews the lease on the background work: True when this process holds it."""
+        held = await self.durable.lease(LEASE, self.worker, LEASE_SECONDS)
+        if held:
+            self._renewed = time.monotonic()
+        return held
+
+    async def _keep(self) -> None:
+        """During the work: the lease renewed when due; ``LeaseLost`` when another holder has it."""
+        if time.monotonic() - self._renewed >= RENEW_SECONDS and not await self._hold():
+            raise LeaseLost(f"{self.worker} lost the lease on LEFI Prenumeration's work")
 
     async def reset(self) -> None:
         """The admin API's reset: no orders, subscriptions or deliveries, empty folders, and
@@ -375,10 +420,17 @@ class Prenumeration:
         return [{"namn": p.name, "storlek": p.stat().st_size} for p in files]
 
 
-def _accepted(key: str, doc: dict[str, Any], duplicate: bool = False) -> Accepted:
+def _accepted(key: str, doc: dict[str, Any], cursor: date | None, duplicate: bool = False) -> Accepted:
+    """``cursor``: the last batch's day. The clock moved back before it, the next batch is
+    still the one after it: the receipt says so (not "tomorrow")."""
     intake = date.fromisoformat(doc["intake_day"])
-    return Accepted(key, doc["seq"], datetime.fromisoformat(doc["received"]), intake,
-                    calendar.next_delivery_day(intake), duplicate)
+    answered = calendar.next_delivery_day(max(intake, cursor) if cursor is not None else intake)
+    return Accepted(key, doc["seq"], datetime.fromisoformat(doc["received"]), intake, answered, duplicate)
+
+
+def _ascii(text: str) -> str:
+    """``text`` as a file name any client can ask for (the HTTP side serves only these)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip("._-")
 
 
 def _taken_in_before(day: date) -> Callable[[dict[str, Any]], bool]:
