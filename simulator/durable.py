@@ -46,10 +46,8 @@ class Durable(Protocol):
         """Every document of ``kind`` whose key starts with ``prefix``, in key order."""
         ...
 
-    async def write(self, changes: Sequence[Put | Delete], unless_exists: tuple[str, str] | None = None) -> bool:
-        """All of ``changes`` at once, or none of them. With ``unless_exists=(kind, key)``:
-        only when that document is absent, checked in the same step (two hosts racing to
-        write the same work: one wins). True when written."""
+    async def write(self, changes: Sequence[Put | Delete]) -> None:
+        """All of ``changes`` at once, or none of them."""
         ...
 
     async def next_id(self, kind: str) -> int:
@@ -66,9 +64,12 @@ class Durable(Protocol):
 
     async def close(self) -> None: ...
 
-    async def write_if(self, kind: str, key: str, expected: Document, changes: Sequence[Put | Delete]) -> bool:
-        """``changes`` at once, only while (kind, key) is still ``expected`` (not reset, deleted
-        or changed meanwhile); False, and nothing written, otherwise."""
+    async def write_if(self, kind: str, key: str, expected: Document | None,
+                       changes: Sequence[Put | Delete]) -> bool:
+        """``changes`` at once, only while (kind, key) is still ``expected`` — as read, not
+        reset, deleted or changed meanwhile; None: still absent (two hosts racing to do the
+        same work: one wins). The check and the write are one step. False, and nothing
+        written, otherwise."""
         ...
 
     async def get_many(self, kind: str, keys: Sequence[str]) -> list[Document | None]:
@@ -105,25 +106,15 @@ class SqliteDurable:
                                 " ORDER BY key", (kind, len(prefix), prefix)).fetchall()
         return [(key, json.loads(doc)) for key, doc in rows]
 
-    async def write(self, changes: Sequence[Put | Delete], unless_exists: tuple[str, str] | None = None) -> bool:
+    async def write(self, changes: Sequence[Put | Delete]) -> None:
         async with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")  # the write lock first: the check below holds until COMMIT
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                if unless_exists is not None and self._db.execute(
-                        "SELECT 1 FROM documents WHERE kind=? AND key=?", unless_exists).fetchone() is not None:
-                    self._db.execute("ROLLBACK")
-                    return False
-                for change in changes:
-                    if isinstance(change, Put):
-                        self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-                                         (change.kind, change.key, json.dumps(change.doc, ensure_ascii=False)))
-                    else:
-                        self._db.execute("DELETE FROM documents WHERE kind=? AND key=?", (change.kind, change.key))
+                self._apply(changes)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-        return True
 
     async def next_id(self, kind: str) -> int:
         async with self._lock:
@@ -149,12 +140,13 @@ class SqliteDurable:
     async def close(self) -> None:
         self._db.close()
 
-    async def write_if(self, kind: str, key: str, expected: Document, changes: Sequence[Put | Delete]) -> bool:
+    async def write_if(self, kind: str, key: str, expected: Document | None,
+                       changes: Sequence[Put | Delete]) -> bool:
         async with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # the check and the write under one lock on the file
             try:
                 row = self._db.execute("SELECT doc FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()
-                if row is None or json.loads(row[0]) != expected:
+                if (None if row is None else json.loads(row[0])) != expected:
                     self._db.execute("ROLLBACK")
                     return False
                 self._apply(changes)
@@ -202,24 +194,17 @@ class RedisDurable:
         items = await self._redis.hgetall(self._hash(kind))
         return [(key, json.loads(items[key])) for key in sorted(items) if key.startswith(prefix)]
 
-    async def write(self, changes: Sequence[Put | Delete], unless_exists: tuple[str, str] | None = None) -> bool:
-        if unless_exists is not None:
-            # the check and the changes in one script: Redis runs it whole, nothing in between
-            keys = [self._hash(unless_exists[0])]
-            args: list[str] = [unless_exists[1]]
-            for change in changes:
-                keys.append(self._hash(change.kind))
-                args += ["put", change.key, json.dumps(change.doc, ensure_ascii=False)] if isinstance(change, Put) \
-                    else ["del", change.key, ""]
-            return bool(await self._redis.eval(_WRITE_UNLESS_EXISTS, len(keys), *keys, *args))
+    async def write(self, changes: Sequence[Put | Delete]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            for change in changes:
-                if isinstance(change, Put):
-                    pipe.hset(self._hash(change.kind), change.key, json.dumps(change.doc, ensure_ascii=False))
-                else:
-                    pipe.hdel(self._hash(change.kind), change.key)
+            self._queue(pipe, changes)
             await pipe.execute()
-        return True
+
+    def _queue(self, pipe: Any, changes: Sequence[Put | Delete]) -> None:
+        for change in changes:
+            if isinstance(change, Put):
+                pipe.hset(self._hash(change.kind), change.key, json.dumps(change.doc, ensure_ascii=False))
+            else:
+                pipe.hdel(self._hash(change.kind), change.key)
 
     async def next_id(self, kind: str) -> int:
         return int(await self._redis.incr(f"{self.prefix}seq:{kind}"))
@@ -242,21 +227,18 @@ class RedisDurable:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    async def write_if(self, kind: str, key: str, expected: Document, changes: Sequence[Put | Delete]) -> bool:
+    async def write_if(self, kind: str, key: str, expected: Document | None,
+                       changes: Sequence[Put | Delete]) -> bool:
         from redis.exceptions import WatchError
 
         while True:  # optimistic: WATCH the hash, compare, MULTI/EXEC; again if the hash changed meanwhile
             async with self._redis.pipeline(transaction=True) as pipe:
                 await pipe.watch(self._hash(kind))
                 raw = await pipe.hget(self._hash(kind), key)
-                if raw is None or json.loads(raw) != expected:
+                if (None if raw is None else json.loads(raw)) != expected:
                     return False
                 pipe.multi()
-                for change in changes:
-                    if isinstance(change, Put):
-                        pipe.hset(self._hash(change.kind), change.key, json.dumps(change.doc, ensure_ascii=False))
-                    else:
-                        pipe.hdel(self._hash(change.kind), change.key)
+                self._queue(pipe, changes)
                 try:
                     await pipe.execute()
                 except WatchError:
@@ -269,16 +251,6 @@ class RedisDurable:
 
 
 # KEYS[1] the guard's hash, ARGV[1] its field; then per change i: KEYS[i+1], ARGV op, field, value
-_WRITE_UNLESS_EXISTS = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
-for i = 2, #KEYS do
-  local op, field, value = ARGV[3 * i - 4], ARGV[3 * i - 3], ARGV[3 * i - 2]
-  if op == 'put' then redis.call('HSET', KEYS[i], field, value) else redis.call('HDEL', KEYS[i], field) end
-end
-return 1
-"""
-
-
 def open_durable(data_dir: Path, redis_url: str | None = None) -> Durable:
     """Redis when the server shares one, else the SQLite file in ``data_dir``."""
     if redis_url:

@@ -21,23 +21,26 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Durable, Dur
     return RedisDurable(url, prefix), RedisDurable(url, prefix)
 
 
-def test_write_unless_exists_writes_once(stores: tuple[Durable, Durable]) -> None:
+def test_write_if_absent_writes_once(stores: tuple[Durable, Durable]) -> None:
     a, b = stores
 
     async def main() -> None:
-        assert await a.write([Put("x", "old", {"v": 0})])
-        guard = ("done", "run1/org")
-        first = await a.write([Put("done", "run1/org", {"by": "a"}), Put("x", "k", {"v": 1}), Delete("x", "old")],
-                              unless_exists=guard)
-        second = await b.write([Put("done", "run1/org", {"by": "b"}), Put("x", "k", {"v": 2})], unless_exists=guard)
+        await a.write([Put("x", "old", {"v": 0})])
+        first = await a.write_if("done", "run1/org", None,
+                                 [Put("done", "run1/org", {"by": "a"}), Put("x", "k", {"v": 1}), Delete("x", "old")])
+        second = await b.write_if("done", "run1/org", None, [Put("done", "run1/org", {"by": "b"}), Put("x", "k", {"v": 2})])
         assert (first, second) == (True, False)
         assert await b.get("done", "run1/org") == {"by": "a"}
         assert await b.get("x", "k") == {"v": 1}  # nothing of the refused write
         assert await b.get("x", "old") is None  # the winner's delete happened
         # racing: of many concurrent writers exactly one gets through
-        results = await asyncio.gather(*(s.write([Put("done", "run2/org", {"by": n})], unless_exists=("done", "run2/org"))
+        results = await asyncio.gather(*(s.write_if("done", "run2/org", None, [Put("done", "run2/org", {"by": n})])
                                          for n, s in enumerate([a, b] * 5)))
         assert sorted(results) == [False] * 9 + [True]
+        # as read: a document changed meanwhile refuses the write
+        assert await a.write_if("done", "run1/org", {"by": "a"}, [Put("done", "run1/org", {"by": "a", "n": 2})])
+        assert not await b.write_if("done", "run1/org", {"by": "a"}, [Put("x", "k", {"v": 3})])
+        assert await b.get("x", "k") == {"v": 1}
         for s in (a, b):
             await s.close()
 

@@ -161,7 +161,7 @@ class Outboxes:
                "arrived": message.arrived.isoformat(), "ack_hook": list(on_ack) if on_ack else None}
         key = f"{message.outbox}/{message.tx_id}"
         body = {"body": base64.b64encode(message.body).decode("ascii")}
-        return await self._durable().write([Put(KIND, key, doc), Put(BODIES, key, body)], unless_exists=(KIND, key))
+        return await self._durable().write_if(KIND, key, None, [Put(KIND, key, doc), Put(BODIES, key, body)])
 
     async def get(self, outbox: str, tx_id: str) -> Delivered | None:
         found = self.memory.get(outbox, tx_id)

@@ -292,7 +292,7 @@ class Prenumeration:
                     s.update(upto=max(s["upto"] or "", upto.isoformat()), full=[], refresh=False)
         changes += [Put(SUBS, f"{o}/{pnr}", s) for pnr, s in subs.items() if s != before.get(pnr)]
         # only if no one else did it meanwhile (a holder that stalled past its lease, another host)
-        if not await self.durable.write(changes, unless_exists=(DONE, f"{run}/{o}")):
+        if not await self.durable.write_if(DONE, f"{run}/{o}", None, changes):
             log.info("batch %s: %s was delivered by another holder meanwhile", run, o)
             return None
         return name
