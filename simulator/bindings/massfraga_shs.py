@@ -88,11 +88,18 @@ async def deliver(app: web.Application, job: massfraga.Job) -> None:
         return
     sandbox = app[SANDBOX]
     label = shs.Label(**{**job.extra["label"], "datapart_types": tuple(job.extra["label"]["datapart_types"])})
-    body = render_answers(job, await massfraga.answers(sandbox, job)).encode("utf-8")
-    data = Part("text/xml", b'<?xml version="1.0" encoding="UTF-8"?>\n' + body, "UTF-8", "massfraga-svar.xml")
     tx_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lefi-massfraga:{job.organisation}:{job.id}:{job.received}"))
-    message = shs.build_message(sandbox, job.organisation, label, "reply", label.product, label.content_id, data,
-                                shs.REPLY_PART, tx_id=tx_id)
+    try:
+        body = render_answers(job, await massfraga.answers(sandbox, job)).encode("utf-8")
+    except massfraga.AnswersMissing as broken:
+        # never a partial answer set passing for the whole: the partner gets an SHS error saying so
+        log.warning("massfråga %s over SHS: %s", job.id, broken)
+        message = shs.error_message(sandbox, shs.ShsError("OtherError", str(broken)), label, job.organisation,
+                                    tx_id=tx_id)
+    else:
+        data = Part("text/xml", b'<?xml version="1.0" encoding="UTF-8"?>\n' + body, "UTF-8", "massfraga-svar.xml")
+        message = shs.build_message(sandbox, job.organisation, label, "reply", label.product, label.content_id,
+                                    data, shs.REPLY_PART, tx_id=tx_id)
     await app[shs.DELIVERY].keep(message, on_ack=("massfraga", {"job": job.id}))
 
 

@@ -54,7 +54,7 @@ from simulator.versions import require_supported
 from simulator.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
 __all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "ShsError", "setup",
-           "Product", "PRODUCTS", "fk_message", "build_message"]
+           "Product", "PRODUCTS", "fk_message", "build_message", "error_message"]
 
 log = logging.getLogger("simulator.shs")
 
@@ -364,13 +364,13 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
     except TechnicalError as exc:
         # an asynch error message goes out with 202: the journal must not take it for an answer
         exchange.outcome = exchange.outcome or f"technical:{exc.status.name}"
-        return _error_message(sandbox, ShsError("OtherError", f"TeknisktFel {exc.status.name}: "
+        return error_message(sandbox, ShsError("OtherError", f"TeknisktFel {exc.status.name}: "
                                                 f"{exc.detail or exc.status.text}",
                                                 appinfo=[("TeknisktFel", exc.status.name),
                                                          ("beskrivning", exc.detail or exc.status.text)]),
                               label, org.orgnummer)
     except InjectedFault as exc:
-        return _error_message(sandbox, ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
+        return error_message(sandbox, ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
                                                 appinfo=[("regel", exc.rule.id)]), label, org.orgnummer)
     svar = lefi_xml.render_answer(answer).encode("utf-8")
     svar = b'<?xml version="1.0" encoding="UTF-8"?>\n' + svar
@@ -428,7 +428,8 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None) -> Delivered:
+def error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None,
+                  tx_id: str | None = None) -> Delivered:
     """An SHS error message: product error, sequence-type adm, an shs.management data part."""
     management = etree.Element("shs.management", version="1.2")
     management.set("corr.id", request.corr_id if request else str(uuid.uuid4()))
@@ -438,7 +439,8 @@ def _error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to:
     for name, text in error.appinfo:
         etree.SubElement(el, "appinfo", name=name).text = _xml_text(text)
     data = Part("text/xml", etree.tostring(management, xml_declaration=True, encoding="UTF-8"), "UTF-8", "error.xml")
-    message = build_message(sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error")
+    message = build_message(sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error",
+                            tx_id=tx_id)
     message.error_code = error.code
     return message
 
@@ -453,7 +455,7 @@ def _message_response(status: int, message: Delivered, extra: dict[str, str] | N
 
 def _error_response(sandbox: Sandbox, error: ShsError, request: Label | None) -> web.Response:
     to = _orgnummer_of(request.sender) if request is not None else None
-    return _message_response(error.status, _error_message(sandbox, error, request, to))
+    return _message_response(error.status, error_message(sandbox, error, request, to))
 
 
 def _refuse_body(request: web.Request, error: BodyError) -> web.StreamResponse:
