@@ -22,6 +22,7 @@ import sqlite3
 import re
 import uuid
 from pathlib import Path
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -142,12 +143,20 @@ def _organisation(request: web.Request) -> Organisation | web.Response:
     return org
 
 
+def _for_organisation(handler: Callable[[web.Request, Organisation], Awaitable[web.Response]]) -> Handler:
+    """The handler of ``/prenumeration/{org}/...`` gets the organisation, or the request the
+    refusal ``_organisation`` says."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        org = _organisation(request)
+        return org if isinstance(org, web.Response) else await handler(request, org)
+    return wrapped
+
+
 @binding("prenumeration")
 @_store_trouble
-async def post_order(request: web.Request) -> web.Response:
-    org = _organisation(request)
-    if isinstance(org, web.Response):
-        return org
+@_for_organisation
+async def post_order(request: web.Request, org: Organisation) -> web.Response:
     if request.content_type not in ("text/xml", "application/xml"):
         return _error(415, "send the order file as text/xml")
     try:
@@ -170,35 +179,27 @@ async def post_order(request: web.Request) -> web.Response:
 
 @binding("prenumeration")
 @_store_trouble
-async def list_orders(request: web.Request) -> web.Response:
-    org = _organisation(request)
-    if isinstance(org, web.Response):
-        return org
+@_for_organisation
+async def list_orders(request: web.Request, org: Organisation) -> web.Response:
     return web.json_response({"bestallningar": await request.app[PRENUMERATION].orders(org.orgnummer)})
 
 
 @binding("prenumeration")
 @_store_trouble
-async def list_subscriptions(request: web.Request) -> web.Response:
-    org = _organisation(request)
-    if isinstance(org, web.Response):
-        return org
+@_for_organisation
+async def list_subscriptions(request: web.Request, org: Organisation) -> web.Response:
     return web.json_response({"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)})
 
 
 @binding("prenumeration")
-async def list_files(request: web.Request) -> web.Response:
-    org = _organisation(request)
-    if isinstance(org, web.Response):
-        return org
+@_for_organisation
+async def list_files(request: web.Request, org: Organisation) -> web.Response:
     return web.json_response({"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)})
 
 
 @binding("prenumeration")
-async def get_file(request: web.Request) -> web.Response:
-    org = _organisation(request)
-    if isinstance(org, web.Response):
-        return org
+@_for_organisation
+async def get_file(request: web.Request, org: Organisation) -> web.Response:
     name = request.match_info["name"]
     path = request.app[PRENUMERATION].folder(org.orgnummer, "out") / name
     if not _FILE_NAME.match(name) or not path.is_file():
