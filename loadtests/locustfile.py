@@ -2,7 +2,7 @@
 
 Every Locust user is one partner organisation asking onlinefrågor one at a time (the SLA
 allows one in flight), over the bindings given by ``--lefi-bindings`` in turn, and waiting
-after each answer for the interval of its SLA rate (simulator/sla/gate.py) divided by the
+after each answer for the interval of its SLA rate (simulator/runtime/sla/gate.py) divided by the
 class's ``sla_share``:
 
 - ``OnlineAtSla``: the next question 1 s after each answer, the SLA's 1 question/s. Pacing
@@ -50,7 +50,7 @@ import lefi_requests  # noqa: E402
 import massfraga_jobs  # noqa: E402
 from partners import partner_orgnummer, population_numbers  # noqa: E402
 
-from simulator.sla.counters import SLA_DEFAULTS  # noqa: E402  (the standard library only)
+from simulator.runtime.sla.counters import SLA_DEFAULTS
 
 _next_user = itertools.count()
 _BREACH = re.compile(r'^lefi_sla_breaches_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$', re.M)

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulator.orgnummer import make_orgnummer  # noqa: E402
-from simulator.personnummer import make_personnummer  # noqa: E402
+from simulator.domain.orgnummer import make_orgnummer
+from simulator.domain.personnummer import make_personnummer
 
 LEFI_PRODUCT = "045a177d-ca3d-4a66-b222-a7e0ebbaf0b9"
 CLOCK_START = "2026-11-02T09:00:00+01:00"

@@ -6,7 +6,7 @@ server's memory over time.
 
 Without --url it starts the simulator on the default scenario (127.0.0.1, a free port,
 SLA off: the traffic asks as a few organisations far over their SLA). Valid traffic asks
-over WS, SSEK, SHS and REST v9; hostile traffic is tests/hostile.py's corpus (billion
+over WS, SSEK, SHS and REST v9; hostile traffic is tests/support/hostile.py's corpus (billion
 laughs, XXE, 20 MB bodies, 1,000 headers, ...). Every answer is classed: a valid question
 answered, a hostile one refused as the corpus expects, or an error of a named kind. Prints
 RSS every --report seconds (needs the server's pid: its own, or --pid) and a summary; exits
@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile import CORPUS, REST_PATH, Hostile, Wire, envelope, fraga_xml, send  # noqa: E402
+from support.hostile import CORPUS, REST_PATH, Hostile, Wire, envelope, fraga_xml, send  # noqa: E402
 from harness import free_port, rss_mib  # noqa: E402
 
 SSEK_HEADER = ('<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '

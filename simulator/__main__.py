@@ -1,3 +1,3 @@
-from simulator.cli import main
+from simulator.server.cli import main
 
 raise SystemExit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from simulator.engine.errors import Verksamhetsfel
+from simulator.domain.errors import Verksamhetsfel
 from simulator.scenario.models import (
     Address,
     Alderspension,

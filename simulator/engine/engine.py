@@ -10,9 +10,9 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Callable, Mapping, Sequence, TypeVar
 
-from simulator import benefits as catalogue
-from simulator.benefits import Benefit, Shape
-from simulator.clock import Clock
+from simulator.domain import benefits as catalogue
+from simulator.domain.benefits import Benefit, Shape
+from simulator.domain.clock import Clock
 from simulator.engine.answer import (
     Answer,
     BenefitSection,
@@ -27,19 +27,14 @@ from simulator.engine.answer import (
     RelatedPerson,
     SgiSection,
 )
-from simulator.engine.errors import (
-    BusinessError,
-    TechnicalError,
-    TeknisktFel,
-    Verksamhetsfel,
-)
+from simulator.domain.errors import BusinessError, TechnicalError, TeknisktFel, Verksamhetsfel
 from simulator.engine.query import Query
-from simulator import orgnummer
-from simulator.orgnummer import InvalidOrgnummer, Orgnummer
-from simulator.personnummer import InvalidPersonnummer, Personnummer
+from simulator.domain import orgnummer
+from simulator.domain.orgnummer import InvalidOrgnummer, Orgnummer
+from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Case, Organisation, Period, Person, Transport
 from simulator.scenario.store import ScenarioStore
-from simulator.versions import CURRENT as CURRENT_VERSION, require_supported
+from simulator.domain.versions import CURRENT as CURRENT_VERSION, require_supported
 
 __all__ = ["Engine", "MAX_PERIOD_YEARS", "period_end_limit"]
 

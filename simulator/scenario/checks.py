@@ -3,9 +3,9 @@ references between persons and organisations. Each problem is (location, reason)
 
 from __future__ import annotations
 
-from simulator.benefits import BENEFITS, Shape, benefit
-from simulator.orgnummer import InvalidOrgnummer, Orgnummer
-from simulator.personnummer import InvalidPersonnummer, Personnummer
+from simulator.domain.benefits import BENEFITS, Shape, benefit
+from simulator.domain.orgnummer import InvalidOrgnummer, Orgnummer
+from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Case, FaultRule, Payment, Scenario
 
 __all__ = ["check_scenario", "check_fault_rule"]

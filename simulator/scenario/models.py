@@ -15,9 +15,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from simulator.clock import MAX_YEAR, MIN_YEAR
-from simulator.engine.errors import TeknisktFel
-from simulator import orgnummer
+from simulator.domain.clock import MAX_YEAR, MIN_YEAR
+from simulator.domain.errors import TeknisktFel
+from simulator.domain import orgnummer
 
 __all__ = [
     "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
@@ -378,7 +378,7 @@ class Latency(_Model):
 
 
 class FaultRule(_Model):
-    """A behaviour applied to matching requests of any binding (simulator/faults.py).
+    """A behaviour applied to matching requests of any binding (simulator/runtime/faults.py).
 
     Every match field left out matches anything; ``path`` may end in ``*``.
     """

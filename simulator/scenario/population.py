@@ -30,9 +30,9 @@ from typing import Any, Iterator, TextIO
 
 import yaml
 
-from simulator.clock import STOCKHOLM
-from simulator.orgnummer import make_orgnummer
-from simulator.personnummer import InvalidPersonnummer, Personnummer, luhn_check_digit
+from simulator.domain.clock import STOCKHOLM
+from simulator.domain.orgnummer import make_orgnummer
+from simulator.domain.personnummer import InvalidPersonnummer, Personnummer, luhn_check_digit
 from simulator.scenario.models import Person, Population
 
 __all__ = [
@@ -946,7 +946,7 @@ class _PersonMaker:
 
 
 def _default_organisations() -> Path:
-    from simulator.resources import data_dir
+    from simulator.domain.resources import data_dir
 
     return data_dir("scenarios") / "default.yaml"
 

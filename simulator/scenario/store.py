@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from simulator.benefits import DEFAULT_ORG_TYPE_FILTERS
-from simulator.orgnummer import Orgnummer
-from simulator.personnummer import Personnummer
+from simulator.domain.benefits import DEFAULT_ORG_TYPE_FILTERS
+from simulator.domain.orgnummer import Orgnummer
+from simulator.domain.personnummer import Personnummer
 from simulator.scenario.models import EventKind, Organisation, Person, Scenario, TimelineEvent
 from simulator.scenario.timeline import by_person, person_on
 

@@ -1,1 +1,0 @@
-"""Wire bindings: each turns its format into a Query and an Answer back into its format."""

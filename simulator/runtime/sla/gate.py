@@ -1,0 +1,124 @@
+"""The SLA gate: is this organisation allowed another question on this channel now?
+
+Checked once per request, when the binding knows who asks (``Sandbox.identify``): the
+opening hours, then the traffic limits (simulator/runtime/sla/counters.py). In ``reject`` mode
+a breach is raised as ``SlaBreach`` for the binding to answer in its own way; in
+``record`` mode the request is served and the breach only recorded; ``off`` skips it.
+Every breach is counted in metrics and the journal in every mode but ``off``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from simulator.domain.clock import Clock
+from simulator.scenario.models import ChannelLimits, SlaSettings
+from simulator.runtime.sla.counters import SLA_DEFAULTS, CounterStore, Limits, MemoryCounters
+from simulator.runtime.sla.hours import Closed, OpeningHours
+
+__all__ = ["SlaGate", "SlaBreach", "Admission", "SLA_DEFAULTS", "CHANNEL_NAMES"]
+
+CHANNEL_NAMES = {"online": "onlinefråga", "massfraga": "massfråga"}
+_RULE_TEXT = {
+    "per_second": "högst {limits.per_second} frågor per sekund",
+    "per_minute": "högst {limits.per_minute} frågor per minut",
+    "per_hour": "högst {limits.per_hour} frågor per timme",
+    "min_gap": "minst {limits.min_gap_ms} ms mellan svar och ny fråga",
+    "max_in_flight": "högst {limits.max_in_flight} samtidiga frågor",
+}
+
+
+class SlaBreach(Exception):
+    """A question the SLA does not allow now: ``rule`` (per_second, per_minute, per_hour,
+    min_gap, max_in_flight, closed), a text naming it, and when to retry."""
+
+    def __init__(self, rule: str, text: str, retry_at: datetime, now: datetime) -> None:
+        super().__init__(text)
+        self.rule = rule
+        self.text = text
+        self.retry_at = retry_at
+        # in UTC: the same-zone difference ignores a DST change in between (the Saturday
+        # service window always holds the change weekends)
+        self.retry_after = max(0.0, (retry_at.astimezone(timezone.utc) - now.astimezone(timezone.utc)).total_seconds())
+
+    @property
+    def closed(self) -> bool:
+        return self.rule == "closed"
+
+    @property
+    def retry_after_header(self) -> str:
+        """Retry-After in whole seconds, rounded up (HTTP has no fractions)."""
+        return str(max(1, -int(-self.retry_after // 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    key: str
+
+
+class SlaGate:
+    def __init__(self, settings: SlaSettings, clock: Clock, counters: CounterStore | None = None,
+                 mode: str | None = None, profile: str | None = None) -> None:
+        self.clock = clock
+        self.counters: CounterStore = counters or MemoryCounters()
+        self.mode_override, self.profile_override = mode, profile
+        self.configure(settings)
+
+    def configure(self, settings: SlaSettings) -> None:
+        """Takes a (re)loaded scenario's settings; command-line overrides stay."""
+        if self.profile_override:
+            settings = settings.model_copy(update={"profile": self.profile_override})
+        self.settings = settings
+        self.mode = self.mode_override or settings.mode
+        self.hours = OpeningHours(settings)
+
+    def limits(self, organisation: str, channel: str) -> Limits:
+        limits = SLA_DEFAULTS[channel]
+        for override in (self.settings.limits.get(channel),  # type: ignore[call-overload]
+                         self.settings.organisations.get(organisation, {}).get(channel)):  # type: ignore[call-overload]
+            if override is not None:
+                limits = _merge(limits, override)
+        return limits
+
+    async def admit(self, organisation: str, channel: str) -> tuple[Admission | None, SlaBreach | None]:
+        """The admission to release when answered (None: nothing to release) and the
+        breach, if any. Raises nothing: the caller decides by ``mode``."""
+        if self.mode == "off":
+            return None, None
+        now = self.clock.now()
+        try:
+            self.hours.check(channel, now)
+        except Closed as closed:
+            breach = SlaBreach("closed", f"SLA: {CHANNEL_NAMES[channel]} är stängd: {closed.reason}. "
+                               f"Öppnar {closed.until.isoformat(timespec='minutes')}", closed.until, now)
+            if self.mode == "reject":
+                return None, breach
+            closed_breach: SlaBreach | None = breach
+        else:
+            closed_breach = None
+        limits = self.limits(organisation, channel)
+        key = f"{organisation}:{channel}"
+        verdict = await self.counters.admit(key, _ms(now), limits, record_anyway=self.mode == "record")
+        admitted = verdict.rule is None or self.mode == "record"
+        admission = Admission(key) if admitted else None
+        if verdict.rule is None:
+            return admission, closed_breach
+        retry_at = (now.astimezone(timezone.utc) + timedelta(milliseconds=max(verdict.retry_ms, 1))).astimezone(
+            now.tzinfo)
+        text = (f"SLA-regeln {verdict.rule} bröts: {_RULE_TEXT[verdict.rule].format(limits=limits)} "
+                f"för organisation {organisation} ({CHANNEL_NAMES[channel]}). "
+                f"Försök igen om {verdict.retry_ms} ms ({retry_at.isoformat(timespec='milliseconds')})")
+        return admission, closed_breach or SlaBreach(verdict.rule, text, retry_at, now)
+
+    async def release(self, admission: Admission) -> None:
+        await self.counters.release(admission.key, _ms(self.clock.now()))
+
+
+def _ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def _merge(base: Limits, override: ChannelLimits) -> Limits:
+    fields = {k: v for k, v in override.model_dump().items() if v is not None}
+    return Limits(**{**{f: getattr(base, f) for f in Limits.__slots__}, **fields})  # type: ignore[attr-defined]

@@ -1,0 +1,144 @@
+"""pytest plugin shipped with the package: the sandbox in-process for partners' suites.
+
+Installed with the package (entry point ``pytest11``), it gives two fixtures:
+
+    def test_my_integration(lefi_sandbox):
+        my_system.fk_url = lefi_sandbox.url + "/ws"
+        lefi_sandbox.admin.advance(days=1)
+        ...
+        assert lefi_sandbox.admin.count(binding="ws", outcome="ok") == 1
+
+    @pytest.mark.lefi_scenario("tests/my-scenario.yaml", freeze_clock=True)
+    def test_with_my_people(lefi_sandbox): ...
+
+    def test_two(lefi_sandbox_factory):
+        a = lefi_sandbox_factory("a.yaml"); b = lefi_sandbox_factory("b.yaml")
+
+Each sandbox runs on a free port of 127.0.0.1 in a thread of the test process and is
+stopped after the test. The scenario defaults to the packaged default scenario, or the
+``lefi_scenario`` ini option.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from aiohttp import web
+
+from simulator.control.client import AdminClient
+from simulator.domain.clock import Clock
+from simulator.domain.resources import data_dir
+from simulator.runtime.sandbox import SANDBOX, Sandbox
+from simulator.scenario.loader import load_scenario, parse_scenario
+from simulator.scenario.models import Scenario
+
+__all__ = ["RunningSandbox", "start_sandbox", "lefi_sandbox", "lefi_sandbox_factory"]
+
+
+@dataclass
+class RunningSandbox:
+    url: str  # http://127.0.0.1:<port>; bindings at /ws, ..., admin at /_admin/
+    admin: AdminClient
+    sandbox: Sandbox  # the live objects, for assertions a test cannot make over HTTP
+    _loop: asyncio.AbstractEventLoop
+    _runner: web.AppRunner
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+
+def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock: bool = False,
+                  journal_size: int = 5000, sla_mode: str = "record") -> RunningSandbox:
+    """Starts a sandbox in a background thread. ``scenario``: a path, YAML text, a
+    ``Scenario``, or None for the packaged default scenario. ``sla_mode`` defaults to
+    record: a suite's quick questions are served, and its SLA breaches are in the journal
+    (``admin.count(sla_breach="any")``) for a test to assert on; "reject" to be refused."""
+    from simulator.server.app import create_app
+
+    source: Path | None = None
+    if scenario is None:
+        scenario = Path(data_dir("scenarios") / "default.yaml")
+    if isinstance(scenario, Path) or (isinstance(scenario, str) and "\n" not in scenario):
+        source = Path(scenario)
+        scenario = load_scenario(source)
+    elif isinstance(scenario, str):
+        scenario = parse_scenario(scenario, "<lefi_sandbox scenario>")
+    clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or freeze_clock)
+    app = create_app(scenario, clock, source=source, journal_size=journal_size, sla_mode=sla_mode,
+                     data_dir=Path(tempfile.mkdtemp(prefix="lefi-sandbox-")))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app, access_log=None)
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.SockSite(runner, sock).start())
+        except BaseException as exc:  # reported to the starting thread below
+            failure.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, name=f"lefi-sandbox-{port}", daemon=True)
+    thread.start()
+    if not ready.wait(timeout=60):
+        raise RuntimeError("the LEFI sandbox did not start within 60 s")
+    if failure:
+        raise RuntimeError("the LEFI sandbox did not start") from failure[0]
+    url = f"http://127.0.0.1:{port}"
+    return RunningSandbox(url, AdminClient(url), app[SANDBOX], loop, runner, thread)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "lefi_scenario(scenario, freeze_clock=False, sla_mode='record'): "
+                            "the scenario (path or YAML text) the lefi_sandbox fixture serves")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("lefi_scenario", "default scenario file for the lefi_sandbox fixture", default="")
+
+
+@pytest.fixture
+def lefi_sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
+    started: list[RunningSandbox] = []
+
+    def make(scenario: str | Path | Scenario | None = None, **options: object) -> RunningSandbox:
+        running = start_sandbox(scenario, **options)  # type: ignore[arg-type]
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def lefi_sandbox(request: pytest.FixtureRequest,
+                 lefi_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
+    marker = request.node.get_closest_marker("lefi_scenario")
+    if marker is not None:
+        scenario = marker.args[0] if marker.args else marker.kwargs.get("scenario")
+        if isinstance(scenario, str) and "\n" not in scenario and not Path(scenario).is_absolute():
+            scenario = Path(request.config.rootpath, scenario)  # as the ini option: from the rootdir
+        options = {k: v for k, v in marker.kwargs.items() if k in ("freeze_clock", "sla_mode")}
+        return lefi_sandbox_factory(scenario, **options)
+    configured = request.config.getini("lefi_scenario")
+    return lefi_sandbox_factory(Path(request.config.rootpath, configured) if configured else None)

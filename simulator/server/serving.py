@@ -1,0 +1,124 @@
+"""Running the application: plain HTTP or TLS, and HTTP that aiohttp's own parser refuses.
+
+aiohttp answers a request it cannot parse (a header line over 8 KB, more than 128
+headers, Content-Length together with Transfer-Encoding, an unknown Content-Encoding,
+...) with a text/plain 400 and logs a traceback. Here such a request, when it is a POST
+to a binding's address, is handed to that binding as a body that cannot be read: the
+partner gets the binding's own error format (SOAP Fault, SSEK fault, SHS error message,
+LefiFelsvar), and the journal and metrics see it. Anything else gets a plain 400 that
+says what was wrong. Either way the log has one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import ssl
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from simulator.protocols.http_body import MALFORMED, BodyError
+
+__all__ = ["run", "KEEPALIVE_SECONDS"]
+
+log = logging.getLogger("simulator.serving")
+
+# an idle connection, or one whose request head has not arrived complete, is closed
+# after this long (aiohttp's keep-alive timer also covers the head of the first request)
+KEEPALIVE_SECONDS = 30.0
+_REQUEST_LINE = re.compile(rb"([A-Z]{3,10}) (/[^ \r\n]{0,2000})[^\r\n]* HTTP/1\.[01]\r?\n")
+_CONTENT_TYPE = re.compile(rb"\r?\ncontent-type:[ \t]*([^\r\n]{1,200})", re.IGNORECASE)
+
+
+class _Protocol(RequestHandler):
+    """aiohttp's connection handler, answering unparseable requests as described above."""
+
+    __slots__ = ("_head",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head = b""  # the chunk that began the latest request head: its request line
+
+    def data_received(self, data: bytes) -> None:
+        if _REQUEST_LINE.match(data):
+            self._head = data
+        super().data_received(data)
+
+    def _make_error_handler(self, err_info: Any) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
+        status, reason = err_info.status, _reason(err_info)
+        head = self._head
+        app_handler = self._request_handler
+
+        async def handler(request: web.BaseRequest) -> web.StreamResponse:
+            log.warning("malformed HTTP request from %s: %s", request.remote, reason)
+            line = _REQUEST_LINE.match(head)
+            response: web.StreamResponse | None = None
+            if line is not None and line.group(1) == b"POST" and app_handler is not None:
+                response = await _to_binding(request, app_handler, line.group(2).decode("latin-1"),
+                                             _CONTENT_TYPE.search(head), BodyError(status, reason))
+            if response is None:
+                response = web.Response(status=status, text=f"{status} Bad Request: {reason}\n")
+            response.force_close()  # what follows on this connection cannot be read either
+            return response
+
+        return handler
+
+
+def _reason(err_info: Any) -> str:
+    text = " ".join(str(err_info.message or err_info.exc).split())
+    text = re.split(r":? (?:b'|b\"|bytearray\()", text, maxsplit=1)[0].rstrip(" .:")  # not the bytes themselves
+    return f"the request cannot be read as HTTP: {text[:200]}"
+
+
+async def _to_binding(request: web.BaseRequest, app_handler: Any, path: str, content_type: re.Match[bytes] | None,
+                      error: BodyError) -> web.StreamResponse | None:
+    """The binding's answer to a request whose body cannot be had; None when ``path`` is not a binding's."""
+    headers = {"Content-Type": content_type.group(1).decode("latin-1")} if content_type else {}
+    try:
+        clone = request.clone(method="POST", rel_url=path, headers=headers)
+    except ValueError:
+        return None
+    app: web.Application = app_handler.__self__
+    match = await app.router.resolve(clone)
+    if getattr(match.handler, "lefi_binding", None) is None:
+        return None  # admin, health, ...: never run on a request that was not read
+    clone[MALFORMED] = error
+    response: web.StreamResponse = await app_handler(clone)
+    return response
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _Protocol(self, loop=self._loop, **self._kwargs)
+
+
+class _Runner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server  # the same server, making our connection handler
+        return server
+
+
+def run(app: web.Application, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
+        reuse_port: bool = False, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM. Raises OSError when the address cannot be bound."""
+
+    async def serve() -> None:
+        runner = _Runner(app, handle_signals=True, access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
+            await site.start()
+            while True:
+                await asyncio.sleep(3600)
+        finally:
+            await runner.cleanup()
+
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve())
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass

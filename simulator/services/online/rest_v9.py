@@ -1,0 +1,195 @@
+"""The LEFI v9 REST binding: FK's current interface, JSON over HTTP.
+
+``POST /lefi-extern-formansinformation/v9/aktorer/{aktorsId}/formansinformation/fraga``
+answers a question; ``GET .../aktorer/{aktorsId}/tillgangligaInformationstyper`` lists
+what the aktör may ask for. The aktör is the scenario organisation with that
+``aktorsid`` (or, without one, that orgnummer). Every error is a ``LefiFelsvar`` with
+one of the contract's statuses (400, 403, 500). The project's own OpenAPI document is
+served at ``.../v9/openapi.yaml``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from simulator.protocols import lefi_json
+from simulator.protocols.http_body import BodyError, expect_handler, read_body
+from simulator.protocols.lefi_json import Fraga, FragaInvalid, LefiReply, felsvar
+from simulator.domain.errors import BusinessError, TechnicalError
+from simulator.observability.exchange import binding, exchange_of
+from simulator.runtime.faults import InjectedFault
+from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
+from simulator.scenario.models import Organisation, Transport
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.runtime.sla.gate import SlaBreach
+from simulator.domain.versions import CURRENT, supported_versions
+
+__all__ = ["BASE", "OPENAPI_FILE", "answer_question", "find_aktor", "setup", "technical_answer"]
+
+log = logging.getLogger("simulator.rest")
+
+BASE = "/lefi-extern-formansinformation/v9"
+OPENAPI_FILE = "lefi-v9-openapi.yaml"
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post(BASE + "/aktorer/{aktorsId}/formansinformation/fraga", handle_fraga,
+                        expect_handler=_expect)
+    app.router.add_get(BASE + "/aktorer/{aktorsId}/tillgangligaInformationstyper", handle_available)
+    app.router.add_get(BASE + "/openapi.yaml", handle_openapi)
+
+
+class Refused(Exception):
+    """Stop handling and answer this LefiFelsvar."""
+
+    def __init__(self, reply: LefiReply) -> None:
+        super().__init__(reply.body.get("meddelande", ""))
+        self.reply = reply
+
+
+def find_aktor(sandbox: Sandbox, aktors_id: str) -> Organisation | None:
+    """The organisation whose aktorsId this is (its ``aktorsid``, or its orgnummer when it has none)."""
+    for org in sandbox.store.organisations():
+        if org.aktors_id == aktors_id:
+            return org
+    return None
+
+
+def xml_version(sandbox: Sandbox) -> int:
+    """v9 questions use the newest catalogue served: the benefits of the current XML version."""
+    return max(supported_versions(sandbox.clock.today()), default=CURRENT)
+
+
+async def answer_question(sandbox: Sandbox, request: web.Request, org: Organisation, fraga: Fraga,
+                          transport: Transport) -> LefiReply:
+    """The v9 reply to a parsed question (REST and SSBTEK). Raises ``TechnicalError`` that is
+    not a source-system failure, and ``InjectedFault``, for the binding to render."""
+    query = lefi_json.to_query(fraga, org.orgnummer, transport, xml_version(sandbox))
+    try:
+        answer = await sandbox.answer(query, exchange_of(request))
+    except TechnicalError as exc:
+        if exc.status not in lefi_json.SOURCE_FAILURES:
+            raise
+        return technical_answer(sandbox, org.orgnummer, fraga, transport, exc)
+    return lefi_json.render_answer(answer, fraga)
+
+
+def technical_answer(sandbox: Sandbox, orgnummer: str, fraga: Fraga, transport: Transport,
+                     exc: TechnicalError) -> LefiReply:
+    """A technical error as v9 answers it: a failing source system behind FK is a 200 with
+    INTERNT_FEL avvikelser, any other error a 500 LefiFelsvar (also massfråga's per person)."""
+    if exc.status not in lefi_json.SOURCE_FAILURES:
+        return technical_reply(exc, sandbox.clock.now())
+    try:
+        allowed = sandbox.engine.allowed_benefits(orgnummer, transport)
+    except (BusinessError, TechnicalError):
+        allowed = frozenset()
+    return lefi_json.render_source_failure(fraga, allowed, f"{exc.status.text} ({exc.status.name})")
+
+
+def technical_reply(exc: TechnicalError | InjectedFault, at: datetime) -> LefiReply:
+    if isinstance(exc, InjectedFault):
+        return felsvar(500, f"Simulerat fel (regel {exc.rule.id}): {exc.reason}", at)
+    return felsvar(500, f"{exc.status.text} ({exc.status.name}){': ' + exc.detail if exc.detail else ''}", at)
+
+
+@binding("rest")
+async def handle_fraga(request: web.Request) -> web.Response:
+    async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
+        org = await aktor(request, sandbox, now)
+        data = await read_json(request, now)
+        try:
+            fraga = lefi_json.parse_question(data)
+        except FragaInvalid as exc:
+            raise Refused(felsvar(400, str(exc), now)) from None
+        return await answer_question(sandbox, request, org, fraga, Transport.REST)
+
+    return await respond(request, work)
+
+
+@binding("rest")
+async def handle_available(request: web.Request) -> web.Response:
+    async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
+        org = await aktor(request, sandbox, now)
+        await sandbox.identify(exchange_of(request), org.orgnummer)
+        try:
+            allowed = sandbox.engine.allowed_benefits(org.orgnummer, Transport.REST)
+        except BusinessError as exc:
+            reply = lefi_json.business_reply(exc.status, exc.detail, now)
+            assert reply is not None  # the organisation's checks give 12 or 13: both fail the call
+            raise Refused(reply) from None
+        return lefi_json.render_available(allowed)
+
+    return await respond(request, work)
+
+
+Work = Callable[[Sandbox, datetime], Awaitable[LefiReply]]
+
+
+async def respond(request: web.Request, work: Work) -> web.Response:
+    """Runs ``work`` and renders what it returns or raises as the contract's JSON."""
+    sandbox = request.app[SANDBOX]
+    now = sandbox.clock.now()
+    try:
+        reply = await work(sandbox, now)
+    except Refused as refused:
+        reply = refused.reply
+    except NotCertified as exc:
+        reply = felsvar(403, exc.detail, now)
+    except SlaBreach as breach:
+        # 429 for a limit, 503 while closed; Retry-After says when (the LefiFelsvar shape)
+        reply = felsvar(503 if breach.closed else 429, breach.text, now)
+        return json_response(reply, {"Retry-After": breach.retry_after_header})
+    except (TechnicalError, InjectedFault) as exc:
+        reply = technical_reply(exc, now)
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the client went away: nobody to answer
+    except Exception:  # never a stack trace to the caller; the server keeps serving
+        log.exception("unexpected error answering %s", request.path)
+        reply = felsvar(500, "Oväntat fel i sandlådan; se serverns logg", now)
+    return json_response(reply)
+
+
+def json_response(reply: LefiReply, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=reply.status, body=lefi_json.dumps(reply.body), content_type="application/json",
+                        charset="utf-8", headers={**(reply.headers or {}), **(headers or {})})
+
+
+async def aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organisation:
+    """The aktör of the path, or 403 as the contract says for an unknown one."""
+    aktors_id = request.match_info["aktorsId"]
+    org = find_aktor(sandbox, aktors_id)
+    if org is None:
+        await sandbox.identify(exchange_of(request), aktors_id[:100])  # fault rules apply to every request
+        raise Refused(felsvar(403, "Okänd aktör, eller en aktör som anroparen inte får företräda", now))
+    return org
+
+
+async def read_json(request: web.Request, now: datetime) -> bytes:
+    """The body of a JSON request, or Refused with the contract's 400 saying why not."""
+    check_media_type(request, now)
+    try:
+        return await read_body(request)
+    except BodyError as exc:
+        raise Refused(felsvar(400, f"Frågan kan inte läsas: {exc.reason}", now)) from None
+
+
+def check_media_type(request: web.Request, now: datetime) -> None:
+    mt = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if mt != "application/json" and not (mt.startswith("application/") and mt.endswith("+json")):
+        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte {mt[:100] or '(ingen typ)'}",
+                               now))
+
+
+_expect = expect_handler(lambda request, exc: json_response(
+    felsvar(400, f"Frågan kan inte läsas: {exc.reason}", request.app[SANDBOX].clock.now())))
+
+
+async def handle_openapi(request: web.Request) -> web.Response:
+    return web.Response(body=(SCHEMA_DIR / OPENAPI_FILE).read_bytes(), content_type="application/yaml",
+                        charset="utf-8")

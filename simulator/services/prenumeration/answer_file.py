@@ -1,0 +1,155 @@
+"""What one batch delivers to one organisation, and the answer file (beställningssvar
+2.0.4, schemas/prenumeration-svar-2.0.4.xsd) and error file that carry it.
+
+A person's record is either a full delivery (the engine's answer from each benefit's
+ordered from-date: FORSTA, HELUPPDATERING) or the changes since the last delivery, one
+``andring`` per event of the scenario timeline. Benefit content is written by the LEFI
+Online XML writers, so a benefit reads the same in an answer file as in an onlinefråga.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+from lxml import etree
+
+from simulator.protocols import lefi_xml
+from simulator.engine.answer import Answer, BenefitSection, CaseSection, Message, PaymentSection, Personuppgifter
+from simulator.engine.engine import Engine
+from simulator.domain.errors import TechnicalError
+from simulator.domain.personnummer import Personnummer
+from simulator.services.prenumeration.orders import NS, VERSION, Problem, file_name, printable
+from simulator.scenario.models import EventKind, Organisation, TimelineEvent
+from simulator.scenario.store import ScenarioStore
+from simulator.protocols.xmlwriter import XmlWriter
+
+__all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file",
+           "SVAR", "FEL"]
+
+SVAR = f"{{{NS}}}FK.Prenumeration.Bestallningssvar"
+FEL = f"{{{NS}}}FK.Prenumeration.Bestallningsfel"
+PERSON_INFO = "generellPersonInformation"
+_HANDELSE = {
+    EventKind.CASE_STARTS: "ARENDE_STARTAR", EventKind.CASE_ENDS: "ARENDE_AVSLUTAS",
+    EventKind.PAYMENT: "UTBETALNING", EventKind.NEW_PERSONNUMMER: "NYTT_PERSONNUMMER",
+    EventKind.DIES: "AVLIDEN", EventKind.MOVES: "FLYTTNING", EventKind.PROTECTED_IDENTITY: "SKYDDAD_IDENTITET",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One timeline event as the subscriber may see it."""
+
+    day: date
+    handelse: str
+    benefit: str | None = None
+    new_personnummer: str | None = None
+    personuppgifter: Personuppgifter | None = None
+    section: BenefitSection | None = None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    personnummer: str
+    kind: str  # FORSTA | HELUPPDATERING | ANDRING
+    answer: Answer | None = None  # a full delivery
+    technical: TechnicalError | None = None  # a full delivery FK could not make (retried next batch)
+    changes: tuple[Change, ...] = ()
+
+
+def changes_for(engine: Engine, store: ScenarioStore, org: Organisation, allowed: frozenset[str],
+                subscribed: Iterable[str], events: Iterable[TimelineEvent]) -> tuple[Change, ...]:
+    """The events a subscriber to ``subscribed`` may see: case and payment events of its
+    benefits, a person's details when it subscribes to them, a new number or a death always."""
+    wanted = set(subscribed) & allowed
+    out: list[Change] = []
+    for e in events:
+        handelse = _HANDELSE[e.event]
+        person = store.person(Personnummer(e.personnummer), e.date)
+        details = None
+        if PERSON_INFO in wanted and person is not None:
+            details = engine.personuppgifter(org, person, e.date)
+        if e.event is EventKind.CASE_STARTS and e.case is not None and e.case.benefit in wanted:
+            out.append(Change(e.date, handelse, e.case.benefit,
+                              section=CaseSection(e.case.benefit, Message.FETCHED, (e.case,))))
+        elif e.event is EventKind.CASE_ENDS and e.benefit in wanted and person is not None:
+            cases = tuple(c for c in person.cases if c.benefit == e.benefit and c.status == e.status and c.end == e.date
+                          and (e.case_id is None or c.id == e.case_id))
+            out.append(Change(e.date, handelse, e.benefit, section=CaseSection(e.benefit, Message.FETCHED, cases)))
+        elif e.event is EventKind.PAYMENT and e.payment is not None and "utbetalning" in wanted \
+                and e.payment.benefit in allowed:
+            out.append(Change(e.date, handelse, "utbetalning",
+                              section=PaymentSection("utbetalning", Message.FETCHED, (e.payment,))))
+        elif e.event in (EventKind.NEW_PERSONNUMMER, EventKind.DIES):
+            out.append(Change(e.date, handelse, new_personnummer=e.new_personnummer, personuppgifter=details))
+        elif e.event in (EventKind.MOVES, EventKind.PROTECTED_IDENTITY) and details is not None:
+            out.append(Change(e.date, handelse, personuppgifter=details))
+    return tuple(out)
+
+
+def render_answer_file(orgnummer: str, number: int, created: datetime, upto: date,
+                       records: Iterable[PersonRecord]) -> tuple[str, dict[str, int]]:
+    """The file's text and the counts of its end record."""
+    w = XmlWriter("ext")
+    w.raw(f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallningssvar xmlns:ext="{NS}" '
+          f'version="{VERSION}">')
+    with w.element("startpost"):
+        w.leaf("organisationsnummer", orgnummer)
+        w.leaf("leveransnummer", number)
+        w.leaf("skapades", created.isoformat(timespec="seconds"))
+        w.leaf("avserTom", upto)
+    counts = {"antalPoster": 0, "antalFormaner": 0, "antalAndringar": 0}
+    for r in records:
+        counts["antalPoster"] += 1
+        counts["antalAndringar"] += len(r.changes)
+        with w.element("person"):
+            _person_record(w, r, counts)
+    with w.element("slutpost"):
+        for name, value in counts.items():
+            w.leaf(name, value)
+    w.raw("</ext:FK.Prenumeration.Bestallningssvar>\n")
+    return w.getvalue(), counts
+
+
+def _person_record(w: XmlWriter, r: PersonRecord, counts: dict[str, int]) -> None:
+    w.leaf("personnummer", r.personnummer)
+    w.leaf("leveranstyp", r.kind)
+    answer = r.answer
+    with w.element("status"):
+        if r.technical is not None:
+            w.leaf("kod", -1)
+            w.leaf("beskrivning", r.technical.detail or r.technical.status.text)
+            w.leaf("teknisktFel", r.technical.status.name)
+        else:
+            w.leaf("kod", answer.status_code if answer else 0)
+            w.leaf("beskrivning", answer.status_text if answer else "OK")
+    if answer is not None:
+        w.opt("nyttPersonnummer", answer.new_personnummer)
+        if answer.person is not None:
+            counts["antalFormaner"] += len(answer.person.delivered)
+            lefi_xml.write_person(w, answer.person, answer.benefits_in_version)
+    for c in r.changes:
+        with w.element("andring"):
+            w.leaf("datum", c.day)
+            w.leaf("handelse", c.handelse)
+            w.opt("forman", c.benefit)
+            w.opt("nyttPersonnummer", c.new_personnummer)
+            if c.personuppgifter is not None:
+                lefi_xml.write_personuppgifter(w, c.personuppgifter)
+            if c.section is not None:
+                lefi_xml.write_sections(w, (c.section,))
+
+
+def render_error_file(filename: str, received: datetime, problems: list[Problem]) -> str:
+    root = etree.Element(FEL, nsmap={"ext": NS}, version=VERSION)
+    etree.SubElement(root, f"{{{NS}}}fil").text = file_name(filename)
+    etree.SubElement(root, f"{{{NS}}}mottagen").text = received.isoformat(timespec="seconds")
+    for p in problems[:100]:
+        fel = etree.SubElement(root, f"{{{NS}}}fel")
+        if p.line:
+            etree.SubElement(fel, f"{{{NS}}}rad").text = str(p.line)
+        etree.SubElement(fel, f"{{{NS}}}meddelande").text = printable(p.message)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
+

@@ -1,0 +1,239 @@
+"""LEFI Prenumeration over HTTP and SHS, and the background task that runs its calendar.
+
+HTTP (the sandbox's own design; FK's file transfer is a folder):
+
+- ``POST /prenumeration/{orgnr}/bestallningar``: an order file (``text/xml``); 202 with the
+  order's number, intake day and when it is answered, or 400 with the error file.
+- ``GET /prenumeration/{orgnr}/bestallningar``: the orders taken in (JSON).
+- ``GET /prenumeration/{orgnr}/prenumerationer``: the subscriptions (JSON).
+- ``GET /prenumeration/{orgnr}/svar``: the answer and error files in ``out/`` (JSON).
+- ``GET /prenumeration/{orgnr}/svar/{fil}``: one file.
+
+SHS: an order as the data part of an asynchronous message with the Prenumeration product
+to ``/mt``; answer files wait in the organisation's outbox of the delivery service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sqlite3
+import re
+import uuid
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from simulator.domain import orgnummer
+from simulator.services.online import shs
+from simulator.protocols.http_body import BodyError, read_body
+from simulator.protocols.multipart import Part
+from simulator.protocols.shs_outbox import shs_time
+from simulator.observability.exchange import Handler, binding, exchange_of
+from simulator.services.prenumeration.answer_file import render_error_file
+from simulator.stores.background import repeat, task_context
+from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
+from simulator.services.prenumeration.service import LeaseLost, Prenumeration
+from simulator.runtime.sandbox import SANDBOX, NotCertified, certify
+from simulator.scenario.models import Organisation
+from simulator.runtime.traffic import WORKER
+
+__all__ = ["setup", "PRENUMERATION", "PRODUCT", "PATH"]
+
+log = logging.getLogger("simulator.prenumeration")
+
+PATH = "/prenumeration"
+# LEFI Prenumeration's SHS product type (invented for the sandbox, like LEFI Online's)
+PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
+TICK_SECONDS = 0.25  # real time between looks at the simulator clock
+STORE_ERRORS = (ConnectionError, OSError, RedisError, sqlite3.Error)
+PRENUMERATION = web.AppKey("prenumeration", Prenumeration)
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+
+
+def setup(app: web.Application, root: Path) -> None:
+    """``root``: the file drop, a folder per organisation with ``in/`` and ``out/``."""
+    sandbox = app[SANDBOX]
+
+    async def to_shs_outbox(org: str, key: str, filename: str, body: bytes) -> None:
+        o = sandbox.store.organisation(orgnummer.Orgnummer(org))
+        if o is None or not any(shs.product_id(a.product) == PRODUCT for a in o.shs_agreements):
+            return
+        tx_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lefi-prenumeration:{key}"))
+        await app[shs.DELIVERY].keep(shs.fk_message(sandbox, org, f"urn:X-shs:{PRODUCT}", tx_id,
+                                                    Part("text/xml", body, "UTF-8", filename), "bestallningssvar"))
+
+    # the lease holder: unique to this process (hosts on one Redis must not share a name);
+    # the worker's number only to read it in the store
+    worker = app[WORKER].split(":")[0] if WORKER in app else "main"
+    app[PRENUMERATION] = Prenumeration(sandbox, root, f"{worker}-{uuid.uuid4()}", to_shs_outbox)
+    r = app.router
+    r.add_post(f"{PATH}/{{org}}/bestallningar", post_order)
+    r.add_get(f"{PATH}/{{org}}/bestallningar", list_orders)
+    r.add_get(f"{PATH}/{{org}}/prenumerationer", list_subscriptions)
+    r.add_get(f"{PATH}/{{org}}/svar", list_files)
+    r.add_get(f"{PATH}/{{org}}/svar/{{name}}", get_file)
+    shs.PRODUCTS[PRODUCT] = shs.Product("online", receive_shs_order)
+    app.cleanup_ctx.append(task_context(_run))
+
+
+async def _run(app: web.Application) -> None:
+    """The calendar's work, a tick at a time: anything that goes wrong is logged and the next
+    tick tries again (one bad file or one bad day must not stop LEFI Prenumeration)."""
+    service = app[PRENUMERATION]
+
+    async def step() -> None:
+        try:
+            await service.tick()
+        except LeaseLost as exc:  # another holder took over: it goes on with the work
+            log.warning("prenumeration: %s", exc)
+
+    ticks = 0
+
+    async def wait() -> None:  # the first tick at once: it makes the folders
+        nonlocal ticks
+        ticks += 1
+        await asyncio.sleep(TICK_SECONDS if ticks > 1 else 0)
+
+    await repeat("LEFI Prenumeration", wait, step)
+
+
+def _store_trouble(handler: Handler) -> Handler:
+    """The durable store unreachable (Redis down, a disk error): 503, and the server goes on."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except STORE_ERRORS as exc:
+            log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+            return _error(503, f"the sandbox's durable store is unreachable ({type(exc).__name__}); try again")
+    return wrapped
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _organisation(request: web.Request) -> Organisation | web.Response:
+    text = request.match_info["org"]
+    if not orgnummer.is_valid(text):
+        return _error(404, f"{text[:40]!r} is not an organisationsnummer")
+    number = orgnummer.canonical(text)
+    exchange = exchange_of(request)
+    exchange.organisation = number
+    # mutual TLS, before the scenario is looked at: nothing about another organisation is
+    # told. Not ``identify``: the SLA and the fault rules do not cover LEFI Prenumeration.
+    try:
+        certify(exchange, number)
+    except NotCertified as exc:
+        return _error(403, exc.text)
+    org = request.app[SANDBOX].store.organisation(orgnummer.Orgnummer(number))
+    if org is None:
+        return _error(404, f"no organisation {number} in the scenario")
+    if not org.prenumeration:
+        return _error(403, f"organisation {number} has no LEFI Prenumeration agreement")
+    version = request.query.get("version")
+    if version is not None and version != VERSION:
+        return _error(400, f"version {version[:20]!r} is not served: LEFI Prenumeration has one schema version "
+                           f"in force, {VERSION}")
+    return org
+
+
+def _for_organisation(handler: Callable[[web.Request, Organisation], Awaitable[web.Response]]) -> Handler:
+    """The handler of ``/prenumeration/{org}/...`` gets the organisation, or the request the
+    refusal ``_organisation`` says."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        org = _organisation(request)
+        return org if isinstance(org, web.Response) else await handler(request, org)
+    return wrapped
+
+
+@binding("prenumeration")
+@_store_trouble
+@_for_organisation
+async def post_order(request: web.Request, org: Organisation) -> web.Response:
+    if request.content_type not in ("text/xml", "application/xml"):
+        return _error(415, "send the order file as text/xml")
+    try:
+        data = await read_body(request)
+    except BodyError as exc:
+        return _error(exc.status, exc.reason)
+    service = request.app[PRENUMERATION]
+    name = file_name(request.query.get("filnamn") or DEFAULT_NAME)
+    exchange = exchange_of(request)
+    try:
+        accepted = await service.accept(org, data, name, "http")
+    except OrderRefused as exc:
+        exchange.outcome = "invalid"
+        body = render_error_file(name, service.sandbox.clock.now(), exc.problems)
+        return web.Response(status=400, text=body, content_type="application/xml")
+    exchange.outcome = "ok"
+    return web.json_response(accepted.as_json(), status=202,
+                             headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"})
+
+
+@binding("prenumeration")
+@_store_trouble
+@_for_organisation
+async def list_orders(request: web.Request, org: Organisation) -> web.Response:
+    return web.json_response({"bestallningar": await request.app[PRENUMERATION].orders(org.orgnummer)})
+
+
+@binding("prenumeration")
+@_store_trouble
+@_for_organisation
+async def list_subscriptions(request: web.Request, org: Organisation) -> web.Response:
+    return web.json_response({"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)})
+
+
+@binding("prenumeration")
+@_for_organisation
+async def list_files(request: web.Request, org: Organisation) -> web.Response:
+    return web.json_response({"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)})
+
+
+@binding("prenumeration")
+@_for_organisation
+async def get_file(request: web.Request, org: Organisation) -> web.Response:
+    name = request.match_info["name"]
+    path = request.app[PRENUMERATION].folder(org.orgnummer, "out") / name
+    if not _FILE_NAME.match(name) or not path.is_file():
+        return _error(404, f"no answer file {name[:100]!r}")
+    return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
+
+
+# -- SHS --------------------------------------------------------------------------------------
+async def receive_shs_order(request: web.Request, org: Organisation, label: shs.Label,
+                            parts: list[Part]) -> web.StreamResponse:
+    """An order as the one data part of an asynchronous SHS message: 202 once it is kept."""
+    if label.transfer_type != "asynch":
+        raise shs.ShsError("MissingAgreement", "LEFI Prenumeration is asynchronous: send the order with "
+                           "transfer-type asynch; answer files wait in the delivery service")
+    if not org.prenumeration:
+        raise shs.ShsError("MissingAgreement", f"{org.orgnummer} has no LEFI Prenumeration agreement")
+    data = parts[1:]
+    if len(data) != 1 or data[0].content_type not in ("text/xml", "application/xml"):
+        raise shs.ShsError("IllegalMessageStructure", "An order is sent as one text/xml data part after the label")
+    exchange = exchange_of(request)
+    try:
+        accepted = await request.app[PRENUMERATION].accept(org, data[0].body, data[0].filename or f"{label.tx_id}.xml",
+                                                           "shs", fingerprint=f"shs:{label.tx_id}")
+    except STORE_ERRORS as exc:
+        log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
+        raise shs.ShsError("OtherError", "The order could not be kept: the sandbox's durable store is "
+                           "unreachable; send it again", 503) from None
+    except OrderRefused as exc:
+        exchange.outcome = "invalid"
+        raise shs.ShsError("IllegalMessageStructure", f"Beställningen avvisas: {exc}", appinfo=[
+            ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]) from None
+    exchange.outcome = "ok"
+    headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
+               "X-shs-arrivaldate": shs_time(accepted.received)}
+    if accepted.duplicate:
+        headers["X-shs-duplicatemsg"] = "yes"
+    return web.Response(status=202, text=label.tx_id, headers=headers)

@@ -1,0 +1,170 @@
+"""The order file (beställning): read, validated against schemas/prenumeration-bestallning.xsd
+and checked against the organisation's agreement, or refused with every problem and its line."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+
+from simulator.domain import orgnummer
+from simulator.domain.errors import TechnicalError
+from simulator.engine.engine import Engine
+from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
+from simulator.scenario.models import Organisation
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
+
+__all__ = ["VERSION", "ORDER", "Order", "OrderRefused", "Problem", "read_order", "order_schema", "file_name", "printable"]
+
+VERSION = "2.0.4"  # the one version in force; no backward compatibility (seed)
+NS = "http://schema.forsakringskassan.se/externa_intressenter"
+ORDER = f"{{{NS}}}FK.Prenumeration.Bestallning"
+MAX_ORDER_BYTES = 16 * 1024 * 1024
+DEFAULT_NAME = "bestallning.xml"
+# what XML (and a log line) cannot hold: controls, lone surrogates, non-characters
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def file_name(name: str) -> str:
+    """An order file's name as text the store and the error file can hold. A name from the file
+    system may be any bytes (a Windows client's Latin-1 over SMB arrives undecoded): read as
+    UTF-8 if it is, else as Windows-1252; control characters become ``_``."""
+    try:
+        raw = os.fsencode(name)
+    except UnicodeEncodeError:  # not from the file system: a lone surrogate in a query string
+        raw = name.encode("utf-8", "replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", "replace")
+    return printable(text)[:200] or DEFAULT_NAME
+
+
+def printable(text: str) -> str:
+    """``text`` with what XML cannot hold as ``_``."""
+    return _UNPRINTABLE.sub("_", text)
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    line: int | None = None
+
+
+class OrderRefused(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join((f"rad {p.line}: " if p.line else "") + p.message for p in problems[:3]))
+        self.problems = problems
+
+
+@dataclass
+class Order:
+    """What an order asks, in the order of its actions. As JSON (``as_json``) it is kept
+    durably; ``new`` maps personnummer → {benefit: from-date}."""
+
+    orgnummer: str
+    reference: str | None
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"orgnummer": self.orgnummer, "reference": self.reference, "actions": self.actions}
+
+    @property
+    def persons(self) -> int:
+        return sum(len(a["persons"]) for a in self.actions)
+
+
+@lru_cache(maxsize=1)
+def order_schema() -> etree.XMLSchema:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "prenumeration-bestallning.xsd"), parser))
+
+
+def _q(name: str) -> str:
+    return f"{{{NS}}}{name}"
+
+
+def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> Order:
+    """The order ``org`` sent, or ``OrderRefused`` listing each problem with its line."""
+    if len(data) > MAX_ORDER_BYTES:
+        raise OrderRefused([Problem(f"filen är {len(data)} byte; en beställning får vara högst {MAX_ORDER_BYTES}")])
+    try:
+        root = parse_xml(data)
+    except UnsafeOrBrokenXml as exc:
+        raise OrderRefused([Problem(f"filen är inte en läsbar XML-beställning: {exc.reason}", exc.line)]) from None
+    if root.tag != ORDER:
+        raise OrderRefused([Problem(f"rotelementet är {root.tag!r}; en beställning är {ORDER!r}", root.sourceline)])
+    version = root.get("version")
+    if version != VERSION:
+        raise OrderRefused([Problem(f"version {str(version)[:20]!r} stöds ej: LEFI Prenumeration har en "
+                                    f"schemaversion i drift, {VERSION}", root.sourceline)])
+    schema = order_schema()
+    if not schema.validate(root):
+        raise OrderRefused([Problem(e.message, e.line or None) for e in list(schema.error_log)[:50]])
+    problems: list[Problem] = []
+    org_el = root.find(_q("organisationsnummer"))
+    assert org_el is not None  # the schema requires it
+    if not orgnummer.is_valid(org_el.text or "") or orgnummer.canonical(org_el.text or "") != org.orgnummer:
+        problems.append(Problem(f"organisationsnummer {org_el.text!r} är inte avsändarens ({org.orgnummer})",
+                                org_el.sourceline))
+    try:
+        allowed = engine.receivable(org)
+    except TechnicalError as exc:
+        raise OrderRefused([Problem(f"organisationens avtal kan inte läsas: {exc.status.name}")]) from None
+    order = Order(org.orgnummer, root.findtext(_q("referens")))
+    for action in root:
+        kind = etree.QName(action).localname
+        if kind == "nyPrenumeration":
+            order.actions.append({"kind": "new", "persons": _new(action, allowed, today, problems)})
+        elif kind == "avslut":
+            persons = [{"pnr": _pnr(p.find(_q("personnummer")), today, problems),
+                        "benefits": [(b.text or "").strip() for b in p.findall(_q("forman"))]}
+                       for p in action.findall(_q("person"))]
+            order.actions.append({"kind": "cancel", "persons": persons})
+        elif kind == "heluppdatering":
+            order.actions.append({"kind": "refresh", "persons": [_pnr(p, today, problems)
+                                                                 for p in action.findall(_q("personnummer"))]})
+    if problems:
+        raise OrderRefused(problems)
+    return order
+
+
+def _new(action: etree._Element, allowed: frozenset[str], today: date, problems: list[Problem]) -> list[dict[str, Any]]:
+    persons: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for p in action.findall(_q("person")):
+        pnr_el = p.find(_q("personnummer"))
+        pnr = _pnr(pnr_el, today, problems)
+        if pnr in seen:
+            problems.append(Problem(f"personnummer {pnr} står två gånger i samma nyPrenumeration",
+                                    pnr_el.sourceline if pnr_el is not None else None))
+        seen.add(pnr)
+        benefits: dict[str, str] = {}
+        for f in p.findall(_q("forman")):
+            name, text = (f.findtext(_q("namn")) or "").strip(), (f.findtext(_q("fromdatum")) or "").strip()
+            if name in benefits:
+                problems.append(Problem(f"förmånen {name} står två gånger för {pnr}", f.sourceline))
+            if name not in allowed:
+                problems.append(Problem(f"förmånen {name} ingår inte i organisationens avtal", f.sourceline))
+            try:
+                benefits[name] = (date.fromisoformat(text) if "-" in text else
+                                  date(int(text[:4]), int(text[4:6]), int(text[6:]))).isoformat()
+            except ValueError:
+                problems.append(Problem(f"fromdatum {text!r} är inget giltigt datum", f.sourceline))
+        persons.append({"pnr": pnr, "benefits": benefits})
+    return persons
+
+
+def _pnr(el: etree._Element | None, today: date, problems: list[Problem]) -> str:
+    text = (el.text or "").strip() if el is not None else ""
+    try:
+        return Personnummer.parse(text, today).value
+    except InvalidPersonnummer as exc:
+        problems.append(Problem(f"personnummer {exc}", el.sourceline if el is not None else None))
+        return text

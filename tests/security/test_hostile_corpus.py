@@ -1,0 +1,149 @@
+"""The hostile corpus (SPEC §7), sent to every binding over raw sockets: each request is
+answered with the right error in the binding's own format — never a stack trace, a hang,
+a file's contents or a fetch — the server's memory after the corpus stays within 50 MB of
+before, and a normal question is still answered. The requests are data (``CORPUS``):
+``loadtests/soak.py`` sends the same ones.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from conftest import NS, Server, raw_question, start_server, stop_server
+from lxml import etree
+
+from support.hostile import CORPUS, Hostile, Reply, send
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SSEK_NS = "http://schemas.ssek.org/ssek/2006-05-10/"
+SSBT = "http://schema.forsakringskassan.se/integration/ssbt/10"
+MEMORY_BOUND = 50 * 1024 * 1024
+
+
+class Fetches:
+    """A listening socket a hostile document points its DTD or entity at: it must never be called."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.calls = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/evil.dtd"
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.calls += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("hostile"), "--freeze-clock", "--request-log", "off")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def fetches() -> Iterator[Fetches]:
+    f = Fetches()
+    yield f
+    f.close()
+
+
+def rss(server: Server) -> int:
+    """The server process's resident memory in bytes (Linux /proc)."""
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+# -- what each binding's refusal looks like ----------------------------------------------
+def soap_fault(reply: Reply, soap: str = SOAP11) -> tuple[str, str, etree._Element]:
+    envelope = etree.fromstring(reply.body)
+    assert envelope.tag == f"{{{soap}}}Envelope", reply.body[:300]
+    fault = envelope.find(f"{{{soap}}}Body/{{{soap}}}Fault")
+    assert fault is not None, reply.body[:300]
+    if soap == SOAP11:
+        return fault.findtext("faultcode") or "", fault.findtext("faultstring") or "", fault
+    code = fault.findtext(f"{{{soap}}}Code/{{{soap}}}Value") or ""
+    return code, fault.findtext(f"{{{soap}}}Reason/{{{soap}}}Text") or "", fault
+
+
+def check(case: Hostile, reply: Reply) -> None:
+    """The binding's own refusal, with the status and reason the case expects."""
+    assert reply.status == case.status, (case.name, reply.status, reply.body[:400])
+    assert b"Traceback" not in reply.body and b"root:x:0:0" not in reply.body
+    kind = case.binding
+    if kind == "ws":
+        code, reason, _ = soap_fault(reply)
+        assert reply.content_type == "text/xml"
+        assert code == (case.code or "soap:Client"), (case.name, code, reason)
+        assert case.says.lower() in reason.lower(), (case.name, reason)
+    elif kind == "ssek":
+        code, reason, fault = soap_fault(reply)
+        expected = case.code or "ssek:ContentInvalid"
+        assert code.split(":")[-1] == expected.split(":")[-1], (case.name, code, reason)
+        if expected.startswith("ssek:"):
+            ns = fault.nsmap.get(code.split(":")[0]) or etree.fromstring(reply.body).nsmap.get(code.split(":")[0])
+            assert ns == SSEK_NS or code.startswith("sub:"), code
+            assert fault.find(f"detail/{{{SSEK_NS}}}FaultData") is not None
+        assert case.says.lower() in reason.lower(), (case.name, reason)
+    elif kind == "ssbtek":
+        code, reason, fault = soap_fault(reply)
+        assert code == (case.code or "soap:Client"), (case.name, code, reason)
+        if code == "soap:Client":
+            assert fault.findtext(f"detail/{{{SSBT}}}hamtaBastjanstInformationFault/{{{SSBT}}}felkod") == "OGILTIG_FRAGA"
+        assert case.says.lower() in reason.lower(), (case.name, reason)
+    elif kind == "shs":
+        assert reply.headers.get("x-shs-errorcode") == "IllegalMessageStructure", (case.name, reply.headers)
+        assert reply.content_type == "multipart/mixed"
+        assert case.says.lower() in reply.body.decode("utf-8", "replace").lower(), (case.name, reply.body[:600])
+    else:
+        assert kind == "rest" and reply.content_type == "application/json"
+        message = json.loads(reply.body)["meddelande"]
+        assert case.says.lower() in message.lower(), (case.name, message)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
+def test_each_hostile_request_gets_the_bindings_own_error(srv: Server, fetches: Fetches, case: Hostile) -> None:
+    check(case, send(srv.url, case.request(fetches.url)))
+    assert fetches.calls == 0, "the server fetched what a hostile document pointed at"
+
+
+def test_after_the_corpus_memory_is_bounded_and_a_question_is_answered(srv: Server, fetches: Fetches) -> None:
+    for case in CORPUS:  # warm up: every code path's imports and caches are in place
+        send(srv.url, case.request(fetches.url))
+    before = rss(srv)
+    for _ in range(3):
+        for case in CORPUS:
+            check(case, send(srv.url, case.request(fetches.url)))
+    after = rss(srv)
+    assert after - before < MEMORY_BOUND, f"RSS grew from {before >> 20} MB to {after >> 20} MB"
+    r = requests.post(srv.url + "/ws", data=raw_question(), headers={"Content-Type": "text/xml"}, timeout=30)
+    assert r.status_code == 200
+    assert etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar") is not None
+    assert fetches.calls == 0

@@ -1,0 +1,1 @@
+"""What the tests share: partner clients, the REST client, the hostile corpus."""
