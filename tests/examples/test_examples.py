@@ -83,3 +83,11 @@ def test_the_first_question_answers_over_soap_and_rest(
     soap, rest = done.stdout.strip().split("\n")[-2:]
     assert "<ext:kod>0</ext:kod>" in soap and "FK.Online.Svar" in soap
     assert '"sjukpenningarende"' in rest and '"Sjöberg Sara"' in rest
+
+
+def test_the_start_up_lines_say_where_to_begin(sandbox: tuple[Server, Path]) -> None:
+    server, _ = sandbox
+    log = server.log.read_text(encoding="utf-8")
+    for line in (f"e-tjänst:       {server.url}/lefi/", f"dashboard:      {server.url}/_admin/ui",
+                 f"admin API docs: {server.url}/_admin/openapi.json", "docs:           "):
+        assert line in log, log[:2000]
