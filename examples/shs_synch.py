@@ -64,20 +64,13 @@ def post_shs(url: str, shs_label: bytes, data: bytes) -> requests.Response:
     message = EmailMessage(policy=POLICY)
     message["MIME-Version"] = "1.0"
     message.set_type("multipart/mixed")
-    for body, extra in (
-        (shs_label, {}),
-        (data, {"filename": "fraga.xml", "disposition": "attachment"}),
-    ):
-        part = EmailMessage(policy=POLICY)
-        part.set_content(
-            body,
-            maintype="text",
-            subtype="xml",
-            cte="binary",
-            params={"charset": "UTF-8"},
-            **extra,
-        )
-        message.attach(part)
+    label_part = EmailMessage(policy=POLICY)
+    label_part.set_content(shs_label, maintype="text", subtype="xml", cte="binary", params={"charset": "UTF-8"})
+    message.attach(label_part)
+    data_part = EmailMessage(policy=POLICY)
+    data_part.set_content(data, maintype="text", subtype="xml", cte="binary", params={"charset": "UTF-8"},
+                          filename="fraga.xml", disposition="attachment")
+    message.attach(data_part)
     raw = message.as_bytes(policy=POLICY)
     head, _, body = raw.partition(b"\r\n\r\n")
     content_type = next(
@@ -96,7 +89,7 @@ def parse_shs(response: requests.Response) -> tuple[ET.Element, list[bytes]]:
         f"Content-Type: {response.headers['Content-Type']}\r\n\r\n".encode()
         + response.content
     )
-    parts = [p.get_payload(decode=True) for p in message.iter_parts()]
+    parts = [bytes(p.get_payload(decode=True)) for p in message.iter_parts()]
     return ET.fromstring(parts[0]), parts[1:]
 
 
