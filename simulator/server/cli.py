@@ -1,4 +1,5 @@
-"""The ``lefi-sim`` command: serve a scenario, or check a scenario file."""
+"""The ``lefi-sim`` command: serve a scenario, check or generate a scenario file, make test
+certificates, complete a test number's check digit, and control a running sandbox (admin)."""
 
 from __future__ import annotations
 
