@@ -6,22 +6,35 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8080
 SCENARIO ?= scenarios/default.yaml
+SLA    ?=
+SLA_ARG := $(if $(SLA),--sla-mode $(SLA),)
 
-.PHONY: run test check-scenarios clean
+.PHONY: run test lint format check-scenarios clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	touch $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/lefi-sim serve --scenario $(SCENARIO) --host 127.0.0.1 --port $(PORT)
+run: $(STAMP)  # make run [PORT=9000] [SCENARIO=my.yaml] [SLA=off|record|reject]
+	$(BIN)/lefi-sim serve --scenario $(SCENARIO) --host 127.0.0.1 --port $(PORT) $(SLA_ARG)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# ruff (lint and format), mypy (strict on domain, engine, scenario) and the layer contracts
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 check-scenarios: $(STAMP)
 	@for f in scenarios/*.yaml; do $(BIN)/lefi-sim scenario check $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info

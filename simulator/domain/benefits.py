@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 __all__ = [
     "Benefit",
@@ -112,85 +112,246 @@ class Benefit:
 
 # History limits of seed 001 §2.3.
 _DAGERSATTNING_OLD = HistoryLimit(since=date(2002, 1, 1))
-_PENSION = HistoryLimit(since=date(2001, 1, 1), since_born_1937_or_earlier=date(2003, 1, 1),
-                        first_earning_year=2003)
+_PENSION = HistoryLimit(
+    since=date(2001, 1, 1), since_born_1937_or_earlier=date(2003, 1, 1), first_earning_year=2003
+)
 _CURRENT = HistoryLimit(current_only=True)
 
 _P, _D, _O = BenefitGroup.PENSION, BenefitGroup.DAGERSATTNING, BenefitGroup.OVRIGA
 
 BENEFITS: tuple[Benefit, ...] = (
     # Pensionsförmåner
-    Benefit("arbetsskadelivranta", "Arbetsskadelivränta", _P, Shape.ERSATTNING,
-            HistoryLimit(since=date(2005, 1, 1)), payment_code="PLV", payment_subcode="ASL"),
-    Benefit("efterlevandepension", "Efterlevandepension", _P, Shape.ERSATTNING,
-            payment_code="PLV", payment_subcode="EP"),
+    Benefit(
+        "arbetsskadelivranta",
+        "Arbetsskadelivränta",
+        _P,
+        Shape.ERSATTNING,
+        HistoryLimit(since=date(2005, 1, 1)),
+        payment_code="PLV",
+        payment_subcode="ASL",
+    ),
+    Benefit(
+        "efterlevandepension",
+        "Efterlevandepension",
+        _P,
+        Shape.ERSATTNING,
+        payment_code="PLV",
+        payment_subcode="EP",
+    ),
     Benefit("prognos", "Pensionsprognos", _P, Shape.PROGNOS, HistoryLimit(latest_years=2)),
-    Benefit("yrkesskadelivranta", "Yrkesskadelivränta", _P, Shape.ERSATTNING,
-            payment_code="PLV", payment_subcode="YSL"),
-    Benefit("bostadstillagg", "Bostadstillägg till pensionärer", _P, Shape.ERSATTNING,
-            payment_code="PLV", payment_subcode="BTP"),
-    Benefit("pension", "Pension", _P, Shape.PENSION, _PENSION,
-            payment_code="PLV", payment_subcode="ÅP"),
-    Benefit("sjukOchAktivitetsersattning", "Sjukersättning och Aktivitetsersättning", _P,
-            Shape.ERSATTNING, HistoryLimit(since=date(2003, 1, 1)),
-            payment_code="PLV", payment_subcode="SA"),
+    Benefit(
+        "yrkesskadelivranta",
+        "Yrkesskadelivränta",
+        _P,
+        Shape.ERSATTNING,
+        payment_code="PLV",
+        payment_subcode="YSL",
+    ),
+    Benefit(
+        "bostadstillagg",
+        "Bostadstillägg till pensionärer",
+        _P,
+        Shape.ERSATTNING,
+        payment_code="PLV",
+        payment_subcode="BTP",
+    ),
+    Benefit("pension", "Pension", _P, Shape.PENSION, _PENSION, payment_code="PLV", payment_subcode="ÅP"),
+    Benefit(
+        "sjukOchAktivitetsersattning",
+        "Sjukersättning och Aktivitetsersättning",
+        _P,
+        Shape.ERSATTNING,
+        HistoryLimit(since=date(2003, 1, 1)),
+        payment_code="PLV",
+        payment_subcode="SA",
+    ),
     # Dagersättningsförmåner
-    Benefit("aktivitetsstod", "Aktivitetsstöd", _D, Shape.DAGERSATTNING, _DAGERSATTNING_OLD,
-            payment_code="DAG", payment_subcode="AKS"),
-    Benefit("foraldrapenning", "Föräldrapenning", _D, Shape.DAGERSATTNING, _DAGERSATTNING_OLD,
-            payment_code="DAG", payment_subcode="FP"),
-    Benefit("narstaendepenning", "Närståendepenning", _D, Shape.DAGERSATTNING, _DAGERSATTNING_OLD,
-            payment_code="DAG", payment_subcode="NP"),
-    Benefit("sjukpenning", "Sjukpenning", _D, Shape.DAGERSATTNING, _DAGERSATTNING_OLD,
-            payment_code="DAG", payment_subcode="SJP"),
-    Benefit("smittbararersattning", "Smittbärarersättning", _D, Shape.DAGERSATTNING,
-            _DAGERSATTNING_OLD, payment_code="DAG", payment_subcode="SMB"),
-    Benefit("dagpenningTillTotalforsvarspliktiga", "Dagpenning till totalförsvarspliktiga", _D,
-            Shape.DAGERSATTNING, _DAGERSATTNING_OLD, payment_code="DAG", payment_subcode="TFD"),
-    Benefit("havandeskapspenning", "Havandeskaps-/Graviditetspenning", _D, Shape.DAGERSATTNING,
-            _DAGERSATTNING_OLD, payment_code="DAG", payment_subcode="GP"),
-    Benefit("rehabersattning", "Rehabiliteringsersättning", _D, Shape.DAGERSATTNING,
-            payment_code="DAG", payment_subcode="RE"),
+    Benefit(
+        "aktivitetsstod",
+        "Aktivitetsstöd",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="AKS",
+    ),
+    Benefit(
+        "foraldrapenning",
+        "Föräldrapenning",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="FP",
+    ),
+    Benefit(
+        "narstaendepenning",
+        "Närståendepenning",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="NP",
+    ),
+    Benefit(
+        "sjukpenning",
+        "Sjukpenning",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="SJP",
+    ),
+    Benefit(
+        "smittbararersattning",
+        "Smittbärarersättning",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="SMB",
+    ),
+    Benefit(
+        "dagpenningTillTotalforsvarspliktiga",
+        "Dagpenning till totalförsvarspliktiga",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="TFD",
+    ),
+    Benefit(
+        "havandeskapspenning",
+        "Havandeskaps-/Graviditetspenning",
+        _D,
+        Shape.DAGERSATTNING,
+        _DAGERSATTNING_OLD,
+        payment_code="DAG",
+        payment_subcode="GP",
+    ),
+    Benefit(
+        "rehabersattning",
+        "Rehabiliteringsersättning",
+        _D,
+        Shape.DAGERSATTNING,
+        payment_code="DAG",
+        payment_subcode="RE",
+    ),
     Benefit("sjukpenninggrundandeInkomst", "Sjukpenninggrundande inkomst", _D, Shape.SGI),
-    Benefit("tillfalligForaldrapenning", "Tillfällig föräldrapenning", _D, Shape.DAGERSATTNING,
-            payment_code="DAG", payment_subcode="TFP"),
+    Benefit(
+        "tillfalligForaldrapenning",
+        "Tillfällig föräldrapenning",
+        _D,
+        Shape.DAGERSATTNING,
+        payment_code="DAG",
+        payment_subcode="TFP",
+    ),
     # Övriga förmåner
-    Benefit("barnbidrag", "Barnbidrag", _O, Shape.ERSATTNING,
-            payment_code="ABB", payment_subcode="ABB"),
-    Benefit("handikappersattning", "Handikappersättning", _O, Shape.ERSATTNING,
-            payment_code="HKE", payment_subcode="HKE"),
-    Benefit("underhallsstod", "Underhållsstöd", _O, Shape.ERSATTNING,
-            payment_code="UHS", payment_subcode="UHS"),
-    Benefit("vardbidrag", "Vårdbidrag", _O, Shape.ERSATTNING,
-            payment_code="VB", payment_subcode="VB"),
-    Benefit("bostadsbidrag", "Bostadsbidrag", _O, Shape.ERSATTNING,
-            payment_code="BOB", payment_subcode="BOB"),
+    Benefit("barnbidrag", "Barnbidrag", _O, Shape.ERSATTNING, payment_code="ABB", payment_subcode="ABB"),
+    Benefit(
+        "handikappersattning",
+        "Handikappersättning",
+        _O,
+        Shape.ERSATTNING,
+        payment_code="HKE",
+        payment_subcode="HKE",
+    ),
+    Benefit(
+        "underhallsstod", "Underhållsstöd", _O, Shape.ERSATTNING, payment_code="UHS", payment_subcode="UHS"
+    ),
+    Benefit("vardbidrag", "Vårdbidrag", _O, Shape.ERSATTNING, payment_code="VB", payment_subcode="VB"),
+    Benefit(
+        "bostadsbidrag", "Bostadsbidrag", _O, Shape.ERSATTNING, payment_code="BOB", payment_subcode="BOB"
+    ),
     Benefit("levnadsintyg", "Levnadsintyg", _O, Shape.LEVNADSINTYG, _CURRENT),
-    Benefit("utbetalning", "Utbetalning", _O, Shape.UTBETALNING,
-            HistoryLimit(since=date(2008, 7, 1), months_back=18)),
+    Benefit(
+        "utbetalning",
+        "Utbetalning",
+        _O,
+        Shape.UTBETALNING,
+        HistoryLimit(since=date(2008, 7, 1), months_back=18),
+    ),
     Benefit("generellPersonInformation", "Personuppgifter", _O, Shape.PERSONUPPGIFTER, _CURRENT),
     # Benefits introduced after the 2013 documents; carried from interface version 6.
-    Benefit("merkostnadsersattning", "Merkostnadsersättning", _O, Shape.ERSATTNING,
-            since_version=6, payment_code="MEK", payment_subcode="MEK"),
-    Benefit("omvardnadsbidrag", "Omvårdnadsbidrag", _O, Shape.ERSATTNING,
-            since_version=6, payment_code="OMV", payment_subcode="OMV"),
-    Benefit("mottagareAvBarnbidrag", "Barnbidrag till barnet självt", _O, Shape.ERSATTNING,
-            since_version=6, payment_code="ABB", payment_subcode="MABB"),
-    Benefit("forebyggandeSjukpenning", "Förebyggande sjukpenning", _D, Shape.DAGERSATTNING,
-            since_version=6, payment_code="DAG", payment_subcode="FSJP"),
-    Benefit("etableringsersattning", "Etableringsersättning", _D, Shape.DAGERSATTNING,
-            since_version=6, payment_code="DAG", payment_subcode="ET"),
-    Benefit("etableringsjobb", "Ersättning vid etableringsjobb", _D, Shape.DAGERSATTNING,
-            since_version=6, payment_code="DAG", payment_subcode="EJO"),
-    Benefit("programersattning", "Ersättning i arbetsmarknadspolitiskt program", _D,
-            Shape.DAGERSATTNING, since_version=6, payment_code="DAG", payment_subcode="PROG"),
-    Benefit("programjobdagar", "Förbrukade dagar i arbetsmarknadspolitiskt program", _D,
-            Shape.DAGERSATTNING, since_version=6),
-    Benefit("programanvisning", "Anvisning till arbetsmarknadspolitiskt program", _O,
-            Shape.ERSATTNING, since_version=6),
+    Benefit(
+        "merkostnadsersattning",
+        "Merkostnadsersättning",
+        _O,
+        Shape.ERSATTNING,
+        since_version=6,
+        payment_code="MEK",
+        payment_subcode="MEK",
+    ),
+    Benefit(
+        "omvardnadsbidrag",
+        "Omvårdnadsbidrag",
+        _O,
+        Shape.ERSATTNING,
+        since_version=6,
+        payment_code="OMV",
+        payment_subcode="OMV",
+    ),
+    Benefit(
+        "mottagareAvBarnbidrag",
+        "Barnbidrag till barnet självt",
+        _O,
+        Shape.ERSATTNING,
+        since_version=6,
+        payment_code="ABB",
+        payment_subcode="MABB",
+    ),
+    Benefit(
+        "forebyggandeSjukpenning",
+        "Förebyggande sjukpenning",
+        _D,
+        Shape.DAGERSATTNING,
+        since_version=6,
+        payment_code="DAG",
+        payment_subcode="FSJP",
+    ),
+    Benefit(
+        "etableringsersattning",
+        "Etableringsersättning",
+        _D,
+        Shape.DAGERSATTNING,
+        since_version=6,
+        payment_code="DAG",
+        payment_subcode="ET",
+    ),
+    Benefit(
+        "etableringsjobb",
+        "Ersättning vid etableringsjobb",
+        _D,
+        Shape.DAGERSATTNING,
+        since_version=6,
+        payment_code="DAG",
+        payment_subcode="EJO",
+    ),
+    Benefit(
+        "programersattning",
+        "Ersättning i arbetsmarknadspolitiskt program",
+        _D,
+        Shape.DAGERSATTNING,
+        since_version=6,
+        payment_code="DAG",
+        payment_subcode="PROG",
+    ),
+    Benefit(
+        "programjobdagar",
+        "Förbrukade dagar i arbetsmarknadspolitiskt program",
+        _D,
+        Shape.DAGERSATTNING,
+        since_version=6,
+    ),
+    Benefit(
+        "programanvisning",
+        "Anvisning till arbetsmarknadspolitiskt program",
+        _O,
+        Shape.ERSATTNING,
+        since_version=6,
+    ),
     Benefit("skatteuppgift", "Skatteuppgift", _O, Shape.ERSATTNING, since_version=6),
-    Benefit("studiemedelsavisering", "Avisering om studiemedel", _O, Shape.ERSATTNING,
-            since_version=6),
+    Benefit("studiemedelsavisering", "Avisering om studiemedel", _O, Shape.ERSATTNING, since_version=6),
     Benefit("pensionsbehallning", "Pensionsbehållning", _P, Shape.ERSATTNING, since_version=6),
     Benefit("pensionsunderlag", "Pensionsunderlag", _P, Shape.ERSATTNING, since_version=6),
 )
@@ -203,12 +364,12 @@ def benefit(key: str) -> Benefit:
     return _BY_KEY[key]
 
 
-@lru_cache(maxsize=None)
+@cache
 def benefits_for_version(version: int) -> tuple[Benefit, ...]:
     return tuple(b for b in BENEFITS if b.since_version <= version)
 
 
-@lru_cache(maxsize=None)
+@cache
 def keys_for_version(version: int) -> tuple[str, ...]:
     """The benefit keys of a version, in catalogue order (formansforteckning's order)."""
     return tuple(b.key for b in benefits_for_version(version))
@@ -238,8 +399,9 @@ V9_GROUPS: tuple[V9Group, ...] = (
     V9Group("FK:BOB", "Bostadsbidrag", "forman", ("bostadsbidrag",)),
     V9Group("FK:BST", "Bostadstillägg", "forman", ("bostadstillagg",)),
     V9Group("FK:BTI", "Bostads- och inkomststöd", "forman", ("bostadstillagg",)),
-    V9Group("FK:DPE", "Dagpenning till totalförsvarspliktiga", "forman",
-            ("dagpenningTillTotalforsvarspliktiga",)),
+    V9Group(
+        "FK:DPE", "Dagpenning till totalförsvarspliktiga", "forman", ("dagpenningTillTotalforsvarspliktiga",)
+    ),
     V9Group("FK:EJO", "Ersättning vid etableringsjobb", "forman", ("etableringsjobb",)),
     V9Group("FK:ET", "Etableringsersättning", "forman", ("etableringsersattning",)),
     V9Group("FK:FP", "Föräldrapenning", "forman", ("foraldrapenning",)),
@@ -253,8 +415,7 @@ V9_GROUPS: tuple[V9Group, ...] = (
     V9Group("FK:PJOB", "Programjobbdagar", "forman", ("programjobdagar",)),
     V9Group("FK:PROG", "Programersättning", "forman", ("programersattning",)),
     V9Group("FK:RBE", "Rehabiliteringsersättning", "forman", ("rehabersattning",)),
-    V9Group("FK:SA", "Sjuk- och aktivitetsersättning", "forman",
-            ("sjukOchAktivitetsersattning",)),
+    V9Group("FK:SA", "Sjuk- och aktivitetsersättning", "forman", ("sjukOchAktivitetsersattning",)),
     V9Group("FK:SBP", "Smittbärarpenning", "forman", ("smittbararersattning",)),
     V9Group("FK:SJP", "Sjukpenning", "forman", ("sjukpenning",)),
     V9Group("FK:TFP", "Tillfällig föräldrapenning", "forman", ("tillfalligForaldrapenning",)),
@@ -290,21 +451,41 @@ DEFAULT_ORG_TYPE_FILTERS: dict[str, frozenset[str]] = {
     # Social services need the whole picture for ekonomiskt bistånd.
     "kommun": _ALL,
     # Insurers: sickness, work injury and income-related information.
-    "forsakringsbolag": _PERSON_AND_PAYMENTS | {
-        "sjukpenning", "sjukpenninggrundandeInkomst", "sjukOchAktivitetsersattning",
-        "arbetsskadelivranta", "yrkesskadelivranta", "rehabersattning",
-        "forebyggandeSjukpenning", "smittbararersattning", "levnadsintyg",
+    "forsakringsbolag": _PERSON_AND_PAYMENTS
+    | {
+        "sjukpenning",
+        "sjukpenninggrundandeInkomst",
+        "sjukOchAktivitetsersattning",
+        "arbetsskadelivranta",
+        "yrkesskadelivranta",
+        "rehabersattning",
+        "forebyggandeSjukpenning",
+        "smittbararersattning",
+        "levnadsintyg",
     },
     # Enforcement: every income that can be distrained, plus family benefits.
-    "kronofogden": _PERSON_AND_PAYMENTS | {
-        b.key for b in BENEFITS
+    "kronofogden": _PERSON_AND_PAYMENTS
+    | {
+        b.key
+        for b in BENEFITS
         if b.group is not BenefitGroup.OVRIGA and b.key not in {"prognos", "pensionsbehallning"}
-    } | {"barnbidrag", "bostadsbidrag", "underhallsstod"},
+    }
+    | {"barnbidrag", "bostadsbidrag", "underhallsstod"},
     # Other agencies (Pensionsmyndigheten, Arbetsförmedlingen, CSN ...).
-    "statlig_myndighet": _PERSON_AND_PAYMENTS | {
-        "levnadsintyg", "pension", "prognos", "efterlevandepension", "bostadstillagg",
-        "sjukOchAktivitetsersattning", "aktivitetsstod", "sjukpenninggrundandeInkomst",
-        "etableringsersattning", "programersattning", "programanvisning", "pensionsbehallning",
+    "statlig_myndighet": _PERSON_AND_PAYMENTS
+    | {
+        "levnadsintyg",
+        "pension",
+        "prognos",
+        "efterlevandepension",
+        "bostadstillagg",
+        "sjukOchAktivitetsersattning",
+        "aktivitetsstod",
+        "sjukpenninggrundandeInkomst",
+        "etableringsersattning",
+        "programersattning",
+        "programanvisning",
+        "pensionsbehallning",
         "pensionsunderlag",
     },
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = ["Clock", "STOCKHOLM"]
@@ -31,7 +31,7 @@ class Clock:
     frozen: bool = False
 
     @classmethod
-    def starting_at(cls, start: datetime | None, frozen: bool = False) -> "Clock":
+    def starting_at(cls, start: datetime | None, frozen: bool = False) -> Clock:
         clock = cls()
         if start is not None:
             clock.set(start)
@@ -50,7 +50,7 @@ class Clock:
             return self._anchor
         # in UTC: wall-clock arithmetic in Europe/Stockholm would skip or repeat an hour at DST
         elapsed = timedelta(seconds=time.monotonic() - self._anchor_mono)
-        return (self._anchor.astimezone(timezone.utc) + elapsed).astimezone(STOCKHOLM)
+        return (self._anchor.astimezone(UTC) + elapsed).astimezone(STOCKHOLM)
 
     @property
     def following_real_time(self) -> bool:
@@ -72,7 +72,7 @@ class Clock:
     def advance(self, delta: timedelta) -> None:
         """Moves by ``delta`` of elapsed time (in UTC, so an hour is an hour across DST)."""
         try:
-            moved = self.now().astimezone(timezone.utc) + delta
+            moved = self.now().astimezone(UTC) + delta
         except OverflowError:
             raise ValueError(f"the clock keeps to the years {MIN_YEAR}-{MAX_YEAR}") from None
         self.set(moved)

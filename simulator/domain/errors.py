@@ -67,8 +67,7 @@ _TEKNISKT_FEL_TEXT = {
 class BusinessError(Exception):
     """A verksamhetsfel found while checking a query; the engine answers with it."""
 
-    def __init__(self, status: Verksamhetsfel, detail: str = "",
-                 new_personnummer: str | None = None) -> None:
+    def __init__(self, status: Verksamhetsfel, detail: str = "", new_personnummer: str | None = None) -> None:
         super().__init__(f"{status.name}: {detail or status.text}")
         self.status = status
         self.detail = detail

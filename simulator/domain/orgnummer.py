@@ -32,14 +32,11 @@ def _check_canonical(value: str, text: str | None = None) -> None:
         raise InvalidOrgnummer(f"{shown}: expected 10 digits NNNNNNNNNN")
     if int(value[2]) < 2:
         raise InvalidOrgnummer(
-            f"{shown}: third digit must be 2 or more (got {value[2]}), "
-            "otherwise it is a personnummer"
+            f"{shown}: third digit must be 2 or more (got {value[2]}), otherwise it is a personnummer"
         )
     expected = luhn_check_digit(value[:9])
     if int(value[9]) != expected:
-        raise InvalidOrgnummer(
-            f"{shown}: wrong check digit {value[9]}, expected {expected}"
-        )
+        raise InvalidOrgnummer(f"{shown}: wrong check digit {value[9]}, expected {expected}")
 
 
 @dataclass(frozen=True, slots=True)

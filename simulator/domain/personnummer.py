@@ -95,14 +95,10 @@ def _check_canonical(value: str, text: str | None = None) -> date:
     try:
         born = _earliest_date(year, month, day_part)
     except ValueError as exc:
-        raise InvalidPersonnummer(
-            f"{shown}: {value[:8]} is not a valid date ({exc})"
-        ) from None
+        raise InvalidPersonnummer(f"{shown}: {value[:8]} is not a valid date ({exc})") from None
     expected = luhn_check_digit(value[2:11])
     if int(value[11]) != expected:
-        raise InvalidPersonnummer(
-            f"{shown}: wrong check digit {value[11]}, expected {expected}"
-        )
+        raise InvalidPersonnummer(f"{shown}: wrong check digit {value[11]}, expected {expected}")
     return born
 
 
@@ -132,14 +128,11 @@ class Personnummer:
             value = _with_century(m[1], m[2], m[3], today)
         else:
             raise InvalidPersonnummer(
-                f"{text!r}: expected YYYYMMDDNNNC, YYYYMMDD-NNNC, YYMMDDNNNC, "
-                "YYMMDD-NNNC or YYMMDD+NNNC"
+                f"{text!r}: expected YYYYMMDDNNNC, YYYYMMDD-NNNC, YYMMDDNNNC, YYMMDD-NNNC or YYMMDD+NNNC"
             )
         born = _check_canonical(value, text)
         if born > today:
-            raise InvalidPersonnummer(
-                f"{text!r}: birth date {born.isoformat()} is after {today.isoformat()}"
-            )
+            raise InvalidPersonnummer(f"{text!r}: birth date {born.isoformat()} is after {today.isoformat()}")
         return cls(value)
 
     @property
@@ -154,9 +147,7 @@ class Personnummer:
         For a samordningsnummer with month 00 or day 60 (unknown), the earliest date
         consistent with the number: unknown month -> January, unknown day -> the 1st.
         """
-        return _earliest_date(
-            int(self.value[:4]), int(self.value[4:6]), int(self.value[6:8])
-        )
+        return _earliest_date(int(self.value[:4]), int(self.value[4:6]), int(self.value[6:8]))
 
     @property
     def is_female(self) -> bool:
@@ -179,9 +170,7 @@ def _with_century(yymmdd: str, sep: str, nnnc: str, today: date) -> str:
     return f"{year:04d}{yymmdd[2:]}{nnnc}"
 
 
-def make_personnummer(
-    birth_date: date, serial: int, samordningsnummer: bool = False
-) -> Personnummer:
+def make_personnummer(birth_date: date, serial: int, samordningsnummer: bool = False) -> Personnummer:
     """Build a valid number from a birth date and a serial 0-999 (check digit computed)."""
     if not 0 <= serial <= 999:
         raise ValueError(f"serial must be 0-999, got {serial}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -22,7 +22,7 @@ def schema_file(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def xsd_for_version(version: int) -> etree.XMLSchema:
     """The compiled question/answer schema of LEFI Online XML version ``version``."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True)

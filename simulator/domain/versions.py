@@ -15,8 +15,14 @@ from functools import lru_cache
 
 from simulator.domain.errors import TechnicalError, TeknisktFel
 
-__all__ = ["InterfaceVersion", "VERSIONS", "CURRENT", "open_versions", "require_supported",
-           "supported_versions"]
+__all__ = [
+    "InterfaceVersion",
+    "VERSIONS",
+    "CURRENT",
+    "open_versions",
+    "require_supported",
+    "supported_versions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +80,15 @@ def require_supported(version: str | int | None, today: date) -> int:
     if text == "":
         raise TechnicalError(TeknisktFel.VERSIONSNR_SAKNAS)
     if not re.fullmatch(r"[0-9]{1,4}", text):  # ASCII digits only: not "+6", not "٦"
-        raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ,
-                             f"Versionsnummer {text[:20]!r} är inte ett versionsnummer")
+        raise TechnicalError(
+            TeknisktFel.VERSIONEN_STODS_EJ, f"Versionsnummer {text[:20]!r} är inte ett versionsnummer"
+        )
     number = int(text)
     served = supported_versions(today)
     if number not in served:
         why = "finns inte i sandlådan" if number in open_versions(today) else "stöds ej"
         raise TechnicalError(
             TeknisktFel.VERSIONEN_STODS_EJ,
-            f"Version {number} {why}; versioner som stöds: {', '.join(map(str, served)) or 'inga'}")
+            f"Version {number} {why}; versioner som stöds: {', '.join(map(str, served)) or 'inga'}",
+        )
     return number

@@ -20,9 +20,18 @@ from simulator.scenario.models import (
 )
 
 __all__ = [
-    "Answer", "BenefitSection", "CaseSection", "LevnadsintygSection", "Message",
-    "PaymentSection", "PensionSection", "PersonAnswer", "Personuppgifter", "PrognosSection",
-    "RelatedPerson", "SgiSection",
+    "Answer",
+    "BenefitSection",
+    "CaseSection",
+    "LevnadsintygSection",
+    "Message",
+    "PaymentSection",
+    "PensionSection",
+    "PersonAnswer",
+    "Personuppgifter",
+    "PrognosSection",
+    "RelatedPerson",
+    "SgiSection",
 ]
 
 

@@ -6,13 +6,20 @@ or raises ``TechnicalError``. Nothing here knows about XML, JSON or HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from simulator.domain import benefits as catalogue
+from simulator.domain import orgnummer
 from simulator.domain.benefits import Benefit, Shape
 from simulator.domain.clock import Clock
+from simulator.domain.errors import BusinessError, TechnicalError, TeknisktFel, Verksamhetsfel
+from simulator.domain.orgnummer import InvalidOrgnummer, Orgnummer
+from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
+from simulator.domain.versions import CURRENT as CURRENT_VERSION
+from simulator.domain.versions import require_supported
 from simulator.engine.answer import (
     Answer,
     BenefitSection,
@@ -27,14 +34,9 @@ from simulator.engine.answer import (
     RelatedPerson,
     SgiSection,
 )
-from simulator.domain.errors import BusinessError, TechnicalError, TeknisktFel, Verksamhetsfel
 from simulator.engine.query import Query
-from simulator.domain import orgnummer
-from simulator.domain.orgnummer import InvalidOrgnummer, Orgnummer
-from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Case, Organisation, Period, Person, Transport
 from simulator.scenario.store import ScenarioStore
-from simulator.domain.versions import CURRENT as CURRENT_VERSION, require_supported
 
 __all__ = ["Engine", "MAX_PERIOD_YEARS", "period_end_limit"]
 
@@ -72,8 +74,9 @@ class Engine:
             pnr = self._check_question(query, today)
             person = self._person(pnr, today)
         except BusinessError as err:
-            return replace(answer, status=err.status, status_detail=err.detail,
-                           new_personnummer=err.new_personnummer)
+            return replace(
+                answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer
+            )
         return replace(answer, person=self._compose(query, version, person, pnr.birth_date, allowed, today))
 
     def refused(self, query: Query, error: BusinessError) -> Answer:
@@ -85,48 +88,87 @@ class Engine:
         # Bindings check the version first too (it picks their schema); this keeps the
         # rule for bindings without one.
         version = require_supported(query.version, now.date())
-        return Answer(orgnummer=orgnummer.canonical(query.orgnummer), created=now, version=version,
-                      reference=query.reference, benefits_in_version=catalogue.keys_for_version(version))
+        return Answer(
+            orgnummer=orgnummer.canonical(query.orgnummer),
+            created=now,
+            version=version,
+            reference=query.reference,
+            benefits_in_version=catalogue.keys_for_version(version),
+        )
 
     def allowed_benefits(self, orgnummer: str, transport: Transport) -> frozenset[str]:
         """What the organisation may receive over ``transport`` (LEFI v9's tillgängliga
         informationstyper). Raises ``BusinessError`` (12, 13) or ``TechnicalError``."""
         return self._organisation(Query(orgnummer, "", None, None, frozenset(), 0, transport))
 
-    def subscription(self, orgnummer: str, personnummer: str, benefits: Mapping[str, date], day: date) -> Answer:
+    def subscription(
+        self, orgnummer: str, personnummer: str, benefits: Mapping[str, date], day: date
+    ) -> Answer:
         """LEFI Prenumeration's full delivery about one person: each benefit of ``benefits``
         from its own from-date up to ``day``, by the onlinefråga's rules (agreement, org-type
         filter, history limits, protected identity) but without its two-year period limit.
         A business error is the answer's status; raises ``TechnicalError`` as ``answer`` does."""
         version = CURRENT_VERSION
-        answer = Answer(orgnummer=orgnummer, created=self.clock.now(), version=version,
-                        benefits_in_version=catalogue.keys_for_version(version))
+        answer = Answer(
+            orgnummer=orgnummer,
+            created=self.clock.now(),
+            version=version,
+            benefits_in_version=catalogue.keys_for_version(version),
+        )
         try:
             allowed = self._allowed(self._known_organisation(orgnummer))
             try:
                 pnr = Personnummer.parse(personnummer, day)
             except InvalidPersonnummer as exc:
-                raise BusinessError(Verksamhetsfel.FELAKTIGT_PERSONNUMMER,
-                                    f"Felaktigt format på personnummer: {exc}") from None
+                raise BusinessError(
+                    Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}"
+                ) from None
             person = self._person(pnr, day)
         except BusinessError as err:
-            return replace(answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer)
-        parts = [self._compose(Query(orgnummer, personnummer, start, day, frozenset(
-                     k for k, d in benefits.items() if d == start), version, Transport.WS),
-                               version, person, pnr.birth_date, allowed, day)
-                 for start in sorted(set(benefits.values())) if start <= day]
+            return replace(
+                answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer
+            )
+        parts = [
+            self._compose(
+                Query(
+                    orgnummer,
+                    personnummer,
+                    start,
+                    day,
+                    frozenset(k for k, d in benefits.items() if d == start),
+                    version,
+                    Transport.WS,
+                ),
+                version,
+                person,
+                pnr.birth_date,
+                allowed,
+                day,
+            )
+            for start in sorted(set(benefits.values()))
+            if start <= day
+        ]
         order = {k: i for i, k in enumerate(answer.benefits_in_version)}
         delivered = tuple(sorted({k for p in parts for k in p.delivered}, key=order.__getitem__))
         sections = tuple(sorted((s for p in parts for s in p.sections), key=lambda s: order[s.benefit]))
         personuppgifter = next((p.personuppgifter for p in parts if p.personuppgifter is not None), None)
-        return replace(answer, person=PersonAnswer(personnummer=person.personnummer, personuppgifter=personuppgifter,
-                                                   delivered=delivered, sections=sections))
+        return replace(
+            answer,
+            person=PersonAnswer(
+                personnummer=person.personnummer,
+                personuppgifter=personuppgifter,
+                delivered=delivered,
+                sections=sections,
+            ),
+        )
 
     def receivable(self, organisation: Organisation) -> frozenset[str]:
         """What ``organisation`` may ever receive: its agreement ∩ its org type's filter."""
         return self._allowed(organisation)
 
-    def personuppgifter(self, organisation: Organisation, person: Person, day: date) -> Personuppgifter | None:
+    def personuppgifter(
+        self, organisation: Organisation, person: Person, day: date
+    ) -> Personuppgifter | None:
         """A person's details as ``organisation`` may see them on ``day`` (None: it may not)."""
         if "generellPersonInformation" not in self._allowed(organisation):
             return None
@@ -138,8 +180,9 @@ class Engine:
         try:
             number = Orgnummer.parse(text)
         except InvalidOrgnummer as exc:
-            raise BusinessError(Verksamhetsfel.FELAKTIGT_ORGNUMMER,
-                                f"Felaktigt format på orgnummer: {exc}") from None
+            raise BusinessError(
+                Verksamhetsfel.FELAKTIGT_ORGNUMMER, f"Felaktigt format på orgnummer: {exc}"
+            ) from None
         org = self.store.organisation(number)
         if org is not None and org.technical_error is not None:
             raise TechnicalError(org.technical_error)
@@ -153,7 +196,8 @@ class Engine:
         if query.transport not in org.transports:
             raise BusinessError(
                 Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD,
-                f"Organisationen inte behörig till tjänsten via {query.transport.value.upper()}")
+                f"Organisationen inte behörig till tjänsten via {query.transport.value.upper()}",
+            )
         return self._allowed(org)
 
     def _allowed(self, org: Organisation) -> frozenset[str]:
@@ -168,8 +212,9 @@ class Engine:
         try:
             pnr = Personnummer.parse(query.personnummer, today)
         except InvalidPersonnummer as exc:
-            raise BusinessError(Verksamhetsfel.FELAKTIGT_PERSONNUMMER,
-                                f"Felaktigt format på personnummer: {exc}") from None
+            raise BusinessError(
+                Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}"
+            ) from None
         start, end = query.from_date, query.tom_date
         if start is None:
             raise BusinessError(Verksamhetsfel.FROM_SAKNAS)
@@ -180,12 +225,15 @@ class Engine:
         if end > today:
             # No date may lie after today; FK has no own code for it, so the period is
             # longer than the allowed one (README, "Choices").
-            raise BusinessError(Verksamhetsfel.SOKPERIODEN_FOR_LANG,
-                                f"Sökperioden är längre än tillåten sökperiod: tomdatum {end} "
-                                f"är efter dagens datum {today}")
+            raise BusinessError(
+                Verksamhetsfel.SOKPERIODEN_FOR_LANG,
+                f"Sökperioden är längre än tillåten sökperiod: tomdatum {end} är efter dagens datum {today}",
+            )
         if end >= period_end_limit(start):
-            raise BusinessError(Verksamhetsfel.SOKPERIODEN_FOR_LANG,
-                                f"Sökperioden är längre än tillåten sökperiod ({MAX_PERIOD_YEARS} år)")
+            raise BusinessError(
+                Verksamhetsfel.SOKPERIODEN_FOR_LANG,
+                f"Sökperioden är längre än tillåten sökperiod ({MAX_PERIOD_YEARS} år)",
+            )
         if not query.benefits:
             raise BusinessError(Verksamhetsfel.FORMANSLISTA_SAKNAS)
         return pnr
@@ -205,8 +253,9 @@ class Engine:
         return person
 
     # -- step 4-6: fetch within the period, filter, compose -----------------------------
-    def _compose(self, query: Query, version: int, person: Person, birth: date,
-                 allowed: frozenset[str], today: date) -> PersonAnswer:
+    def _compose(
+        self, query: Query, version: int, person: Person, birth: date, allowed: frozenset[str], today: date
+    ) -> PersonAnswer:
         assert query.from_date is not None and query.tom_date is not None
         in_version = catalogue.benefits_for_version(version)
         delivered = tuple(b for b in in_version if b.key in query.benefits and b.key in allowed)
@@ -217,15 +266,22 @@ class Engine:
         for b in delivered:
             earliest = b.history.earliest(birth, today)
             start = query.from_date if earliest is None else max(query.from_date, earliest)
-            message = Message.FETCHED if start == query.from_date or b.history.current_only \
+            message = (
+                Message.FETCHED
+                if start == query.from_date or b.history.current_only
                 else Message.BEFORE_HISTORY_LIMIT
+            )
             window = _Window(start, query.tom_date, today, earliest)
             if b.shape is Shape.PERSONUPPGIFTER:
                 personuppgifter = self._personuppgifter(person, today)
             else:
                 sections.append(_SECTION_BUILDERS[b.shape](b, message, person, window, payable))
-        return PersonAnswer(personnummer=person.personnummer, personuppgifter=personuppgifter,
-                            delivered=tuple(b.key for b in delivered), sections=tuple(sections))
+        return PersonAnswer(
+            personnummer=person.personnummer,
+            personuppgifter=personuppgifter,
+            delivered=tuple(b.key for b in delivered),
+            sections=tuple(sections),
+        )
 
     def _personuppgifter(self, person: Person, today: date) -> Personuppgifter:
         """Current data. Protected identity withholds where the person lives and works."""
@@ -236,17 +292,27 @@ class Engine:
             if born > today:
                 continue  # not born yet by the simulator clock
             stored = self.store.person(Personnummer(r.personnummer), today)
-            related.append(RelatedPerson(
-                personnummer=r.personnummer, birth_date=born, relation=r.relation,
-                protected_identity=stored.protected_identity if stored else r.protected_identity,
-                other_guardian=r.other_guardian))
+            related.append(
+                RelatedPerson(
+                    personnummer=r.personnummer,
+                    birth_date=born,
+                    relation=r.relation,
+                    protected_identity=stored.protected_identity if stored else r.protected_identity,
+                    other_guardian=r.other_guardian,
+                )
+            )
         return Personuppgifter(
-            personnummer=person.personnummer, name=person.aviseringsnamn,
-            kommunkod=None if protected else person.kommunkod, protected_identity=protected,
+            personnummer=person.personnummer,
+            name=person.aviseringsnamn,
+            kommunkod=None if protected else person.kommunkod,
+            protected_identity=protected,
             deceased=person.deceased if person.deceased and person.deceased <= today else None,
             address=None if protected else person.address,
             employer=None if protected else person.employer,
-            civilstand=person.civilstand, insured=person.insured, related=tuple(related))
+            civilstand=person.civilstand,
+            insured=person.insured,
+            related=tuple(related),
+        )
 
 
 class _Window:
@@ -285,16 +351,18 @@ def _within_history(periods: Sequence[Period], w: _Window) -> tuple[Period, ...]
     return tuple(kept)
 
 
-def _cases(b: Benefit, message: int, person: Person, w: _Window,
-           payable: frozenset[str]) -> CaseSection:
+def _cases(b: Benefit, message: int, person: Person, w: _Window, payable: frozenset[str]) -> CaseSection:
     """Cases that ran during the period, each with its whole history from its start."""
     chosen: list[Case] = []
     for case in person.cases:
         if case.benefit != b.key or not w.overlaps(case.start, case.end):
             continue
         periods = _within_history(case.periods, w)
-        reported = case.reported if w.earliest is None or case.reported is None \
-            or case.reported >= w.earliest else None  # reported before the limit: not held
+        reported = (
+            case.reported
+            if w.earliest is None or case.reported is None or case.reported >= w.earliest
+            else None
+        )  # reported before the limit: not held
         if periods != case.periods or reported != case.reported:
             case = case.model_copy(update={"periods": periods, "reported": reported})
         chosen.append(case)
@@ -317,43 +385,52 @@ def _sgi(b: Benefit, message: int, person: Person, w: _Window, payable: frozense
     return SgiSection(b.key, message, _in_force(person.sgi, lambda s: s.decided_from, w))
 
 
-def _pension(b: Benefit, message: int, person: Person, w: _Window,
-             payable: frozenset[str]) -> PensionSection:
+def _pension(b: Benefit, message: int, person: Person, w: _Window, payable: frozenset[str]) -> PensionSection:
     if person.pension is None:
         return PensionSection(b.key, message, points_message=message)
     p = person.pension
     first_year = max(w.start.year, b.history.first_earning_year or 0)
     points = tuple(x for x in p.points if first_year <= x.year <= min(w.end.year, w.today.year))
     points_message = Message.BEFORE_HISTORY_LIMIT if first_year > w.start.year else message
-    return PensionSection(b.key, message, points_message=points_message, points=points,
-                          premiepension=_in_force(p.premiepension, lambda a: a.from_, w),
-                          alderspension=_in_force(p.alderspension, lambda a: a.from_, w))
+    return PensionSection(
+        b.key,
+        message,
+        points_message=points_message,
+        points=points,
+        premiepension=_in_force(p.premiepension, lambda a: a.from_, w),
+        alderspension=_in_force(p.alderspension, lambda a: a.from_, w),
+    )
 
 
-def _prognos(b: Benefit, message: int, person: Person, w: _Window,
-             payable: frozenset[str]) -> PrognosSection:
+def _prognos(b: Benefit, message: int, person: Person, w: _Window, payable: frozenset[str]) -> PrognosSection:
     """The forecasts of the latest mailing years, whatever the period asked."""
     years = sorted({f.year for f in person.pensionsprognos if f.year <= w.today.year})
-    keep = set(years[-(b.history.latest_years or 2):])
+    keep = set(years[-(b.history.latest_years or 2) :])
     return PrognosSection(b.key, message, tuple(f for f in person.pensionsprognos if f.year in keep))
 
 
-def _levnadsintyg(b: Benefit, message: int, person: Person, w: _Window,
-                  payable: frozenset[str]) -> LevnadsintygSection:
+def _levnadsintyg(
+    b: Benefit, message: int, person: Person, w: _Window, payable: frozenset[str]
+) -> LevnadsintygSection:
     """The certificate valid today, if any: current data only, and none after death."""
     if person.deceased is not None and person.deceased <= w.today:
         return LevnadsintygSection(b.key, message)
-    valid = [c for c in person.levnadsintyg
-             if c.received <= w.today and (c.valid_until is None or c.valid_until >= w.today)]
+    valid = [
+        c
+        for c in person.levnadsintyg
+        if c.received <= w.today and (c.valid_until is None or c.valid_until >= w.today)
+    ]
     latest = max(valid, key=lambda c: c.received, default=None)
     return LevnadsintygSection(b.key, message, (latest,) if latest else ())
 
 
-def _payments(b: Benefit, message: int, person: Person, w: _Window,
-              payable: frozenset[str]) -> PaymentSection:
+def _payments(
+    b: Benefit, message: int, person: Person, w: _Window, payable: frozenset[str]
+) -> PaymentSection:
     # Only payments of benefits the asker may receive: any other would leak the benefit.
-    chosen = sorted((p for p in person.payments if p.benefit in payable and w.contains(p.date)),
-                    key=lambda p: p.date)
+    chosen = sorted(
+        (p for p in person.payments if p.benefit in payable and w.contains(p.date)), key=lambda p: p.date
+    )
     return PaymentSection(b.key, message, tuple(chosen))
 
 

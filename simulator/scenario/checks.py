@@ -54,8 +54,12 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             problems.append((loc + ("orgnummer",), f"{org.orgnummer!r} is not a valid orgnummer: {exc}"))
         else:
             if orgnr in seen_orgs:
-                problems.append((loc + ("orgnummer",),
-                                 f"orgnummer {orgnr} is already used by organisations[{seen_orgs[orgnr]}]"))
+                problems.append(
+                    (
+                        loc + ("orgnummer",),
+                        f"orgnummer {orgnr} is already used by organisations[{seen_orgs[orgnr]}]",
+                    )
+                )
             seen_orgs[orgnr] = i
         if org.agreement != "all":
             for j, key in enumerate(org.agreement):
@@ -65,21 +69,36 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
                 # one organisation per user: the web login knows whom a user asks for
                 where = seen_users.get(user.personnummer)
                 if where is not None:
-                    problems.append((loc + ("users", j, "personnummer"), f"user {user.personnummer} is already "
-                                     f"registered for organisations[{where[0]}] (users[{where[1]}])"))
+                    problems.append(
+                        (
+                            loc + ("users", j, "personnummer"),
+                            f"user {user.personnummer} is already "
+                            f"registered for organisations[{where[0]}] (users[{where[1]}])",
+                        )
+                    )
                 seen_users[user.personnummer] = (i, j)
         problems.extend(_check_ssek_and_shs(scenario, i, seen_sender_ids, seen_agreements))
         other = seen_aktors_ids.get(org.aktors_id)
-        if other is not None and (org.aktorsid or scenario.organisations[other].aktorsid):  # else a twin orgnummer
-            problems.append((loc + ("aktorsid",), f"aktorsid {org.aktors_id!r} is already the aktorsid "
-                             f"of organisations[{other}]"))
+        if other is not None and (
+            org.aktorsid or scenario.organisations[other].aktorsid
+        ):  # else a twin orgnummer
+            problems.append(
+                (
+                    loc + ("aktorsid",),
+                    f"aktorsid {org.aktors_id!r} is already the aktorsid of organisations[{other}]",
+                )
+            )
         seen_aktors_ids[org.aktors_id] = i
 
     def check_case(case: Case, owner: str, loc: Loc) -> None:
         benefit_name(case.benefit, loc + ("benefit",))
         if case.benefit in _KNOWN and case.benefit not in _WITH_CASES:
-            problems.append((loc + ("benefit",), f"{case.benefit} has no cases; it has its own list "
-                             f"({benefit(case.benefit).shape.value})"))
+            problems.append(
+                (
+                    loc + ("benefit",),
+                    f"{case.benefit} has no cases; it has its own list ({benefit(case.benefit).shape.value})",
+                )
+            )
         if case.child is not None:
             if case.child == owner:
                 problems.append((loc + ("child",), "the child of a case cannot be the person itself"))
@@ -97,8 +116,12 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
         number = pnr(person.personnummer, loc + ("personnummer",))
         if number is not None:
             if number in seen_persons:
-                problems.append((loc + ("personnummer",),
-                                 f"personnummer {number} is already used by persons[{seen_persons[number]}]"))
+                problems.append(
+                    (
+                        loc + ("personnummer",),
+                        f"personnummer {number} is already used by persons[{seen_persons[number]}]",
+                    )
+                )
             seen_persons[number] = i
         if person.new_personnummer is not None:
             if person.new_personnummer == person.personnummer:
@@ -112,7 +135,9 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
                 problems.append((loc + ("employer",), f"{person.employer!r} is not a valid orgnummer: {exc}"))
         for j, rel in enumerate(person.related):
             if rel.personnummer == person.personnummer:
-                problems.append((loc + ("related", j, "personnummer"), "a person cannot be related to itself"))
+                problems.append(
+                    (loc + ("related", j, "personnummer"), "a person cannot be related to itself")
+                )
             else:
                 pnr(rel.personnummer, loc + ("related", j, "personnummer"))
         for j, case in enumerate(person.cases):
@@ -121,20 +146,28 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
             check_payment(payment, loc + ("payments", j))
         for j, sgi in enumerate(person.sgi):
             if sgi.decided_from < sgi.case_from:
-                problems.append((loc + ("sgi", j, "decided_from"),
-                                 "an SGI decision cannot apply before its case starts"))
+                problems.append(
+                    (loc + ("sgi", j, "decided_from"), "an SGI decision cannot apply before its case starts")
+                )
     renamed = {e.new_personnummer for e in scenario.timeline if e.new_personnummer is not None}
-    renames = {e.new_personnummer: (i, e.personnummer) for i, e in enumerate(scenario.timeline)
-               if e.new_personnummer is not None and e.new_personnummer not in seen_persons}
+    renames = {
+        e.new_personnummer: (i, e.personnummer)
+        for i, e in enumerate(scenario.timeline)
+        if e.new_personnummer is not None and e.new_personnummer not in seen_persons
+    }
     for new, (i, old) in renames.items():
         chain = {new}
         while old in renames and old not in chain:
             chain.add(old)
             old = renames[old][1]
         if old in chain or old not in seen_persons:
-            problems.append((("timeline", i, "new_personnummer"),
-                             f"{new} must lead back to one of the scenario's persons through earlier renames"
-                             + (" (the renames go round in a circle)" if old in chain else "")))
+            problems.append(
+                (
+                    ("timeline", i, "new_personnummer"),
+                    f"{new} must lead back to one of the scenario's persons through earlier renames"
+                    + (" (the renames go round in a circle)" if old in chain else ""),
+                )
+            )
     for i, event in enumerate(scenario.timeline):
         loc = ("timeline", i)
         number = pnr(event.personnummer, loc + ("personnummer",))
@@ -156,8 +189,9 @@ def check_scenario(scenario: Scenario) -> list[tuple[Loc, str]]:
     for i, rule in enumerate(scenario.faults):
         loc = ("faults", i)
         if rule.id in seen_rules:
-            problems.append((loc + ("id",),
-                             f"fault rule id {rule.id!r} is already used by faults[{seen_rules[rule.id]}]"))
+            problems.append(
+                (loc + ("id",), f"fault rule id {rule.id!r} is already used by faults[{seen_rules[rule.id]}]")
+            )
         seen_rules[rule.id] = i
         problems.extend(check_fault_rule(rule, loc))
     return problems
@@ -167,22 +201,29 @@ def check_fault_rule(rule: FaultRule, loc: Loc = ()) -> list[tuple[Loc, str]]:
     """What the model alone cannot see in a fault rule (also for rules added at run time)."""
     problems: list[tuple[Loc, str]] = []
     if rule.benefit is not None and rule.benefit not in _KNOWN:
-        problems.append((loc + ("benefit",), f"unknown benefit {rule.benefit!r} (known: see README, Benefits)"))
+        problems.append(
+            (loc + ("benefit",), f"unknown benefit {rule.benefit!r} (known: see README, Benefits)")
+        )
     if rule.personnummer is not None:
         try:
             Personnummer(rule.personnummer)
         except InvalidPersonnummer as exc:
-            problems.append((loc + ("personnummer",), f"{rule.personnummer!r} is not a valid personnummer: {exc}"))
+            problems.append(
+                (loc + ("personnummer",), f"{rule.personnummer!r} is not a valid personnummer: {exc}")
+            )
     if rule.organisation is not None:
         try:
             Orgnummer.parse(rule.organisation)
         except InvalidOrgnummer as exc:
-            problems.append((loc + ("organisation",), f"{rule.organisation!r} is not a valid orgnummer: {exc}"))
+            problems.append(
+                (loc + ("organisation",), f"{rule.organisation!r} is not a valid orgnummer: {exc}")
+            )
     return problems
 
 
-def _check_ssek_and_shs(scenario: Scenario, i: int, seen_sender_ids: dict[tuple[str, str], int],
-                        seen_agreements: dict[str, int]) -> list[tuple[Loc, str]]:
+def _check_ssek_and_shs(
+    scenario: Scenario, i: int, seen_sender_ids: dict[tuple[str, str], int], seen_agreements: dict[str, int]
+) -> list[tuple[Loc, str]]:
     """An SSEK SenderId and an SHS agreement id each name one organisation."""
     problems: list[tuple[Loc, str]] = []
     org = scenario.organisations[i]
@@ -200,13 +241,23 @@ def _check_ssek_and_shs(scenario: Scenario, i: int, seen_sender_ids: dict[tuple[
                 problems.append((loc + ("id",), f"orgnummer {key[1]} is organisations[{own[key[1]]}]'s own"))
                 continue
         if key in seen_sender_ids:
-            problems.append((loc + ("id",), f"SenderId {sender.type} {sender.id!r} is already used by "
-                             f"organisations[{seen_sender_ids[key]}]"))
+            problems.append(
+                (
+                    loc + ("id",),
+                    f"SenderId {sender.type} {sender.id!r} is already used by "
+                    f"organisations[{seen_sender_ids[key]}]",
+                )
+            )
         seen_sender_ids.setdefault(key, i)
     for j, agreement in enumerate(org.shs_agreements):
         loc = ("organisations", i, "shs_agreements", j)
         if agreement.id in seen_agreements:
-            problems.append((loc + ("id",), f"agreement {agreement.id} is already used by "
-                             f"organisations[{seen_agreements[agreement.id]}]"))
+            problems.append(
+                (
+                    loc + ("id",),
+                    f"agreement {agreement.id} is already used by "
+                    f"organisations[{seen_agreements[agreement.id]}]",
+                )
+            )
         seen_agreements.setdefault(agreement.id, i)
     return problems

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -72,8 +73,9 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [
-            ScenarioProblem(filename, _line_of(root, tuple(err["loc"])),
-                            f"{_dotted(tuple(err['loc']))}: {_reason(err)}")
+            ScenarioProblem(
+                filename, _line_of(root, tuple(err["loc"])), f"{_dotted(tuple(err['loc']))}: {_reason(err)}"
+            )
             for err in exc.errors()
         ]
         raise ScenarioError(_unique(problems)) from exc
@@ -96,21 +98,25 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if isinstance(key, (str, int)) and key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is given twice (first on line {seen[key]})",
-                    key_node.start_mark)
+                    None,
+                    None,
+                    f"the key {key!r} is given twice (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
             if isinstance(key, (str, int)):
                 seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
-            return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+            return super().construct_yaml_timestamp(node)
         except ValueError as exc:
             raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a date: {exc}", node.start_mark) from None
+                None, None, f"{node.value!r} is not a date: {exc}", node.start_mark
+            ) from None
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)

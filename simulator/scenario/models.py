@@ -15,16 +15,41 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from simulator.domain import orgnummer
 from simulator.domain.clock import MAX_YEAR, MIN_YEAR
 from simulator.domain.errors import TeknisktFel
-from simulator.domain import orgnummer
 
 __all__ = [
-    "Address", "Case", "CaseStatus", "Civilstand", "ClockSettings", "Levnadsintyg",
-    "Organisation", "Payment", "PaymentDetail", "Pension", "Period", "Person", "Prognos",
-    "Related", "Scenario", "Sgi", "Transport", "Amount", "Alderspension", "PensionPoints",
-    "WebUser", "FaultRule", "FaultKind", "Latency", "Population", "TimelineEvent", "EventKind",
-    "SlaSettings", "ChannelLimits", "Window",
+    "Address",
+    "Case",
+    "CaseStatus",
+    "Civilstand",
+    "ClockSettings",
+    "Levnadsintyg",
+    "Organisation",
+    "Payment",
+    "PaymentDetail",
+    "Pension",
+    "Period",
+    "Person",
+    "Prognos",
+    "Related",
+    "Scenario",
+    "Sgi",
+    "Transport",
+    "Amount",
+    "Alderspension",
+    "PensionPoints",
+    "WebUser",
+    "FaultRule",
+    "FaultKind",
+    "Latency",
+    "Population",
+    "TimelineEvent",
+    "EventKind",
+    "SlaSettings",
+    "ChannelLimits",
+    "Window",
 ]
 
 
@@ -82,12 +107,18 @@ class Civilstand(str, enum.Enum):
 
 
 _CIVILSTAND_CODES = {
-    Civilstand.OGIFT: 0, Civilstand.GIFT: 1, Civilstand.SKILD: 2,
-    Civilstand.REGISTRERAD_PARTNER: 3, Civilstand.SKILD_PARTNER: 4,
-    Civilstand.EFTERLEVANDE_PARTNER: 5, Civilstand.ANKA_ANKEMAN: 7,
+    Civilstand.OGIFT: 0,
+    Civilstand.GIFT: 1,
+    Civilstand.SKILD: 2,
+    Civilstand.REGISTRERAD_PARTNER: 3,
+    Civilstand.SKILD_PARTNER: 4,
+    Civilstand.EFTERLEVANDE_PARTNER: 5,
+    Civilstand.ANKA_ANKEMAN: 7,
 }
 _CIVILSTAND_LABELS = {
-    Civilstand.OGIFT: "Ogift", Civilstand.GIFT: "Gift", Civilstand.SKILD: "Skild",
+    Civilstand.OGIFT: "Ogift",
+    Civilstand.GIFT: "Gift",
+    Civilstand.SKILD: "Skild",
     Civilstand.REGISTRERAD_PARTNER: "Registrerad partner",
     Civilstand.SKILD_PARTNER: "Skild partner",
     Civilstand.EFTERLEVANDE_PARTNER: "Efterlevande partner",
@@ -109,8 +140,9 @@ class CaseStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"anmalt": "Anmält", "pagaende": "Pågående", "avslag": "Avslag",
-                "avslutat": "Avslutat"}[self.value]
+        return {"anmalt": "Anmält", "pagaende": "Pågående", "avslag": "Avslag", "avslutat": "Avslutat"}[
+            self.value
+        ]
 
 
 class Address(_Model):
@@ -140,7 +172,7 @@ class Period(_Model):
     monthly_amount: Decimal | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Period":
+    def _ordered(self) -> Period:
         if self.tom is not None and self.tom < self.from_:
             raise ValueError(f"period ends ({self.tom}) before it starts ({self.from_})")
         return self
@@ -205,11 +237,11 @@ class Payment(_Model):
     details: tuple[PaymentDetail, ...] = ()
 
     @model_validator(mode="after")
-    def _adds_up(self) -> "Payment":
+    def _adds_up(self) -> Payment:
         if self.gross - self.tax - self.deductions != self.net:
             raise ValueError(
-                f"net {self.net} is not gross {self.gross} - tax {self.tax}"
-                f" - deductions {self.deductions}")
+                f"net {self.net} is not gross {self.gross} - tax {self.tax} - deductions {self.deductions}"
+            )
         if self.tom < self.from_:
             raise ValueError(f"payment period ends ({self.tom}) before it starts ({self.from_})")
         return self
@@ -368,7 +400,7 @@ class Latency(_Model):
     lognormal: LogNormal | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> "Latency":
+    def _one(self) -> Latency:
         given = [k for k in ("fixed", "uniform", "lognormal") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of fixed, uniform, lognormal")
@@ -400,7 +432,7 @@ class FaultRule(_Model):
     latency: Latency | None = None
 
     @model_validator(mode="after")
-    def _complete(self) -> "FaultRule":
+    def _complete(self) -> FaultRule:
         if self.kind is FaultKind.TECHNICAL_ERROR and self.technical_error is None:
             raise ValueError("kind technical_error needs technical_error: <TeknisktFel name>")
         if self.kind is FaultKind.LATENCY and self.latency is None:
@@ -451,9 +483,13 @@ class TimelineEvent(_Model):
     protected: bool = True
 
     @model_validator(mode="after")
-    def _complete(self) -> "TimelineEvent":
-        needs = {EventKind.CASE_STARTS: "case", EventKind.CASE_ENDS: "benefit",
-                 EventKind.PAYMENT: "payment", EventKind.NEW_PERSONNUMMER: "new_personnummer"}
+    def _complete(self) -> TimelineEvent:
+        needs = {
+            EventKind.CASE_STARTS: "case",
+            EventKind.CASE_ENDS: "benefit",
+            EventKind.PAYMENT: "payment",
+            EventKind.NEW_PERSONNUMMER: "new_personnummer",
+        }
         field_name = needs.get(self.event)
         if field_name is not None and getattr(self, field_name) is None:
             raise ValueError(f"event {self.event.value} needs {field_name}")
@@ -501,7 +537,7 @@ class ClockSettings(_Model):
     frozen: bool = False
 
     @model_validator(mode="after")
-    def _in_range(self) -> "ClockSettings":
+    def _in_range(self) -> ClockSettings:
         if self.start is not None and not MIN_YEAR <= self.start.year <= MAX_YEAR:
             raise ValueError(f"start: the clock keeps to the years {MIN_YEAR}-{MAX_YEAR}")
         return self

@@ -20,13 +20,14 @@ import hashlib
 import sys
 from array import array
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from random import Random
-from typing import Any, Iterator, TextIO
+from typing import Any, TextIO
 
 import yaml
 
@@ -94,27 +95,45 @@ def _names() -> _Names:
 # (kommunkod, postort, lowest and highest postnummer, weight): real kommuner with their
 # postnummer ranges roughly, weighted by population
 _PLACES: tuple[tuple[str, str, int, int, int], ...] = (
-    ("0180", "Stockholm", 11120, 12999, 12), ("1480", "Göteborg", 41101, 41879, 7),
-    ("1280", "Malmö", 21115, 21787, 5), ("0380", "Uppsala", 75220, 75758, 3),
-    ("0580", "Linköping", 58213, 58758, 2), ("1880", "Örebro", 70210, 70594, 2),
-    ("1980", "Västerås", 72210, 72595, 2), ("1283", "Helsingborg", 25220, 25669, 2),
-    ("0581", "Norrköping", 60210, 60597, 2), ("0680", "Jönköping", 55302, 55629, 2),
-    ("2480", "Umeå", 90325, 90792, 2), ("1281", "Lund", 22220, 22738, 2),
-    ("1490", "Borås", 50230, 50764, 2), ("2281", "Sundsvall", 85230, 85790, 1),
-    ("2180", "Gävle", 80250, 80646, 1), ("2580", "Luleå", 97231, 97596, 1),
-    ("1780", "Karlstad", 65220, 65679, 1), ("0780", "Växjö", 35230, 35263, 1),
-    ("1380", "Halmstad", 30225, 30295, 1), ("2380", "Östersund", 83130, 83175, 1),
-    ("2584", "Kiruna", 98131, 98147, 1), ("0980", "Visby", 62140, 62158, 1),
-    ("2181", "Sandviken", 81131, 81194, 1), ("1488", "Trollhättan", 46130, 46167, 1),
-    ("0760", "Åseda", 36070, 36073, 1), ("2085", "Ludvika", 77130, 77196, 1),
+    ("0180", "Stockholm", 11120, 12999, 12),
+    ("1480", "Göteborg", 41101, 41879, 7),
+    ("1280", "Malmö", 21115, 21787, 5),
+    ("0380", "Uppsala", 75220, 75758, 3),
+    ("0580", "Linköping", 58213, 58758, 2),
+    ("1880", "Örebro", 70210, 70594, 2),
+    ("1980", "Västerås", 72210, 72595, 2),
+    ("1283", "Helsingborg", 25220, 25669, 2),
+    ("0581", "Norrköping", 60210, 60597, 2),
+    ("0680", "Jönköping", 55302, 55629, 2),
+    ("2480", "Umeå", 90325, 90792, 2),
+    ("1281", "Lund", 22220, 22738, 2),
+    ("1490", "Borås", 50230, 50764, 2),
+    ("2281", "Sundsvall", 85230, 85790, 1),
+    ("2180", "Gävle", 80250, 80646, 1),
+    ("2580", "Luleå", 97231, 97596, 1),
+    ("1780", "Karlstad", 65220, 65679, 1),
+    ("0780", "Växjö", 35230, 35263, 1),
+    ("1380", "Halmstad", 30225, 30295, 1),
+    ("2380", "Östersund", 83130, 83175, 1),
+    ("2584", "Kiruna", 98131, 98147, 1),
+    ("0980", "Visby", 62140, 62158, 1),
+    ("2181", "Sandviken", 81131, 81194, 1),
+    ("1488", "Trollhättan", 46130, 46167, 1),
+    ("0760", "Åseda", 36070, 36073, 1),
+    ("2085", "Ludvika", 77130, 77196, 1),
 )
 _PLACE_WEIGHTS = [p[4] for p in _PLACES]
 _ABROAD = ("Spanien", "Finland", "Norge", "Thailand", "Portugal", "Grekland", "Danmark", "USA")
 
 # Share of each age band (years at the anchor) in the generated numbers, roughly Sweden's
 _AGE_BANDS: tuple[tuple[int, int, float], ...] = (
-    (0, 5, 0.065), (6, 17, 0.145), (18, 29, 0.15), (30, 44, 0.20), (45, 64, 0.245),
-    (65, 79, 0.15), (80, 96, 0.045),
+    (0, 5, 0.065),
+    (6, 17, 0.145),
+    (18, 29, 0.15),
+    (30, 44, 0.20),
+    (45, 64, 0.245),
+    (65, 79, 0.15),
+    (80, 96, 0.045),
 )
 
 
@@ -155,8 +174,9 @@ def _daily_from_sgi(sgi: int) -> int:
 # --- numbers ------------------------------------------------------------------------------
 
 
-def _generate_numbers(count: int, seed: int, anchor: date, samordning_share: float,
-                      progress: bool = False) -> list[str]:
+def _generate_numbers(
+    count: int, seed: int, anchor: date, samordning_share: float, progress: bool = False
+) -> list[str]:
     from tqdm import tqdm
 
     bar = tqdm(total=count, desc="personnummer", unit="numbers", disable=not progress, file=sys.stderr)
@@ -245,18 +265,22 @@ class GeneratedPopulation:
         self.seed, self.anchor = seed, anchor
         self._numbers = numbers
         self._index = {n: i for i, n in enumerate(numbers)}
-        self._births = [Personnummer(n).birth_date if int(n[6:8]) >= 60 else
-                        date(int(n[:4]), int(n[4:6]), int(n[6:8])) for n in numbers]
+        self._births = [
+            Personnummer(n).birth_date if int(n[6:8]) >= 60 else date(int(n[:4]), int(n[4:6]), int(n[6:8]))
+            for n in numbers
+        ]
         self._households(progress)
         self._employers = tuple(
             make_orgnummer(f"{prefix}{Random(_stable(seed, 'employer', i)).randint(0, 999_999):06d}").value
-            for i, prefix in enumerate(["556"] * 40 + ["559"] * 15 + ["212"] * 10 + ["202"] * 5))
+            for i, prefix in enumerate(["556"] * 40 + ["559"] * 15 + ["212"] * 10 + ["202"] * 5)
+        )
         self._core_cache: OrderedDict[int, _Core] = OrderedDict()
         self._person_cache: OrderedDict[int, Person] = OrderedDict()
 
     @classmethod
-    def build(cls, spec: Population, base_dir: Path, anchor: date | None = None,
-              progress: bool = False) -> GeneratedPopulation:
+    def build(
+        cls, spec: Population, base_dir: Path, anchor: date | None = None, progress: bool = False
+    ) -> GeneratedPopulation:
         """The population of a scenario's ``population`` block; ``base_dir`` is the scenario
         file's folder (a CSV path is relative to it), ``anchor`` the clock's start day."""
         day = spec.as_of or anchor or DEFAULT_ANCHOR
@@ -345,8 +369,11 @@ class GeneratedPopulation:
         return [head] + ([self._partner[head]] if self._partner[head] >= 0 else [])
 
     def _kids(self, pos: int) -> list[int]:
-        return sorted(self._children.get(self._head[pos], ())) if self._head[pos] in (
-            pos, self._partner[pos]) else []
+        return (
+            sorted(self._children.get(self._head[pos], ()))
+            if self._head[pos] in (pos, self._partner[pos])
+            else []
+        )
 
     # -- persons ---------------------------------------------------------------------
     def _core(self, pos: int) -> _Core:
@@ -373,18 +400,24 @@ class GeneratedPopulation:
         protected = home.random() < 0.012
         head_age = _age(self._births[head], self.anchor)
         abroad = home.choice(_ABROAD) if head_age >= 65 and home.random() < 0.05 else None
-        kommunkod, postort, lo, hi, _ = home.choices(_PLACES, _PLACE_WEIGHTS)[0]
+        place_code, postort, lo, hi, _ = home.choices(_PLACES, _PLACE_WEIGHTS)[0]
+        kommunkod: str | None = place_code
         code = home.randint(lo, hi)
         address: dict[str, str] | None = {
             "street": f"{home.choice(names.streets)} {home.randint(1, 120)}",
-            "postnummer": f"{code // 100} {code % 100:02d}", "postort": postort}
+            "postnummer": f"{code // 100} {code % 100:02d}",
+            "postort": postort,
+        }
         if home.random() < 0.03:
             assert address is not None
             address["co"] = f"{home.choice(names.last)}"
         first = own.choice(names.female if female else names.male)
         # a partner keeps their own surname in about a third of couples
-        last = family_name if pos == head or self._partner[pos] < 0 or own.random() < 0.65 \
+        last = (
+            family_name
+            if pos == head or self._partner[pos] < 0 or own.random() < 0.65
             else own.choice(names.last)
+        )
         deceased = None
         if age >= 70 and own.random() < min(0.9, 0.03 + (age - 70) * 0.006):
             deceased = self.anchor - timedelta(days=own.randint(20, 3 * 365))
@@ -425,9 +458,22 @@ class _PersonMaker:
         self.distrained = self.rng.random() < 0.02  # Kronofogden takes part of payments
 
     # -- building blocks -----------------------------------------------------------------
-    def _payment(self, benefit: str, day: date, first: date, last: date, gross: int, tax_rate: float,
-                 kind: str = "M", **detail: Any) -> None:
-        if not self.window <= day <= self.horizon or gross <= 0 or (self.stop and day > self.stop + timedelta(40)):
+    def _payment(
+        self,
+        benefit: str,
+        day: date,
+        first: date,
+        last: date,
+        gross: int,
+        tax_rate: float,
+        kind: str = "M",
+        **detail: Any,
+    ) -> None:
+        if (
+            not self.window <= day <= self.horizon
+            or gross <= 0
+            or (self.stop and day > self.stop + timedelta(40))
+        ):
             return
         tax = round(gross * tax_rate)
         line: dict[str, Any] = {"from": first, "tom": last, **detail, "gross": gross}
@@ -442,10 +488,22 @@ class _PersonMaker:
             return self.stop
         return last
 
-    def daily_case(self, benefit: str, periods: list[tuple[date, date | None, int]], daily: int, *,
-                   reported: date | None = None, type_: str | None = None, child: str | None = None,
-                   karens: bool = False, workdays: bool = False, tax_rate: float = 0.3,
-                   one_off: bool = False, paid: bool = True, **extra: Any) -> None:
+    def daily_case(
+        self,
+        benefit: str,
+        periods: Sequence[tuple[date, date | None, int | None]],
+        daily: int,
+        *,
+        reported: date | None = None,
+        type_: str | None = None,
+        child: str | None = None,
+        karens: bool = False,
+        workdays: bool = False,
+        tax_rate: float = 0.3,
+        one_off: bool = False,
+        paid: bool = True,
+        **extra: Any,
+    ) -> None:
         """A case of daily benefit (dagersättning), paid monthly (or once per period)."""
         if self.stop and periods and periods[0][0] > self.stop:
             return
@@ -470,18 +528,36 @@ class _PersonMaker:
             if one_off:
                 if last is not None:
                     days = p["days"]
-                    self._payment(benefit, last + timedelta(days=self.rng.randint(7, 25)), first, last,
-                                  round(daily * days * omf / 100), tax_rate, "E", days=days)
+                    self._payment(
+                        benefit,
+                        last + timedelta(days=self.rng.randint(7, 25)),
+                        first,
+                        last,
+                        round(daily * days * omf / 100),
+                        tax_rate,
+                        "E",
+                        days=days,
+                    )
                 continue
+            assert omf is not None, "a periodic case has an omfattning"
             end = min(last or self.horizon, self.horizon)
             for m in _months(max(first, self.window), end):
                 a, b = max(first, m), min(end, _month_end(m))
                 days = _workdays(a, b) if workdays else (b - a).days + 1
                 # the 25th for a whole month; a few days after a period that ends in it
-                pay_day = m.replace(day=25) if b == _month_end(m) else max(m.replace(day=25), b + timedelta(days=5))
-                self._payment(benefit, pay_day, a, b,
-                              round(daily * days * omf / 100), tax_rate,
-                              omfattning=omf, days=days)
+                pay_day = (
+                    m.replace(day=25) if b == _month_end(m) else max(m.replace(day=25), b + timedelta(days=5))
+                )
+                self._payment(
+                    benefit,
+                    pay_day,
+                    a,
+                    b,
+                    round(daily * days * omf / 100),
+                    tax_rate,
+                    omfattning=omf,
+                    days=days,
+                )
         ends = [p.get("tom") for p in out]
         running = any(e is None or e >= self.anchor for e in ends)
         case: dict[str, Any] = {"benefit": benefit, "status": "pagaende" if running else "avslutat"}
@@ -495,10 +571,21 @@ class _PersonMaker:
         case.update(extra)
         self.cases.append(case)
 
-    def monthly_case(self, benefit: str, periods: list[tuple[date, date | None, int]], *,
-                     omfattning: int = 100, reported: date | None = None, type_: str | None = None,
-                     child: str | None = None, tax_rate: float = 0.0, pay_day: int = 19,
-                     in_advance: bool = False, paid: bool = True, status: str | None = None) -> None:
+    def monthly_case(
+        self,
+        benefit: str,
+        periods: Sequence[tuple[date, date | None, int | None]],
+        *,
+        omfattning: int = 100,
+        reported: date | None = None,
+        type_: str | None = None,
+        child: str | None = None,
+        tax_rate: float = 0.0,
+        pay_day: int = 19,
+        in_advance: bool = False,
+        paid: bool = True,
+        status: str | None = None,
+    ) -> None:
         """A case with monthly amounts (ersättning), paid once a month for the month."""
         if self.stop and periods and periods[0][0] > self.stop:
             return
@@ -520,8 +607,10 @@ class _PersonMaker:
                 detail: dict[str, Any] = {"omfattning": omfattning} if omfattning != 100 else {}
                 self._payment(benefit, day, m, _month_end(m), amount, tax_rate, **detail)
         running = any(p.get("tom") is None or p["tom"] >= self.anchor for p in out)
-        case: dict[str, Any] = {"benefit": benefit,
-                                "status": status or ("pagaende" if running else "avslutat")}
+        case: dict[str, Any] = {
+            "benefit": benefit,
+            "status": status or ("pagaende" if running else "avslutat"),
+        }
         if reported is not None:
             case["reported"] = reported
         if type_ is not None:
@@ -550,7 +639,9 @@ class _PersonMaker:
         if widowed:
             out["civilstand"] = "anka_ankeman"
         elif partner_core is not None:
-            out["civilstand"] = "gift" if _stable(pop.seed, "married", min(self.pos, partner)) % 10 < 7 else "ogift"
+            out["civilstand"] = (
+                "gift" if _stable(pop.seed, "married", min(self.pos, partner)) % 10 < 7 else "ogift"
+            )
         elif c.age >= 35 and rng.random() < 0.3:
             out["civilstand"] = "skild"
         if c.protected:
@@ -584,19 +675,35 @@ class _PersonMaker:
             out.update(self._pensioner(partner_core, widowed))
         elif widowed and partner_core is not None and partner_core.deceased is not None:
             death = partner_core.deceased
-            self.monthly_case("efterlevandepension", [(_add_months(death, 1).replace(day=1),
-                                                       _add_months(death, 12).replace(day=1) - timedelta(1),
-                                                       rng.randint(80, 160) * 50)],
-                              reported=death + timedelta(days=rng.randint(5, 30)), type_="omställningspension",
-                              tax_rate=0.3)
+            self.monthly_case(
+                "efterlevandepension",
+                [
+                    (
+                        _add_months(death, 1).replace(day=1),
+                        _add_months(death, 12).replace(day=1) - timedelta(1),
+                        rng.randint(80, 160) * 50,
+                    )
+                ],
+                reported=death + timedelta(days=rng.randint(5, 30)),
+                type_="omställningspension",
+                tax_rate=0.3,
+            )
         elif 30 <= c.age <= 64 and partner_core is None and rng.random() < 0.006:
             death = self.day_before(1.5)  # a partner who died outside the population
             out["civilstand"] = "anka_ankeman"
-            self.monthly_case("efterlevandepension", [(_add_months(death, 1).replace(day=1),
-                                                       _add_months(death, 12).replace(day=1) - timedelta(1),
-                                                       rng.randint(80, 160) * 50)],
-                              reported=death + timedelta(days=rng.randint(5, 30)), type_="omställningspension",
-                              tax_rate=0.3)
+            self.monthly_case(
+                "efterlevandepension",
+                [
+                    (
+                        _add_months(death, 1).replace(day=1),
+                        _add_months(death, 12).replace(day=1) - timedelta(1),
+                        rng.randint(80, 160) * 50,
+                    )
+                ],
+                reported=death + timedelta(days=rng.randint(5, 30)),
+                type_="omställningspension",
+                tax_rate=0.3,
+            )
         if 20 <= c.age <= 64:
             out.update(self._pension_savings(sgi_income))
         if self.cases:
@@ -609,7 +716,9 @@ class _PersonMaker:
 
     def _payments(self) -> list[dict[str, Any]]:
         out = []
-        for (benefit, day, first, last, kind), lines in sorted(self.pay.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        for (benefit, day, first, last, kind), lines in sorted(
+            self.pay.items(), key=lambda kv: (kv[0][1], kv[0][0])
+        ):
             gross = sum(x["gross"] for x in lines)
             tax = sum(x.get("tax", 0) for x in lines)
             deductions = sum(x.get("deductions", 0) for x in lines)
@@ -631,8 +740,12 @@ class _PersonMaker:
         if c.age >= 16 and rng.random() < (0.5 if not self.pop._parents(self.pos) else 0.12):
             # barnbidrag paid to the child itself (e.g. a child in foster care)
             first = _add_months(c.born, 16 * 12 - 10).replace(day=1)
-            self.monthly_case("mottagareAvBarnbidrag", [(first, None, 1250)],
-                              reported=first - timedelta(days=rng.randint(10, 40)), pay_day=20)
+            self.monthly_case(
+                "mottagareAvBarnbidrag",
+                [(first, None, 1250)],
+                reported=first - timedelta(days=rng.randint(10, 40)),
+                pay_day=20,
+            )
 
     def _working_life(self, employed: bool) -> int:
         """SGI, sickness and labour-market benefits of a working-age person; their SGI."""
@@ -645,7 +758,12 @@ class _PersonMaker:
                 if _age(c.born, start) < 18 or start > a:
                     continue
                 sgi = base + k * rng.randint(5, 25) * 1000
-                d: dict[str, Any] = {"case_from": start, "decided_from": start, "income_a": sgi, "karenstid": 1}
+                d: dict[str, Any] = {
+                    "case_from": start,
+                    "decided_from": start,
+                    "income_a": sgi,
+                    "karenstid": 1,
+                }
                 if rng.random() < 0.15:
                     d["income_b"] = rng.randint(10, 60) * 1000
                 if rng.random() < 0.6:
@@ -655,78 +773,134 @@ class _PersonMaker:
                 self.sgi.append(d)
         daily = _daily_from_sgi(sgi) if sgi else 250
         if sgi and rng.random() < 0.14:
-            for ongoing in ([False, True] if rng.random() < 0.3 else [rng.random() < 0.35]):
+            for ongoing in [False, True] if rng.random() < 0.3 else [rng.random() < 0.35]:
                 start = self.day_before(0.6 if ongoing else 4) + timedelta(days=14)
                 if start > a:
                     start = a - timedelta(days=rng.randint(1, 30))
                 length = rng.randint(7, 120)
-                periods: list[tuple[date, date | None, int]] = [(start, start + timedelta(days=length), 100)]
+                periods: list[tuple[date, date | None, int | None]] = [
+                    (start, start + timedelta(days=length), 100)
+                ]
                 if ongoing:
                     periods.append((start + timedelta(days=length + 1), None, rng.choice((75, 50, 25))))
-                self.daily_case("sjukpenning", periods, daily, reported=start - timedelta(days=rng.randint(0, 14)),
-                                type_="101", karens=True)
+                self.daily_case(
+                    "sjukpenning",
+                    periods,
+                    daily,
+                    reported=start - timedelta(days=rng.randint(0, 14)),
+                    type_="101",
+                    karens=True,
+                )
                 if rng.random() < 0.2:
                     r0 = periods[-1][0] + timedelta(days=rng.randint(10, 60))
                     if r0 < a:
-                        self.daily_case("rehabersattning", [(r0, r0 + timedelta(days=rng.randint(20, 90)), 50)],
-                                        daily, reported=r0 - timedelta(days=5), workdays=True)
+                        self.daily_case(
+                            "rehabersattning",
+                            [(r0, r0 + timedelta(days=rng.randint(20, 90)), 50)],
+                            daily,
+                            reported=r0 - timedelta(days=5),
+                            workdays=True,
+                        )
         if sgi and rng.random() < 0.015:
             s = self.day_before(2)
             periods = [(s, s + timedelta(days=rng.randint(14, 90)), 25 * rng.randint(1, 4))]
-            self.daily_case("forebyggandeSjukpenning", periods,
-                            daily, reported=s - timedelta(days=rng.randint(5, 20)))
+            self.daily_case(
+                "forebyggandeSjukpenning", periods, daily, reported=s - timedelta(days=rng.randint(5, 20))
+            )
         if rng.random() < 0.012:
             s = self.day_before(3)
-            self.daily_case("smittbararersattning", [(s, s + timedelta(days=rng.randint(3, 14)), 100)],
-                            daily, reported=s)
+            self.daily_case(
+                "smittbararersattning", [(s, s + timedelta(days=rng.randint(3, 14)), 100)], daily, reported=s
+            )
         if c.age >= 25 and rng.random() < 0.02:
             s = self.day_before(3)
-            self.daily_case("narstaendepenning", [(s, s + timedelta(days=rng.randint(5, 40)), rng.choice((100, 50)))],
-                            daily, reported=s)
+            self.daily_case(
+                "narstaendepenning",
+                [(s, s + timedelta(days=rng.randint(5, 40)), rng.choice((100, 50)))],
+                daily,
+                reported=s,
+            )
         if not employed and c.age <= 64:
             self._labour_market(daily)
         if c.age <= 26 and rng.random() < 0.06:
-            s = _add_months(c.born, 19 * 12 + rng.randint(0, 5)).replace(day=1) + timedelta(days=rng.randint(0, 20))
+            s = _add_months(c.born, 19 * 12 + rng.randint(0, 5)).replace(day=1) + timedelta(
+                days=rng.randint(0, 20)
+            )
             if s < a:
                 service = [(s, s + timedelta(days=rng.randint(120, 450)), 100)]
-                self.daily_case("dagpenningTillTotalforsvarspliktiga", service,
-                                145, reported=s - timedelta(days=rng.randint(3, 10)), tax_rate=0)
+                self.daily_case(
+                    "dagpenningTillTotalforsvarspliktiga",
+                    service,
+                    145,
+                    reported=s - timedelta(days=rng.randint(3, 10)),
+                    tax_rate=0,
+                )
         if c.age <= 35 and rng.random() < 0.15:
             term = date(a.year if a.month >= 8 else a.year - 1, 8, 24)
-            self.monthly_case("studiemedelsavisering", [(term, None, None)], reported=term - timedelta(days=9),
-                              paid=False)
+            self.monthly_case(
+                "studiemedelsavisering", [(term, None, None)], reported=term - timedelta(days=9), paid=False
+            )
         if 19 <= c.age <= 29 and rng.random() < 0.02:
             s = date(a.year - rng.randint(0, 3), rng.randint(1, 12), 1)
             decided = [(s, _add_months(s, 36) - timedelta(1), rng.randint(100, 140) * 100)]
-            self.monthly_case("sjukOchAktivitetsersattning", decided,
-                              reported=s - timedelta(days=rng.randint(30, 90)), type_="aktivitetsersättning",
-                              tax_rate=0.25, pay_day=19)
+            self.monthly_case(
+                "sjukOchAktivitetsersattning",
+                decided,
+                reported=s - timedelta(days=rng.randint(30, 90)),
+                type_="aktivitetsersättning",
+                tax_rate=0.25,
+                pay_day=19,
+            )
         elif c.age >= 30 and not employed and rng.random() < 0.12:
             s = date(a.year - rng.randint(1, 15), rng.randint(1, 12), 1)
-            self.monthly_case("sjukOchAktivitetsersattning", [(s, None, rng.randint(100, 190) * 100)],
-                              omfattning=rng.choice((100, 100, 75, 50)),
-                              reported=s - timedelta(days=rng.randint(30, 120)), type_="sjukersättning",
-                              tax_rate=0.25, pay_day=19)
+            self.monthly_case(
+                "sjukOchAktivitetsersattning",
+                [(s, None, rng.randint(100, 190) * 100)],
+                omfattning=rng.choice((100, 100, 75, 50)),
+                reported=s - timedelta(days=rng.randint(30, 120)),
+                type_="sjukersättning",
+                tax_rate=0.25,
+                pay_day=19,
+            )
         if c.age >= 35 and rng.random() < 0.012:
             s = date(a.year - rng.randint(2, 20), rng.randint(1, 12), 1)
-            self.monthly_case("arbetsskadelivranta", [(s, None, rng.randint(15, 90) * 100)],
-                              reported=s - timedelta(days=rng.randint(60, 400)), tax_rate=0.3, pay_day=19)
+            self.monthly_case(
+                "arbetsskadelivranta",
+                [(s, None, rng.randint(15, 90) * 100)],
+                reported=s - timedelta(days=rng.randint(60, 400)),
+                tax_rate=0.3,
+                pay_day=19,
+            )
         if 19 <= c.age and c.born.year <= 1997 and rng.random() < 0.012:
             s = date(rng.randint(max(2005, c.born.year + 19), 2016), rng.randint(1, 12), 1)
             # replaced by merkostnadsersättning from 2019: these ended in the transition years
             decided = [(s, date(rng.randint(2019, 2022), 12, 31), rng.randint(20, 45) * 100)]
-            self.monthly_case("handikappersattning", decided,
-                              omfattning=rng.choice((36, 53, 69)), reported=s - timedelta(days=40), tax_rate=0.3)
+            self.monthly_case(
+                "handikappersattning",
+                decided,
+                omfattning=rng.choice((36, 53, 69)),
+                reported=s - timedelta(days=40),
+                tax_rate=0.3,
+            )
         elif 19 <= c.age and rng.random() < 0.012:
             s = date(rng.randint(2019, a.year), rng.randint(1, 12), 1)
             if s < a:
                 level = rng.choice((30, 40, 50, 60, 80))
-                self.monthly_case("merkostnadsersattning", [(s, None, round(level * PBB / 100 / 12))],
-                                  omfattning=level, reported=s - timedelta(days=50), pay_day=25)
+                self.monthly_case(
+                    "merkostnadsersattning",
+                    [(s, None, round(level * PBB / 100 / 12))],
+                    omfattning=level,
+                    reported=s - timedelta(days=50),
+                    pay_day=25,
+                )
         if c.age >= 18 and rng.random() < 0.04:
-            self.monthly_case("skatteuppgift", [(date(a.year, 1, 1), date(a.year, 12, 31), None)],
-                              type_=rng.choice(("jämkning", "skattetabell", "sjukpenning")), paid=False,
-                              status="avslutat")
+            self.monthly_case(
+                "skatteuppgift",
+                [(date(a.year, 1, 1), date(a.year, 12, 31), None)],
+                type_=rng.choice(("jämkning", "skattetabell", "sjukpenning")),
+                paid=False,
+                status="avslutat",
+            )
         if c.age <= 29 and not self.pop._kids(self.pos) and rng.random() < 0.05:
             self._bostadsbidrag(rng.randint(10, 25) * 100)
         return sgi
@@ -737,57 +911,88 @@ class _PersonMaker:
         if c.age >= 20 and rng.random() < (0.25 if samordning else 0.06):
             s = self.day_before(3)
             end = s + timedelta(days=rng.randint(180, 730))
-            self.daily_case("etableringsersattning", [(s, end, 100)], 308,
-                            reported=s - timedelta(days=rng.randint(3, 20)),
-                            workdays=True, tax_rate=0)
+            self.daily_case(
+                "etableringsersattning",
+                [(s, end, 100)],
+                308,
+                reported=s - timedelta(days=rng.randint(3, 20)),
+                workdays=True,
+                tax_rate=0,
+            )
             job = s + timedelta(days=rng.randint(60, 400))
             if rng.random() < 0.4 and job < a:
-                self.daily_case("etableringsjobb", [(job, None, 100)], 330, reported=job - timedelta(days=10),
-                                workdays=True)
+                self.daily_case(
+                    "etableringsjobb",
+                    [(job, None, 100)],
+                    330,
+                    reported=job - timedelta(days=10),
+                    workdays=True,
+                )
             return
         if c.age < 20 or rng.random() > 0.3:
             return
         s = self.day_before(2)
         first_end = s + timedelta(days=rng.randint(60, 200))
-        periods: list[tuple[date, date | None, int]] = [(s, first_end, 100)]
+        periods: list[tuple[date, date | None, int | None]] = [(s, first_end, 100)]
         if rng.random() < 0.5:
             periods.append((first_end + timedelta(days=3), None, 100))
-        self.daily_case("aktivitetsstod", periods, rng.randint(51, 120) * 10, reported=s - timedelta(days=7),
-                        workdays=True)
+        self.daily_case(
+            "aktivitetsstod",
+            periods,
+            rng.randint(51, 120) * 10,
+            reported=s - timedelta(days=7),
+            workdays=True,
+        )
         if rng.random() < 0.6:
-            self.monthly_case("programanvisning", [(s, None, None)], reported=s - timedelta(days=7), paid=False,
-                              type_="Jobbgarantin för ungdomar" if c.age < 25 else "Jobb- och utvecklingsgarantin")
+            self.monthly_case(
+                "programanvisning",
+                [(s, None, None)],
+                reported=s - timedelta(days=7),
+                paid=False,
+                type_="Jobbgarantin för ungdomar" if c.age < 25 else "Jobb- och utvecklingsgarantin",
+            )
         if rng.random() < 0.3:
             p0 = s - timedelta(days=rng.randint(200, 500))
             p1 = p0 + timedelta(days=rng.randint(40, 120))
-            self.daily_case("programersattning", [(p0, p1, 100)], 161, reported=p0 - timedelta(days=3), workdays=True)
+            self.daily_case(
+                "programersattning", [(p0, p1, 100)], 161, reported=p0 - timedelta(days=3), workdays=True
+            )
             self.daily_case("programjobdagar", [(p0, p1, 100)], 0, workdays=True, paid=False)
 
     def _bostadsbidrag(self, monthly: int) -> None:
         rng, a = self.rng, self.anchor
         first_year = a.year - rng.randint(0, 2)
-        periods = [(date(y, 1, 1), date(y, 12, 31), monthly + (y - first_year) * rng.randint(0, 4) * 50)
-                   for y in range(first_year, a.year + 1)]
+        periods = [
+            (date(y, 1, 1), date(y, 12, 31), monthly + (y - first_year) * rng.randint(0, 4) * 50)
+            for y in range(first_year, a.year + 1)
+        ]
         reported = date(first_year - 1, 12, 1) - timedelta(days=rng.randint(0, 20))
-        self.monthly_case("bostadsbidrag", periods, reported=reported,
-                          pay_day=24, in_advance=True)
+        self.monthly_case("bostadsbidrag", periods, reported=reported, pay_day=24, in_advance=True)
 
     def _parent(self, kids: list[_Core], partner: _Core | None, sgi: int) -> None:
         c, rng, a = self.core, self.rng, self.anchor
         single = partner is None
         daily = _daily_from_sgi(sgi) if sgi else 250
         # the mother (or, for two fathers, the household's head) takes the first months
-        first_carer = c.female if partner is None or partner.female != c.female \
+        first_carer = (
+            c.female
+            if partner is None or partner.female != c.female
             else self.pos == self.pop._head[self.pos]
+        )
         used = 0
         for k in sorted(kids, key=lambda k: k.born):
             age = k.age
             if age < 16:
                 start = _add_months(k.born, 1).replace(day=1)
                 # parents living together get half each
-                self.monthly_case("barnbidrag", [(start, None, 1250 if single else 625)],
-                                  omfattning=100 if single else 50,
-                                  child=k.pnr, pay_day=20, status="pagaende")
+                self.monthly_case(
+                    "barnbidrag",
+                    [(start, None, 1250 if single else 625)],
+                    omfattning=100 if single else 50,
+                    child=k.pnr,
+                    pay_day=20,
+                    status="pagaende",
+                )
             if age <= 8 and rng.random() < 0.85:
                 if first_carer:
                     s, length = k.born, rng.randint(150, 330)
@@ -796,34 +1001,58 @@ class _PersonMaker:
                 if s > self.horizon:
                     continue  # not planned yet
                 omf = rng.choice((100, 100, 75))
-                periods: list[tuple[date, date | None, int]] = [(s, s + timedelta(days=length), omf)]
+                periods: list[tuple[date, date | None, int | None]] = [(s, s + timedelta(days=length), omf)]
                 if age >= 2 and rng.random() < 0.5:
                     s2 = _add_months(k.born, rng.randint(24, 60))
                     if s2 < self.horizon:
-                        periods.append((s2, s2 + timedelta(days=rng.randint(10, 60)), rng.choice((100, 50, 25))))
+                        periods.append(
+                            (s2, s2 + timedelta(days=rng.randint(10, 60)), rng.choice((100, 50, 25)))
+                        )
                 days = sum(((b or a) - f).days + 1 for f, b, _ in periods)
                 used = min(480, days)
-                self.daily_case("foraldrapenning", periods, daily, reported=s - timedelta(days=rng.randint(10, 40)),
-                                child=k.pnr, days_used=used, days_used_guarantee=rng.choice((0, 0, 20, 40)))
+                self.daily_case(
+                    "foraldrapenning",
+                    periods,
+                    daily,
+                    reported=s - timedelta(days=rng.randint(10, 40)),
+                    child=k.pnr,
+                    days_used=used,
+                    days_used_guarantee=rng.choice((0, 0, 20, 40)),
+                )
                 if c.female and first_carer and age <= 3 and sgi and rng.random() < 0.3:
                     h0 = k.born - timedelta(days=rng.randint(50, 60))
-                    self.daily_case("havandeskapspenning", [(h0, k.born - timedelta(days=11), 100)], daily,
-                                    reported=h0 - timedelta(days=14))
+                    self.daily_case(
+                        "havandeskapspenning",
+                        [(h0, k.born - timedelta(days=11), 100)],
+                        daily,
+                        reported=h0 - timedelta(days=14),
+                    )
             if 1 <= age <= 11 and rng.random() < 0.45:
                 for _ in range(rng.randint(1, 3)):
                     s = self.day_before(2)
                     if s <= k.born + timedelta(days=240):
                         continue
                     vab = [(s, s + timedelta(days=rng.randint(0, 4)), 100)]
-                    self.daily_case("tillfalligForaldrapenning", vab, daily,
-                                    reported=s, type_="1", child=k.pnr, one_off=True)
+                    self.daily_case(
+                        "tillfalligForaldrapenning",
+                        vab,
+                        daily,
+                        reported=s,
+                        type_="1",
+                        child=k.pnr,
+                        one_off=True,
+                    )
             if single and age < 18 and rng.random() < 0.5:
                 amount = 1673 if age < 11 else 1823 if age < 15 else 2223
                 s = date(a.year - rng.randint(0, 5), rng.randint(1, 12), 1)
                 s = max(s, _add_months(k.born, 1).replace(day=1))
-                self.monthly_case("underhallsstod", [(s, None, amount)],
-                                  reported=s - timedelta(days=rng.randint(15, 40)),
-                                  child=k.pnr, pay_day=25)
+                self.monthly_case(
+                    "underhallsstod",
+                    [(s, None, amount)],
+                    reported=s - timedelta(days=rng.randint(15, 40)),
+                    child=k.pnr,
+                    pay_day=25,
+                )
             if age <= 17 and rng.random() < 0.03:
                 s = max(date(2019, 1, 1), _add_months(k.born, 6).replace(day=1))
                 s = _add_months(s, rng.randint(0, 24))
@@ -831,14 +1060,28 @@ class _PersonMaker:
                     omf = rng.choice((25, 50, 75, 100))
                     # full omvårdnadsbidrag is 2.5 prisbasbelopp a year
                     monthly = round(omf / 100 * 2.5 * PBB / 12)
-                    self.monthly_case("omvardnadsbidrag", [(s, None, monthly)], omfattning=omf,
-                                      reported=s - timedelta(days=40), child=k.pnr, tax_rate=0.3, pay_day=25)
+                    self.monthly_case(
+                        "omvardnadsbidrag",
+                        [(s, None, monthly)],
+                        omfattning=omf,
+                        reported=s - timedelta(days=40),
+                        child=k.pnr,
+                        tax_rate=0.3,
+                        pay_day=25,
+                    )
             elif 7 <= age <= 17 and k.born.year <= 2016 and rng.random() < 0.03:
                 s = max(_add_months(k.born, 12).replace(day=1), date(2012, 1, 1))
                 end = min(date(2019, 12, 31), _add_months(s, rng.randint(12, 60)))
                 if end > s:
-                    self.monthly_case("vardbidrag", [(s, end, 2631)], omfattning=25, reported=s - timedelta(days=30),
-                                      child=k.pnr, tax_rate=0.3, pay_day=25)
+                    self.monthly_case(
+                        "vardbidrag",
+                        [(s, end, 2631)],
+                        omfattning=25,
+                        reported=s - timedelta(days=30),
+                        child=k.pnr,
+                        tax_rate=0.3,
+                        pay_day=25,
+                    )
         if kids and rng.random() < (0.3 if single else 0.06):
             self._bostadsbidrag(rng.randint(15, 45) * 100)
 
@@ -854,7 +1097,8 @@ class _PersonMaker:
         gp = max(0, 130_000 - ip) // 12 * 12 if ip < 130_000 else 0
         tp = rng.randint(20, 120) * 1200 if c.born.year <= 1953 else 0
         ppm = rng.randint(0, 40) * 300 if c.born.year >= 1938 else 0
-        items, premie = [], []
+        items: list[dict[str, Any]] = []
+        premie: list[dict[str, Any]] = []
         years = [y for y in range(max(retired.year, a.year - 2), a.year + 1) if date(y, 1, 1) <= last_day]
         for y in years:
             start = max(date(y, 1, 1), retired)
@@ -876,7 +1120,9 @@ class _PersonMaker:
             if not current:
                 continue
             cur = current[-1]
-            ap = sum(cur[k]["monthly"] for k in ("garantipension", "inkomstpension", "tillaggspension") if k in cur)
+            ap = sum(
+                cur[k]["monthly"] for k in ("garantipension", "inkomstpension", "tillaggspension") if k in cur
+            )
             day = m.replace(day=19)
             self._payment("pension", day, m, _month_end(m), ap, tax_rate, subcode="ÅP")
             pp = [p for p in premie if p["from"] <= _month_end(m)]
@@ -884,8 +1130,10 @@ class _PersonMaker:
                 self._payment("pension", day, m, _month_end(m), pp[-1]["monthly"], 0, subcode="PPM")
         first_point = max(2003, c.born.year + 16)
         level = rng.uniform(1.5, 7.0)  # a career's level, a little different each year
-        points = [{"year": y, "points": round(level + rng.uniform(-0.3, 0.3), 2)}
-                  for y in range(max(first_point, retired.year - 6), min(retired.year, a.year))]
+        points = [
+            {"year": y, "points": round(level + rng.uniform(-0.3, 0.3), 2)}
+            for y in range(max(first_point, retired.year - 6), min(retired.year, a.year))
+        ]
         pension: dict[str, Any] = {"alderspension": items}
         if points:
             pension["points"] = points
@@ -895,23 +1143,44 @@ class _PersonMaker:
         if rng.random() < 0.15:
             s = max(retired, date(a.year - rng.randint(0, 6), rng.randint(1, 12), 1))
             if s < a:
-                self.monthly_case("bostadstillagg", [(s, None, rng.randint(20, 120) * 50)],
-                                  reported=s - timedelta(days=rng.randint(20, 60)), pay_day=19)
+                self.monthly_case(
+                    "bostadstillagg",
+                    [(s, None, rng.randint(20, 120) * 50)],
+                    reported=s - timedelta(days=rng.randint(20, 60)),
+                    pay_day=19,
+                )
         if c.born.year <= 1958 and rng.random() < 0.02:
             s = date(rng.randint(max(c.born.year + 18, 1960), 1976), rng.randint(1, 12), 1)
-            self.monthly_case("yrkesskadelivranta", [(s, None, rng.randint(5, 30) * 100)],
-                              reported=s - timedelta(days=rng.randint(60, 300)), tax_rate=0.3)
-        if widowed and partner is not None and partner.deceased is not None and c.female and c.born.year <= 1944 \
-                and rng.random() < 0.8:
+            self.monthly_case(
+                "yrkesskadelivranta",
+                [(s, None, rng.randint(5, 30) * 100)],
+                reported=s - timedelta(days=rng.randint(60, 300)),
+                tax_rate=0.3,
+            )
+        if (
+            widowed
+            and partner is not None
+            and partner.deceased is not None
+            and c.female
+            and c.born.year <= 1944
+            and rng.random() < 0.8
+        ):
             s = _add_months(partner.deceased, 1).replace(day=1)
-            self.monthly_case("efterlevandepension", [(s, None, rng.randint(40, 120) * 50)], type_="änkepension",
-                              reported=partner.deceased + timedelta(days=rng.randint(5, 40)), tax_rate=0.25)
+            self.monthly_case(
+                "efterlevandepension",
+                [(s, None, rng.randint(40, 120) * 50)],
+                type_="änkepension",
+                reported=partner.deceased + timedelta(days=rng.randint(5, 40)),
+                tax_rate=0.25,
+            )
         certificates = []
         if c.abroad and c.deceased is None:
             for y in range(a.year - 2, a.year + 1):
                 got = date(y, rng.randint(1, 12), rng.randint(1, 28))
                 if got <= a:
-                    certificates.append({"received": got, "valid_until": _add_months(got, 12), "country": c.abroad})
+                    certificates.append(
+                        {"received": got, "valid_until": _add_months(got, 12), "country": c.abroad}
+                    )
         if certificates:
             out["levnadsintyg"] = certificates
         return out
@@ -923,22 +1192,33 @@ class _PersonMaker:
         if sgi and c.age >= 40 and rng.random() < 0.4:
             first = max(2003, c.born.year + 16, a.year - 8)
             base = min(sgi, _MAX_SGI) / PBB * 0.7
-            out["pension"] = {"points": [{"year": y, "points": round(max(0.0, base + rng.uniform(-0.4, 0.4)), 2)}
-                                         for y in range(first, a.year)]}
+            out["pension"] = {
+                "points": [
+                    {"year": y, "points": round(max(0.0, base + rng.uniform(-0.4, 0.4)), 2)}
+                    for y in range(first, a.year)
+                ]
+            }
         if c.age >= 40 and rng.random() < 0.3:
             amount = rng.randint(90, 280) * 100
             prognoses = []
             for y in range(a.year - 2, a.year + 1 if a.month >= 4 else a.year):
                 grown = round(amount * (1.03 ** (y - a.year + 2)))
-                prognoses.append({"year": y, "age": 66 if c.born.year >= 1957 else 65, "growth": 0, "amount": grown})
+                prognoses.append(
+                    {"year": y, "age": 66 if c.born.year >= 1957 else 65, "growth": 0, "amount": grown}
+                )
                 if rng.random() < 0.3:
                     prognoses.append({"year": y, "age": 67, "growth": 2, "amount": round(grown * 1.35)})
             out["pensionsprognos"] = prognoses
         if c.age >= 30 and rng.random() < 0.08:
             self.monthly_case("pensionsbehallning", [(date(a.year - 1, 12, 31), None, None)], paid=False)
         if sgi and rng.random() < 0.08:
-            self.monthly_case("pensionsunderlag", [(date(a.year - 1, 1, 1), date(a.year - 1, 12, 31), None)],
-                              type_="PGI", paid=False, status="avslutat")
+            self.monthly_case(
+                "pensionsunderlag",
+                [(date(a.year - 1, 1, 1), date(a.year - 1, 12, 31), None)],
+                type_="PGI",
+                paid=False,
+                status="avslutat",
+            )
         return out
 
 
@@ -956,8 +1236,9 @@ def _clock_start(anchor: date) -> str:
     return datetime.combine(anchor, time(9), STOCKHOLM).isoformat()
 
 
-def _header_and_population(count: int, seed: int, anchor: date, organisations_from: Path | None,
-                           share: float) -> tuple[dict[str, Any], GeneratedPopulation]:
+def _header_and_population(
+    count: int, seed: int, anchor: date, organisations_from: Path | None, share: float
+) -> tuple[dict[str, Any], GeneratedPopulation]:
     source = organisations_from or _default_organisations()
     with source.open(encoding="utf-8") as f:
         organisations = (yaml.safe_load(f) or {}).get("organisations", [])
@@ -966,7 +1247,7 @@ def _header_and_population(count: int, seed: int, anchor: date, organisations_fr
     header: dict[str, Any] = {
         "name": f"generated-{count}-seed-{seed}",
         "description": f"{count} generated persons (seed {seed}, dates around {anchor.isoformat()}); "
-                       f"organisations from {source.name}.",
+        f"organisations from {source.name}.",
         "clock": {"start": _clock_start(anchor)},
         "organisations": organisations,
     }
@@ -976,8 +1257,16 @@ def _header_and_population(count: int, seed: int, anchor: date, organisations_fr
 def _progress(pop: GeneratedPopulation, progress: bool) -> Iterator[str]:
     from tqdm import tqdm
 
-    return iter(tqdm(pop.numbers(), total=len(pop), desc="persons", unit="persons",
-                     disable=not progress, file=sys.stderr))
+    return iter(
+        tqdm(
+            pop.numbers(),
+            total=len(pop),
+            desc="persons",
+            unit="persons",
+            disable=not progress,
+            file=sys.stderr,
+        )
+    )
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
@@ -996,22 +1285,44 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def write_scenario_yaml(out: TextIO | Path, persons: int, seed: int, as_of: date = DEFAULT_ANCHOR,
-                        progress: bool = False, organisations_from: Path | None = None,
-                        samordningsnummer_share: float = 0.02) -> None:
+def write_scenario_yaml(
+    out: TextIO | Path,
+    persons: int,
+    seed: int,
+    as_of: date = DEFAULT_ANCHOR,
+    progress: bool = False,
+    organisations_from: Path | None = None,
+    samordningsnummer_share: float = 0.02,
+) -> None:
     """Write a scenario file with ``persons`` explicit generated persons (QA can edit them;
     ``lefi-sim scenario check`` accepts the file). Persons are written one at a time, so
     memory does not grow with the count."""
     if isinstance(out, Path):
         with out.open("w", encoding="utf-8") as f:
-            write_scenario_yaml(f, persons, seed, as_of, progress, organisations_from, samordningsnummer_share)
+            write_scenario_yaml(
+                f, persons, seed, as_of, progress, organisations_from, samordningsnummer_share
+            )
         return
     dumper = _Dumper
     header, pop = _header_and_population(persons, seed, as_of, organisations_from, samordningsnummer_share)
-    out.write(f"# Generated by `lefi-sim scenario generate --persons {persons} --seed {seed} "
-              f"--as-of {as_of.isoformat()}`.\n")
-    out.write(yaml.dump(header, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None))
+    out.write(
+        f"# Generated by `lefi-sim scenario generate --persons {persons} --seed {seed} "
+        f"--as-of {as_of.isoformat()}`.\n"
+    )
+    out.write(
+        yaml.dump(
+            header, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
+        )
+    )
     out.write("persons:\n")
     for number in _progress(pop, progress):
-        out.write(yaml.dump([pop.person_data(number)], Dumper=dumper, allow_unicode=True,
-                            sort_keys=False, width=120, default_flow_style=None))
+        out.write(
+            yaml.dump(
+                [pop.person_data(number)],
+                Dumper=dumper,
+                allow_unicode=True,
+                sort_keys=False,
+                width=120,
+                default_flow_style=None,
+            )
+        )

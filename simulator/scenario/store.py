@@ -43,7 +43,7 @@ class MemoryScenarioStore:
     in the file take precedence over generated ones with the same number).
     """
 
-    def __init__(self, scenario: Scenario, population: "PopulationSource | None" = None) -> None:
+    def __init__(self, scenario: Scenario, population: PopulationSource | None = None) -> None:
         self.scenario = scenario
         self.population = population
         # the models hold canonical numbers (12 and 10 digits), checked by the loader
@@ -53,10 +53,17 @@ class MemoryScenarioStore:
         self._filters.update({k: frozenset(v) for k, v in scenario.org_type_filters.items()})
         # a new personnummer from the timeline answers for the person from its day on; events
         # written with the new number belong to the person under the old one
-        self._renamed = {e.new_personnummer: e for e in scenario.timeline
-                         if e.event is EventKind.NEW_PERSONNUMMER and e.new_personnummer not in self._persons}
-        self._events = by_person(e.model_copy(update={"personnummer": self._root(e.personnummer)})
-                                 if e.personnummer in self._renamed else e for e in scenario.timeline)
+        self._renamed = {
+            e.new_personnummer: e
+            for e in scenario.timeline
+            if e.event is EventKind.NEW_PERSONNUMMER and e.new_personnummer not in self._persons
+        }
+        self._events = by_person(
+            e.model_copy(update={"personnummer": self._root(e.personnummer)})
+            if e.personnummer in self._renamed
+            else e
+            for e in scenario.timeline
+        )
         self._on = lru_cache(maxsize=4096)(self._person_on)
 
     def _root(self, number: str) -> str:
@@ -141,6 +148,11 @@ def make_store(scenario: Scenario, source: Path | None = None, progress: bool = 
         try:
             population = GeneratedPopulation.build(spec, base_dir, anchor, progress=progress)
         except PopulationError as exc:  # e.g. a bad line in the CSV of numbers
-            raise ScenarioError([ScenarioProblem(exc.file or str(source or "<scenario>"), exc.line or 1,
-                                                 f"population: {exc.reason}")]) from exc
+            raise ScenarioError(
+                [
+                    ScenarioProblem(
+                        exc.file or str(source or "<scenario>"), exc.line or 1, f"population: {exc.reason}"
+                    )
+                ]
+            ) from exc
     return MemoryScenarioStore(scenario, population)

@@ -8,8 +8,8 @@ subscription features read the same events as "what changed between two days".
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
-from typing import Collection, Iterable, Sequence
 
 from simulator.scenario.models import Case, CaseStatus, EventKind, Person, TimelineEvent
 
@@ -24,14 +24,19 @@ def by_person(events: Iterable[TimelineEvent]) -> dict[str, tuple[TimelineEvent,
     return {pnr: tuple(sorted(evs, key=lambda e: e.date)) for pnr, evs in grouped.items()}
 
 
-def changes_between(events: Iterable[TimelineEvent], after: date | None, upto: date,
-                    persons: Collection[str] | None = None) -> dict[str, tuple[TimelineEvent, ...]]:
+def changes_between(
+    events: Iterable[TimelineEvent], after: date | None, upto: date, persons: Collection[str] | None = None
+) -> dict[str, tuple[TimelineEvent, ...]]:
     """What changed after ``after`` (None: since the beginning) up to and including ``upto``:
     the events of those days per personnummer, in date order — for Prenumeration's
     deliveries and LEKA's notifications alike. ``persons``: only these personnummer."""
-    return by_person(e for e in events
-                     if (after is None or e.date > after) and e.date <= upto
-                     and (persons is None or e.personnummer in persons))
+    return by_person(
+        e
+        for e in events
+        if (after is None or e.date > after)
+        and e.date <= upto
+        and (persons is None or e.personnummer in persons)
+    )
 
 
 def person_on(person: Person, events: Sequence[TimelineEvent], day: date) -> Person:
@@ -76,6 +81,9 @@ def _is_target(case: Case, e: TimelineEvent) -> bool:
 
 def _ended(case: Case, e: TimelineEvent) -> Case:
     """The case closed on the event's day: running periods end then, none start after."""
-    periods = tuple(p.model_copy(update={"tom": e.date}) if p.tom is None or p.tom > e.date else p
-                    for p in case.periods if p.from_ <= e.date)
+    periods = tuple(
+        p.model_copy(update={"tom": e.date}) if p.tom is None or p.tom > e.date else p
+        for p in case.periods
+        if p.from_ <= e.date
+    )
     return case.model_copy(update={"status": e.status, "periods": periods})
