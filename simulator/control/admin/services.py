@@ -41,13 +41,13 @@ async def list_massfraga_jobs(request: web.Request) -> web.Response:
 
 
 async def list_leka_subscriptions(request: web.Request) -> web.Response:
-    return web.json_response({"prenumerationer": await leka.subscriptions(sandbox_of(request),
-                                                                          _organisation_filter(request))})
+    found = await leka.subscriptions(sandbox_of(request), _organisation_filter(request))
+    return web.json_response({"prenumerationer": found})
 
 
 async def list_leka_notifications(request: web.Request) -> web.Response:
-    return web.json_response({"aviseringar": await leka.notifications(sandbox_of(request),
-                                                                     _organisation_filter(request))})
+    found = await leka.notifications(sandbox_of(request), _organisation_filter(request))
+    return web.json_response({"aviseringar": found})
 
 
 async def make_leka_notifications(request: web.Request) -> web.Response:
