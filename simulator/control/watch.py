@@ -16,7 +16,7 @@ from typing import AsyncIterator
 from aiohttp import web
 from watchfiles import awatch
 
-from simulator.control.admin import reload_from_disk
+from simulator.control.loading import reload_from_disk
 from simulator.runtime.sandbox import SANDBOX
 
 __all__ = ["watch_scenario"]

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from aiohttp import web
 
 from simulator import __version__
 from simulator.control import admin, dashboard
-from simulator.services.leka import subscriptions as leka
-from simulator.services.massfraga import jobs as massfraga
-from simulator.services import web as web_pages
-from simulator.services.online import rest_v9, shs, ssbtek, ssek, ws
-from simulator.services.leka import soap as leka_soap
-from simulator.services.massfraga import (
-    rest as massfraga_rest,
-    shs as massfraga_shs,
-    ssek as massfraga_ssek,
-)
-from simulator.domain.clock import Clock
-from simulator.stores.durable import open_durable
 from simulator.control.bus import CONTROL, ControlBus, control_context
+from simulator.domain.clock import Clock
+from simulator.domain.schemas import schema_file
 from simulator.observability.journal import DEFAULT_SIZE, Journal
 from simulator.observability.metrics import CONTENT_TYPE_LATEST
-from simulator.services.prenumeration import http as prenumeration_http
 from simulator.observability.requestlog import RequestLog
+from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
-from simulator.scenario.models import Scenario
-from simulator.domain.schemas import schema_file
 from simulator.runtime.sla.counters import RedisCounters
 from simulator.runtime.traffic import WORKER, traffic_middleware
+from simulator.scenario.models import Scenario
+from simulator.services import leka, massfraga
+from simulator.services import web as web_pages
+from simulator.services.online import rest_v9, shs, ssbtek, ssek, ws
+from simulator.services.prenumeration import http as prenumeration_http
+from simulator.stores.durable import open_durable
 
 __all__ = ["create_app"]
 
@@ -68,23 +63,22 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
 
     app.on_cleanup.append(close_counters)
     if redis_url:  # workers and hosts sharing the Redis share admin changes too
-        app[CONTROL] = ControlBus(redis_url, sandbox)
+        app[CONTROL] = ControlBus(redis_url, sandbox, app)
         app.cleanup_ctx.append(control_context)
-    ws.setup(app)
-    ssek.setup(app)
-    shs.setup(app)
-    rest_v9.setup(app)
-    ssbtek.setup(app)
-    prenumeration_http.setup(app, prenumeration_dir or data_dir / "prenumeration")
-    massfraga_rest.setup(app)
-    massfraga_ssek.setup(app)
-    massfraga_shs.setup(app)
-    app.cleanup_ctx.append(massfraga.worker_context)
-    leka_soap.setup(app)
-    app.cleanup_ctx.append(leka.notifier_context)
-    admin.setup(app)
-    web_pages.setup(app)  # the e-tjänst (/lefi/)
-    dashboard.setup(app)  # the QA dashboard (/_admin/ui)
+    register(app, Service("answers", memory=(sandbox.answers,)))  # rendered answers: a cache, reset too
+    prenumeration_root = prenumeration_dir or data_dir / "prenumeration"
+    # every service, in the order it is mounted (the order its start/stop contexts run in)
+    services: list[Callable[[web.Application], None]] = [
+        ws.setup, ssek.setup, shs.setup, rest_v9.setup, ssbtek.setup,
+        lambda a: prenumeration_http.setup(a, prenumeration_root),
+        massfraga.setup,
+        leka.setup,
+        admin.setup,
+        web_pages.setup,  # the e-tjänst (/lefi/)
+        dashboard.setup,  # the QA dashboard (/_admin/ui)
+    ]
+    for setup in services:
+        setup(app)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/schemas/{name}", _schema)

@@ -41,7 +41,7 @@ MASSFRAGA_PRODUCT = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
 
 
 def setup(app: web.Application) -> None:
-    shs.PRODUCTS[MASSFRAGA_PRODUCT] = shs.Product("massfraga", receive)
+    shs.register_product(app, MASSFRAGA_PRODUCT, shs.Product("massfraga", receive))
     massfraga.on_done(app, deliver)
     app[shs.DELIVERY].on_ack("massfraga", functools.partial(_acknowledged, app))
     app.on_startup.append(redeliver)

@@ -24,7 +24,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
 
 from aiohttp import web
 from lxml import etree
@@ -35,6 +35,8 @@ from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.multipart import MultipartError, Part, build_multipart, parse_multipart
 from simulator.domain.receiver import FK_NAME, FK_ORGNUMMER, is_fk
 from simulator.protocols.shs_outbox import (
+    BODIES,
+    KIND,
     DataPart,
     Delivered,
     Filter,
@@ -46,6 +48,7 @@ from simulator.stores.durable import is_outage
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import Exchange, binding, exchange_of
 from simulator.runtime.faults import InjectedFault
+from simulator.runtime.registry import Service, products_of, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, ShsAgreement, Transport
 from simulator.scenario.store import ScenarioStore
@@ -54,7 +57,7 @@ from simulator.domain.versions import require_supported
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
 __all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "ShsError", "setup",
-           "Product", "PRODUCTS", "fk_message", "build_message", "error_message"]
+           "Product", "register_product", "fk_message", "build_message", "error_message"]
 
 log = logging.getLogger("simulator.shs")
 
@@ -83,7 +86,9 @@ class Product:
     receive: Callable[[web.Request, Organisation, "Label", list[Part]], Awaitable[web.StreamResponse]]
 
 
-PRODUCTS: dict[str, Product] = {}  # by product id; modules register theirs in their setup
+def register_product(app: web.Application, pid: str, product: Product) -> None:
+    """Another service's product type, answered at /mt of this app (registered in its setup)."""
+    products_of(app)[pid] = product
 
 
 @dataclass
@@ -122,6 +127,8 @@ class Label:
 
 def setup(app: web.Application) -> None:
     app[DELIVERY] = Outboxes(lambda: app[SANDBOX].durable)
+    # the online replies are in memory, every other service's messages in the durable store
+    register(app, Service("shs", kinds=(KIND, BODIES), memory=(app[DELIVERY].memory,)))
     app.router.add_post(RECEIVE_PATH, handle_receive, expect_handler=expect_handler(_refuse_body))
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}", handle_list)
     app.router.add_get(f"{DELIVERY_PATH}/{{outbox}}/{{tx_id}}", handle_fetch)
@@ -160,7 +167,7 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         label = read_label(parts)
         org = find_sender(sandbox.store, label)
         exchange = exchange_of(request)
-        product = PRODUCTS.get(label.product_id)
+        product = products_of(request.app).get(label.product_id)
         if product is not None:
             exchange.channel = product.channel
         # the label's from is who asks: the SLA counts it (and the journal names it) from here
@@ -168,7 +175,7 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         if label.to is not None and not is_fk(_URN.sub("", label.to.strip())):
             raise ShsError("UnknownReceiver", f"The receiver {label.to[:100]!r} is not Försäkringskassan "
                            f"(urn:X-shs:{FK_ORGNUMMER})")
-        check_product(sandbox.store, label)
+        check_product(sandbox.store, label, products_of(request.app))
         find_agreement(org, label)
         if product is not None:
             return await product.receive(request, org, label, parts)
@@ -279,10 +286,10 @@ def find_sender(store: ScenarioStore, label: Label) -> Organisation:
     return org
 
 
-def check_product(store: ScenarioStore, label: Label) -> None:
+def check_product(store: ScenarioStore, label: Label, products: Mapping[str, Product]) -> None:
     """The LEFI Online product is answered here; other product types known to FK are not."""
     pid = label.product_id
-    if pid == LEFI_PRODUCT or pid in PRODUCTS:
+    if pid == LEFI_PRODUCT or pid in products:
         return
     known = {product_id(a.product) for o in store.organisations() for a in o.shs_agreements}
     if pid in known or pid in SHS_PRODUCTS:

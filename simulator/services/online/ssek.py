@@ -48,6 +48,7 @@ from simulator.protocols.soap_http import (
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import Exchange, binding, exchange_of
 from simulator.runtime.faults import InjectedFault
+from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
 from simulator.scenario.store import ScenarioStore
@@ -125,6 +126,7 @@ RESENDS = web.AppKey("ssek_resends", BoundedStore)
 
 def setup(app: web.Application) -> None:
     app[RESENDS] = BoundedStore(RESENDS_KEPT, RESENDS_BYTES, lambda s: len(s.svar) + len(s.fingerprint))
+    register(app, Service("ssek", memory=(app[RESENDS],)))
     app.router.add_post(SSEK_PATH, handle_question, expect_handler=soap_expect)
     app.router.add_get(SSEK_PATH, ws.handle_get)
     app.router.add_post(SSEK_V4_PATH, handle_v4, expect_handler=soap_expect)

@@ -34,6 +34,7 @@ from simulator.protocols.multipart import Part
 from simulator.protocols.shs_outbox import shs_time
 from simulator.observability.exchange import Handler, binding, exchange_of
 from simulator.services.prenumeration.answer_file import render_error_file
+from simulator.runtime.registry import Service, register
 from simulator.stores.background import repeat, task_context
 from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
 from simulator.services.prenumeration.service import LeaseLost, Prenumeration
@@ -76,8 +77,9 @@ def setup(app: web.Application, root: Path) -> None:
     r.add_get(f"{PATH}/{{org}}/prenumerationer", list_subscriptions)
     r.add_get(f"{PATH}/{{org}}/svar", list_files)
     r.add_get(f"{PATH}/{{org}}/svar/{{name}}", get_file)
-    shs.PRODUCTS[PRODUCT] = shs.Product("online", receive_shs_order)
-    app.cleanup_ctx.append(task_context(_run))
+    shs.register_product(app, PRODUCT, shs.Product("online", receive_shs_order))
+    # its store is shared by workers: the reset runs once, in the worker the admin call reached
+    register(app, Service("prenumeration", reset=app[PRENUMERATION].reset, contexts=(task_context(_run),)))
 
 
 async def _run(app: web.Application) -> None:
