@@ -266,3 +266,14 @@ def ask_raw(url: str, body: bytes | None = None, path: str = "/ws",
             headers: dict[str, str] | None = None) -> requests.Response:
     return requests.post(url + path, data=body if body is not None else raw_question(),
                          headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}, timeout=30)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the real redis-server — through the ``redis_url`` fixture, or
+    as the ``redis`` case of a test parametrized over stores — carries the ``redis`` marker,
+    so that ``-m "not redis"`` leaves them all out."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        store_case = callspec is not None and "redis" in callspec.params.values()
+        if store_case or "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)

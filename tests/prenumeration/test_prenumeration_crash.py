@@ -29,6 +29,8 @@ from support.prenumeration_client import Drop, folder, order, q, set_clock
 from simulator.domain.orgnummer import make_orgnummer
 from simulator.domain.personnummer import make_personnummer
 
+pytestmark = pytest.mark.slow  # kill -9 many times over
+
 ORGS = 12
 PERSONS = 4  # subscribed on Monday
 EXTRA = 2  # ordered on Tuesday while the first batch runs

@@ -460,6 +460,7 @@ def test_rest_breach_is_429_and_closed_is_503_with_retry_after(strict_default: S
         stop_server(saturday)
 
 
+@pytest.mark.reference
 def test_ssbtek_breach_is_a_soap_fault_naming_the_rule(strict_default: Server) -> None:
     import json
 

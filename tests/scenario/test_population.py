@@ -233,6 +233,7 @@ def write_csv(path: Path, lines: list[str]) -> Path:
     return path
 
 
+@pytest.mark.reference
 def test_numbers_from_a_csv(tmp_path: Path) -> None:
     source = list(build(300, seed=99).numbers())
     write_csv(tmp_path / "pins.csv", ["Testpersonnummer", *source])
