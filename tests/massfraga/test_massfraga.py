@@ -18,32 +18,33 @@ from typing import Any, Callable
 import pytest
 import requests
 import yaml
-from conftest import DEFAULT_SCENARIO, NS, SCHEMAS, Server, assert_valid, wait_for
 from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
+from support.lefi import assert_valid
 from support.partner_clients import (
-    KRONOFOGDEN,
-    SHS_MASSFRAGA,
-    massfraga_schema,
-    post_shs_massfraga,
-    shs_outbox_reply,
     HAMTA,
     HAMTA_KVITTERA,
+    KRONOFOGDEN,
     MASSFRAGA_BENEFITS,
+    SHS_MASSFRAGA,
     fraga,
+    massfraga_schema,
     massfraga_xml,
     post_shs,
+    post_shs_massfraga,
     post_soap,
     pull_header,
     shs_error,
     shs_label,
+    shs_outbox_reply,
     shs_reply,
     soap_envelope,
     soap_fault,
     ssek_header,
 )
+from support.server import DEFAULT_SCENARIO, NS, SCHEMAS, Server, wait_for
 
 from simulator.control.client import AdminClient
 from simulator.scenario.models import Population

@@ -15,9 +15,7 @@ from typing import Callable
 
 import pytest
 import requests
-from conftest import NS, Server
 from lxml import etree
-from simulator.domain.orgnummer import make_orgnummer
 from support.partner_clients import (
     FK,
     LEFI_PRODUCT,
@@ -32,6 +30,9 @@ from support.partner_clients import (
     shs_message,
     shs_reply,
 )
+from support.server import NS, Server
+
+from simulator.domain.orgnummer import make_orgnummer
 
 KRONOFOGDEN = "2021005489"
 PENSIONSMYNDIGHETEN = "2021005299"

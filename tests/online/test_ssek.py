@@ -16,7 +16,6 @@ from typing import Callable
 import pytest
 import requests
 import zeep
-from conftest import NS, Server
 from lxml import etree
 from support.partner_clients import (
     FK,
@@ -34,6 +33,7 @@ from support.partner_clients import (
     ssek_answer,
     ssek_header,
 )
+from support.server import NS, Server
 
 INSURER = "5566778899"  # Försäkringsbolaget Trygghet AB: SSEK, a narrow agreement
 UNAUTHORISED = "5590123450"  # SSEK, not registered in BAD: code 13

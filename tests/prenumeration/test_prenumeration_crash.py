@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-
-from conftest import Server, start_server
 from support.prenumeration_client import Drop, folder, order, q, set_clock
+from support.server import Server, start_server
+
 from simulator.domain.orgnummer import make_orgnummer
 from simulator.domain.personnummer import make_personnummer
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 import yaml
-from conftest import NS, SCHEMAS, SHARED
 from lxml import etree
+from support.server import NS, SCHEMAS, SHARED
 
 from simulator.domain import benefits as catalogue
 from simulator.domain.errors import TechnicalError

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import NS, Server, ask_raw, assert_valid, raw_question
 from lxml import etree
 from personnummer import personnummer as pypi_personnummer
+from support.lefi import ask_raw, assert_valid, raw_question
+from support.server import NS, Server
 
 from simulator.domain.benefits import ALL_KEYS, Shape, benefit, keys_for_version
 from simulator.domain.personnummer import Personnummer

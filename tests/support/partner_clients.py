@@ -27,8 +27,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import requests
 import yaml
-from conftest import DEFAULT_SCENARIO, NS, SCHEMAS, SHARED, assert_valid
 from lxml import etree
+
+from support.lefi import assert_valid
+from support.server import DEFAULT_SCENARIO, NS, SCHEMAS, SHARED
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"

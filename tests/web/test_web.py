@@ -16,8 +16,8 @@ from typing import Iterator
 import pytest
 import requests
 from lxml import etree
-
-from conftest import NS, ROOT, Server, ask_raw, raw_question, start_server, stop_server
+from support.lefi import ask_raw, raw_question
+from support.server import NS, ROOT, Server, running
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=(
@@ -34,9 +34,8 @@ GROUPS = ["Pensionsförmåner", "Dagersättningsförmåner", "Övriga förmåner
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("web"), "--freeze-clock")
-    yield server
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("web"), "--freeze-clock") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
