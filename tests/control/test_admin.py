@@ -16,8 +16,9 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
+from support.lefi import ask_raw, raw_question
+from support.server import DEFAULT_SCENARIO, SCHEMAS, Server, running, start_server, stop_server
 
-from conftest import DEFAULT_SCENARIO, SCHEMAS, Server, ask_raw, raw_question, start_server, stop_server
 from simulator.control.client import AdminClient, AdminError
 from simulator.scenario.population import write_scenario_yaml
 
@@ -38,9 +39,8 @@ class CheckedSession(requests.Session):
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("admin"), "--freeze-clock")
-    yield server
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("admin"), "--freeze-clock") as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from conftest import ROOT, Server, ask_raw
+from support.lefi import ask_raw
+from support.server import ROOT, Server
 
 
 def admin(server: Server, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,8 @@ import time
 
 import pytest
 import requests
-from conftest import ROOT, Server, raw_question
+from support.lefi import raw_question
+from support.server import ROOT, Server
 
 from simulator.control.client import AdminClient, AdminError
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from support.server import ROOT
 
 from simulator.domain import orgnummer
 from simulator.server.cli import complete_check_digit, main

@@ -203,6 +203,7 @@ def load_reference(name: str) -> list[str]:
     return numbers
 
 
+@pytest.mark.reference
 def test_skatteverket_test_personnummer_are_valid() -> None:
     pins = load_reference("allPins.json")
     for s in pins:
@@ -211,6 +212,7 @@ def test_skatteverket_test_personnummer_are_valid() -> None:
         assert not p.is_samordningsnummer, s
 
 
+@pytest.mark.reference
 def test_skatteverket_test_samordningsnummer() -> None:
     coords = load_reference("allCoords.json")
     refused: dict[str, str] = {}

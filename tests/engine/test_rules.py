@@ -5,16 +5,16 @@ older interface version may carry."""
 from __future__ import annotations
 
 import pytest
-from conftest import NS, ROOT, Lefi, make_lefi, start_server, stop_server
+from support.lefi import Lefi, make_lefi
+from support.server import NS, ROOT, running, start_server, stop_server
 
 RULES = ROOT / "tests" / "scenarios" / "rules.yaml"
 
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    server = start_server(tmp_path_factory.mktemp("rules"), scenario=RULES)
-    yield make_lefi(server.url)
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("rules"), scenario=RULES) as server:
+        yield make_lefi(server.url)
 
 
 def test_a_pension_decided_before_the_history_limit_is_shown_while_in_force(rules: Lefi) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Server, start_server, stop_server
+from support.server import ROOT, Server, running
 
 EXAMPLES = ROOT / "examples"
 # script → a line its output must hold (what the example got, not just that it ran)
@@ -37,9 +37,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     (the SLA is off, as start_server leaves it), its file drop in a known folder."""
     tmp = tmp_path_factory.mktemp("examples")
     drop = tmp / "prenumeration"
-    server = start_server(tmp, "--freeze-clock", "--prenumeration-dir", str(drop))
-    yield server, drop
-    stop_server(server)
+    with running(tmp, "--freeze-clock", "--prenumeration-dir", str(drop)) as server:
+        yield server, drop
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:

@@ -18,16 +18,16 @@ import requests
 import yaml
 import zeep
 from aiohttp import web
-from conftest import ROOT, SCHEMAS, Server, wait_for
 from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from support.partner_clients import LEKA, post_soap, register_xml, soap_envelope, soap_fault, ssek_header
+from support.server import ROOT, SCHEMAS, Server, wait_for
 
-from simulator.services.leka import subscriptions as leka_service
 from simulator.control.client import AdminClient
 from simulator.scenario.models import Population
 from simulator.scenario.population import GeneratedPopulation
+from simulator.services.leka import subscriptions as leka_service
 
 TIMELINE = ROOT / "tests" / "scenarios" / "timeline.yaml"
 ORG = "2120000142"

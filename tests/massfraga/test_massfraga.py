@@ -18,27 +18,33 @@ from typing import Any, Callable
 import pytest
 import requests
 import yaml
-from conftest import DEFAULT_SCENARIO, NS, SCHEMAS, Server, assert_valid, wait_for
 from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
+from support.lefi import assert_valid
 from support.partner_clients import (
     HAMTA,
     HAMTA_KVITTERA,
+    KRONOFOGDEN,
     MASSFRAGA_BENEFITS,
+    SHS_MASSFRAGA,
     fraga,
+    massfraga_schema,
     massfraga_xml,
     post_shs,
+    post_shs_massfraga,
     post_soap,
     pull_header,
     shs_error,
     shs_label,
+    shs_outbox_reply,
     shs_reply,
     soap_envelope,
     soap_fault,
     ssek_header,
 )
+from support.server import DEFAULT_SCENARIO, NS, SCHEMAS, Server, wait_for
 
 from simulator.control.client import AdminClient
 from simulator.scenario.models import Population
@@ -198,10 +204,6 @@ def ssek_post(url: str, body: str, tx_id: str, method: str | None = "AsynchPull"
     return post_soap(url, soap_envelope(body, pull_header(tx_id, method)), path=MASS_SSEK)
 
 
-def massfraga_schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / "lefi-massfraga.xsd")))
-
-
 def pull_until_done(url: str, tx_id: str, body: str = HAMTA) -> etree._Element:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -289,32 +291,6 @@ def test_ssek_txid_reused_for_another_massfraga_is_refused(server: Server) -> No
 
 
 # -- SHS asynch ------------------------------------------------------------------------------
-KRONOFOGDEN = "2021005489"  # an SHS agreement for massfråga, asynchronous
-SHS_MASSFRAGA = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
-
-
-def post_shs_massfraga(url: str, persons: list[str], tx_id: str, transfer_type: str = "asynch") -> requests.Response:
-    label = shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type=transfer_type, tx_id=tx_id)
-    return post_shs(url, label, [massfraga_xml(persons, org=KRONOFOGDEN).encode()])
-
-
-def shs_outbox_reply(url: str, tx_id: str) -> tuple[str, etree._Element]:
-    """(the reply's tx.id, its FK.Massfraga.Svar) once it waits in Kronofogden's outbox."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        listing = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}?producttype={SHS_MASSFRAGA}&filter=noack", timeout=10)
-        for message in etree.fromstring(listing.content).iterfind("message"):
-            fetched = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}/{message.get('tx.id')}", timeout=30)
-            reply = shs_reply(fetched)
-            if reply.attr("corr.id") and reply.parts:
-                svar = etree.fromstring(reply.parts[0][1])
-                if svar.tag == f"{{{NS}}}FK.Massfraga.Svar" and message.get("tx.id"):
-                    assert massfraga_schema().validate(svar), massfraga_schema().error_log
-                    return str(message.get("tx.id")), svar
-        time.sleep(0.1)
-    raise AssertionError("no massfråga reply in the outbox")
-
-
 def test_shs_asynch_massfraga_waits_in_the_delivery_service(server: Server, persons: list[str]) -> None:
     asked = persons[:150]
     tx_id = str(uuid.uuid4())

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 import requests
-from conftest import DEFAULT_SCENARIO, NS, Server, ask_raw, raw_question
 from lxml import etree
+from support.lefi import ask_raw, raw_question
+from support.server import DEFAULT_SCENARIO, NS, Server
 
 QUESTION = raw_question("198506102386", ("sjukpenning", "utbetalning", "generellPersonInformation"))
 

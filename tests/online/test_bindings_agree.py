@@ -15,8 +15,8 @@ from typing import Callable, Iterator
 
 import pytest
 import requests
-from conftest import NS, Server, assert_valid, start_server, stop_server
 from lxml import etree
+from support.lefi import assert_valid
 from support.partner_clients import (
     LEFI_PRODUCT,
     SOAP11,
@@ -32,6 +32,7 @@ from support.partner_clients import (
     ssek_answer,
     ssek_header,
 )
+from support.server import NS, Server, running
 
 EVERYWHERE = "2021009994"  # statlig myndighet, agreement all, over WS, SSEK and SHS
 UNAUTHORISED = "2021008889"  # the same, not registered in BAD
@@ -51,9 +52,8 @@ def everywhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _org(UNAUTHORISED, "Obehöriga myndigheten", str(uuid.uuid4()), authorised=False),
         _org(MISCONFIGURED, "Felkonfigurerade myndigheten", str(uuid.uuid4()), technical_error="KONFIGURATIONSFEL"),
     ])
-    srv = start_server(tmp, "--freeze-clock", scenario=scenario)
-    yield srv
-    stop_server(srv)
+    with running(tmp, "--freeze-clock", scenario=scenario) as srv:
+        yield srv
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import requests
 import yaml
-from conftest import DEFAULT_SCENARIO, Server
 from support.rest_client import FRAGA, INSURER_AKTOR, KOMMUN_AKTOR, TYPER, V9, Rest
+from support.server import DEFAULT_SCENARIO, Server, running
 
 from simulator.domain.benefits import V9_GROUPS
 
@@ -258,7 +258,6 @@ def test_the_own_openapi_document_is_served(server: Server) -> None:
 # -- fault rules (SPEC §5): the same behaviours as every binding ----------------------
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Rest]]:
-    from conftest import start_server, stop_server
     scenario = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     scenario["faults"] = [
         {"id": "rest-soap", "kind": "soap_fault", "binding": "rest", "personnummer": SARA,
@@ -272,10 +271,9 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Re
     tmp = tmp_path_factory.mktemp("rest-faults")
     path: Path = tmp / "faults.yaml"
     path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    server = start_server(tmp, "--freeze-clock", scenario=path)
-    with requests.Session() as session:
-        yield lambda: Rest(server.url, session)
-    stop_server(server)
+    with running(tmp, "--freeze-clock", scenario=path) as server:
+        with requests.Session() as session:
+            yield lambda: Rest(server.url, session)
 
 
 def test_fault_rules_apply_to_rest(faulty: Callable[[], Rest]) -> None:

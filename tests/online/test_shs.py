@@ -15,9 +15,7 @@ from typing import Callable
 
 import pytest
 import requests
-from conftest import NS, Server
 from lxml import etree
-from simulator.domain.orgnummer import make_orgnummer
 from support.partner_clients import (
     FK,
     LEFI_PRODUCT,
@@ -32,6 +30,9 @@ from support.partner_clients import (
     shs_message,
     shs_reply,
 )
+from support.server import NS, Server
+
+from simulator.domain.orgnummer import make_orgnummer
 
 KRONOFOGDEN = "2021005489"
 PENSIONSMYNDIGHETEN = "2021005299"
@@ -418,6 +419,7 @@ def reference_message(name: str) -> tuple[str, bytes]:
     return content_type.decode(), body
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("name", ["shsTextMessage.mime", "shsErrorMessage.mime"])
 def test_real_axel_messages_are_read_and_refused_for_their_doctype(server: Server, name: str) -> None:
     """Inera Axel writes <!DOCTYPE shs.label SYSTEM ...>: refused (never resolved), and
@@ -431,6 +433,7 @@ def test_real_axel_messages_are_read_and_refused_for_their_doctype(server: Serve
     assert code == "UnknownSender" and "5565317129" in error.get("errorinfo", "")
 
 
+@pytest.mark.reference
 def test_our_messages_read_like_the_reference_error_message(server: Server) -> None:
     """Our error message and Axel's parse the same way: label, then shs.management."""
     content_type, body = reference_message("shsErrorMessage.mime")

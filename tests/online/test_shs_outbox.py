@@ -10,9 +10,8 @@ from pathlib import Path
 
 import requests
 from lxml import etree
-
-from conftest import Server, start_server, stop_server
-from test_massfraga import KRONOFOGDEN, SHS_MASSFRAGA, post_shs_massfraga, shs_outbox_reply
+from support.partner_clients import KRONOFOGDEN, SHS_MASSFRAGA, post_shs_massfraga, shs_outbox_reply
+from support.server import Server, start_server, stop_server
 
 CLOCK = ("--clock", "2026-11-02T09:00:00+01:00", "--freeze-clock")
 

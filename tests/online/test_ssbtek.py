@@ -18,7 +18,6 @@ import pytest
 import requests
 import yaml
 import zeep
-from conftest import DEFAULT_SCENARIO, Server, start_server, stop_server
 from lxml import etree
 from support.rest_client import (
     FRAGA,
@@ -31,6 +30,7 @@ from support.rest_client import (
     official_v9,
     validate_against,
 )
+from support.server import DEFAULT_SCENARIO, Server, running
 from zeep.plugins import HistoryPlugin
 
 NS = "http://schema.forsakringskassan.se/integration/ssbt/10"
@@ -248,9 +248,8 @@ def faulty(tmp_path_factory: pytest.TempPathFactory, official: Path, xsd: etree.
     tmp = tmp_path_factory.mktemp("ssbtek-faults")
     path = tmp / "faults.yaml"
     path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    server = start_server(tmp, "--freeze-clock", scenario=path)
-    yield Ssbtek(official, xsd, server.url)
-    stop_server(server)
+    with running(tmp, "--freeze-clock", scenario=path) as server:
+        yield Ssbtek(official, xsd, server.url)
 
 
 def test_fault_rules_apply_to_ssbtek(faulty: Ssbtek) -> None:

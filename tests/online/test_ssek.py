@@ -16,7 +16,6 @@ from typing import Callable
 import pytest
 import requests
 import zeep
-from conftest import NS, Server
 from lxml import etree
 from support.partner_clients import (
     FK,
@@ -34,6 +33,7 @@ from support.partner_clients import (
     ssek_answer,
     ssek_header,
 )
+from support.server import NS, Server
 
 INSURER = "5566778899"  # Försäkringsbolaget Trygghet AB: SSEK, a narrow agreement
 UNAUTHORISED = "5590123450"  # SSEK, not registered in BAD: code 13
@@ -321,6 +321,7 @@ def test_fault_rules_apply_over_ssek(server_factory: Callable[..., Server], tmp_
 
 
 # -- the reference material --------------------------------------------------------------------
+@pytest.mark.reference
 def test_our_fault_has_the_shape_of_ssek_s_own_example(server: Server) -> None:
     """FK's real ReceiverIdUnknown fault: a qualified faultcode in the SSEK namespace, HTTP 500."""
     sample_path = SSEK_REFERENCE / "500_ReceiverIdUnknown.xml"
@@ -336,6 +337,7 @@ def test_our_fault_has_the_shape_of_ssek_s_own_example(server: Server) -> None:
     assert resolve(ours) == resolve(sample_code) == (SSEK_NS, "ReceiverIdUnknown")
 
 
+@pytest.mark.reference
 def test_the_ssek_schema_is_there_to_check_against() -> None:
     if not (SSEK_REFERENCE / "ssek.xsd").is_file():
         pytest.skip("../shared/reference/ssek is not present: SSEK headers and faults are not checked "

@@ -9,8 +9,6 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-
-from conftest import NS, Server
 from support.partner_clients import (
     SOAP11,
     SSEK_NS,
@@ -24,6 +22,8 @@ from support.partner_clients import (
     soap_fault,
     ssek_header,
 )
+from support.server import NS, Server
+
 from simulator.protocols.multipart import MultipartError, parse_multipart
 from simulator.services.online.shs import ShsError, read_label
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support.server import ROOT
 
 ORG = "  - orgnummer: '{nr}'\n    name: Org {nr}\n    type: forsakringsbolag\n    transports: [ssek, shs]\n"
 

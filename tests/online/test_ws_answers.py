@@ -24,9 +24,10 @@ from typing import Any, Callable, NamedTuple
 
 import pytest
 import zeep
-from conftest import Lefi, Reply, Server, assert_valid
-from conftest import make_lefi as make_client
 from lxml import etree
+from support.lefi import Lefi, Reply, assert_valid
+from support.lefi import make_lefi as make_client
+from support.server import Server
 
 from simulator.domain.benefits import BENEFITS
 

@@ -10,8 +10,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from support.lefi import assert_valid
+from support.server import NS, Server
 
-from conftest import NS, Server, assert_valid
 from simulator.domain.benefits import BENEFITS
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"

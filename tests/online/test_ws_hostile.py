@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import NS, Lefi, Server, assert_valid
 from lxml import etree
+from support.lefi import Lefi, assert_valid
+from support.server import NS, Server
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -226,7 +227,7 @@ def test_the_wsdl_file_loads_offline_and_its_client_asks_the_server(server: Serv
     """A partner can keep schemas/ in its own repository: zeep loads the WSDL and its
     schemas from disk with every network request refused, then asks the server."""
     import zeep
-    from conftest import SCHEMAS
+    from support.server import SCHEMAS
     from zeep.plugins import HistoryPlugin
     from zeep.transports import Transport
 

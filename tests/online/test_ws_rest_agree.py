@@ -8,8 +8,9 @@ from typing import Any, Iterator, NamedTuple
 
 import pytest
 import requests
-from conftest import Lefi, Reply, Server
+from support.lefi import Lefi, Reply
 from support.rest_client import INSURER_AKTOR, KOMMUN_AKTOR, Rest
+from support.server import Server
 
 from simulator.domain.benefits import V9_GROUPS, benefit
 

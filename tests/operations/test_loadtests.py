@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "loadtests"))
 
 from run_profile import run_profile  # noqa: E402
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 def _run(tmp_path: Path, name: str, **kw: object) -> tuple[int, dict]:

@@ -18,14 +18,24 @@ import yaml
 from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
-
-from conftest import ROOT, SCHEMAS, Server, start_server, stop_server
 from support.partner_clients import post_shs, shs_error, shs_label, shs_reply
-from support.prenumeration_client import ORDER_SCHEMA, SVAR_SCHEMA, Drop, folder, order, parse_answer, q, set_clock, settle
+from support.prenumeration_client import (
+    ORDER_SCHEMA,
+    SVAR_SCHEMA,
+    Drop,
+    folder,
+    order,
+    parse_answer,
+    q,
+    set_clock,
+    settle,
+)
+from support.server import ROOT, SCHEMAS, Server, start_server, stop_server
+
 from simulator.domain.benefits import keys_for_version
+from simulator.domain.versions import CURRENT
 from simulator.scenario.models import Population
 from simulator.scenario.population import GeneratedPopulation
-from simulator.domain.versions import CURRENT
 
 SCENARIO = ROOT / "tests" / "scenarios" / "prenumeration.yaml"
 TRYGGHET, PM, KFM, KOMMUN = "5566778899", "2021005299", "2021005489", "2120000142"

@@ -23,11 +23,13 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-
-from conftest import Server, start_server
 from support.prenumeration_client import Drop, folder, order, q, set_clock
+from support.server import Server, start_server
+
 from simulator.domain.orgnummer import make_orgnummer
 from simulator.domain.personnummer import make_personnummer
+
+pytestmark = pytest.mark.slow  # kill -9 many times over
 
 ORGS = 12
 PERSONS = 4  # subscribed on Monday

@@ -20,9 +20,10 @@ import aiohttp
 import pytest
 import requests
 import zeep
-from conftest import ROOT, Lefi, Reply, Server, assert_valid, make_lefi, start_server, stop_server
 from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
+from support.lefi import Lefi, Reply, assert_valid, make_lefi
+from support.server import ROOT, Server, running
 
 from simulator.control.client import AdminClient, AdminError
 
@@ -45,9 +46,8 @@ ServerFactory = Callable[..., Server]
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server of this module's own, so that its rules reach no other test module;
     its teardown fails the run if the server logged a traceback."""
-    server = start_server(tmp_path_factory.mktemp("faults"), "--freeze-clock")
-    yield server
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("faults"), "--freeze-clock") as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 import yaml
-from conftest import NS, SCHEMAS, SHARED
 from lxml import etree
+from support.server import NS, SCHEMAS, SHARED
 
 from simulator.domain import benefits as catalogue
 from simulator.domain.errors import TechnicalError
@@ -48,6 +48,7 @@ def test_web_groups_follow_the_seed() -> None:
     assert groups["utbetalning"] is catalogue.BenefitGroup.OVRIGA
 
 
+@pytest.mark.reference
 def test_every_v9_group_code_of_the_contract_is_mapped() -> None:
     contract = yaml.safe_load(need(V9).read_text(encoding="utf-8"))["components"]["schemas"]
     formaner = set(contract["LefiExternFormanGruppKod"]["enum"])
@@ -92,6 +93,7 @@ def test_xsd_benefit_lists_match_the_catalogue(version: int) -> None:
 @pytest.mark.parametrize("version", [5, 6])
 @pytest.mark.parametrize("sample", ["miun_svar_193802458988.xml", "miun_svar_194201338763.xml",
                                     "miun_svar_197410356757.xml"])
+@pytest.mark.reference
 def test_fks_real_answers_validate_against_our_answer_xsd(version: int, sample: str) -> None:
     root = etree.parse(str(need(LEGACY / sample))).getroot()
     svar = root if root.tag == f"{{{NS}}}FK.Online.Svar" else root.find(f".//{{{NS}}}FK.Online.Svar")

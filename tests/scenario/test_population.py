@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import NS, Server, ask_raw, assert_valid, raw_question
 from lxml import etree
 from personnummer import personnummer as pypi_personnummer
+from support.lefi import ask_raw, assert_valid, raw_question
+from support.server import NS, Server
 
 from simulator.domain.benefits import ALL_KEYS, Shape, benefit, keys_for_version
 from simulator.domain.personnummer import Personnummer
@@ -233,6 +234,7 @@ def write_csv(path: Path, lines: list[str]) -> Path:
     return path
 
 
+@pytest.mark.reference
 def test_numbers_from_a_csv(tmp_path: Path) -> None:
     source = list(build(300, seed=99).numbers())
     write_csv(tmp_path / "pins.csv", ["Testpersonnummer", *source])

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_SCENARIO, ROOT
+from support.server import DEFAULT_SCENARIO, ROOT
 
 GOOD_PERSON = """\
   - personnummer: "198506102386"

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import ROOT, Lefi, Reply, Server, make_lefi, start_server, stop_server
 from lxml import etree
+from support.lefi import Lefi, Reply, make_lefi
+from support.server import ROOT, Server, running
 
 from simulator.control.client import AdminClient
 
@@ -40,9 +41,8 @@ OLIVIA = "199107072382"  # protected in the file; protected_identity, protected:
 # -- the server, the clock and the question --------------------------------------------------
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("timeline"), scenario=SCENARIO)
-    yield server
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("timeline"), scenario=SCENARIO) as server:
+        yield server
 
 
 @pytest.fixture

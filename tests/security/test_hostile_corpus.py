@@ -15,10 +15,10 @@ from typing import Iterator
 
 import pytest
 import requests
-from conftest import NS, Server, raw_question, start_server, stop_server
 from lxml import etree
-
 from support.hostile import CORPUS, Hostile, Reply, send
+from support.lefi import raw_question
+from support.server import NS, Server, running
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -61,9 +61,8 @@ class Fetches:
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("hostile"), "--freeze-clock", "--request-log", "off")
-    yield server
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("hostile"), "--freeze-clock", "--request-log", "off") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

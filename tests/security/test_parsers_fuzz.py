@@ -14,9 +14,10 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-
-from conftest import Server, raw_question
 from support.hostile import REST_PATH, SOAP11, envelope, fraga_xml
+from support.lefi import raw_question
+from support.server import Server
+
 from simulator.protocols.lefi_json import FragaInvalid, parse_question
 from simulator.protocols.soap import SoapFault, parse_envelope
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml

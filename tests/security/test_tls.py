@@ -22,7 +22,6 @@ import aiohttp
 import pytest
 import requests
 import zeep
-from conftest import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, start_server, stop_server, wait_for
 from cryptography import x509
 from lxml import etree
 from support.partner_clients import (
@@ -44,6 +43,7 @@ from support.partner_clients import (
 )
 from support.prenumeration_client import order
 from support.rest_client import FRAGA, INSURER_AKTOR, KOMMUN_AKTOR, Rest
+from support.server import DEFAULT_SCENARIO, NS, ROOT, Server, free_port, start_server, stop_server, wait_for
 from zeep.transports import Transport
 
 from simulator.control.client import AdminClient

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import email.policy
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -26,8 +27,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import requests
 import yaml
-from conftest import DEFAULT_SCENARIO, NS, SHARED, assert_valid
 from lxml import etree
+
+from support.lefi import assert_valid
+from support.server import DEFAULT_SCENARIO, NS, SCHEMAS, SHARED
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -354,3 +357,34 @@ def default_scenario_with(tmp_path: Path, *, faults: list[dict[str, Any]] | None
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+# -- massfråga over SHS (tests/massfraga, tests/online/test_shs_outbox.py) --------------------
+def massfraga_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "lefi-massfraga.xsd")))
+
+
+KRONOFOGDEN = "2021005489"  # an SHS agreement for massfråga, asynchronous
+SHS_MASSFRAGA = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
+
+
+def post_shs_massfraga(url: str, persons: list[str], tx_id: str, transfer_type: str = "asynch") -> requests.Response:
+    label = shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type=transfer_type, tx_id=tx_id)
+    return post_shs(url, label, [massfraga_xml(persons, org=KRONOFOGDEN).encode()])
+
+
+def shs_outbox_reply(url: str, tx_id: str) -> tuple[str, etree._Element]:
+    """(the reply's tx.id, its FK.Massfraga.Svar) once it waits in Kronofogden's outbox."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listing = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}?producttype={SHS_MASSFRAGA}&filter=noack", timeout=10)
+        for message in etree.fromstring(listing.content).iterfind("message"):
+            fetched = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}/{message.get('tx.id')}", timeout=30)
+            reply = shs_reply(fetched)
+            if reply.attr("corr.id") and reply.parts:
+                svar = etree.fromstring(reply.parts[0][1])
+                if svar.tag == f"{{{NS}}}FK.Massfraga.Svar" and message.get("tx.id"):
+                    assert massfraga_schema().validate(svar), massfraga_schema().error_log
+                    return str(message.get("tx.id")), svar
+        time.sleep(0.1)
+    raise AssertionError("no massfråga reply in the outbox")

@@ -11,7 +11,7 @@ from typing import Iterable
 import requests
 from lxml import etree
 
-from conftest import SCHEMAS
+from support.server import SCHEMAS
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
 SVAR_SCHEMA = etree.XMLSchema(etree.parse(str(SCHEMAS / "prenumeration-svar-2.0.4.xsd")))

@@ -2,8 +2,8 @@
 
 Debian's ``chromium`` driven by Playwright (sync API, no browser download); the tests skip
 with a reason when it is absent, and ``.ci/run`` installs it so CI never skips them.
-Each test saves nothing but its screenshot under tests/output/screenshots/ (the README
-shows them).
+Each test saves nothing but its screenshot under build/screenshots/ (ignored; the docs
+show copies kept in docs/images/).
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Iterator
 import pytest
 import requests
 from lxml import etree
-
-from conftest import NS, ROOT, Server, ask_raw, raw_question, start_server, stop_server
+from support.lefi import ask_raw, raw_question
+from support.server import NS, ROOT, Server, running
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=(
-    "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"))
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=(
+    "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"))]
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-SHOTS = ROOT / "tests" / "output" / "screenshots"
+SHOTS = ROOT / "build" / "screenshots"  # ignored: a run leaves the checkout clean
 HANNA = "19780807-2388"  # Testkommunen (kommun)
 SIV = "19830429-2389"  # Försäkringsbolaget Trygghet AB (insurer)
 OLLE = "19641102-2384"  # Obehöriga Försäkringar AB: registered, organisation not authorised
@@ -34,9 +34,8 @@ GROUPS = ["Pensionsförmåner", "Dagersättningsförmåner", "Övriga förmåner
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("web"), "--freeze-clock")
-    yield server
-    stop_server(server)
+    with running(tmp_path_factory.mktemp("web"), "--freeze-clock") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

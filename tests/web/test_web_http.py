@@ -8,17 +8,15 @@ from typing import Callable, Iterator
 
 import pytest
 import requests
-
-from conftest import Server, start_server, stop_server
+from support.server import Server, running
 
 HANNA = "19780807-2388"
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("web-http"), "--freeze-clock")
-    yield server
-    stop_server(server)  # a traceback in its log fails the run
+    with running(tmp_path_factory.mktemp("web-http"), "--freeze-clock") as server:  # a traceback in its log fails the run
+        yield server
 
 
 def token(html: str) -> str:
