@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import DEFAULT_SCENARIO, Server, raw_question
+from support.lefi import raw_question
 from support.partner_clients import (
     fraga,
     post_shs,
@@ -20,6 +20,7 @@ from support.partner_clients import (
     ssek_answer,
     ssek_header,
 )
+from support.server import DEFAULT_SCENARIO, Server
 
 from simulator.runtime.registry import REGISTRY
 from simulator.runtime.sandbox import SANDBOX

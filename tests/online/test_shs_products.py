@@ -8,8 +8,8 @@ from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import DEFAULT_SCENARIO
 from support.partner_clients import fraga, shs_label, shs_message
+from support.server import DEFAULT_SCENARIO
 
 from simulator.runtime.registry import REGISTRY, products_of
 from simulator.scenario.loader import load_scenario
