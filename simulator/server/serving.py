@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 import ssl
-from typing import Any, Awaitable, Callable
+from typing import Any, cast, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -82,7 +82,7 @@ async def _to_binding(request: web.BaseRequest, app_handler: Any, path: str, con
     except ValueError:
         return None
     app: web.Application = app_handler.__self__
-    match = await app.router.resolve(clone)
+    match = await app.router.resolve(cast(web.Request, clone))  # a clone of the app's own request
     if getattr(match.handler, "lefi_binding", None) is None:
         return None  # admin, health, ...: never run on a request that was not read
     clone[MALFORMED] = error

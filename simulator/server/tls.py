@@ -102,10 +102,13 @@ def issue_client(folder: Path, number: str, name: str) -> CertFiles:
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
                          x509.NameAttribute(NameOID.SERIAL_NUMBER, canonical),
                          x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    issuer_key = ca.public_key()
+    if not isinstance(issuer_key, ec.EllipticCurvePublicKey):
+        raise ValueError(f"{folder / CA_CERT} does not hold the EC key that `lefi-sim certs init` makes")
     cert = (_builder(subject, ca.subject, key.public_key(), VALID_DAYS)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), critical=False)
             .sign(ca_key, hashes.SHA256()))
     return _write(folder, f"{canonical}.pem", f"{canonical}-key.pem", cert, key)
 
