@@ -36,7 +36,7 @@ __all__ = [
 
 
 class Message:
-    """``meddelande`` codes of a benefit section (our reconstruction, see README)."""
+    """``meddelande`` codes of a benefit section (our reconstruction, see docs/rules.md)."""
 
     FETCHED = 1  # the source answered; the section holds what exists in the period
     BEFORE_HISTORY_LIMIT = 2  # part of the period lies before the benefit's history limit

@@ -224,7 +224,7 @@ class Engine:
             raise BusinessError(Verksamhetsfel.PERIODSTART_EFTER_PERIODSLUT)
         if end > today:
             # No date may lie after today; FK has no own code for it, so the period is
-            # longer than the allowed one (README, "Choices").
+            # longer than the allowed one (docs/rules.md, "Choices").
             raise BusinessError(
                 Verksamhetsfel.SOKPERIODEN_FOR_LANG,
                 f"Sökperioden är längre än tillåten sökperiod: tomdatum {end} är efter dagens datum {today}",

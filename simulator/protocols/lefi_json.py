@@ -160,7 +160,7 @@ def _asks_pm(fraga: Fraga) -> bool:
 
 # Business errors: which ones fail the whole call, and with what status. 3 and 11 are
 # answered as a person with no information (FK's own SSBTEK example answers a well-formed
-# number nobody has so); see README "REST v9".
+# number nobody has so); see docs/rest-v9.md.
 _BUSINESS_STATUS = {
     Verksamhetsfel.NYTT_PERSONNUMMER: 400,
     Verksamhetsfel.PERIODSTART_EFTER_PERIODSLUT: 400,

@@ -63,7 +63,7 @@ class _Checker:
 
     def benefit_name(self, value: str, loc: Loc) -> None:
         if value not in _KNOWN:
-            self.problems.append((loc, f"unknown benefit {value!r} (known: see README, Benefits)"))
+            self.problems.append((loc, f"unknown benefit {value!r} (known: see docs/scenarios.md, Benefits)"))
 
     def new_number(self, old: str, new: str, loc: Loc) -> None:
         if new == old:
@@ -248,7 +248,7 @@ def check_fault_rule(rule: FaultRule, loc: Loc = ()) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     if rule.benefit is not None and rule.benefit not in _KNOWN:
         problems.append(
-            (loc + ("benefit",), f"unknown benefit {rule.benefit!r} (known: see README, Benefits)")
+            (loc + ("benefit",), f"unknown benefit {rule.benefit!r} (known: see docs/scenarios.md, Benefits)")
         )
     if rule.personnummer is not None:
         try:
