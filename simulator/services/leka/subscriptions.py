@@ -31,13 +31,14 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from simulator.stores.background import Lease, repeat, task_context
-from simulator.stores.durable import Delete, Put, is_outage
 from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
+from simulator.engine.visibility import PERSONAL, Subscriber, subject, visible
 from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import EventKind, TimelineEvent, Transport
+from simulator.scenario.models import Transport
 from simulator.scenario.timeline import changes_between
+from simulator.stores.background import Lease, repeat, task_context
+from simulator.stores.durable import Delete, Put, is_outage
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -62,7 +63,6 @@ log = logging.getLogger("simulator.leka")
 SUBSCRIPTIONS = "leka.prenumeration"  # key organisation:personnummer
 ADDRESSES = "leka.adress"  # key organisation: {"url": ...}
 NOTIFICATIONS = "leka.avisering"  # key organisation:id (id zero-padded: key order is id order)
-PERSONAL = "generellPersonInformation"  # what a move, a death, a new number or protection changes
 KINDS = (SUBSCRIPTIONS, ADDRESSES, NOTIFICATIONS)  # what the admin API's reset forgets
 LEASE = "leka-notifier"
 LEASE_SECONDS = 5.0
@@ -205,17 +205,6 @@ async def acknowledge(sandbox: Sandbox, organisation: str, ids: list[int], trans
     return len(changes)
 
 
-# -- what changed -------------------------------------------------------------------------
-def _benefit(event: TimelineEvent) -> str:
-    if event.event is EventKind.CASE_STARTS and event.case is not None:
-        return event.case.benefit
-    if event.event is EventKind.PAYMENT and event.payment is not None:
-        return event.payment.benefit
-    if event.event is EventKind.CASE_ENDS and event.benefit is not None:
-        return event.benefit
-    return PERSONAL
-
-
 async def scan(sandbox: Sandbox) -> int:
     """Makes the notifications of every subscription up to the simulator's today; how many."""
     today = sandbox.clock.today()
@@ -231,9 +220,9 @@ async def scan(sandbox: Sandbox) -> int:
         events = changes_between(sandbox.store.timeline(), watched, today, {sub["personnummer"]})
         changes: list[Put | Delete] = []
         for event in events.get(sub["personnummer"], ()):
-            benefit = _benefit(event)
-            if benefit not in may_see:
+            if not visible(event, may_see, may_see, Subscriber.LEKA):
                 continue
+            benefit = subject(event)
             nid = await sandbox.durable.next_id(NOTIFICATIONS)
             changes.append(Put(NOTIFICATIONS, f"{sub['organisation']}:{nid:010d}", {
                 "aviseringsId": nid, "organisationsnummer": sub["organisation"],

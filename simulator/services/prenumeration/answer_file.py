@@ -15,22 +15,30 @@ from typing import Iterable
 
 from lxml import etree
 
-from simulator.protocols import lefi_xml
-from simulator.engine.answer import Answer, BenefitSection, CaseSection, Message, PaymentSection, Personuppgifter
-from simulator.engine.engine import Engine
 from simulator.domain.errors import TechnicalError
 from simulator.domain.personnummer import Personnummer
-from simulator.services.prenumeration.orders import NS, VERSION, Problem, file_name, printable
+from simulator.engine.answer import (
+    Answer,
+    BenefitSection,
+    CaseSection,
+    Message,
+    PaymentSection,
+    Personuppgifter,
+)
+from simulator.engine.engine import Engine
+from simulator.engine.visibility import PERSONAL as PERSON_INFO
+from simulator.engine.visibility import UTBETALNING, Subscriber, visible
+from simulator.protocols import lefi_xml
+from simulator.protocols.xmlwriter import XmlWriter
 from simulator.scenario.models import EventKind, Organisation, TimelineEvent
 from simulator.scenario.store import ScenarioStore
-from simulator.protocols.xmlwriter import XmlWriter
+from simulator.services.prenumeration.orders import NS, VERSION, Problem, file_name, printable
 
 __all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file",
            "SVAR", "FEL"]
 
 SVAR = f"{{{NS}}}FK.Prenumeration.Bestallningssvar"
 FEL = f"{{{NS}}}FK.Prenumeration.Bestallningsfel"
-PERSON_INFO = "generellPersonInformation"
 _HANDELSE = {
     EventKind.CASE_STARTS: "ARENDE_STARTAR", EventKind.CASE_ENDS: "ARENDE_AVSLUTAS",
     EventKind.PAYMENT: "UTBETALNING", EventKind.NEW_PERSONNUMMER: "NYTT_PERSONNUMMER",
@@ -61,27 +69,28 @@ class PersonRecord:
 
 def changes_for(engine: Engine, store: ScenarioStore, org: Organisation, allowed: frozenset[str],
                 subscribed: Iterable[str], events: Iterable[TimelineEvent]) -> tuple[Change, ...]:
-    """The events a subscriber to ``subscribed`` may see: case and payment events of its
-    benefits, a person's details when it subscribes to them, a new number or a death always."""
-    wanted = set(subscribed) & allowed
+    """The changes a subscriber to ``subscribed`` receives: the events it may see
+    (``simulator/engine/visibility.py``), each with what the file says of it."""
+    wanted = frozenset(subscribed) & allowed
     out: list[Change] = []
     for e in events:
+        if not visible(e, allowed, wanted, Subscriber.PRENUMERATION):
+            continue
         handelse = _HANDELSE[e.event]
         person = store.person(Personnummer(e.personnummer), e.date)
         details = None
         if PERSON_INFO in wanted and person is not None:
             details = engine.personuppgifter(org, person, e.date)
-        if e.event is EventKind.CASE_STARTS and e.case is not None and e.case.benefit in wanted:
+        if e.event is EventKind.CASE_STARTS and e.case is not None:
             out.append(Change(e.date, handelse, e.case.benefit,
                               section=CaseSection(e.case.benefit, Message.FETCHED, (e.case,))))
-        elif e.event is EventKind.CASE_ENDS and e.benefit in wanted and person is not None:
+        elif e.event is EventKind.CASE_ENDS and e.benefit is not None and person is not None:
             cases = tuple(c for c in person.cases if c.benefit == e.benefit and c.status == e.status and c.end == e.date
                           and (e.case_id is None or c.id == e.case_id))
             out.append(Change(e.date, handelse, e.benefit, section=CaseSection(e.benefit, Message.FETCHED, cases)))
-        elif e.event is EventKind.PAYMENT and e.payment is not None and "utbetalning" in wanted \
-                and e.payment.benefit in allowed:
-            out.append(Change(e.date, handelse, "utbetalning",
-                              section=PaymentSection("utbetalning", Message.FETCHED, (e.payment,))))
+        elif e.event is EventKind.PAYMENT and e.payment is not None:
+            out.append(Change(e.date, handelse, UTBETALNING,
+                              section=PaymentSection(UTBETALNING, Message.FETCHED, (e.payment,))))
         elif e.event in (EventKind.NEW_PERSONNUMMER, EventKind.DIES):
             out.append(Change(e.date, handelse, new_personnummer=e.new_personnummer, personuppgifter=details))
         elif e.event in (EventKind.MOVES, EventKind.PROTECTED_IDENTITY) and details is not None:
