@@ -45,6 +45,7 @@ from simulator.protocols.shs_outbox import (
 from simulator.stores.durable import is_outage
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import Exchange, binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, ShsAgreement, Transport
@@ -363,7 +364,7 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
         answer = await sandbox.answer(query, exchange)
     except TechnicalError as exc:
         # an asynch error message goes out with 202: the journal must not take it for an answer
-        exchange.outcome = exchange.outcome or f"technical:{exc.status.name}"
+        exchange.outcome = exchange.outcome or Outcome.technical(exc.status)
         return error_message(sandbox, ShsError("OtherError", f"TeknisktFel {exc.status.name}: "
                                                 f"{exc.detail or exc.status.text}",
                                                 appinfo=[("TeknisktFel", exc.status.name),

@@ -47,6 +47,7 @@ from simulator.protocols.soap_http import (
 )
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import Exchange, binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
@@ -117,7 +118,7 @@ class Stored:
     header: SsekHeader  # the question's; the reply header is made again for the resend
     personnummer: str
     benefits: tuple[str, ...]
-    outcome: str | None
+    outcome: Outcome | None
 
 
 RESENDS = web.AppKey("ssek_resends", BoundedStore)

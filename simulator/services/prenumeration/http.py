@@ -33,6 +33,7 @@ from simulator.protocols.http_body import BodyError, read_body
 from simulator.protocols.multipart import Part
 from simulator.protocols.shs_outbox import shs_time
 from simulator.observability.exchange import Handler, binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.services.prenumeration.answer_file import render_error_file
 from simulator.stores.background import repeat, task_context
 from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
@@ -169,10 +170,10 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
     try:
         accepted = await service.accept(org, data, name, "http")
     except OrderRefused as exc:
-        exchange.outcome = "invalid"
+        exchange.outcome = Outcome.invalid()
         body = render_error_file(name, service.sandbox.clock.now(), exc.problems)
         return web.Response(status=400, text=body, content_type="application/xml")
-    exchange.outcome = "ok"
+    exchange.outcome = Outcome.ok()
     return web.json_response(accepted.as_json(), status=202,
                              headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"})
 
@@ -228,10 +229,10 @@ async def receive_shs_order(request: web.Request, org: Organisation, label: shs.
         raise shs.ShsError("OtherError", "The order could not be kept: the sandbox's durable store is "
                            "unreachable; send it again", 503) from None
     except OrderRefused as exc:
-        exchange.outcome = "invalid"
+        exchange.outcome = Outcome.invalid()
         raise shs.ShsError("IllegalMessageStructure", f"Beställningen avvisas: {exc}", appinfo=[
             ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]) from None
-    exchange.outcome = "ok"
+    exchange.outcome = Outcome.ok()
     headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
                "X-shs-arrivaldate": shs_time(accepted.received)}
     if accepted.duplicate:
