@@ -18,7 +18,6 @@ an asynchronous question that error message waits in the delivery service instea
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import re
@@ -30,7 +29,8 @@ from aiohttp import web
 from lxml import etree
 
 from simulator.domain import orgnummer
-from simulator.protocols import lefi_xml
+from simulator.protocols import ladder, lefi_xml
+from simulator.protocols.ladder import Renderer
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.multipart import MultipartError, Part, build_multipart, parse_multipart
 from simulator.domain.receiver import FK_NAME, FK_ORGNUMMER, is_fk
@@ -148,8 +148,9 @@ def _orgnummer_of(address: str) -> str | None:
 async def handle_receive(request: web.Request) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
     arrived = sandbox.clock.now()
-    label: Label | None = None
-    try:
+    renderer = ShsRenderer(sandbox)
+
+    async def work() -> web.StreamResponse:
         try:
             data = await read_body(request)
         except BodyError as exc:
@@ -158,7 +159,7 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
             parts = parse_multipart(request.headers.get("Content-Type", ""), data)
         except MultipartError as exc:
             raise ShsError("IllegalMessageStructure", f"The message is not a readable SHS message: {exc}") from None
-        label = read_label(parts)
+        renderer.label = label = read_label(parts)
         org = find_sender(sandbox.store, label)
         exchange = exchange_of(request)
         product = PRODUCTS.get(label.product_id)
@@ -186,23 +187,35 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
             return _message_response(200 if reply.sequence_type == "reply" else 400, reply)
         delivery.put(reply, label.tx_id)
         return web.Response(status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)})
-    except ShsError as exc:
-        return _error_response(sandbox, exc, label)
-    except NotCertified as exc:
-        return _error_response(sandbox, ShsError("UnknownSender", exc.text, 403), label)
-    except SlaBreach as breach:
+
+    return await ladder.answer(request, renderer, work, log)
+
+
+class ShsRenderer(Renderer[web.StreamResponse]):
+    """SHS error messages, with the label's ids once the label is read. A tekniskt fel or an
+    injected fault outside a question is unexpected here: ``_answer`` answers a question's own."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.label: Label | None = None
+
+    def specific(self, exc: Exception) -> web.StreamResponse | None:
+        return _error_response(self.sandbox, exc, self.label) if isinstance(exc, ShsError) else None
+
+    def not_certified(self, exc: NotCertified) -> web.StreamResponse:
+        return _error_response(self.sandbox, ShsError("UnknownSender", exc.text, 403), self.label)
+
+    def sla(self, breach: SlaBreach) -> web.StreamResponse:
         # the SLA's refusal as an SHS error message naming the rule, at once (also for asynch)
         refusal = ShsError("OtherError", breach.text, appinfo=[
             ("regel", breach.rule), ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds"))])
-        response = _error_response(sandbox, refusal, label)
+        response = _error_response(self.sandbox, refusal, self.label)
         response.headers["Retry-After"] = breach.retry_after_header
         return response
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        return _error_response(sandbox, ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500),
-                               label)
+
+    def unexpected(self) -> web.StreamResponse:
+        return _error_response(self.sandbox, ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500),
+                               self.label)
 
 
 def read_label(parts: list[Part]) -> Label:
