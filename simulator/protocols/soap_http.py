@@ -8,6 +8,7 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.ladder import Renderer
 from simulator.protocols.lefi_xml import technical_error_detail
@@ -83,7 +84,7 @@ class SoapRenderer(Renderer[web.Response]):
     def injected(self, exc: InjectedFault) -> web.Response:
         return fault_response(self.version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
 
-    def technical(self, exc: TechnicalError) -> web.Response:
+    def technical(self, exc: TechnicalError) -> web.Response | None:
         return fault_response(self.version, technical_fault(exc))
 
     def unexpected(self) -> web.Response:
@@ -97,7 +98,8 @@ def request_origin(request: web.Request) -> str:
         try:
             return str(request.url.origin())
         except ValueError:
-            raise web.HTTPBadRequest(text=f"the Host header {host[:100]!r} is not a host[:port]\n") from None
+            raise web.HTTPBadRequest(text=f"the Host header {echo_repr(host)} is not a "
+                                          "host[:port]\n") from None
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if not sockname:
         raise web.HTTPBadRequest(text="send a Host header\n")

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from simulator.protocols.echo import echo
 from simulator.protocols import ladder, lefi_json
 from simulator.protocols.ladder import Renderer
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
@@ -179,7 +180,7 @@ async def aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organi
     aktors_id = request.match_info["aktorsId"]
     org = find_aktor(sandbox, aktors_id)
     if org is None:
-        await sandbox.identify(exchange_of(request), aktors_id[:100])  # fault rules apply to every request
+        await sandbox.identify(exchange_of(request), echo(aktors_id))  # fault rules apply to every request
         raise Refused(felsvar(403, "Okänd aktör, eller en aktör som anroparen inte får företräda", now))
     return org
 
@@ -196,7 +197,8 @@ async def read_json(request: web.Request, now: datetime) -> bytes:
 def check_media_type(request: web.Request, now: datetime) -> None:
     mt = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if mt != "application/json" and not (mt.startswith("application/") and mt.endswith("+json")):
-        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte {mt[:100] or '(ingen typ)'}",
+        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte "
+                                   f"{echo(mt) or '(ingen typ)'}",
                                now))
 
 

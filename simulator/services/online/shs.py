@@ -28,6 +28,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
 from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.ladder import Renderer
@@ -168,7 +169,7 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         # the label's from is who asks: the SLA counts it (and the journal names it) from here
         await sandbox.identify(exchange, org.orgnummer, faults=False)
         if label.to is not None and not is_fk(_URN.sub("", label.to.strip())):
-            raise ShsError("UnknownReceiver", f"The receiver {label.to[:100]!r} is not Försäkringskassan "
+            raise ShsError("UnknownReceiver", f"The receiver {echo_repr(label.to)} is not Försäkringskassan "
                            f"(urn:X-shs:{FK_ORGNUMMER})")
         check_product(sandbox.store, label)
         find_agreement(org, label)
@@ -237,11 +238,11 @@ def read_label(parts: list[Part]) -> Label:
         raise illegal(f"The first part holds {root.tag!r}; an SHS message starts with the shs.label")
     version = root.get("version", "1.2")
     if version != "1.2":
-        raise illegal(f"shs.label version {version[:20]!r}; this receiver reads SHS 1.2")
+        raise illegal(f"shs.label version {echo_repr(version, TOKEN)}; this receiver reads SHS 1.2")
 
     def token(name: str, value: str | None) -> str:
         if value is None or not _NMTOKEN.match(value):
-            raise illegal(f"The shs.label's {name} is {'missing' if value is None else repr(value[:100])}; "
+            raise illegal(f"The shs.label's {name} is {'missing' if value is None else echo_repr(value)}; "
                           "it is a name token (e.g. a UUID)")
         return value
 
@@ -285,11 +286,11 @@ def read_label(parts: list[Part]) -> Label:
 def find_sender(store: ScenarioStore, label: Label) -> Organisation:
     number = _orgnummer_of(label.sender)
     if number is None:
-        raise ShsError("UnknownSender", f"The sender {label.sender[:100]!r} is not an SHS address "
+        raise ShsError("UnknownSender", f"The sender {echo_repr(label.sender)} is not an SHS address "
                        "urn:X-shs:<organisationsnummer>")
     org = store.organisation(orgnummer.Orgnummer(number))
     if org is None:
-        raise ShsError("UnknownSender", f"The sender {label.sender[:100]!r} is not a known organisation")
+        raise ShsError("UnknownSender", f"The sender {echo_repr(label.sender)} is not a known organisation")
     return org
 
 
@@ -300,9 +301,9 @@ def check_product(store: ScenarioStore, label: Label) -> None:
         return
     known = {product_id(a.product) for o in store.organisations() for a in o.shs_agreements}
     if pid in known or pid in SHS_PRODUCTS:
-        raise ShsError("IllegalProductType", f"Product type {label.product[:100]!r} is not a LEFI Online "
+        raise ShsError("IllegalProductType", f"Product type {echo_repr(label.product)} is not a LEFI Online "
                        f"question; this service answers urn:X-shs:{LEFI_PRODUCT}")
-    raise ShsError("UnknownProductType", f"Product type {label.product[:100]!r} is not known")
+    raise ShsError("UnknownProductType", f"Product type {echo_repr(label.product)} is not known")
 
 
 def find_agreement(org: Organisation, label: Label) -> ShsAgreement:
@@ -485,7 +486,8 @@ async def _outbox(request: web.Request) -> str:
     text = request.match_info["outbox"]
     number = _orgnummer_of(text if _URN.match(text) else f"urn:X-shs:{text}")
     if number is None or sandbox.store.organisation(orgnummer.Orgnummer(number)) is None:
-        raise ShsError("UnknownReceiver", f"{text[:100]!r} is not the orgnummer of a known organisation", 404)
+        raise ShsError("UnknownReceiver", f"{echo_repr(text)} is not the orgnummer of a known "
+                                          f"organisation", 404)
     exchange = exchange_of(request)
     exchange.sla_checked = True
     await sandbox.identify(exchange, number)
@@ -528,13 +530,14 @@ async def handle_list(request: web.Request) -> web.Response:
         q = request.query
         status = q.get("status")
         if status not in (None, "test", "production"):
-            raise ShsError("OtherError", f"status={status[:50]!r}: filter on test or production")
+            raise ShsError("OtherError", f"status={echo_repr(status, TOKEN)}: filter on test or production")
         flt = q.get("filter")
         if flt not in (None, "noack"):
-            raise ShsError("OtherError", f"filter={flt[:50]!r}: the filter is noack (unacknowledged)")
+            raise ShsError("OtherError", f"filter={echo_repr(flt, TOKEN)}: the filter is noack "
+                                         f"(unacknowledged)")
         max_hits = q.get("maxhits", "200")
         if not re.fullmatch(r"[0-9]{1,4}", max_hits) or not 1 <= int(max_hits) <= 1000:  # ASCII digits only
-            raise ShsError("OtherError", f"maxhits={max_hits[:50]!r}: a number from 1 to 1000")
+            raise ShsError("OtherError", f"maxhits={echo_repr(max_hits, TOKEN)}: a number from 1 to 1000")
         product = q.get("producttype")
         messages = await request.app[DELIVERY].list(outbox, Filter(
             product_id=product_id(product) if product else None, status=status, unacknowledged=flt == "noack",
@@ -549,7 +552,8 @@ async def _find(request: web.Request) -> tuple[str, Delivered]:
     tx_id = request.match_info["tx_id"]
     message = await request.app[DELIVERY].get(outbox, tx_id)
     if message is None:
-        raise ShsError("MessageNotFound", f"No message {tx_id[:100]!r} in the delivery service for {outbox}", 404)
+        raise ShsError("MessageNotFound", f"No message {echo_repr(tx_id)} in the delivery service for "
+                                          f"{outbox}", 404)
     return outbox, message
 
 

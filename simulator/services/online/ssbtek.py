@@ -18,6 +18,7 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
 from simulator.protocols import ladder, lefi_json
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
@@ -195,7 +196,8 @@ async def _fk_part(sandbox: Sandbox, request: web.Request, part: etree._Element,
     version = (fraga.findtext(_q("version")) or "v9").strip()
     if version not in LEFI_VERSIONS:
         _error(part, "SSBT", "VERSIONEN_STODS_EJ",
-               f"LEFI version {version[:20]!r} finns inte; sandlådan har {', '.join(LEFI_VERSIONS)}")
+               f"LEFI version {echo_repr(version, TOKEN)} finns inte; sandlådan har "
+               f"{', '.join(LEFI_VERSIONS)}")
         return
     try:
         reply = await _lefi(sandbox, request, fraga, ingivare)

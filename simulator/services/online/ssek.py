@@ -20,6 +20,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
 from simulator.protocols import ladder, lefi_xml
 from simulator.services.online import ws
@@ -278,7 +279,7 @@ def read_header(message: SoapMessage, asynch_methods: tuple[str, ...] = ()) -> S
     block = blocks[0]
     asynch = block.get("AsynchMethod") or block.get(_s("AsynchMethod"))
     if asynch is not None and asynch not in asynch_methods:
-        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {asynch[:50]!r}: " + (
+        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {echo_repr(asynch, TOKEN)}: " + (
             f"this service takes {', '.join(asynch_methods)}" if asynch_methods else
             "this service answers synchronously only; leave AsynchMethod out (a massfråga is asked "
             "with AsynchPull at /ssek/FK.EXA.Lefi.Massfraga)"), "SSEK/@AsynchMethod")
@@ -296,7 +297,8 @@ def _party(block: etree._Element, name: str, missing_code: str) -> Party:
     # ssek.xsd qualifies its attributes (ssek:Type); an unqualified Type is read too
     id_type = (el.get(_s("Type")) or el.get("Type") or "CN").strip()
     if id_type not in ID_TYPES:
-        raise SsekFault("ContentInvalid", f"{name} Type {id_type[:50]!r} is not one of {', '.join(ID_TYPES)}",
+        raise SsekFault("ContentInvalid", f"{name} Type {echo_repr(id_type, TOKEN)} is not one of "
+                                          f"{', '.join(ID_TYPES)}",
                         f"SSEK/{name}/@Type")
     return Party(text, id_type)
 
@@ -312,7 +314,7 @@ def find_sender(store: ScenarioStore, sender: Party) -> Organisation:
                 continue
             if known.id.strip() == sender.id or (sender.type == "ORGNR" and orgnummer.canonical(known.id) == canonical):
                 return org
-    raise SsekFault("SenderIdUnknown", f"SenderId {sender.id[:100]!r} (Type {sender.type}) is not a known "
+    raise SsekFault("SenderIdUnknown", f"SenderId {echo_repr(sender.id)} (Type {sender.type}) is not a known "
                     "sender", "SSEK/SenderId")
 
 
@@ -321,7 +323,7 @@ def check_tx_id(tx_id: str | None) -> str:
         raise SsekFault("TxIdMissing", "The SSEK header has no TxId; this service requires one "
                         f"({TX_ID_LENGTH} characters, e.g. a UUID)", "SSEK/TxId")
     if not well_formed(tx_id):
-        raise SsekFault("TxIdInvalid", f"TxId {tx_id[:100]!r} is {len(tx_id)} characters; a TxId is "
+        raise SsekFault("TxIdInvalid", f"TxId {echo_repr(tx_id)} is {len(tx_id)} characters; a TxId is "
                         f"{TX_ID_LENGTH} printable characters without spaces, e.g. a UUID", "SSEK/TxId")
     return tx_id
 

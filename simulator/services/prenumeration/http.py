@@ -27,6 +27,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
 from simulator.services.online import shs
 from simulator.protocols.http_body import BodyError, read_body
@@ -122,7 +123,7 @@ def _error(status: int, message: str) -> web.Response:
 def _organisation(request: web.Request) -> Organisation | web.Response:
     text = request.match_info["org"]
     if not orgnummer.is_valid(text):
-        return _error(404, f"{text[:40]!r} is not an organisationsnummer")
+        return _error(404, f"{echo_repr(text)} is not an organisationsnummer")
     number = orgnummer.canonical(text)
     exchange = exchange_of(request)
     exchange.organisation = number
@@ -139,7 +140,8 @@ def _organisation(request: web.Request) -> Organisation | web.Response:
         return _error(403, f"organisation {number} has no LEFI Prenumeration agreement")
     version = request.query.get("version")
     if version is not None and version != VERSION:
-        return _error(400, f"version {version[:20]!r} is not served: LEFI Prenumeration has one schema version "
+        return _error(400, f"version {echo_repr(version, TOKEN)} is not served: LEFI Prenumeration has "
+                           f"one schema version "
                            f"in force, {VERSION}")
     return org
 
@@ -204,7 +206,7 @@ async def get_file(request: web.Request, org: Organisation) -> web.Response:
     name = request.match_info["name"]
     path = request.app[PRENUMERATION].folder(org.orgnummer, "out") / name
     if not _FILE_NAME.match(name) or not path.is_file():
-        return _error(404, f"no answer file {name[:100]!r}")
+        return _error(404, f"no answer file {echo_repr(name)}")
     return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
 
 

@@ -16,8 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.protocols.echo import echo
 from simulator.domain.benefits import BENEFITS, Benefit, BenefitGroup, benefits_for_version
 from simulator.services.online.rest_v9 import xml_version
+from simulator.protocols import ladder
+from simulator.protocols.ladder import Renderer
 from simulator.engine.answer import Answer
 from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.engine.query import Query
@@ -101,7 +104,7 @@ async def _form(request: web.Request) -> dict[str, list[str]]:
 
     if request.content_type != "application/x-www-form-urlencoded":
         raise refused(web.HTTPUnsupportedMediaType, "Formuläret ska skickas som "
-                      f"application/x-www-form-urlencoded, inte {request.content_type[:100]}.")
+                      f"application/x-www-form-urlencoded, inte {echo(request.content_type)}.")
     try:
         data = await request.post()
     except (ValueError, UnicodeDecodeError):
@@ -329,17 +332,32 @@ async def hamta(request: web.Request) -> web.Response:
                   transport=Transport.WEB)
     try:
         answer = await sandbox.answer(query, exchange)
-    except SlaBreach as breach:
-        return _hamta_response(request, session, offer, form, 503 if breach.closed else 429,
-                               f"Frågan kan inte tas emot just nu. {breach.text}",
-                               {"Retry-After": breach.retry_after_header})
-    except (TechnicalError, InjectedFault) as exc:
-        return _hamta_response(request, session, offer, form, 500,
-                               f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
+    except (SlaBreach, TechnicalError, InjectedFault) as exc:  # anything else is the server's 500
+        return ladder.render_error(request, _HamtaRenderer(request, session, offer, form), exc, log)
     return render("visa.html", **_page(request, session, offer), form=form, question=question,
                   tables=answer_tables(answer.person) if answer.person is not None else (),
                   refusal=None if answer.status is None else business_message(answer),
                   labels=[b.label for b in BENEFITS if b.key in question.benefits])
+
+
+class _HamtaRenderer(Renderer[web.Response]):
+    """The ladder's errors as the form again, with an alert saying what went wrong."""
+
+    def __init__(self, request: web.Request, session: WebSession, offer: Offer, form: HamtaForm) -> None:
+        self.request, self.session, self.offer, self.form = request, session, offer, form
+
+    def _page(self, status: int, alert: str, headers: dict[str, str] | None = None) -> web.Response:
+        return _hamta_response(self.request, self.session, self.offer, self.form, status, alert, headers)
+
+    def sla(self, breach: SlaBreach) -> web.Response:
+        return self._page(503 if breach.closed else 429, f"Frågan kan inte tas emot just nu. {breach.text}",
+                          {"Retry-After": breach.retry_after_header})
+
+    def injected(self, exc: InjectedFault) -> web.Response:
+        return self._page(500, f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
+
+    def technical(self, exc: TechnicalError) -> web.Response:
+        return self._page(500, f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
 
 
 def _technical_text(exc: TechnicalError | InjectedFault) -> str:
