@@ -42,8 +42,8 @@ class Metrics:
         key = (binding, exchange.outcome, org)
         counter = self._request_counters.get(key)
         if counter is None:  # labels() locks and builds its key on every call: once per label set
-            counter = self._request_counters[key] = self.requests.labels(binding, _outcome_label(exchange.outcome),
-                                                                         org)
+            label = _outcome_label(exchange.outcome)
+            counter = self._request_counters[key] = self.requests.labels(binding, label, org)
         counter.inc()
         histogram = self._latency_histograms.get(binding)
         if histogram is None:

@@ -65,8 +65,7 @@ async def receive(request: web.Request, org: Organisation, label: shs.Label, par
         fraga = shs.read_question(parts, label, MASSFRAGA)
         version, template, persons = question_template(fraga, sandbox, org)
     except lefi_xml.QuestionInvalid as exc:
-        problems = [("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]
-        raise shs.ShsError("IllegalMessageStructure", str(exc), appinfo=problems) from None
+        raise shs.invalid_message(str(exc), exc.problems) from None
     except PermissionError as exc:
         raise shs.ShsError("UnknownSender", f"The sender is organisation {exc}") from None
     except TechnicalError as exc:

@@ -23,6 +23,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Awaitable, Callable
 
 from aiohttp import web
@@ -33,6 +34,7 @@ from simulator.domain import orgnummer
 from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.ladder import Renderer
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
+from simulator.protocols.problem import Problem
 from simulator.protocols.multipart import MultipartError, Part, build_multipart, parse_multipart
 from simulator.domain.receiver import FK_NAME, FK_ORGNUMMER, is_fk
 from simulator.protocols.shs_outbox import (
@@ -99,6 +101,13 @@ class ShsError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.info}"
+
+
+def invalid_message(info: str, problems: Sequence[Problem]) -> ShsError:
+    """A message that does not validate: IllegalMessageStructure, with the first 20 problems
+    (and their lines) for the partner."""
+    return ShsError("IllegalMessageStructure", info, appinfo=[
+        ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in problems[:20]])
 
 
 @dataclass(frozen=True)
@@ -368,9 +377,7 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
             lefi_xml.validate_question(fraga, version)
             query = lefi_xml.parse_question(fraga, version, Transport.SHS)
         except lefi_xml.QuestionInvalid as exc:
-            problems = [("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message)
-                        for p in exc.problems[:20]]
-            raise ShsError("IllegalMessageStructure", str(exc), appinfo=problems) from None
+            raise invalid_message(str(exc), exc.problems) from None
         if orgnummer.is_valid(query.orgnummer) and orgnummer.canonical(query.orgnummer) != org.orgnummer:
             # the sender asks only as itself (SPEC §7); a malformed orgnummer is the engine's code 12
             raise ShsError("UnknownSender", f"The sender is {org.orgnummer}; it cannot ask as organisation "

@@ -208,8 +208,8 @@ async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, 
                             f'AsynchMethod="{asynch_methods[0]}", then pull the answer with the same TxId',
                             "SSEK/@AsynchMethod")
         body = await work(message, org, tx_id)
-        return xml_response(200, render_envelope(renderer.version, body, [reply_header(header, tx_id, renderer.version)]),
-                            renderer.version)
+        reply = reply_header(header, tx_id, renderer.version)
+        return xml_response(200, render_envelope(renderer.version, body, [reply]), renderer.version)
 
     return await ladder.answer(request, renderer, run, log)
 

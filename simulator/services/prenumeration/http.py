@@ -232,8 +232,7 @@ async def receive_shs_order(request: web.Request, org: Organisation, label: shs.
                            "unreachable; send it again", 503) from None
     except OrderRefused as exc:
         exchange.outcome = Outcome.invalid()
-        raise shs.ShsError("IllegalMessageStructure", f"Beställningen avvisas: {exc}", appinfo=[
-            ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]) from None
+        raise shs.invalid_message(f"Beställningen avvisas: {exc}", exc.problems) from None
     exchange.outcome = Outcome.ok()
     headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
                "X-shs-arrivaldate": shs_time(accepted.received)}
