@@ -16,6 +16,8 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
+from simulator.observability.outcome import Outcome
+
 __all__ = ["Exchange", "EXCHANGE", "exchange_of", "binding"]
 
 
@@ -32,7 +34,7 @@ class Exchange:
     certified: str | None = None  # mutual TLS: the client certificate's orgnummer ("" if it names none)
     personnummer: str | None = None
     benefits: tuple[str, ...] = ()
-    outcome: str | None = None  # ok | business:<kod> | technical:<NAME> | invalid | sla:<rule> | ...
+    outcome: Outcome | None = None  # None until the handler or the middleware notes it
     status: int = 0
     fault_rule: str | None = None  # id of the fault rule that hit this exchange
     fault_kind: str | None = None

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.observability.exchange import Exchange
+from simulator.observability.outcome import Outcome
 
 __all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIMIT"]
 
@@ -35,7 +36,7 @@ class JournalEntry:
     organisation: str | None
     personnummer: str | None
     benefits: tuple[str, ...]
-    outcome: str
+    outcome: Outcome
     status: int
     duration_ms: float
     fault_rule: str | None
@@ -58,6 +59,7 @@ class JournalEntry:
         data["at"] = self.at.isoformat()
         data["wall"] = self.wall.isoformat()
         data["benefits"] = list(self.benefits)
+        data["outcome"] = str(self.outcome)
         if bodies:
             data["request"], data["response"] = self.request, self.response
         return data
@@ -85,8 +87,7 @@ class JournalFilter:
             return False
         if self.personnummer is not None and e.personnummer != self.personnummer:
             return False
-        if self.outcome is not None and e.outcome != self.outcome \
-                and e.outcome.split(":", 1)[0] != self.outcome:
+        if self.outcome is not None and not e.outcome.matches(self.outcome):
             return False
         if self.path is not None and e.path != self.path:
             return False
@@ -123,7 +124,7 @@ class Journal:
             seq=next(self._seq), id=exchange.id, at=exchange.at, wall=wall,
             binding=exchange.binding or "", method=exchange.method, path=exchange.path,
             organisation=exchange.organisation, personnummer=exchange.personnummer,
-            benefits=exchange.benefits, outcome=exchange.outcome or "", status=exchange.status,
+            benefits=exchange.benefits, outcome=exchange.outcome or Outcome.closed(), status=exchange.status,
             duration_ms=round(exchange.duration * 1000, 3), fault_rule=exchange.fault_rule,
             sla_breach=exchange.sla_breach, request_body=_cut(exchange.request_body),
             response_body=_cut(exchange.response_body))

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from simulator.observability.exchange import Exchange
+from simulator.observability.outcome import Outcome
 
 __all__ = ["Metrics", "CONTENT_TYPE_LATEST"]
 
@@ -32,16 +33,17 @@ class Metrics:
                                   registry=self.registry)
         self.persons = Gauge("lefi_scenario_persons", "Persons in the loaded scenario",
                              registry=self.registry)
-        self._request_counters: dict[tuple[str, str, str], Counter] = {}
+        self._request_counters: dict[tuple[str, Outcome | None, str], Counter] = {}
         self._latency_histograms: dict[str, Histogram] = {}
 
     def observe(self, exchange: Exchange, org: str) -> None:
         """``org``: the organisation's label (Sandbox.metrics_organisation)."""
         binding = exchange.binding or ""
-        key = (binding, _outcome_label(exchange.outcome or ""), org)
+        key = (binding, exchange.outcome, org)
         counter = self._request_counters.get(key)
         if counter is None:  # labels() locks and builds its key on every call: once per label set
-            counter = self._request_counters[key] = self.requests.labels(*key)
+            label = _outcome_label(exchange.outcome)
+            counter = self._request_counters[key] = self.requests.labels(binding, label, org)
         counter.inc()
         histogram = self._latency_histograms.get(binding)
         if histogram is None:
@@ -54,6 +56,6 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _outcome_label(outcome: str) -> str:
+def _outcome_label(outcome: Outcome | None) -> str:
     """ok, business:<kod>, technical:<NAME>, injected:<kind>, sla:<rule>: all bounded sets."""
-    return outcome[:60]
+    return str(outcome)[:60] if outcome is not None else ""

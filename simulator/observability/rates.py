@@ -38,10 +38,6 @@ class Tally:
                 "mean_ms": round(mean, 3)}
 
 
-def is_error(outcome: str) -> bool:
-    return outcome.split(":", 1)[0] not in ("ok", "business")
-
-
 class RecentTraffic:
     def __init__(self) -> None:
         self._seconds: dict[int, dict[str, Tally]] = {}
@@ -58,7 +54,7 @@ class RecentTraffic:
                     del self._seconds[old]
             t = per_org[organisation]
             t.requests += 1
-            t.errors += is_error(exchange.outcome or "")
+            t.errors += exchange.outcome is None or exchange.outcome.is_error
             t.sla_breaches += exchange.sla_breach is not None
             t.duration_ms += exchange.duration * 1000
 

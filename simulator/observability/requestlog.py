@@ -23,7 +23,8 @@ class RequestLog:
             "ts": wall.isoformat(timespec="milliseconds"), "correlation_id": exchange.id,
             "sim_time": exchange.at.isoformat(timespec="seconds"), "binding": exchange.binding,
             "method": exchange.method, "path": exchange.path, "organisation": exchange.organisation,
-            "personnummer": exchange.personnummer, "outcome": exchange.outcome, "status": exchange.status,
+            "personnummer": exchange.personnummer,
+            "outcome": str(exchange.outcome) if exchange.outcome is not None else None, "status": exchange.status,
             "duration_ms": round(exchange.duration * 1000, 3), "fault_rule": exchange.fault_rule,
             "sla_breach": exchange.sla_breach,
         })

@@ -12,6 +12,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
+from simulator.protocols.echo import echo
 from simulator.runtime.sandbox import MAX_BODY_BYTES
 from simulator.runtime.traffic import CORRELATION_HEADER, correlation_id
 
@@ -83,7 +84,8 @@ def expect_handler(refuse: Refuse) -> Callable[[web.Request], Awaitable[web.Stre
             response.headers[CORRELATION_HEADER] = correlation_id(request)
             return response
         if request.headers.get("Expect", "").lower() != "100-continue":
-            raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers.get('Expect', '')[:100]}\n")
+            raise web.HTTPExpectationFailed(text=f"Unknown Expect: "
+                                                 f"{echo(request.headers.get('Expect', ''))}\n")
         if request.version == (1, 1):
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         return None

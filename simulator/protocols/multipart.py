@@ -7,6 +7,7 @@ decode) with ``MultipartError``, and never anything else, whatever the bytes.
 
 from __future__ import annotations
 
+from simulator.protocols.echo import TOKEN, echo_repr
 import base64
 import binascii
 import quopri
@@ -46,12 +47,14 @@ def parse_multipart(content_type: str, body: bytes) -> list[Part]:
     """The parts of a ``multipart/mixed`` body, in order."""
     header = _content_type(content_type)
     if header.get_content_type() != "multipart/mixed":
-        raise MultipartError(f"the Content-Type is {content_type[:100]!r}; an SHS message is multipart/mixed")
+        raise MultipartError(f"the Content-Type is {echo_repr(content_type)}; an SHS message is "
+                             "multipart/mixed")
     boundary = header.get_param("boundary")
     if not isinstance(boundary, str) or not boundary:
         raise MultipartError("the Content-Type multipart/mixed has no boundary parameter")
     if not _BOUNDARY.match(boundary):
-        raise MultipartError(f"the boundary {boundary[:100]!r} is not a valid MIME boundary (1-70 characters)")
+        raise MultipartError(f"the boundary {echo_repr(boundary)} is not a valid MIME boundary (1-70 "
+                             "characters)")
     delimiter = re.compile(rb"(?:\A|\r?\n)--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
     starts: list[tuple[int, int]] = []
     closed = False
@@ -63,7 +66,7 @@ def parse_multipart(content_type: str, body: bytes) -> list[Part]:
         if len(starts) > MAX_PARTS + 1:
             raise MultipartError(f"the message has more than {MAX_PARTS} parts")
     if not starts:
-        raise MultipartError(f"no part starts with the boundary {boundary[:100]!r}")
+        raise MultipartError(f"no part starts with the boundary {echo_repr(boundary)}")
     if not closed:
         raise MultipartError("the closing boundary is missing (the message may be cut short)")
     return [_part(body[end:next_start]) for (_, end), (next_start, _) in zip(starts, starts[1:], strict=False)]
@@ -87,7 +90,7 @@ def _part(raw: bytes) -> Part:
     elif encoding == "quoted-printable":
         decoded = quopri.decodestring(content)
     else:
-        raise MultipartError(f"unknown Content-Transfer-Encoding {encoding[:50]!r}")
+        raise MultipartError(f"unknown Content-Transfer-Encoding {echo_repr(encoding, TOKEN)}")
     charset = headers.get_param("charset")
     filename = headers.get_filename()
     return Part(headers.get_content_type().lower(), decoded,

@@ -14,6 +14,7 @@ from lxml import etree
 
 from simulator.runtime.sla.gate import SlaBreach
 
+from simulator.protocols.problem import Problem
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
 __all__ = [
@@ -50,15 +51,6 @@ class FaultCode(enum.Enum):
     def by_name(cls, name: str) -> FaultCode:
         """Client/Sender or Server/Receiver, as a fault rule names it (either version's word)."""
         return cls.SENDER if name in ("Client", "Sender") else cls.RECEIVER
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a message, and where (1-based line and column, if known)."""
-
-    message: str
-    line: int | None = None
-    column: int | None = None
 
 
 @dataclass

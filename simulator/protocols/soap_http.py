@@ -8,19 +8,24 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
+from simulator.protocols.ladder import Renderer
 from simulator.protocols.lefi_xml import technical_error_detail
 from simulator.protocols.soap import (
     FaultCode,
     SoapFault,
     SoapVersion,
     render_fault,
+    sla_fault,
     soap_version_of,
 )
 from simulator.domain.errors import TechnicalError, TeknisktFel
 from simulator.domain.schemas import SCHEMA_DIR
+from simulator.runtime.faults import InjectedFault
+from simulator.runtime.sla.gate import SlaBreach
 
-__all__ = ["read_soap_body", "soap_expect", "fault_response", "xml_response", "technical_fault", "unexpected_error",
+__all__ = ["SoapRenderer", "read_soap_body", "soap_expect", "fault_response", "xml_response", "technical_fault", "unexpected_error",
            "request_origin", "wsdl_for"]
 
 
@@ -63,6 +68,29 @@ def unexpected_error() -> TechnicalError:
     return TechnicalError(TeknisktFel.TEKNISKT_FEL, "Oväntat fel i sandlådan; se serverns logg")
 
 
+class SoapRenderer(Renderer[web.Response]):
+    """The ladder's errors as plain SOAP faults (the WS binding's; SSEK and SSBTEK refine it).
+    ``version`` is the request's SOAP version: the media type's, then the envelope's once read."""
+
+    def __init__(self, request: web.Request) -> None:
+        self.version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
+
+    def specific(self, exc: Exception) -> web.Response | None:
+        return fault_response(self.version, exc) if isinstance(exc, SoapFault) else None
+
+    def sla(self, breach: SlaBreach) -> web.Response:
+        return fault_response(self.version, sla_fault(breach), http_headers={"Retry-After": breach.retry_after_header})
+
+    def injected(self, exc: InjectedFault) -> web.Response:
+        return fault_response(self.version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
+
+    def technical(self, exc: TechnicalError) -> web.Response | None:
+        return fault_response(self.version, technical_fault(exc))
+
+    def unexpected(self) -> web.Response:
+        return fault_response(self.version, technical_fault(unexpected_error()))
+
+
 def request_origin(request: web.Request) -> str:
     """scheme://host:port the client reached us at, for a WSDL's addresses."""
     host = request.headers.get("Host", "").strip()
@@ -70,7 +98,8 @@ def request_origin(request: web.Request) -> str:
         try:
             return str(request.url.origin())
         except ValueError:
-            raise web.HTTPBadRequest(text=f"the Host header {host[:100]!r} is not a host[:port]\n") from None
+            raise web.HTTPBadRequest(text=f"the Host header {echo_repr(host)} is not a "
+                                          "host[:port]\n") from None
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if not sockname:
         raise web.HTTPBadRequest(text="send a Host header\n")

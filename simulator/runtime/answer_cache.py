@@ -15,6 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from simulator.observability.outcome import Outcome
+
 __all__ = ["AnswerCache", "CachedAnswer", "DEFAULT_MAX_BYTES"]
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # a few thousand 7 kB answers
@@ -26,7 +28,7 @@ class CachedAnswer:
     organisation: str  # as the question gave them, for the SLA gate and the fault rules
     personnummer: str
     benefits: tuple[str, ...]
-    outcome: str  # ok | business:<kod>
+    outcome: Outcome  # ok or business
     body: bytes
     created: bytes  # the answer's creation time as written in ``body`` (skapades)
 

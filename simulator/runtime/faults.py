@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import Exchange
+from simulator.observability.outcome import Outcome
 from simulator.scenario.models import FaultKind, FaultRule, Latency
 
 __all__ = ["FaultRules", "InjectedFault", "Effect", "draw_latency"]
@@ -99,7 +100,7 @@ class FaultRules:
             assert rule.technical_error is not None
             raise TechnicalError(rule.technical_error, f"Simulerat fel (regel {rule.id})")
         if rule.kind is FaultKind.SOAP_FAULT:
-            exchange.outcome = "injected:soap_fault"
+            exchange.outcome = Outcome.injected(FaultKind.SOAP_FAULT.value)
             raise InjectedFault(rule)
         delay = draw_latency(rule.latency, self.rng) if rule.latency is not None else 0.0
         exchange.effects.append(Effect(rule.kind, rule, delay))

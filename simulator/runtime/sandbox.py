@@ -23,6 +23,7 @@ from simulator.observability.exchange import Exchange
 from simulator.runtime.faults import FaultRules
 from simulator.observability.journal import Journal
 from simulator.observability.metrics import Metrics
+from simulator.observability.outcome import Outcome
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.observability.rates import RecentTraffic
 from simulator.observability.requestlog import RequestLog
@@ -56,7 +57,7 @@ def certify(exchange: Exchange, organisation: str) -> None:
     """Mutual TLS: raises ``NotCertified`` unless ``organisation`` is the client
     certificate's. Without mutual TLS every organisation passes."""
     if exchange.certified is not None and orgnummer.canonical(organisation) != exchange.certified:
-        exchange.outcome = "refused:certificate"
+        exchange.outcome = Outcome.refused("certificate")
         raise NotCertified(exchange.certified, organisation)
 
 
@@ -188,7 +189,7 @@ class Sandbox:
         self.metrics.sla_breaches.labels(breach.rule, self.metrics_organisation(exchange.organisation),
                                          self.gate.mode).inc()
         if self.gate.mode == "reject":
-            exchange.outcome = f"sla:{breach.rule}"
+            exchange.outcome = Outcome.sla(breach.rule)
             raise breach
 
     async def release(self, exchange: Exchange) -> None:
@@ -210,10 +211,10 @@ class Sandbox:
             await self.identify(exchange, query.orgnummer, query.personnummer, tuple(sorted(query.benefits)))
             answer = self.engine.answer(query)
         except NotCertified as refusal:
-            exchange.outcome = f"business:{refusal.status.code}"
+            exchange.outcome = Outcome.business(refusal.status)
             return self.engine.refused(query, refusal)
         except TechnicalError as exc:
-            exchange.outcome = f"technical:{exc.status.name}"
+            exchange.outcome = Outcome.technical(exc.status)
             raise
         exchange.outcome = _outcome(answer)
         return answer
@@ -227,7 +228,7 @@ class Sandbox:
             exchange.outcome = cached.outcome
             return cached.body_at(self.clock.now())
         except TechnicalError as exc:  # a fault rule's
-            exchange.outcome = f"technical:{exc.status.name}"
+            exchange.outcome = Outcome.technical(exc.status)
             raise
         exchange.outcome = cached.outcome
         return cached.body_at(self.clock.now())
@@ -239,8 +240,8 @@ class Sandbox:
                                            answer.created.isoformat(timespec="seconds").encode()))
 
 
-def _outcome(answer: Answer) -> str:
-    return "ok" if answer.status is None else f"business:{answer.status.code}"
+def _outcome(answer: Answer) -> Outcome:
+    return Outcome.ok() if answer.status is None else Outcome.business(answer.status)
 
 
 SANDBOX = web.AppKey("sandbox", Sandbox)

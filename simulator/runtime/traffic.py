@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from simulator.observability.exchange import EXCHANGE, Exchange
+from simulator.observability.outcome import Outcome
 from simulator.runtime.faults import Effect
 from simulator.runtime.sandbox import SANDBOX
 from simulator.scenario.models import FaultKind
@@ -85,7 +86,7 @@ def _record(request: web.Request, exchange: Exchange, response: web.StreamRespon
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.response_body = response.body
     if exchange.outcome is None:
-        exchange.outcome = "ok" if 0 < exchange.status < 400 else ("rejected" if exchange.status else "closed")
+        exchange.outcome = Outcome.of_status(exchange.status)
     if request._read_bytes and not exchange.request_body:
         # aiohttp keeps the body a handler read with request.read(); bindings that stream
         # their body set exchange.request_body themselves
@@ -113,7 +114,7 @@ async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
     if effect.delay:
         await _sleep_at_least(effect.delay)
     kind = effect.kind
-    exchange.outcome = f"injected:{kind.value}"
+    exchange.outcome = Outcome.injected(kind.value)
     body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
     if kind is FaultKind.LATENCY:
         exchange.outcome = None  # the answer itself is what it is, only later

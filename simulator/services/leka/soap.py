@@ -12,7 +12,6 @@ channel, as the SLA says (onlinefråga and LEKA share their limits).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import lru_cache
 
@@ -21,37 +20,31 @@ from lxml import etree
 
 from simulator.services.leka import subscriptions as leka
 from simulator.domain import orgnummer
-from simulator.protocols import lefi_xml
+from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.soap import (
     FaultCode,
     Problem,
     SoapFault,
     SoapMessage,
-    SoapVersion,
     check_must_understand,
     parse_envelope,
     render_envelope,
-    sla_fault,
-    soap_version_of,
 )
 from simulator.protocols.soap_http import (
+    SoapRenderer,
     fault_response,
     read_soap_body,
     request_origin,
     soap_expect,
-    technical_fault,
-    unexpected_error,
     wsdl_for,
     xml_response,
 )
 from simulator.services.online.ssek import SsekFault, serve
-from simulator.domain.errors import BusinessError, TechnicalError
+from simulator.domain.errors import BusinessError
 from simulator.observability.exchange import binding, exchange_of
-from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
 from simulator.domain.schemas import SCHEMA_DIR
-from simulator.runtime.sla.gate import SlaBreach
 
 __all__ = ["NS", "SSEK_PATH", "WS_PATH", "setup"]
 
@@ -163,13 +156,25 @@ async def _operate(sandbox: Sandbox, operation: str, organisation: str, body: et
     return reply
 
 
+class LekaRenderer(SoapRenderer):
+    """Plain SOAP faults; a request that does not validate names leka.xsd."""
+
+    def specific(self, exc: Exception) -> web.Response | None:
+        if isinstance(exc, lefi_xml.QuestionInvalid):
+            return fault_response(self.version, SoapFault(FaultCode.SENDER, f"The request does not validate against "
+                                                          f"leka.xsd: {exc.problems[0].message}",
+                                                          detail=[lefi_xml.validation_detail(exc.problems)]))
+        return super().specific(exc)
+
+
 @binding("ws")
 async def handle_ws(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    try:
+    renderer = LekaRenderer(request)
+
+    async def work() -> web.Response:
         message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
-        soap_version = message.version
+        renderer.version = message.version
         check_must_understand(message, understood=set())
         operation, organisation = _read(message.body)
         try:
@@ -178,24 +183,9 @@ async def handle_ws(request: web.Request) -> web.Response:
             reply = _reply(operation, exc.status.code, exc.detail)
         else:
             reply = await _operate(sandbox, operation, organisation, message.body, Transport.WS)
-        return xml_response(200, render_envelope(soap_version, reply), soap_version)
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    except lefi_xml.QuestionInvalid as exc:
-        return fault_response(soap_version, SoapFault(FaultCode.SENDER, f"The request does not validate against "
-                                                      f"leka.xsd: {exc.problems[0].message}",
-                                                      detail=[lefi_xml.validation_detail(exc.problems)]))
-    except SoapFault as fault:
-        return fault_response(soap_version, fault)
-    except SlaBreach as breach:
-        return fault_response(soap_version, sla_fault(breach), http_headers={"Retry-After": breach.retry_after_header})
-    except InjectedFault as exc:
-        return fault_response(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
-    except TechnicalError as exc:
-        return fault_response(soap_version, technical_fault(exc))
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        return fault_response(soap_version, technical_fault(unexpected_error()))
+        return xml_response(200, render_envelope(renderer.version, reply), renderer.version)
+
+    return await ladder.answer(request, renderer, work, log)
 
 
 @binding("ssek")

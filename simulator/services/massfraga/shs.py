@@ -20,7 +20,8 @@ from dataclasses import asdict
 from aiohttp import web
 
 from simulator.services.massfraga import jobs as massfraga
-from simulator.protocols import lefi_xml
+from simulator.protocols import ladder, lefi_xml
+from simulator.protocols.ladder import Renderer
 from simulator.services.online import shs
 from simulator.services.massfraga.dialect import MASSFRAGA, question_template, render_answers
 from simulator.protocols.multipart import Part
@@ -64,23 +65,40 @@ async def receive(request: web.Request, org: Organisation, label: shs.Label, par
         await sandbox.identify(exchange_of(request), org.orgnummer)  # the fault rules, now
         fraga = shs.read_question(parts, label, MASSFRAGA)
         version, template, persons = question_template(fraga, sandbox, org)
-    except lefi_xml.QuestionInvalid as exc:
-        problems = [("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]
-        raise shs.ShsError("IllegalMessageStructure", str(exc), appinfo=problems) from None
-    except PermissionError as exc:
-        raise shs.ShsError("UnknownSender", f"The sender is organisation {exc}") from None
-    except TechnicalError as exc:
-        raise shs.ShsError("OtherError", f"TeknisktFel {exc.status.name}: {exc.detail or exc.status.text}",
-                           appinfo=[("TeknisktFel", exc.status.name)]) from None
-    except InjectedFault as exc:
-        raise shs.ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
-                           appinfo=[("regel", exc.rule.id)]) from None
+    except (lefi_xml.QuestionInvalid, PermissionError, TechnicalError, InjectedFault) as exc:
+        # answered by the SHS receive service's ladder as the ShsError this makes of it
+        raise ladder.render_error(request, _AS_SHS_ERROR, exc, log) from None
     job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding="shs", form="xml",
                                  question={"template": template}, version=version, persons=persons,
                                  reference=label.tx_id, extra={"label": asdict(label)})
     massfraga.wake(request.app)
     return web.Response(status=202, text=label.tx_id,
                         headers={**headers, "X-shs-arrivaldate": shs_time(sandbox.clock.now())})
+
+
+class _AsShsError(Renderer[shs.ShsError]):
+    """What can go wrong reading a massfråga, as the SHS error the receive service answers."""
+
+    def specific(self, exc: Exception) -> shs.ShsError | None:
+        if isinstance(exc, lefi_xml.QuestionInvalid):
+            return shs.invalid_message(str(exc), exc.problems)
+        if isinstance(exc, PermissionError):
+            return shs.ShsError("UnknownSender", f"The sender is organisation {exc}")
+        return None
+
+    def technical(self, exc: TechnicalError) -> shs.ShsError:
+        return shs.ShsError("OtherError", f"TeknisktFel {exc.status.name}: {exc.detail or exc.status.text}",
+                            appinfo=[("TeknisktFel", exc.status.name)])
+
+    def injected(self, exc: InjectedFault) -> shs.ShsError:
+        return shs.ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
+                            appinfo=[("regel", exc.rule.id)])
+
+    def unexpected(self) -> shs.ShsError:
+        return shs.ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500)
+
+
+_AS_SHS_ERROR = _AsShsError()
 
 
 async def deliver(app: web.Application, job: massfraga.Job) -> None:

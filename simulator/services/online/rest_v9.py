@@ -10,14 +10,15 @@ served at ``.../v9/openapi.yaml``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
 
-from simulator.protocols import lefi_json
+from simulator.protocols.echo import echo
+from simulator.protocols import ladder, lefi_json
+from simulator.protocols.ladder import Renderer
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.lefi_json import Fraga, FragaInvalid, LefiReply, felsvar
 from simulator.domain.errors import BusinessError, TechnicalError
@@ -131,28 +132,42 @@ async def handle_available(request: web.Request) -> web.Response:
 Work = Callable[[Sandbox, datetime], Awaitable[LefiReply]]
 
 
+class RestRenderer(Renderer[web.Response]):
+    """The ladder's errors as the contract's LefiFelsvar (400, 403, 429, 500, 503)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def specific(self, exc: Exception) -> web.Response | None:
+        return json_response(exc.reply) if isinstance(exc, Refused) else None
+
+    def not_certified(self, exc: NotCertified) -> web.Response:
+        return json_response(felsvar(403, exc.detail, self.now))
+
+    def sla(self, breach: SlaBreach) -> web.Response:
+        # 429 for a limit, 503 while closed; Retry-After says when (the LefiFelsvar shape)
+        return json_response(felsvar(503 if breach.closed else 429, breach.text, self.now),
+                             {"Retry-After": breach.retry_after_header})
+
+    def injected(self, exc: InjectedFault) -> web.Response:
+        return json_response(technical_reply(exc, self.now))
+
+    def technical(self, exc: TechnicalError) -> web.Response:
+        return json_response(technical_reply(exc, self.now))
+
+    def unexpected(self) -> web.Response:
+        return json_response(felsvar(500, "Oväntat fel i sandlådan; se serverns logg", self.now))
+
+
 async def respond(request: web.Request, work: Work) -> web.Response:
     """Runs ``work`` and renders what it returns or raises as the contract's JSON."""
     sandbox = request.app[SANDBOX]
     now = sandbox.clock.now()
-    try:
-        reply = await work(sandbox, now)
-    except Refused as refused:
-        reply = refused.reply
-    except NotCertified as exc:
-        reply = felsvar(403, exc.detail, now)
-    except SlaBreach as breach:
-        # 429 for a limit, 503 while closed; Retry-After says when (the LefiFelsvar shape)
-        reply = felsvar(503 if breach.closed else 429, breach.text, now)
-        return json_response(reply, {"Retry-After": breach.retry_after_header})
-    except (TechnicalError, InjectedFault) as exc:
-        reply = technical_reply(exc, now)
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise  # the client went away: nobody to answer
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        reply = felsvar(500, "Oväntat fel i sandlådan; se serverns logg", now)
-    return json_response(reply)
+
+    async def run() -> web.Response:
+        return json_response(await work(sandbox, now))
+
+    return await ladder.answer(request, RestRenderer(now), run, log)
 
 
 def json_response(reply: LefiReply, headers: dict[str, str] | None = None) -> web.Response:
@@ -165,7 +180,7 @@ async def aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organi
     aktors_id = request.match_info["aktorsId"]
     org = find_aktor(sandbox, aktors_id)
     if org is None:
-        await sandbox.identify(exchange_of(request), aktors_id[:100])  # fault rules apply to every request
+        await sandbox.identify(exchange_of(request), echo(aktors_id))  # fault rules apply to every request
         raise Refused(felsvar(403, "Okänd aktör, eller en aktör som anroparen inte får företräda", now))
     return org
 
@@ -182,7 +197,8 @@ async def read_json(request: web.Request, now: datetime) -> bytes:
 def check_media_type(request: web.Request, now: datetime) -> None:
     mt = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if mt != "application/json" and not (mt.startswith("application/") and mt.endswith("+json")):
-        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte {mt[:100] or '(ingen typ)'}",
+        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte "
+                                   f"{echo(mt) or '(ingen typ)'}",
                                now))
 
 

@@ -18,20 +18,23 @@ an asynchronous question that error message waits in the delivery service instea
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Mapping
+from collections.abc import Mapping, Sequence
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
-from simulator.protocols import lefi_xml
+from simulator.protocols import ladder, lefi_xml
+from simulator.protocols.ladder import Renderer
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
+from simulator.protocols.problem import Problem
 from simulator.protocols.multipart import MultipartError, Part, build_multipart, parse_multipart
 from simulator.domain.receiver import FK_NAME, FK_ORGNUMMER, is_fk
 from simulator.protocols.shs_outbox import (
@@ -47,6 +50,7 @@ from simulator.protocols.shs_outbox import (
 from simulator.stores.durable import is_outage
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import Exchange, binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.registry import Service, products_of, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
@@ -104,6 +108,13 @@ class ShsError(Exception):
         return f"{self.code}: {self.info}"
 
 
+def invalid_message(info: str, problems: Sequence[Problem]) -> ShsError:
+    """A message that does not validate: IllegalMessageStructure, with the first 20 problems
+    (and their lines) for the partner."""
+    return ShsError("IllegalMessageStructure", info, appinfo=[
+        ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in problems[:20]])
+
+
 @dataclass(frozen=True)
 class Label:
     """What the receiver reads from an ``shs.label``."""
@@ -154,8 +165,9 @@ def _orgnummer_of(address: str) -> str | None:
 async def handle_receive(request: web.Request) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
     arrived = sandbox.clock.now()
-    label: Label | None = None
-    try:
+    renderer = ShsRenderer(sandbox)
+
+    async def work() -> web.StreamResponse:
         try:
             data = await read_body(request)
         except BodyError as exc:
@@ -164,7 +176,7 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
             parts = parse_multipart(request.headers.get("Content-Type", ""), data)
         except MultipartError as exc:
             raise ShsError("IllegalMessageStructure", f"The message is not a readable SHS message: {exc}") from None
-        label = read_label(parts)
+        renderer.label = label = read_label(parts)
         org = find_sender(sandbox.store, label)
         exchange = exchange_of(request)
         product = products_of(request.app).get(label.product_id)
@@ -173,7 +185,7 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         # the label's from is who asks: the SLA counts it (and the journal names it) from here
         await sandbox.identify(exchange, org.orgnummer, faults=False)
         if label.to is not None and not is_fk(_URN.sub("", label.to.strip())):
-            raise ShsError("UnknownReceiver", f"The receiver {label.to[:100]!r} is not Försäkringskassan "
+            raise ShsError("UnknownReceiver", f"The receiver {echo_repr(label.to)} is not Försäkringskassan "
                            f"(urn:X-shs:{FK_ORGNUMMER})")
         check_product(sandbox.store, label, products_of(request.app))
         find_agreement(org, label)
@@ -192,23 +204,35 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
             return _message_response(200 if reply.sequence_type == "reply" else 400, reply)
         delivery.put(reply, label.tx_id)
         return web.Response(status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)})
-    except ShsError as exc:
-        return _error_response(sandbox, exc, label)
-    except NotCertified as exc:
-        return _error_response(sandbox, ShsError("UnknownSender", exc.text, 403), label)
-    except SlaBreach as breach:
+
+    return await ladder.answer(request, renderer, work, log)
+
+
+class ShsRenderer(Renderer[web.StreamResponse]):
+    """SHS error messages, with the label's ids once the label is read. A tekniskt fel or an
+    injected fault outside a question is unexpected here: ``_answer`` answers a question's own."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.label: Label | None = None
+
+    def specific(self, exc: Exception) -> web.StreamResponse | None:
+        return _error_response(self.sandbox, exc, self.label) if isinstance(exc, ShsError) else None
+
+    def not_certified(self, exc: NotCertified) -> web.StreamResponse:
+        return _error_response(self.sandbox, ShsError("UnknownSender", exc.text, 403), self.label)
+
+    def sla(self, breach: SlaBreach) -> web.StreamResponse:
         # the SLA's refusal as an SHS error message naming the rule, at once (also for asynch)
         refusal = ShsError("OtherError", breach.text, appinfo=[
             ("regel", breach.rule), ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds"))])
-        response = _error_response(sandbox, refusal, label)
+        response = _error_response(self.sandbox, refusal, self.label)
         response.headers["Retry-After"] = breach.retry_after_header
         return response
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        return _error_response(sandbox, ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500),
-                               label)
+
+    def unexpected(self) -> web.StreamResponse:
+        return _error_response(self.sandbox, ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500),
+                               self.label)
 
 
 def read_label(parts: list[Part]) -> Label:
@@ -230,11 +254,11 @@ def read_label(parts: list[Part]) -> Label:
         raise illegal(f"The first part holds {root.tag!r}; an SHS message starts with the shs.label")
     version = root.get("version", "1.2")
     if version != "1.2":
-        raise illegal(f"shs.label version {version[:20]!r}; this receiver reads SHS 1.2")
+        raise illegal(f"shs.label version {echo_repr(version, TOKEN)}; this receiver reads SHS 1.2")
 
     def token(name: str, value: str | None) -> str:
         if value is None or not _NMTOKEN.match(value):
-            raise illegal(f"The shs.label's {name} is {'missing' if value is None else repr(value[:100])}; "
+            raise illegal(f"The shs.label's {name} is {'missing' if value is None else echo_repr(value)}; "
                           "it is a name token (e.g. a UUID)")
         return value
 
@@ -278,11 +302,11 @@ def read_label(parts: list[Part]) -> Label:
 def find_sender(store: ScenarioStore, label: Label) -> Organisation:
     number = _orgnummer_of(label.sender)
     if number is None:
-        raise ShsError("UnknownSender", f"The sender {label.sender[:100]!r} is not an SHS address "
+        raise ShsError("UnknownSender", f"The sender {echo_repr(label.sender)} is not an SHS address "
                        "urn:X-shs:<organisationsnummer>")
     org = store.organisation(orgnummer.Orgnummer(number))
     if org is None:
-        raise ShsError("UnknownSender", f"The sender {label.sender[:100]!r} is not a known organisation")
+        raise ShsError("UnknownSender", f"The sender {echo_repr(label.sender)} is not a known organisation")
     return org
 
 
@@ -293,9 +317,9 @@ def check_product(store: ScenarioStore, label: Label, products: Mapping[str, Pro
         return
     known = {product_id(a.product) for o in store.organisations() for a in o.shs_agreements}
     if pid in known or pid in SHS_PRODUCTS:
-        raise ShsError("IllegalProductType", f"Product type {label.product[:100]!r} is not a LEFI Online "
+        raise ShsError("IllegalProductType", f"Product type {echo_repr(label.product)} is not a LEFI Online "
                        f"question; this service answers urn:X-shs:{LEFI_PRODUCT}")
-    raise ShsError("UnknownProductType", f"Product type {label.product[:100]!r} is not known")
+    raise ShsError("UnknownProductType", f"Product type {echo_repr(label.product)} is not known")
 
 
 def find_agreement(org: Organisation, label: Label) -> ShsAgreement:
@@ -360,9 +384,7 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
             lefi_xml.validate_question(fraga, version)
             query = lefi_xml.parse_question(fraga, version, Transport.SHS)
         except lefi_xml.QuestionInvalid as exc:
-            problems = [("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message)
-                        for p in exc.problems[:20]]
-            raise ShsError("IllegalMessageStructure", str(exc), appinfo=problems) from None
+            raise invalid_message(str(exc), exc.problems) from None
         if orgnummer.is_valid(query.orgnummer) and orgnummer.canonical(query.orgnummer) != org.orgnummer:
             # the sender asks only as itself (SPEC §7); a malformed orgnummer is the engine's code 12
             raise ShsError("UnknownSender", f"The sender is {org.orgnummer}; it cannot ask as organisation "
@@ -370,7 +392,7 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
         answer = await sandbox.answer(query, exchange)
     except TechnicalError as exc:
         # an asynch error message goes out with 202: the journal must not take it for an answer
-        exchange.outcome = exchange.outcome or f"technical:{exc.status.name}"
+        exchange.outcome = exchange.outcome or Outcome.technical(exc.status)
         return error_message(sandbox, ShsError("OtherError", f"TeknisktFel {exc.status.name}: "
                                                 f"{exc.detail or exc.status.text}",
                                                 appinfo=[("TeknisktFel", exc.status.name),
@@ -478,7 +500,8 @@ async def _outbox(request: web.Request) -> str:
     text = request.match_info["outbox"]
     number = _orgnummer_of(text if _URN.match(text) else f"urn:X-shs:{text}")
     if number is None or sandbox.store.organisation(orgnummer.Orgnummer(number)) is None:
-        raise ShsError("UnknownReceiver", f"{text[:100]!r} is not the orgnummer of a known organisation", 404)
+        raise ShsError("UnknownReceiver", f"{echo_repr(text)} is not the orgnummer of a known "
+                                          f"organisation", 404)
     exchange = exchange_of(request)
     exchange.sla_checked = True
     await sandbox.identify(exchange, number)
@@ -521,13 +544,14 @@ async def handle_list(request: web.Request) -> web.Response:
         q = request.query
         status = q.get("status")
         if status not in (None, "test", "production"):
-            raise ShsError("OtherError", f"status={status[:50]!r}: filter on test or production")
+            raise ShsError("OtherError", f"status={echo_repr(status, TOKEN)}: filter on test or production")
         flt = q.get("filter")
         if flt not in (None, "noack"):
-            raise ShsError("OtherError", f"filter={flt[:50]!r}: the filter is noack (unacknowledged)")
+            raise ShsError("OtherError", f"filter={echo_repr(flt, TOKEN)}: the filter is noack "
+                                         f"(unacknowledged)")
         max_hits = q.get("maxhits", "200")
         if not re.fullmatch(r"[0-9]{1,4}", max_hits) or not 1 <= int(max_hits) <= 1000:  # ASCII digits only
-            raise ShsError("OtherError", f"maxhits={max_hits[:50]!r}: a number from 1 to 1000")
+            raise ShsError("OtherError", f"maxhits={echo_repr(max_hits, TOKEN)}: a number from 1 to 1000")
         product = q.get("producttype")
         messages = await request.app[DELIVERY].list(outbox, Filter(
             product_id=product_id(product) if product else None, status=status, unacknowledged=flt == "noack",
@@ -542,7 +566,8 @@ async def _find(request: web.Request) -> tuple[str, Delivered]:
     tx_id = request.match_info["tx_id"]
     message = await request.app[DELIVERY].get(outbox, tx_id)
     if message is None:
-        raise ShsError("MessageNotFound", f"No message {tx_id[:100]!r} in the delivery service for {outbox}", 404)
+        raise ShsError("MessageNotFound", f"No message {echo_repr(tx_id)} in the delivery service for "
+                                          f"{outbox}", 404)
     return outbox, message
 
 

@@ -10,7 +10,6 @@ do. ``GET /ssbtek?wsdl`` serves the project's WSDL.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -19,8 +18,9 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
-from simulator.protocols import lefi_json
+from simulator.protocols import ladder, lefi_json
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.lefi_json import FragaInvalid, LefiReply
 from simulator.services.online.rest_v9 import answer_question, find_aktor, technical_reply
@@ -36,7 +36,7 @@ from simulator.protocols.soap import (
     soap_version_of,
 )
 from simulator.protocols.soap_http import fault_response as _fault
-from simulator.protocols.soap_http import request_origin, wsdl_for
+from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
 from simulator.protocols.soap_http import xml_response as _xml
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import binding, exchange_of
@@ -80,48 +80,66 @@ def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "ssbtek-v10.xsd"), parser))
 
 
+class SsbtekRenderer(SoapRenderer):
+    """SOAP faults with SSBTEK's fault detail (felkod, felmeddelande) for the ``operation`` asked.
+    A tekniskt fel or a refused certificate outside a question's part is unexpected here: each
+    part answers its own (``_fraga``)."""
+
+    def __init__(self, request: web.Request) -> None:
+        super().__init__(request)
+        self.operation = "hamtaBastjanstInformation"
+
+    def specific(self, exc: Exception) -> web.Response | None:
+        if not isinstance(exc, SoapFault):
+            return None
+        if not exc.detail:
+            # only a Receiver fault is the service's own; MustUnderstand, VersionMismatch and
+            # Sender faults are the message's
+            felkod = "TEKNISKT_FEL" if exc.code is FaultCode.RECEIVER else "OGILTIG_FRAGA"
+            messages = [exc.reason] + [p.message for p in exc.problems if p.message not in exc.reason]
+            exc.detail = [_fault_detail(self.operation, felkod, messages)]
+        return _fault(self.version, exc)
+
+    def sla(self, breach: SlaBreach) -> web.Response:
+        fault = sla_fault(breach)
+        fault.detail = [_fault_detail(self.operation, f"SLA_{breach.rule.upper()}", [breach.text])]
+        return _fault(self.version, fault, http_headers={"Retry-After": breach.retry_after_header})
+
+    def injected(self, exc: InjectedFault) -> web.Response:
+        return _fault(self.version, SoapFault(FaultCode.by_name(exc.code), exc.reason, detail=[
+            _fault_detail(self.operation, "SIMULERAT_FEL", [f"Simulerat fel (regel {exc.rule.id}): {exc.reason}"])]))
+
+    def technical(self, exc: TechnicalError) -> None:
+        return None
+
+    def unexpected(self) -> web.Response:
+        return _fault(self.version, SoapFault(FaultCode.RECEIVER, "Oväntat fel i sandlådan; se serverns logg",
+                                              detail=[_fault_detail(self.operation, "TEKNISKT_FEL", ["Oväntat fel"])]))
+
+
 @binding("ssbtek")
 async def handle(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    operation = "hamtaBastjanstInformation"
-    try:
+    renderer = SsbtekRenderer(request)
+
+    async def work() -> web.Response:
         try:
             data = await read_body(request)
         except BodyError as exc:
             raise SoapFault(FaultCode.SENDER, exc.reason, http_status=exc.status) from None
         message = parse_envelope(data, request.headers.get("Content-Type", ""))
-        soap_version = message.version
+        renderer.version = message.version
         check_must_understand(message, understood=set())
         body = message.body
         if body.tag not in (HAMTA, TESTA):
             raise SoapFault(FaultCode.SENDER, f"Unknown operation: the body holds {body.tag!r}, expected "
                             f"hamtaBastjanstInformation or testaBastjanstInformation in {NS}")
-        operation = etree.QName(body).localname
+        renderer.operation = etree.QName(body).localname
         _validate(body)
         answer = await _hamta(sandbox, request, body) if body.tag == HAMTA else _testa(sandbox, request)
-        return _xml(200, render_envelope(soap_version, answer), soap_version)
-    except SlaBreach as breach:
-        fault = sla_fault(breach)
-        fault.detail = [_fault_detail(operation, f"SLA_{breach.rule.upper()}", [breach.text])]
-        return _fault(soap_version, fault, http_headers={"Retry-After": breach.retry_after_header})
-    except SoapFault as fault:
-        if not fault.detail:
-            # only a Receiver fault is the service's own; MustUnderstand, VersionMismatch and
-            # Sender faults are the message's
-            felkod = "TEKNISKT_FEL" if fault.code is FaultCode.RECEIVER else "OGILTIG_FRAGA"
-            messages = [fault.reason] + [p.message for p in fault.problems if p.message not in fault.reason]
-            fault.detail = [_fault_detail(operation, felkod, messages)]
-        return _fault(soap_version, fault)
-    except InjectedFault as exc:
-        return _fault(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason, detail=[
-            _fault_detail(operation, "SIMULERAT_FEL", [f"Simulerat fel (regel {exc.rule.id}): {exc.reason}"])]))
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise  # the client went away: nobody to answer
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        return _fault(soap_version, SoapFault(FaultCode.RECEIVER, "Oväntat fel i sandlådan; se serverns logg",
-                                              detail=[_fault_detail(operation, "TEKNISKT_FEL", ["Oväntat fel"])]))
+        return _xml(200, render_envelope(renderer.version, answer), renderer.version)
+
+    return await ladder.answer(request, renderer, work, log)
 
 
 def _validate(body: etree._Element) -> None:
@@ -178,7 +196,8 @@ async def _fk_part(sandbox: Sandbox, request: web.Request, part: etree._Element,
     version = (fraga.findtext(_q("version")) or "v9").strip()
     if version not in LEFI_VERSIONS:
         _error(part, "SSBT", "VERSIONEN_STODS_EJ",
-               f"LEFI version {version[:20]!r} finns inte; sandlådan har {', '.join(LEFI_VERSIONS)}")
+               f"LEFI version {echo_repr(version, TOKEN)} finns inte; sandlådan har "
+               f"{', '.join(LEFI_VERSIONS)}")
         return
     try:
         reply = await _lefi(sandbox, request, fraga, ingivare)

@@ -13,7 +13,6 @@ the same sender gets the stored answer, without asking the engine again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
@@ -21,8 +20,9 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from lxml import etree
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
-from simulator.protocols import lefi_xml
+from simulator.protocols import ladder, lefi_xml
 from simulator.services.online import ws
 from simulator.protocols.bounded import BoundedStore
 from simulator.domain.receiver import FK_ORGNUMMER, is_fk
@@ -35,19 +35,10 @@ from simulator.protocols.soap import (
     check_must_understand,
     parse_envelope,
     render_envelope,
-    soap_version_of,
 )
-from simulator.protocols.soap_http import (
-    fault_response,
-    read_soap_body,
-    soap_expect,
-    technical_fault,
-    unexpected_error,
-    xml_response,
-)
-from simulator.domain.errors import TechnicalError
+from simulator.protocols.soap_http import SoapRenderer, fault_response, read_soap_body, soap_expect, xml_response
 from simulator.observability.exchange import Exchange, binding, exchange_of
-from simulator.runtime.faults import InjectedFault
+from simulator.observability.outcome import Outcome
 from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
@@ -118,7 +109,7 @@ class Stored:
     header: SsekHeader  # the question's; the reply header is made again for the resend
     personnummer: str
     benefits: tuple[str, ...]
-    outcome: str | None
+    outcome: Outcome | None
 
 
 RESENDS = web.AppKey("ssek_resends", BoundedStore)
@@ -145,17 +136,18 @@ async def handle_v4(request: web.Request) -> web.Response:
 
 async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    tx_id: str | None = None  # echoed in FaultData once known to be well formed
-    try:
+    renderer = SsekRenderer(request)
+
+    async def work() -> web.Response:
         data = await read_soap_body(request)
         message = parse_envelope(data, request.headers.get("Content-Type", ""))
-        soap_version = message.version
+        renderer.version = message.version
         check_must_understand(message, understood={SSEK_HEADER})
         header = read_header(message)
-        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
+        renderer.tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
         exchange = exchange_of(request)
         org, tx_id = await accept_sender(sandbox, exchange, header)
+        renderer.tx_id = tx_id
         fraga = message.body
         fingerprint = etree.tostring(fraga, method="c14n", exclusive=True)  # not the envelope's namespaces
         resends = request.app[RESENDS]
@@ -168,8 +160,8 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
                                 "question; a resend must carry the same question", "SSEK/TxId")
             await sandbox.identify(exchange, org.orgnummer, stored.personnummer, stored.benefits)
             exchange.outcome = stored.outcome
-            reply = reply_header(header, tx_id, soap_version)  # this request's header, swapped
-            return xml_response(200, render_envelope(soap_version, stored.svar, [reply]), soap_version)
+            reply = reply_header(header, tx_id, renderer.version)  # this request's header, swapped
+            return xml_response(200, render_envelope(renderer.version, stored.svar, [reply]), renderer.version)
         if fraga.tag != lefi_xml.FRAGA:
             raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {fraga.tag!r}, expected "
                             f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)", "Body")
@@ -185,12 +177,10 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         svar = lefi_xml.render_answer(answer)
         resends.put((org.orgnummer, tx_id), Stored(fingerprint, svar, header, query.personnummer,
                                                    tuple(sorted(query.benefits)), exchange.outcome))
-        reply = reply_header(header, tx_id, soap_version)
-        return xml_response(200, render_envelope(soap_version, svar, [reply]), soap_version)
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise  # the client went away: nobody to answer
-    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
-        return error_response(request, exc, soap_version, tx_id)
+        reply = reply_header(header, tx_id, renderer.version)
+        return xml_response(200, render_envelope(renderer.version, svar, [reply]), renderer.version)
+
+    return await ladder.answer(request, renderer, work, log)
 
 
 Work = Callable[[SoapMessage, Organisation, str], Awaitable[etree._Element | str]]
@@ -203,60 +193,63 @@ async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, 
     ``work(message, sender, TxId)`` makes the body of the answer; what it raises is answered
     as SSEK answers it."""
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    tx_id: str | None = None
-    try:
+    renderer = SsekRenderer(request)
+
+    async def run() -> web.Response:
         message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
-        soap_version = message.version
+        renderer.version = message.version
         check_must_understand(message, understood={SSEK_HEADER})
         header = read_header(message, asynch_methods)
-        tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
+        renderer.tx_id = header.tx_id if header.tx_id and well_formed(header.tx_id) else None
         exchange = exchange_of(request)
         exchange.channel = channel
         org, tx_id = await accept_sender(sandbox, exchange, header, faults=True)
+        renderer.tx_id = tx_id
         if asynch_methods and header.asynch_method not in asynch_methods:
             raise SsekFault("AsynchMethodUnsupported", "This service is asynchronous: send the SSEK header with "
                             f'AsynchMethod="{asynch_methods[0]}", then pull the answer with the same TxId',
                             "SSEK/@AsynchMethod")
         body = await work(message, org, tx_id)
-        return xml_response(200, render_envelope(soap_version, body, [reply_header(header, tx_id, soap_version)]),
-                            soap_version)
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - error_response answers each kind, and logs the unexpected
-        return error_response(request, exc, soap_version, tx_id)
+        reply = reply_header(header, tx_id, renderer.version)
+        return xml_response(200, render_envelope(renderer.version, body, [reply]), renderer.version)
+
+    return await ladder.answer(request, renderer, run, log)
 
 
-def error_response(request: web.Request, exc: Exception, soap_version: SoapVersion, tx_id: str | None) -> web.Response:
+class SsekRenderer(SoapRenderer):
     """What went wrong answering an SSEK request, as SSEK (or SOAP) answers it; ``tx_id``
     is echoed in FaultData once known to be well formed."""
-    if isinstance(exc, SsekFault):
-        return fault_response(soap_version, _soap_fault(exc, tx_id))
-    if isinstance(exc, lefi_xml.QuestionInvalid):
-        items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
-        return fault_response(soap_version, _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), tx_id))
-    if isinstance(exc, SoapFault):
-        if exc.code is FaultCode.SENDER and not exc.subcode:
-            # what the envelope layer refuses is content the service cannot accept: an SSEK fault too
+
+    def __init__(self, request: web.Request) -> None:
+        super().__init__(request)
+        self.tx_id: str | None = None
+
+    def specific(self, exc: Exception) -> web.Response | None:
+        if isinstance(exc, SsekFault):
+            return fault_response(self.version, _soap_fault(exc, self.tx_id))
+        if isinstance(exc, lefi_xml.QuestionInvalid):
             items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
-            ssek_fault = _soap_fault(SsekFault("ContentInvalid", exc.reason, None, items), tx_id)
-            ssek_fault.http_status = exc.http_status
-            return fault_response(soap_version, ssek_fault)
-        return fault_response(soap_version, exc)
-    if isinstance(exc, NotCertified):
-        return fault_response(soap_version, _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), tx_id))
-    if isinstance(exc, SlaBreach):
+            return fault_response(self.version,
+                                  _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), self.tx_id))
+        if isinstance(exc, SoapFault):
+            if exc.code is FaultCode.SENDER and not exc.subcode:
+                # what the envelope layer refuses is content the service cannot accept: an SSEK fault too
+                items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
+                ssek_fault = _soap_fault(SsekFault("ContentInvalid", exc.reason, None, items), self.tx_id)
+                ssek_fault.http_status = exc.http_status
+                return fault_response(self.version, ssek_fault)
+            return fault_response(self.version, exc)
+        return None
+
+    def not_certified(self, exc: NotCertified) -> web.Response:
+        return fault_response(self.version,
+                              _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), self.tx_id))
+
+    def sla(self, breach: SlaBreach) -> web.Response:
         # the SLA's refusal as SSEK has it: WebServiceUnavailable, FaultData naming the rule
-        unavailable = SsekFault("WebServiceUnavailable", exc.text, f"SLA/{exc.rule}")
-        return fault_response(soap_version, _soap_fault(unavailable, tx_id),
-                              http_headers={"Retry-After": exc.retry_after_header})
-    if isinstance(exc, InjectedFault):
-        return fault_response(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
-    if isinstance(exc, TechnicalError):
-        return fault_response(soap_version, technical_fault(exc))
-    # never a stack trace to the caller; the server keeps serving
-    log.error("unexpected error answering %s", request.path, exc_info=exc)
-    return fault_response(soap_version, technical_fault(unexpected_error()))
+        unavailable = SsekFault("WebServiceUnavailable", breach.text, f"SLA/{breach.rule}")
+        return fault_response(self.version, _soap_fault(unavailable, self.tx_id),
+                              http_headers={"Retry-After": breach.retry_after_header})
 
 
 async def accept_sender(sandbox: Sandbox, exchange: Exchange, header: SsekHeader, *,
@@ -288,7 +281,7 @@ def read_header(message: SoapMessage, asynch_methods: tuple[str, ...] = ()) -> S
     block = blocks[0]
     asynch = block.get("AsynchMethod") or block.get(_s("AsynchMethod"))
     if asynch is not None and asynch not in asynch_methods:
-        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {asynch[:50]!r}: " + (
+        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {echo_repr(asynch, TOKEN)}: " + (
             f"this service takes {', '.join(asynch_methods)}" if asynch_methods else
             "this service answers synchronously only; leave AsynchMethod out (a massfråga is asked "
             "with AsynchPull at /ssek/FK.EXA.Lefi.Massfraga)"), "SSEK/@AsynchMethod")
@@ -306,7 +299,8 @@ def _party(block: etree._Element, name: str, missing_code: str) -> Party:
     # ssek.xsd qualifies its attributes (ssek:Type); an unqualified Type is read too
     id_type = (el.get(_s("Type")) or el.get("Type") or "CN").strip()
     if id_type not in ID_TYPES:
-        raise SsekFault("ContentInvalid", f"{name} Type {id_type[:50]!r} is not one of {', '.join(ID_TYPES)}",
+        raise SsekFault("ContentInvalid", f"{name} Type {echo_repr(id_type, TOKEN)} is not one of "
+                                          f"{', '.join(ID_TYPES)}",
                         f"SSEK/{name}/@Type")
     return Party(text, id_type)
 
@@ -322,7 +316,7 @@ def find_sender(store: ScenarioStore, sender: Party) -> Organisation:
                 continue
             if known.id.strip() == sender.id or (sender.type == "ORGNR" and orgnummer.canonical(known.id) == canonical):
                 return org
-    raise SsekFault("SenderIdUnknown", f"SenderId {sender.id[:100]!r} (Type {sender.type}) is not a known "
+    raise SsekFault("SenderIdUnknown", f"SenderId {echo_repr(sender.id)} (Type {sender.type}) is not a known "
                     "sender", "SSEK/SenderId")
 
 
@@ -331,7 +325,7 @@ def check_tx_id(tx_id: str | None) -> str:
         raise SsekFault("TxIdMissing", "The SSEK header has no TxId; this service requires one "
                         f"({TX_ID_LENGTH} characters, e.g. a UUID)", "SSEK/TxId")
     if not well_formed(tx_id):
-        raise SsekFault("TxIdInvalid", f"TxId {tx_id[:100]!r} is {len(tx_id)} characters; a TxId is "
+        raise SsekFault("TxIdInvalid", f"TxId {echo_repr(tx_id)} is {len(tx_id)} characters; a TxId is "
                         f"{TX_ID_LENGTH} printable characters without spaces, e.g. a UUID", "SSEK/TxId")
     return tx_id
 

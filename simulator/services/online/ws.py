@@ -8,39 +8,28 @@ previous version's schema).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 
 from aiohttp import web
 
-from simulator.protocols import lefi_xml
+from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.soap import (
     FaultCode,
     SoapFault,
-    SoapVersion,
     check_must_understand,
     parse_envelope,
     render_envelope,
-    sla_fault,
-    soap_version_of,
 )
 from simulator.protocols.soap_http import fault_response as _fault
 from simulator.protocols.soap_http import read_soap_body as _read_body
 from simulator.protocols.soap_http import soap_expect as _expect
-from simulator.protocols.soap_http import (
-    request_origin,
-    technical_fault,
-    unexpected_error,
-    wsdl_for,
-)
+from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
 from simulator.protocols.soap_http import xml_response as _xml
 from simulator.domain.errors import TechnicalError, TeknisktFel
 from simulator.observability.exchange import binding, exchange_of
-from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX
 from simulator.scenario.models import Transport
-from simulator.runtime.sla.gate import SlaBreach
 from simulator.domain.versions import CURRENT, open_versions, require_supported, supported_versions
 
 __all__ = ["WS_PATHS", "V4_PATH", "setup"]
@@ -69,19 +58,34 @@ async def handle_v4(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=True)
 
 
+class WsRenderer(SoapRenderer):
+    """SOAP faults, with the LEFI question's validation problems in the detail."""
+
+    def specific(self, exc: Exception) -> web.Response | None:
+        if isinstance(exc, SoapFault):
+            if exc.problems and not exc.detail:
+                exc.detail = [lefi_xml.validation_detail(exc.problems)]
+            return _fault(self.version, exc)
+        if isinstance(exc, lefi_xml.QuestionInvalid):
+            return _fault(self.version, SoapFault(FaultCode.SENDER, str(exc),
+                                                  detail=[lefi_xml.validation_detail(exc.problems)]))
+        return None
+
+
 async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     sandbox = request.app[SANDBOX]
-    soap_version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    try:
+    renderer = WsRenderer(request)
+
+    async def work() -> web.Response:
         data = await _read_body(request)
         media_type = request.headers.get("Content-Type", "")
         key = sandbox.answers.key("ws", media_type, data, sandbox.generation, sandbox.clock.today(),
                                   exchange_of(request).certified)
         cached = None if closed_v4 else sandbox.answers.get(key)
         if cached is not None:  # asked before today: the same bytes, after the gate and fault rules
-            return _xml(200, await sandbox.replay(cached, exchange_of(request)), soap_version)
+            return _xml(200, await sandbox.replay(cached, exchange_of(request)), renderer.version)
         message = parse_envelope(data, media_type)
-        soap_version = message.version
+        renderer.version = message.version
         check_must_understand(message, understood=set())
         if closed_v4:
             # the V4 address: V4 is not in the sandbox, and closed for good after 2020
@@ -97,27 +101,11 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         lefi_xml.validate_question(fraga, version)
         query = lefi_xml.parse_question(fraga, version, Transport.WS)
         answer = await sandbox.answer(query, exchange_of(request))
-        body = render_envelope(soap_version, lefi_xml.render_answer(answer))
+        body = render_envelope(renderer.version, lefi_xml.render_answer(answer))
         sandbox.remember(key, query, answer, body)
-        return _xml(200, body, soap_version)
-    except SoapFault as fault:
-        if fault.problems and not fault.detail:
-            fault.detail = [lefi_xml.validation_detail(fault.problems)]
-        return _fault(soap_version, fault)
-    except SlaBreach as breach:
-        return _fault(soap_version, sla_fault(breach), http_headers={"Retry-After": breach.retry_after_header})
-    except InjectedFault as exc:
-        return _fault(soap_version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
-    except lefi_xml.QuestionInvalid as exc:
-        return _fault(soap_version, SoapFault(FaultCode.SENDER, str(exc),
-                                              detail=[lefi_xml.validation_detail(exc.problems)]))
-    except TechnicalError as exc:
-        return _fault(soap_version, technical_fault(exc))
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise  # the client went away: nobody to answer
-    except Exception:  # never a stack trace to the caller; the server keeps serving
-        log.exception("unexpected error answering %s", request.path)
-        return _fault(soap_version, technical_fault(unexpected_error()))
+        return _xml(200, body, renderer.version)
+
+    return await ladder.answer(request, renderer, work, log)
 
 
 async def handle_get(request: web.Request) -> web.Response:

@@ -27,12 +27,14 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
 from simulator.services.online import shs
 from simulator.protocols.http_body import BodyError, read_body
 from simulator.protocols.multipart import Part
 from simulator.protocols.shs_outbox import shs_time
 from simulator.observability.exchange import Handler, binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.services.prenumeration.answer_file import render_error_file
 from simulator.runtime.registry import Service, register
 from simulator.stores.background import repeat, task_context
@@ -123,7 +125,7 @@ def _error(status: int, message: str) -> web.Response:
 def _organisation(request: web.Request) -> Organisation | web.Response:
     text = request.match_info["org"]
     if not orgnummer.is_valid(text):
-        return _error(404, f"{text[:40]!r} is not an organisationsnummer")
+        return _error(404, f"{echo_repr(text)} is not an organisationsnummer")
     number = orgnummer.canonical(text)
     exchange = exchange_of(request)
     exchange.organisation = number
@@ -140,7 +142,8 @@ def _organisation(request: web.Request) -> Organisation | web.Response:
         return _error(403, f"organisation {number} has no LEFI Prenumeration agreement")
     version = request.query.get("version")
     if version is not None and version != VERSION:
-        return _error(400, f"version {version[:20]!r} is not served: LEFI Prenumeration has one schema version "
+        return _error(400, f"version {echo_repr(version, TOKEN)} is not served: LEFI Prenumeration has "
+                           f"one schema version "
                            f"in force, {VERSION}")
     return org
 
@@ -171,10 +174,10 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
     try:
         accepted = await service.accept(org, data, name, "http")
     except OrderRefused as exc:
-        exchange.outcome = "invalid"
+        exchange.outcome = Outcome.invalid()
         body = render_error_file(name, service.sandbox.clock.now(), exc.problems)
         return web.Response(status=400, text=body, content_type="application/xml")
-    exchange.outcome = "ok"
+    exchange.outcome = Outcome.ok()
     return web.json_response(accepted.as_json(), status=202,
                              headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"})
 
@@ -205,7 +208,7 @@ async def get_file(request: web.Request, org: Organisation) -> web.Response:
     name = request.match_info["name"]
     path = request.app[PRENUMERATION].folder(org.orgnummer, "out") / name
     if not _FILE_NAME.match(name) or not path.is_file():
-        return _error(404, f"no answer file {name[:100]!r}")
+        return _error(404, f"no answer file {echo_repr(name)}")
     return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
 
 
@@ -230,10 +233,9 @@ async def receive_shs_order(request: web.Request, org: Organisation, label: shs.
         raise shs.ShsError("OtherError", "The order could not be kept: the sandbox's durable store is "
                            "unreachable; send it again", 503) from None
     except OrderRefused as exc:
-        exchange.outcome = "invalid"
-        raise shs.ShsError("IllegalMessageStructure", f"Beställningen avvisas: {exc}", appinfo=[
-            ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in exc.problems[:20]]) from None
-    exchange.outcome = "ok"
+        exchange.outcome = Outcome.invalid()
+        raise shs.invalid_message(f"Beställningen avvisas: {exc}", exc.problems) from None
+    exchange.outcome = Outcome.ok()
     headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
                "X-shs-arrivaldate": shs_time(accepted.received)}
     if accepted.duplicate:

@@ -18,6 +18,7 @@ from simulator.engine.engine import Engine
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.scenario.models import Organisation
 from simulator.domain.schemas import SCHEMA_DIR
+from simulator.protocols.problem import Problem
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
 __all__ = ["VERSION", "ORDER", "Order", "OrderRefused", "Problem", "read_order", "order_schema", "file_name", "printable"]
@@ -49,12 +50,6 @@ def file_name(name: str) -> str:
 def printable(text: str) -> str:
     """``text`` with what XML cannot hold as ``_``."""
     return _UNPRINTABLE.sub("_", text)
-
-
-@dataclass(frozen=True)
-class Problem:
-    message: str
-    line: int | None = None
 
 
 class OrderRefused(Exception):

@@ -16,12 +16,16 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.protocols.echo import echo
 from simulator.domain.benefits import BENEFITS, Benefit, BenefitGroup, benefits_for_version
 from simulator.services.online.rest_v9 import xml_version
+from simulator.protocols import ladder
+from simulator.protocols.ladder import Renderer
 from simulator.engine.answer import Answer
-from simulator.domain.errors import BusinessError, TechnicalError
+from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.engine.query import Query
 from simulator.observability.exchange import binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.runtime.faults import InjectedFault
 from simulator.domain.orgnummer import Orgnummer
 from simulator.domain.personnummer import Personnummer
@@ -94,13 +98,13 @@ async def _form(request: web.Request) -> dict[str, list[str]]:
     """The posted form (our pages post application/x-www-form-urlencoded); anything else
     is refused with a page saying so."""
     def refused(exc_class: type[web.HTTPException], message: str) -> web.HTTPException:
-        exchange_of(request).outcome = "rejected"
+        exchange_of(request).outcome = Outcome.rejected()
         return render_refusal(exc_class, "fel.html", today=_now(request).date(),
                               title="Formuläret kunde inte läsas", message=message)
 
     if request.content_type != "application/x-www-form-urlencoded":
         raise refused(web.HTTPUnsupportedMediaType, "Formuläret ska skickas som "
-                      f"application/x-www-form-urlencoded, inte {request.content_type[:100]}.")
+                      f"application/x-www-form-urlencoded, inte {echo(request.content_type)}.")
     try:
         data = await request.post()
     except (ValueError, UnicodeDecodeError):
@@ -116,7 +120,7 @@ async def _posted(request: web.Request, session: WebSession | None) -> dict[str,
     """The posted form, once its token matches the session's (CSRF); else 403."""
     form = await _form(request)
     if session is None or not session.token_ok(_first(form, "csrf")):
-        exchange_of(request).outcome = "rejected"
+        exchange_of(request).outcome = Outcome.rejected()
         raise render_refusal(web.HTTPForbidden, "fel.html", today=_now(request).date(), title="Sidan har gått ut",
                              message="Formuläret har gått ut eller kom från en annan webbplats, så det skickades inte.")
     return form
@@ -160,7 +164,7 @@ def _login_response(request: web.Request, status: int = 200, **extra: Any) -> we
 def _logged_out(request: web.Request, session: WebSession, reason: str) -> web.HTTPForbidden:
     """Ends the session; the login page saying why, to raise."""
     request.app[SESSIONS].drop(session)
-    exchange_of(request).outcome = "rejected"
+    exchange_of(request).outcome = Outcome.rejected()
     fresh = request.app[SESSIONS].new(_now(request))
     refusal = render_refusal(web.HTTPForbidden, "login.html",
                              **_login_context(request, fresh, refusal=f"Du har loggats ut: {reason}"))
@@ -311,7 +315,7 @@ async def hamta(request: web.Request) -> web.Response:
     try:
         session = _logged_in(request)
     except web.HTTPSeeOther:
-        exchange.outcome = "rejected"
+        exchange.outcome = Outcome.rejected()
         raise
     posted = await _posted(request, session)
     offer = _offer(request, session)
@@ -319,7 +323,7 @@ async def hamta(request: web.Request) -> web.Response:
     form = HamtaForm.read(posted, offer.keys)
     question = form.check(sandbox.clock.today())
     if question is None:
-        exchange.outcome = "invalid"
+        exchange.outcome = Outcome.invalid()
         exchange.personnummer = form.personnummer.strip()[:20] or None
         return _hamta_response(request, session, offer, form, 400)
     query = Query(orgnummer=offer.organisation.orgnummer, personnummer=question.personnummer.value,
@@ -328,17 +332,32 @@ async def hamta(request: web.Request) -> web.Response:
                   transport=Transport.WEB)
     try:
         answer = await sandbox.answer(query, exchange)
-    except SlaBreach as breach:
-        return _hamta_response(request, session, offer, form, 503 if breach.closed else 429,
-                               f"Frågan kan inte tas emot just nu. {breach.text}",
-                               {"Retry-After": breach.retry_after_header})
-    except (TechnicalError, InjectedFault) as exc:
-        return _hamta_response(request, session, offer, form, 500,
-                               f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
+    except (SlaBreach, TechnicalError, InjectedFault) as exc:  # anything else is the server's 500
+        return ladder.render_error(request, _HamtaRenderer(request, session, offer, form), exc, log)
     return render("visa.html", **_page(request, session, offer), form=form, question=question,
                   tables=answer_tables(answer.person) if answer.person is not None else (),
                   refusal=None if answer.status is None else business_message(answer),
                   labels=[b.label for b in BENEFITS if b.key in question.benefits])
+
+
+class _HamtaRenderer(Renderer[web.Response]):
+    """The ladder's errors as the form again, with an alert saying what went wrong."""
+
+    def __init__(self, request: web.Request, session: WebSession, offer: Offer, form: HamtaForm) -> None:
+        self.request, self.session, self.offer, self.form = request, session, offer, form
+
+    def _page(self, status: int, alert: str, headers: dict[str, str] | None = None) -> web.Response:
+        return _hamta_response(self.request, self.session, self.offer, self.form, status, alert, headers)
+
+    def sla(self, breach: SlaBreach) -> web.Response:
+        return self._page(503 if breach.closed else 429, f"Frågan kan inte tas emot just nu. {breach.text}",
+                          {"Retry-After": breach.retry_after_header})
+
+    def injected(self, exc: InjectedFault) -> web.Response:
+        return self._page(500, f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
+
+    def technical(self, exc: TechnicalError) -> web.Response:
+        return self._page(500, f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
 
 
 def _technical_text(exc: TechnicalError | InjectedFault) -> str:
@@ -351,19 +370,19 @@ def _technical_text(exc: TechnicalError | InjectedFault) -> str:
 def business_message(answer: Answer) -> str:
     """A business error as a sentence for the user, with FK's code."""
     assert answer.status is not None
-    code = answer.status.code
-    if code == 3:
+    status = answer.status
+    if status is Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER:
         text = "Personen finns inte i Försäkringskassans kundregister."
-    elif code == 4 and answer.new_personnummer:
+    elif status is Verksamhetsfel.NYTT_PERSONNUMMER and answer.new_personnummer:
         text = (f"Personen har fått ett nytt personnummer: {_dashed(answer.new_personnummer)}. "
                 "Sök på det nya personnumret.")
-    elif code == 4:
+    elif status is Verksamhetsfel.NYTT_PERSONNUMMER:
         text = "Personen har dubbla kundid hos Försäkringskassan; uppgifterna kan inte lämnas ut."
-    elif code == 13:
+    elif status is Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD:
         text = "Organisationen är inte behörig till tjänsten."
     else:
         text = f"{answer.status_text.rstrip('.')}."
-    return f"{text} (Felkod {code}.)"
+    return f"{text} (Felkod {status.code}.)"
 
 
 def _dashed(pnr: str) -> str:
