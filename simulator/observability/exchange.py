@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from simulator.observability.outcome import Outcome
+from simulator.scenario.models import Channel
 
 __all__ = ["Exchange", "EXCHANGE", "exchange_of", "binding"]
 
@@ -39,7 +40,7 @@ class Exchange:
     fault_rule: str | None = None  # id of the fault rule that hit this exchange
     fault_kind: str | None = None
     effects: list[Any] = field(default_factory=list)  # transport effects of fault rules, for the middleware
-    channel: str = "online"  # the SLA channel: online (onlinefråga, LEKA) or massfraga
+    channel: Channel = Channel.ONLINE  # the SLA channel: online (onlinefråga, LEKA) or massfråga
     sla_checked: bool = False  # the SLA gate is passed once per request
     faults_checked: bool = False  # fault rules are drawn once per request (probabilities!)
     sla_admission: Any = None  # to release when the answer has gone (simulator/runtime/sla/gate.py)

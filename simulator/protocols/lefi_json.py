@@ -20,6 +20,8 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.domain.benefits import V9_GROUPS, V9Group, benefit
+from simulator.domain.errors import TeknisktFel, Verksamhetsfel
+from simulator.domain.personnummer import Personnummer
 from simulator.engine.answer import (
     Answer,
     BenefitSection,
@@ -30,9 +32,7 @@ from simulator.engine.answer import (
     Personuppgifter,
     SgiSection,
 )
-from simulator.domain.errors import TeknisktFel, Verksamhetsfel
 from simulator.engine.query import Query
-from simulator.domain.personnummer import Personnummer
 from simulator.scenario.models import Case, CaseStatus, Civilstand, Payment, Period, Transport
 
 __all__ = [

@@ -12,7 +12,9 @@ from typing import Any, Callable, Iterable
 from lxml import etree
 
 from simulator.domain.benefits import benefit
-from simulator.protocols.soap import Problem
+from simulator.domain.errors import TechnicalError
+from simulator.domain.personnummer import Personnummer
+from simulator.domain.schemas import xsd_for_version
 from simulator.engine.answer import (
     Answer,
     BenefitSection,
@@ -25,12 +27,10 @@ from simulator.engine.answer import (
     PrognosSection,
     SgiSection,
 )
-from simulator.domain.errors import TechnicalError
 from simulator.engine.query import Query
-from simulator.domain.personnummer import Personnummer
-from simulator.scenario.models import Amount, Case, Period, Transport
-from simulator.domain.schemas import xsd_for_version
+from simulator.protocols.soap import Problem
 from simulator.protocols.xmlwriter import XmlWriter
+from simulator.scenario.models import Amount, Case, Period, Transport
 
 __all__ = [
     "NS", "FRAGA", "SVAR", "QuestionInvalid", "question_version", "validate_question",

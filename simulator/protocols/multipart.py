@@ -7,7 +7,6 @@ decode) with ``MultipartError``, and never anything else, whatever the bytes.
 
 from __future__ import annotations
 
-from simulator.protocols.echo import TOKEN, echo_repr
 import base64
 import binascii
 import quopri
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
+
+from simulator.protocols.echo import TOKEN, echo_repr
 
 __all__ = ["MAX_PARTS", "Part", "MultipartError", "parse_multipart", "build_multipart"]
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from simulator.runtime.sla.gate import SlaBreach
-
 from simulator.protocols.problem import Problem
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
+from simulator.runtime.sla.gate import SlaBreach
 
 __all__ = [
     "SOAP11_NS", "SOAP12_NS", "FaultCode", "Problem", "SoapVersion", "SoapFault", "SoapMessage", "parse_envelope",

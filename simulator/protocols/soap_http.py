@@ -8,6 +8,8 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
+from simulator.domain.errors import TechnicalError, TeknisktFel
+from simulator.domain.schemas import SCHEMA_DIR
 from simulator.protocols.echo import echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.ladder import Renderer
@@ -20,8 +22,6 @@ from simulator.protocols.soap import (
     sla_fault,
     soap_version_of,
 )
-from simulator.domain.errors import TechnicalError, TeknisktFel
-from simulator.domain.schemas import SCHEMA_DIR
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sla.gate import SlaBreach
 

@@ -12,25 +12,25 @@ from pathlib import Path
 from aiohttp import web
 
 from simulator.domain import orgnummer
-from simulator.runtime.answer_cache import AnswerCache, CachedAnswer, Key
 from simulator.domain.clock import Clock
-from simulator.stores.durable import DATA_FILE, Durable, SqliteDurable
+from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
+from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.engine.answer import Answer
 from simulator.engine.engine import Engine
-from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.engine.query import Query
 from simulator.observability.exchange import Exchange
-from simulator.runtime.faults import FaultRules
 from simulator.observability.journal import Journal
 from simulator.observability.metrics import Metrics
 from simulator.observability.outcome import Outcome
-from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.observability.rates import RecentTraffic
 from simulator.observability.requestlog import RequestLog
-from simulator.scenario.models import Scenario
-from simulator.scenario.store import MemoryScenarioStore, make_store
+from simulator.runtime.answer_cache import AnswerCache, CachedAnswer, Key
+from simulator.runtime.faults import FaultRules
 from simulator.runtime.sla.counters import CounterStore, StoreUnavailable
 from simulator.runtime.sla.gate import SlaGate
+from simulator.scenario.models import Scenario, SlaMode
+from simulator.scenario.store import MemoryScenarioStore, make_store
+from simulator.stores.durable import DATA_FILE, Durable, SqliteDurable
 
 __all__ = ["Sandbox", "SANDBOX", "MAX_BODY_BYTES", "NotCertified", "certify"]
 
@@ -188,7 +188,7 @@ class Sandbox:
         exchange.sla_breach = breach.rule
         self.metrics.sla_breaches.labels(breach.rule, self.metrics_organisation(exchange.organisation),
                                          self.gate.mode).inc()
-        if self.gate.mode == "reject":
+        if self.gate.mode is SlaMode.REJECT:
             exchange.outcome = Outcome.sla(breach.rule)
             raise breach
 

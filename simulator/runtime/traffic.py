@@ -17,10 +17,10 @@ from aiohttp import web
 
 from simulator.observability.exchange import EXCHANGE, Exchange
 from simulator.observability.outcome import Outcome
+from simulator.runtime.certificate import certified_organisation
 from simulator.runtime.faults import Effect
 from simulator.runtime.sandbox import SANDBOX
 from simulator.scenario.models import FaultKind
-from simulator.runtime.certificate import certified_organisation
 
 __all__ = ["traffic_middleware", "CORRELATION_HEADER"]
 

@@ -520,16 +520,38 @@ class Window(_Model):
     to: str = Field(pattern=_WINDOW_END)
 
 
-class SlaSettings(_Model):
-    """The SLA gate (simulator/sla/): limits per organisation and channel, opening hours."""
+class SlaMode(enum.StrEnum):
+    """What the SLA gate does with a question over the limits or outside opening hours."""
 
-    mode: Literal["reject", "record", "off"] = "reject"
-    profile: Literal["sla", "classic"] = "sla"
+    REJECT = "reject"  # refused, in the binding's own format
+    RECORD = "record"  # served; the breach is recorded
+    OFF = "off"  # no gate
+
+
+class SlaProfile(enum.StrEnum):
+    """Whose opening hours: the SLA's, or the classic LEFI Online description's."""
+
+    SLA = "sla"
+    CLASSIC = "classic"
+
+
+class Channel(enum.StrEnum):
+    """The SLA's channels, each with its own limits and opening hours."""
+
+    ONLINE = "online"  # onlinefråga, over every binding
+    MASSFRAGA = "massfraga"
+
+
+class SlaSettings(_Model):
+    """The SLA gate (simulator/runtime/sla/): limits per organisation and channel, opening hours."""
+
+    mode: SlaMode = SlaMode.REJECT
+    profile: SlaProfile = SlaProfile.SLA
     # the sla profile's service window; [] for none
     service_windows: tuple[Window, ...] = (Window.model_validate({"from": "sat 16:00", "to": "sun 13:00"}),)
     urgent_windows: bool = False  # sla profile: also closed weekdays 00:00-06:00
-    limits: dict[Literal["online", "massfraga"], ChannelLimits] = {}
-    organisations: dict[Orgnr, dict[Literal["online", "massfraga"], ChannelLimits]] = {}
+    limits: dict[Channel, ChannelLimits] = {}
+    organisations: dict[Orgnr, dict[Channel, ChannelLimits]] = {}
 
 
 class ClockSettings(_Model):

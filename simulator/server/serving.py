@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 import ssl
-from typing import Any, cast, Awaitable, Callable
+from typing import Any, Awaitable, Callable, cast
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler

@@ -10,6 +10,7 @@ from aiohttp import web
 from simulator.control.admin.common import error, sandbox_of
 from simulator.domain.clock import STOCKHOLM
 from simulator.observability.rates import KEEP_SECONDS, Tally
+from simulator.scenario.models import Channel
 
 __all__ = ["get_traffic"]
 
@@ -34,7 +35,7 @@ async def get_traffic(request: web.Request) -> web.Response:
     for org, points in sorted(series.items()):
         organisations.append({
             "organisation": org, "name": names.get(org),
-            "limit_per_minute": sandbox.gate.limits(org, "online").per_minute,
+            "limit_per_minute": sandbox.gate.limits(org, Channel.ONLINE).per_minute,
             "last_minute": last_minute.get(org, [Tally()])[0].as_json(),
             "series": [p.as_json() for p in points]})
     return web.json_response({"now": datetime.fromtimestamp(now, STOCKHOLM).isoformat(), "minutes": minutes,

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from simulator.domain.clock import Clock
-from simulator.scenario.models import ChannelLimits, SlaSettings
 from simulator.runtime.sla.counters import SLA_DEFAULTS, CounterStore, Limits, MemoryCounters
 from simulator.runtime.sla.hours import Closed, OpeningHours
+from simulator.scenario.models import Channel, ChannelLimits, SlaMode, SlaProfile, SlaSettings
 
 __all__ = ["SlaGate", "SlaBreach", "Admission", "SLA_DEFAULTS", "CHANNEL_NAMES"]
 
-CHANNEL_NAMES = {"online": "onlinefråga", "massfraga": "massfråga"}
+CHANNEL_NAMES = {Channel.ONLINE: "onlinefråga", Channel.MASSFRAGA: "massfråga"}
 _RULE_TEXT = {
     "per_second": "högst {limits.per_second} frågor per sekund",
     "per_minute": "högst {limits.per_minute} frågor per minut",
@@ -59,10 +59,11 @@ class Admission:
 
 class SlaGate:
     def __init__(self, settings: SlaSettings, clock: Clock, counters: CounterStore | None = None,
-                 mode: str | None = None, profile: str | None = None) -> None:
+                 mode: SlaMode | str | None = None, profile: SlaProfile | str | None = None) -> None:
         self.clock = clock
         self.counters: CounterStore = counters or MemoryCounters()
-        self.mode_override, self.profile_override = mode, profile
+        self.mode_override = SlaMode(mode) if mode else None
+        self.profile_override = SlaProfile(profile) if profile else None
         self.configure(settings)
 
     def configure(self, settings: SlaSettings) -> None:
@@ -70,21 +71,22 @@ class SlaGate:
         if self.profile_override:
             settings = settings.model_copy(update={"profile": self.profile_override})
         self.settings = settings
-        self.mode = self.mode_override or settings.mode
+        self.mode: SlaMode = self.mode_override or settings.mode
         self.hours = OpeningHours(settings)
 
-    def limits(self, organisation: str, channel: str) -> Limits:
+    def limits(self, organisation: str, channel: Channel) -> Limits:
         limits = SLA_DEFAULTS[channel]
-        for override in (self.settings.limits.get(channel),  # type: ignore[call-overload]
-                         self.settings.organisations.get(organisation, {}).get(channel)):  # type: ignore[call-overload]
+        for override in (self.settings.limits.get(channel),
+                         self.settings.organisations.get(organisation, {}).get(channel)):
             if override is not None:
                 limits = _merge(limits, override)
         return limits
 
-    async def admit(self, organisation: str, channel: str) -> tuple[Admission | None, SlaBreach | None]:
+    async def admit(self, organisation: str, channel: Channel | str) -> tuple[Admission | None, SlaBreach | None]:
         """The admission to release when answered (None: nothing to release) and the
         breach, if any. Raises nothing: the caller decides by ``mode``."""
-        if self.mode == "off":
+        channel = Channel(channel)
+        if self.mode is SlaMode.OFF:
             return None, None
         now = self.clock.now()
         try:
@@ -92,15 +94,15 @@ class SlaGate:
         except Closed as closed:
             breach = SlaBreach("closed", f"SLA: {CHANNEL_NAMES[channel]} är stängd: {closed.reason}. "
                                f"Öppnar {closed.until.isoformat(timespec='minutes')}", closed.until, now)
-            if self.mode == "reject":
+            if self.mode is SlaMode.REJECT:
                 return None, breach
             closed_breach: SlaBreach | None = breach
         else:
             closed_breach = None
         limits = self.limits(organisation, channel)
         key = f"{organisation}:{channel}"
-        verdict = await self.counters.admit(key, _ms(now), limits, record_anyway=self.mode == "record")
-        admitted = verdict.rule is None or self.mode == "record"
+        verdict = await self.counters.admit(key, _ms(now), limits, record_anyway=self.mode is SlaMode.RECORD)
+        admitted = verdict.rule is None or self.mode is SlaMode.RECORD
         admission = Admission(key) if admitted else None
         if verdict.rule is None:
             return admission, closed_breach

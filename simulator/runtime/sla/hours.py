@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import holidays
 
-from simulator.scenario.models import SlaSettings, Window
+from simulator.scenario.models import Channel, SlaProfile, SlaSettings, Window
 
 __all__ = ["OpeningHours", "Closed"]
 
@@ -62,32 +62,32 @@ def _spans(*pairs: str) -> tuple[Span, ...]:
 _WEEK = tuple[tuple[Span, ...], ...]
 _SCHEDULES: dict[tuple[str, str], tuple[_WEEK, tuple[Span, ...], tuple[Span, ...], bool]] = {
     # (weekdays, day before a holiday, holiday, de facto holidays count)
-    ("sla", "online"): ((_spans("00:00-24:00"),) * 7, _spans("00:00-24:00"), _spans("00:00-24:00"), False),
-    ("sla", "massfraga"): ((_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
+    (SlaProfile.SLA, Channel.ONLINE): ((_spans("00:00-24:00"),) * 7, _spans("00:00-24:00"), _spans("00:00-24:00"), False),
+    (SlaProfile.SLA, Channel.MASSFRAGA): ((_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
                            _spans("07:00-16:30"), (), True),
-    ("classic", "online"): ((_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
+    (SlaProfile.CLASSIC, Channel.ONLINE): ((_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
                             _spans("07:00-16:30"), (), False),
-    ("classic", "massfraga"): ((_spans("07:00-24:00"),) * 5 + ((), ()), _spans("16:30-24:00"), (), False),
+    (SlaProfile.CLASSIC, Channel.MASSFRAGA): ((_spans("07:00-24:00"),) * 5 + ((), ()), _spans("16:30-24:00"), (), False),
 }
 
 
 class OpeningHours:
     def __init__(self, settings: SlaSettings) -> None:
         self.profile = settings.profile
-        self.windows = settings.service_windows if settings.profile == "sla" else ()
-        self.urgent = settings.urgent_windows and settings.profile == "sla"
+        self.windows = settings.service_windows if settings.profile is SlaProfile.SLA else ()
+        self.urgent = settings.urgent_windows and settings.profile is SlaProfile.SLA
         self._next: dict[tuple[str, datetime], datetime] = {}  # closed minutes are asked for often
 
-    def check(self, channel: str, now: datetime) -> None:
+    def check(self, channel: Channel, now: datetime) -> None:
         """Raises ``Closed`` when ``channel`` is closed at ``now`` (simulator time)."""
         reason = self._closed_because(channel, now)
         if reason is not None:
             raise Closed(reason, self.next_open(channel, now))
 
-    def is_open(self, channel: str, now: datetime) -> bool:
+    def is_open(self, channel: Channel, now: datetime) -> bool:
         return self._closed_because(channel, now) is None
 
-    def next_open(self, channel: str, now: datetime) -> datetime:
+    def next_open(self, channel: Channel, now: datetime) -> datetime:
         """The first minute from ``now`` on when the channel is open (at most 14 days on)."""
         start = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         cached = self._next.get((channel, start))
@@ -103,7 +103,7 @@ class OpeningHours:
         self._next[(channel, start)] = t
         return t
 
-    def _closed_because(self, channel: str, now: datetime) -> str | None:
+    def _closed_because(self, channel: Channel, now: datetime) -> str | None:
         week, before, on_holiday, de_facto = _SCHEDULES[(self.profile, channel)]
         day, clock = now.date(), now.timetz().replace(tzinfo=None)
         name = holiday(day, de_facto)

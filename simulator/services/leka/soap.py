@@ -18,8 +18,10 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
-from simulator.services.leka import subscriptions as leka
 from simulator.domain import orgnummer
+from simulator.domain.errors import BusinessError
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.soap import (
     FaultCode,
@@ -39,12 +41,10 @@ from simulator.protocols.soap_http import (
     wsdl_for,
     xml_response,
 )
-from simulator.services.online.ssek import SsekFault, serve
-from simulator.domain.errors import BusinessError
-from simulator.observability.exchange import binding, exchange_of
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.scenario.models import Organisation, Transport
-from simulator.domain.schemas import SCHEMA_DIR
+from simulator.services.leka import subscriptions as leka
+from simulator.services.online.ssek import SsekFault, serve
 
 __all__ = ["NS", "SSEK_PATH", "WS_PATH", "setup"]
 

@@ -8,14 +8,14 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from simulator.services.massfraga import jobs as massfraga
 from simulator.domain import orgnummer
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.domain.versions import require_supported
 from simulator.protocols import lefi_xml
 from simulator.protocols.soap import Problem
 from simulator.runtime.sandbox import Sandbox
 from simulator.scenario.models import Organisation
-from simulator.domain.schemas import SCHEMA_DIR
-from simulator.domain.versions import require_supported
+from simulator.services.massfraga import jobs as massfraga
 
 __all__ = ["HAMTA", "MASSFRAGA", "NS", "SCHEMA_FILE", "question_template", "receipt", "render_answers", "schema"]
 

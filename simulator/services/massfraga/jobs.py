@@ -21,13 +21,13 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
+from simulator.domain.errors import TechnicalError
 from simulator.protocols import lefi_json, lefi_xml
+from simulator.runtime.sandbox import SANDBOX, Sandbox
+from simulator.scenario.models import Transport
 from simulator.services.online import rest_v9
 from simulator.stores.background import Lease, repeat, task_context
 from simulator.stores.durable import Delete, Put
-from simulator.domain.errors import TechnicalError
-from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Transport
 
 __all__ = [
     "ANSWERS",

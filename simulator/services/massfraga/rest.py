@@ -22,23 +22,23 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.services.massfraga import jobs as massfraga
+from simulator.domain.errors import BusinessError
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import lefi_json
 from simulator.protocols.http_body import expect_handler
 from simulator.protocols.lefi_json import LefiReply, felsvar
+from simulator.runtime.sandbox import SANDBOX, Sandbox
+from simulator.scenario.models import Channel, Organisation, Transport
+from simulator.services.massfraga import jobs as massfraga
 from simulator.services.online.rest_v9 import (
     Refused,
     aktor,
-    read_json,
     json_response,
+    read_json,
     respond,
     xml_version,
 )
-from simulator.domain.errors import BusinessError
-from simulator.observability.exchange import binding, exchange_of
-from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Organisation, Transport
-from simulator.domain.schemas import SCHEMA_DIR
 
 __all__ = ["BASE", "PAGE_MAX", "setup"]
 
@@ -65,7 +65,7 @@ def setup(app: web.Application) -> None:
 async def _asker(request: web.Request, sandbox: Sandbox, now: datetime) -> Organisation:
     """The aktör, past the SLA gate of the massfråga channel and the fault rules."""
     exchange = exchange_of(request)
-    exchange.channel = "massfraga"
+    exchange.channel = Channel.MASSFRAGA
     org = await aktor(request, sandbox, now)
     await sandbox.identify(exchange, org.orgnummer)
     try:

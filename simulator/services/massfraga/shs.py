@@ -19,19 +19,19 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from simulator.services.massfraga import jobs as massfraga
-from simulator.protocols import ladder, lefi_xml
-from simulator.protocols.ladder import Renderer
-from simulator.services.online import shs
-from simulator.services.massfraga.dialect import MASSFRAGA, question_template, render_answers
-from simulator.protocols.multipart import Part
-from simulator.protocols.shs_outbox import shs_time
-from simulator.stores.durable import is_outage
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import exchange_of
+from simulator.protocols import ladder, lefi_xml
+from simulator.protocols.ladder import Renderer
+from simulator.protocols.multipart import Part
+from simulator.protocols.shs_outbox import shs_time
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX
-from simulator.scenario.models import Organisation
+from simulator.scenario.models import Channel, Organisation
+from simulator.services.massfraga import jobs as massfraga
+from simulator.services.massfraga.dialect import MASSFRAGA, question_template, render_answers
+from simulator.services.online import shs
+from simulator.stores.durable import is_outage
 
 __all__ = ["MASSFRAGA_PRODUCT", "setup"]
 
@@ -42,7 +42,7 @@ MASSFRAGA_PRODUCT = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
 
 
 def setup(app: web.Application) -> None:
-    shs.register_product(app, MASSFRAGA_PRODUCT, shs.Product("massfraga", receive))
+    shs.register_product(app, MASSFRAGA_PRODUCT, shs.Product(Channel.MASSFRAGA, receive))
     massfraga.on_done(app, deliver)
     app[shs.DELIVERY].on_ack("massfraga", functools.partial(_acknowledged, app))
     app.on_startup.append(redeliver)

@@ -20,8 +20,14 @@ from __future__ import annotations
 from aiohttp import web
 from lxml import etree
 
-from simulator.services.massfraga import jobs as massfraga
+from simulator.domain.errors import TechnicalError, TeknisktFel
+from simulator.observability.exchange import binding
 from simulator.protocols import lefi_xml
+from simulator.protocols.soap import Problem, SoapMessage
+from simulator.protocols.soap_http import soap_expect
+from simulator.runtime.sandbox import SANDBOX, Sandbox
+from simulator.scenario.models import Channel, Organisation
+from simulator.services.massfraga import jobs as massfraga
 from simulator.services.massfraga.dialect import (
     HAMTA,
     MASSFRAGA,
@@ -32,14 +38,8 @@ from simulator.services.massfraga.dialect import (
     render_answers,
     schema,
 )
-from simulator.protocols.soap import Problem, SoapMessage
-from simulator.protocols.soap_http import soap_expect
 from simulator.services.online.ssek import SsekFault, serve
 from simulator.services.online.ws import handle_get
-from simulator.domain.errors import TechnicalError, TeknisktFel
-from simulator.observability.exchange import binding
-from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Organisation
 
 __all__ = ["PATH", "setup"]
 
@@ -65,7 +65,7 @@ async def handle(request: web.Request) -> web.Response:
         raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {body.tag!r}, expected "
                         "FK.Massfraga.Fraga or FK.Massfraga.Hamta", "Body")
 
-    return await serve(request, work, asynch_methods=(PULL,), channel="massfraga")
+    return await serve(request, work, asynch_methods=(PULL,), channel=Channel.MASSFRAGA)
 
 
 async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, body: etree._Element,

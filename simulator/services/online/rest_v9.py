@@ -16,19 +16,19 @@ from datetime import datetime
 
 from aiohttp import web
 
-from simulator.protocols.echo import echo
-from simulator.protocols import ladder, lefi_json
-from simulator.protocols.ladder import Renderer
-from simulator.protocols.http_body import BodyError, expect_handler, read_body
-from simulator.protocols.lefi_json import Fraga, FragaInvalid, LefiReply, felsvar
 from simulator.domain.errors import BusinessError, TechnicalError
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.domain.versions import CURRENT, supported_versions
 from simulator.observability.exchange import binding, exchange_of
+from simulator.protocols import ladder, lefi_json
+from simulator.protocols.echo import echo
+from simulator.protocols.http_body import BodyError, expect_handler, read_body
+from simulator.protocols.ladder import Renderer
+from simulator.protocols.lefi_json import Fraga, FragaInvalid, LefiReply, felsvar
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
-from simulator.scenario.models import Organisation, Transport
-from simulator.domain.schemas import SCHEMA_DIR
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.domain.versions import CURRENT, supported_versions
+from simulator.scenario.models import Organisation, Transport
 
 __all__ = ["BASE", "OPENAPI_FILE", "answer_question", "find_aktor", "setup", "technical_answer"]
 

@@ -22,21 +22,25 @@ import functools
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
 
-from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
-from simulator.protocols import ladder, lefi_xml
-from simulator.protocols.ladder import Renderer
-from simulator.protocols.http_body import BodyError, expect_handler, read_body
-from simulator.protocols.problem import Problem
-from simulator.protocols.multipart import MultipartError, Part, build_multipart, parse_multipart
+from simulator.domain.errors import TechnicalError
 from simulator.domain.receiver import FK_NAME, FK_ORGNUMMER, is_fk
+from simulator.domain.versions import require_supported
+from simulator.observability.exchange import Exchange, binding, exchange_of
+from simulator.observability.outcome import Outcome
+from simulator.protocols import ladder, lefi_xml
+from simulator.protocols.echo import TOKEN, echo_repr
+from simulator.protocols.http_body import BodyError, expect_handler, read_body
+from simulator.protocols.ladder import Renderer
+from simulator.protocols.multipart import MultipartError, Part, build_multipart, parse_multipart
+from simulator.protocols.problem import Problem
 from simulator.protocols.shs_outbox import (
     BODIES,
     KIND,
@@ -47,18 +51,14 @@ from simulator.protocols.shs_outbox import (
     render_message_list,
     shs_time,
 )
-from simulator.stores.durable import is_outage
-from simulator.domain.errors import TechnicalError
-from simulator.observability.exchange import Exchange, binding, exchange_of
-from simulator.observability.outcome import Outcome
+from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.registry import Service, products_of, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
-from simulator.scenario.models import Organisation, ShsAgreement, Transport
-from simulator.scenario.store import ScenarioStore
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.domain.versions import require_supported
-from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
+from simulator.scenario.models import Channel, Organisation, ShsAgreement, Transport
+from simulator.scenario.store import ScenarioStore
+from simulator.stores.durable import is_outage
 
 __all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "ShsError", "setup",
            "Product", "register_product", "fk_message", "build_message", "error_message"]
@@ -86,7 +86,7 @@ class Product:
     """Another product answered at /mt (massfråga, LEFI Prenumeration), by its own module: ``receive``
     gets (request, sender, label, parts) once the agreement is checked."""
 
-    channel: str  # the SLA channel it counts on
+    channel: Channel  # the SLA channel it counts on
     receive: Callable[[web.Request, Organisation, "Label", list[Part]], Awaitable[web.StreamResponse]]
 
 

@@ -18,12 +18,14 @@ from functools import lru_cache
 from aiohttp import web
 from lxml import etree
 
-from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
+from simulator.domain.errors import TechnicalError
+from simulator.domain.schemas import SCHEMA_DIR
+from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import ladder, lefi_json
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.lefi_json import FragaInvalid, LefiReply
-from simulator.services.online.rest_v9 import answer_question, find_aktor, technical_reply
 from simulator.protocols.soap import (
     FaultCode,
     Problem,
@@ -35,16 +37,14 @@ from simulator.protocols.soap import (
     sla_fault,
     soap_version_of,
 )
-from simulator.protocols.soap_http import fault_response as _fault
 from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
+from simulator.protocols.soap_http import fault_response as _fault
 from simulator.protocols.soap_http import xml_response as _xml
-from simulator.domain.errors import TechnicalError
-from simulator.observability.exchange import binding, exchange_of
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
-from simulator.scenario.models import Transport
-from simulator.domain.schemas import SCHEMA_DIR
 from simulator.runtime.sla.gate import SlaBreach
+from simulator.scenario.models import Transport
+from simulator.services.online.rest_v9 import answer_question, find_aktor, technical_reply
 
 __all__ = ["PATH", "NS", "setup"]
 

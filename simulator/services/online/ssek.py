@@ -20,12 +20,14 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from lxml import etree
 
-from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
-from simulator.protocols import ladder, lefi_xml
-from simulator.services.online import ws
-from simulator.protocols.bounded import BoundedStore
 from simulator.domain.receiver import FK_ORGNUMMER, is_fk
+from simulator.domain.versions import require_supported
+from simulator.observability.exchange import Exchange, binding, exchange_of
+from simulator.observability.outcome import Outcome
+from simulator.protocols import ladder, lefi_xml
+from simulator.protocols.bounded import BoundedStore
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.protocols.soap import (
     FaultCode,
     Problem,
@@ -36,15 +38,19 @@ from simulator.protocols.soap import (
     parse_envelope,
     render_envelope,
 )
-from simulator.protocols.soap_http import SoapRenderer, fault_response, read_soap_body, soap_expect, xml_response
-from simulator.observability.exchange import Exchange, binding, exchange_of
-from simulator.observability.outcome import Outcome
+from simulator.protocols.soap_http import (
+    SoapRenderer,
+    fault_response,
+    read_soap_body,
+    soap_expect,
+    xml_response,
+)
 from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
-from simulator.scenario.models import Organisation, Transport
-from simulator.scenario.store import ScenarioStore
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.domain.versions import require_supported
+from simulator.scenario.models import Channel, Organisation, Transport
+from simulator.scenario.store import ScenarioStore
+from simulator.services.online import ws
 
 __all__ = ["ID_TYPES", "RESENDS", "SSEK_NS", "SSEK_PATH", "SSEK_V4_PATH", "setup"]
 
@@ -187,7 +193,7 @@ Work = Callable[[SoapMessage, Organisation, str], Awaitable[etree._Element | str
 
 
 async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, ...] = (),
-                channel: str = "online") -> web.Response:
+                channel: Channel = Channel.ONLINE) -> web.Response:
     """An SSEK request to another service (massfråga, LEKA): the envelope and the SSEK header
     checked, the sender identified on the SLA ``channel`` and the fault rules drawn, then
     ``work(message, sender, TxId)`` makes the body of the answer; what it raises is answered

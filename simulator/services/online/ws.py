@@ -13,6 +13,9 @@ import re
 
 from aiohttp import web
 
+from simulator.domain.errors import TechnicalError, TeknisktFel
+from simulator.domain.versions import CURRENT, open_versions, require_supported, supported_versions
+from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.soap import (
     FaultCode,
@@ -21,16 +24,13 @@ from simulator.protocols.soap import (
     parse_envelope,
     render_envelope,
 )
+from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
 from simulator.protocols.soap_http import fault_response as _fault
 from simulator.protocols.soap_http import read_soap_body as _read_body
 from simulator.protocols.soap_http import soap_expect as _expect
-from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
 from simulator.protocols.soap_http import xml_response as _xml
-from simulator.domain.errors import TechnicalError, TeknisktFel
-from simulator.observability.exchange import binding, exchange_of
 from simulator.runtime.sandbox import SANDBOX
 from simulator.scenario.models import Transport
-from simulator.domain.versions import CURRENT, open_versions, require_supported, supported_versions
 
 __all__ = ["WS_PATHS", "V4_PATH", "setup"]
 

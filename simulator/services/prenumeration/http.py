@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sqlite3
 import re
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -27,22 +27,22 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.domain import orgnummer
-from simulator.services.online import shs
+from simulator.observability.exchange import Handler, binding, exchange_of
+from simulator.observability.outcome import Outcome
+from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.protocols.http_body import BodyError, read_body
 from simulator.protocols.multipart import Part
 from simulator.protocols.shs_outbox import shs_time
-from simulator.observability.exchange import Handler, binding, exchange_of
-from simulator.observability.outcome import Outcome
-from simulator.services.prenumeration.answer_file import render_error_file
 from simulator.runtime.registry import Service, register
-from simulator.stores.background import repeat, task_context
+from simulator.runtime.sandbox import SANDBOX, NotCertified, certify
+from simulator.runtime.traffic import WORKER
+from simulator.scenario.models import Channel, Organisation
+from simulator.services.online import shs
+from simulator.services.prenumeration.answer_file import render_error_file
 from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
 from simulator.services.prenumeration.service import LeaseLost, Prenumeration
-from simulator.runtime.sandbox import SANDBOX, NotCertified, certify
-from simulator.scenario.models import Organisation
-from simulator.runtime.traffic import WORKER
+from simulator.stores.background import repeat, task_context
 
 __all__ = ["setup", "PRENUMERATION", "PRODUCT", "PATH"]
 
@@ -79,7 +79,7 @@ def setup(app: web.Application, root: Path) -> None:
     r.add_get(f"{PATH}/{{org}}/prenumerationer", list_subscriptions)
     r.add_get(f"{PATH}/{{org}}/svar", list_files)
     r.add_get(f"{PATH}/{{org}}/svar/{{name}}", get_file)
-    shs.register_product(app, PRODUCT, shs.Product("online", receive_shs_order))
+    shs.register_product(app, PRODUCT, shs.Product(Channel.ONLINE, receive_shs_order))
     # its store is shared by workers: the reset runs once, in the worker the admin call reached
     register(app, Service("prenumeration", reset=app[PRENUMERATION].reset, contexts=(task_context(_run),)))
 

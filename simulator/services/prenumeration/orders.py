@@ -14,12 +14,12 @@ from lxml import etree
 
 from simulator.domain import orgnummer
 from simulator.domain.errors import TechnicalError
-from simulator.engine.engine import Engine
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
-from simulator.scenario.models import Organisation
 from simulator.domain.schemas import SCHEMA_DIR
+from simulator.engine.engine import Engine
 from simulator.protocols.problem import Problem
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
+from simulator.scenario.models import Organisation
 
 __all__ = ["VERSION", "ORDER", "Order", "OrderRefused", "Problem", "read_order", "order_schema", "file_name", "printable"]
 

@@ -31,8 +31,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
-from simulator.stores.durable import Delete, Durable, Put, is_outage
 from simulator.domain.errors import TechnicalError
+from simulator.runtime.sandbox import Sandbox
+from simulator.scenario.models import Organisation, TimelineEvent
+from simulator.scenario.timeline import changes_between
 from simulator.services.prenumeration import calendar
 from simulator.services.prenumeration.answer_file import (
     Change,
@@ -48,9 +50,7 @@ from simulator.services.prenumeration.orders import (
     file_name,
     read_order,
 )
-from simulator.runtime.sandbox import Sandbox
-from simulator.scenario.models import Organisation, TimelineEvent
-from simulator.scenario.timeline import changes_between
+from simulator.stores.durable import Delete, Durable, Put, is_outage
 
 __all__ = ["Prenumeration", "Accepted", "BatchResult", "LeaseLost", "PAUSE_ENV"]
 

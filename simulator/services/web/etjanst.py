@@ -16,22 +16,22 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.protocols.echo import echo
 from simulator.domain.benefits import BENEFITS, Benefit, BenefitGroup, benefits_for_version
-from simulator.services.online.rest_v9 import xml_version
-from simulator.protocols import ladder
-from simulator.protocols.ladder import Renderer
-from simulator.engine.answer import Answer
 from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
+from simulator.domain.orgnummer import Orgnummer
+from simulator.domain.personnummer import Personnummer
+from simulator.engine.answer import Answer
 from simulator.engine.query import Query
 from simulator.observability.exchange import binding, exchange_of
 from simulator.observability.outcome import Outcome
+from simulator.protocols import ladder
+from simulator.protocols.echo import echo
+from simulator.protocols.ladder import Renderer
 from simulator.runtime.faults import InjectedFault
-from simulator.domain.orgnummer import Orgnummer
-from simulator.domain.personnummer import Personnummer
 from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Organisation, Transport, WebUser
 from simulator.runtime.sla.gate import SlaBreach
+from simulator.scenario.models import Organisation, Transport, WebUser
+from simulator.services.online.rest_v9 import xml_version
 from simulator.services.web.form import BENEFITS_FIELD, FIELDS, HamtaForm, check_personnummer
 from simulator.services.web.pages import STATIC_DIR, STATIC_PREFIX, render, render_refusal
 from simulator.services.web.sessions import (

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping
 
-from simulator.engine.engine import MAX_PERIOD_YEARS, period_end_limit
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer, luhn_check_digit
+from simulator.engine.engine import MAX_PERIOD_YEARS, period_end_limit
 
 __all__ = ["HamtaForm", "ValidQuestion", "FIELDS", "BENEFITS_FIELD", "check_personnummer"]
 
