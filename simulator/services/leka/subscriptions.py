@@ -79,19 +79,16 @@ CLAIM_SECONDS = PUSH_TIMEOUT + 2.0  # a claimed attempt is nobody else's until i
 
 @dataclass(frozen=True)
 class Outcome:
-    """One person's result: status 0 (OK) or a Verksamhetsfel code."""
+    """One person's result: OK (``status`` None) or a business error."""
 
     personnummer: str
-    code: int
+    status: Verksamhetsfel | None
     text: str
     registered: str | None = None
 
-
-OK = (0, "OK")
-
-
-def _status(err: Verksamhetsfel) -> tuple[int, str]:
-    return err.code, err.text
+    @property
+    def code(self) -> int:
+        return 0 if self.status is None else self.status.code
 
 
 def allowed(sandbox: Sandbox, organisation: str, transport: Transport) -> frozenset[str]:
@@ -100,16 +97,16 @@ def allowed(sandbox: Sandbox, organisation: str, transport: Transport) -> frozen
     return sandbox.engine.allowed_benefits(organisation, transport)
 
 
-def _person(sandbox: Sandbox, text: str) -> tuple[str, tuple[int, str]]:
+def _person(sandbox: Sandbox, text: str) -> tuple[str, tuple[Verksamhetsfel | None, str]]:
     """(canonical number, OK) or (as sent, the business error): 11 malformed, 3 unknown."""
     today = sandbox.clock.today()
     try:
         pnr = Personnummer.parse(text, today)
     except InvalidPersonnummer as exc:
-        return text, (Verksamhetsfel.FELAKTIGT_PERSONNUMMER.code, f"Felaktigt format på personnummer: {exc}")
+        return text, (Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}")
     if sandbox.store.person(pnr, today) is None:
-        return pnr.value, _status(Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER)
-    return pnr.value, OK
+        return pnr.value, (Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER, Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER.text)
+    return pnr.value, (None, "OK")
 
 
 class InvalidAddress(ValueError):
@@ -138,16 +135,16 @@ async def register(sandbox: Sandbox, organisation: str, persons: list[str], tran
     changes: list[Put | Delete] = []
     results = []
     for text in persons:
-        number, (code, reason) = _person(sandbox, text)
+        number, (status, reason) = _person(sandbox, text)
         registered = None
-        if code == 0:
+        if status is None:
             existing = await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}")
             if existing is None:
                 existing = {"organisation": organisation, "personnummer": number, "transport": transport.value,
                             "registrerad": now.isoformat(timespec="seconds"), "bevakad_till": now.date().isoformat()}
                 changes.append(Put(SUBSCRIPTIONS, f"{organisation}:{number}", existing))
             registered = existing["registrerad"]
-        results.append(Outcome(number, code, reason, registered))
+        results.append(Outcome(number, status, reason, registered))
     if address is not None:
         changes.append(Put(ADDRESSES, organisation, {"url": address}))
     await sandbox.durable.write(changes)
@@ -158,9 +155,9 @@ async def check(sandbox: Sandbox, organisation: str, persons: list[str], transpo
     allowed(sandbox, organisation, transport)
     results = []
     for text in persons:
-        number, (code, reason) = _person(sandbox, text)
+        number, (status, reason) = _person(sandbox, text)
         doc = await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}")
-        results.append(Outcome(number, code, reason, None if doc is None else doc["registrerad"]))
+        results.append(Outcome(number, status, reason, None if doc is None else doc["registrerad"]))
     return results
 
 
@@ -169,12 +166,12 @@ async def deregister(sandbox: Sandbox, organisation: str, persons: list[str], tr
     allowed(sandbox, organisation, transport)
     results, changes = [], []
     for text in persons:
-        number, (code, reason) = _person(sandbox, text)
-        if code == 0 and await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}") is None:
-            code, reason = 3, "Ingen prenumeration på personen"
-        if code == 0:
+        number, (status, reason) = _person(sandbox, text)
+        if status is None and await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}") is None:
+            status, reason = Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER, "Ingen prenumeration på personen"
+        if status is None:
             changes.append(Delete(SUBSCRIPTIONS, f"{organisation}:{number}"))
-        results.append(Outcome(number, code, reason))
+        results.append(Outcome(number, status, reason))
     await sandbox.durable.write(changes)
     return results
 

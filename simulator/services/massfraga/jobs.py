@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ __all__ = [
     "MAX_PERSONS",
     "WAKE",
     "Job",
+    "JobBinding",
+    "JobForm",
+    "JobStatus",
     "acknowledge",
     "answers",
     "job",
@@ -72,16 +76,37 @@ class AnswersMissing(Exception):
         self.job, self.missing = j, missing
 
 
+class JobBinding(enum.StrEnum):
+    """Who asked for the job, and so how its answers are fetched."""
+
+    REST = "rest"
+    SSEK = "ssek"
+    SHS = "shs"
+
+
+class JobForm(enum.StrEnum):
+    """The form of each person's answer."""
+
+    JSON = "json"  # v9: per person {status, svar}
+    XML = "xml"  # FK.Online.Svar per person
+
+
+class JobStatus(enum.StrEnum):
+    MOTTAGET = "mottaget"  # written, not yet begun
+    BEARBETAS = "bearbetas"  # persons being answered
+    KLART = "klart"  # every person answered
+
+
 @dataclass
 class Job:
     id: int
     organisation: str
-    binding: str  # rest | ssek | shs: who asked, and the form of the answers
-    form: str  # json (v9, per person {status, svar}) | xml (FK.Online.Svar per person)
+    binding: JobBinding
+    form: JobForm
     question: dict[str, Any]  # json: the v9 question without personnummer; xml: {"template": FK.Online.Fraga}
     version: int
     persons: list[str]
-    status: str  # mottaget | bearbetas | klart
+    status: JobStatus
     answered: int
     received: str  # simulator clock, ISO
     finished: str | None = None
@@ -94,11 +119,20 @@ class Job:
         return f"{self.id:010d}"
 
     def doc(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The job as the durable store keeps it (plain JSON values)."""
+        doc = dict(self.__dict__)
+        doc.update(binding=self.binding.value, form=self.form.value, status=self.status.value)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Job:
+        return cls(**{**doc, "binding": JobBinding(doc["binding"]), "form": JobForm(doc["form"]),
+                      "status": JobStatus(doc["status"])})
 
     def summary(self) -> dict[str, Any]:
         """What the admin API and the REST resource show of a job."""
-        return {"id": self.id, "organisation": self.organisation, "binding": self.binding, "status": self.status,
+        return {"id": self.id, "organisation": self.organisation, "binding": self.binding.value,
+                "status": self.status.value,
                 "antalPersoner": len(self.persons), "besvarade": self.answered, "mottaget": self.received,
                 "klart": self.finished, "kvitterat": self.acknowledged}
 
@@ -107,13 +141,13 @@ def _answer_key(job_id: int, index: int) -> str:
     return f"{job_id:010d}:{index:06d}"
 
 
-async def submit(sandbox: Sandbox, *, organisation: str, binding: str, form: str, question: dict[str, Any],
+async def submit(sandbox: Sandbox, *, organisation: str, binding: JobBinding, form: JobForm, question: dict[str, Any],
                  version: int, persons: list[str], reference: str | None = None,
                  fingerprint: str | None = None, extra: dict[str, Any] | None = None) -> Job:
     """Writes a new job durably (and its reference, in the same write) and returns it."""
     job_id = await sandbox.durable.next_id(JOBS)
     new = Job(id=job_id, organisation=organisation, binding=binding, form=form, question=question,
-              version=version, persons=persons, status="mottaget", answered=0,
+              version=version, persons=persons, status=JobStatus.MOTTAGET, answered=0,
               received=sandbox.clock.now().isoformat(timespec="seconds"), reference=reference, extra=extra)
     changes: list[Put | Delete] = [Put(JOBS, new.key, new.doc())]
     if reference is not None:
@@ -125,7 +159,7 @@ async def submit(sandbox: Sandbox, *, organisation: str, binding: str, form: str
 
 async def job(sandbox: Sandbox, job_id: int) -> Job | None:
     doc = await sandbox.durable.get(JOBS, f"{job_id:010d}")
-    return None if doc is None else Job(**doc)
+    return None if doc is None else Job.from_doc(doc)
 
 
 async def job_reference(sandbox: Sandbox, organisation: str, binding: str, reference: str) -> dict[str, Any] | None:
@@ -135,7 +169,7 @@ async def job_reference(sandbox: Sandbox, organisation: str, binding: str, refer
 
 
 async def jobs(sandbox: Sandbox, organisation: str | None = None) -> list[Job]:
-    found = [Job(**doc) for _, doc in await sandbox.durable.all(JOBS)]
+    found = [Job.from_doc(doc) for _, doc in await sandbox.durable.all(JOBS)]
     return [j for j in found if organisation is None or j.organisation == organisation]
 
 
@@ -199,7 +233,7 @@ def answer_xml(sandbox: Sandbox, template: str, version: int, transport: Transpo
 
 
 def _answer_one(sandbox: Sandbox, j: Job, personnummer: str) -> dict[str, Any]:
-    if j.form == "json":
+    if j.form is JobForm.JSON:
         return answer_json(sandbox, j.organisation, j.question, j.version, personnummer)
     return answer_xml(sandbox, j.question["template"], j.version, Transport(j.binding), personnummer)
 
@@ -218,9 +252,9 @@ async def process(app: web.Application, j: Job, still_holder: Any) -> None:
     """Answers the rest of ``j``'s persons, a chunk per durable write."""
     sandbox = app[SANDBOX]
     stored = await sandbox.durable.get(JOBS, j.key)  # the job as this worker last read or wrote it
-    if stored is None or stored["status"] == "klart":
+    if stored is None or stored["status"] == JobStatus.KLART:
         return  # acknowledged, or forgotten by the admin API's reset; or finished by another worker
-    j = Job(**stored)
+    j = Job.from_doc(stored)
     while j.answered < len(j.persons):
         if not await still_holder():
             return  # another worker took over (this one stalled past its lease)
@@ -229,9 +263,9 @@ async def process(app: web.Application, j: Job, still_holder: Any) -> None:
         changes: list[Put | Delete] = [Put(ANSWERS, _answer_key(j.id, start + i), _answer_one(sandbox, j, pnr))
                                        for i, pnr in enumerate(chunk)]
         j.answered = start + len(chunk)
-        j.status = "bearbetas"
+        j.status = JobStatus.BEARBETAS
         if j.answered == len(j.persons):
-            j.status, j.finished = "klart", sandbox.clock.now().isoformat(timespec="seconds")
+            j.status, j.finished = JobStatus.KLART, sandbox.clock.now().isoformat(timespec="seconds")
         changes.append(Put(JOBS, j.key, j.doc()))
         # only onto the job as it was: one acknowledged or forgotten by the admin API's reset
         # meanwhile stays gone (no job comes back half answered)
@@ -256,7 +290,7 @@ async def _run(app: web.Application) -> None:
     async def step() -> None:
         if await lease.held():
             for j in await jobs(sandbox):
-                if j.status != "klart":
+                if j.status is not JobStatus.KLART:
                     await process(app, j, lease.held)
 
     await repeat("massfråga worker", wait, step)

@@ -109,7 +109,7 @@ async def handle_submit(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
         persons, question = parse_submission(await read_json(request, now), now)
-        job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding="rest", form="json",
+        job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.REST, form=massfraga.JobForm.JSON,
                                      question=question, version=xml_version(sandbox), persons=persons)
         massfraga.wake(request.app)
         location = f"{BASE}/aktorer/{request.match_info['aktorsId']}/jobb/{job.id}"
@@ -121,7 +121,7 @@ async def handle_submit(request: web.Request) -> web.Response:
 def _status(job: massfraga.Job, location: str) -> dict[str, Any]:
     summary = job.summary()
     del summary["organisation"], summary["binding"]
-    return {**summary, "svar": f"{location}/svar" if job.status == "klart" else None}
+    return {**summary, "svar": f"{location}/svar" if job.status is massfraga.JobStatus.KLART else None}
 
 
 async def _job(request: web.Request, sandbox: Sandbox, org: Organisation, now: datetime) -> massfraga.Job:
@@ -137,7 +137,7 @@ async def handle_list(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
         base = f"{BASE}/aktorer/{request.match_info['aktorsId']}/jobb"
-        found = [j for j in await massfraga.jobs(sandbox, org.orgnummer) if j.binding == "rest"]
+        found = [j for j in await massfraga.jobs(sandbox, org.orgnummer) if j.binding is massfraga.JobBinding.REST]
         return LefiReply(200, {"jobb": [_status(j, f"{base}/{j.id}") for j in found]})
 
     return await respond(request, work)
@@ -167,7 +167,7 @@ async def handle_answers(request: web.Request) -> web.Response:
         job = await _job(request, sandbox, org, now)
         start = _number(request, "fran", 0, 0, massfraga.MAX_PERSONS, now)
         count = _number(request, "antal", PAGE_DEFAULT, 1, PAGE_MAX, now)
-        if job.status != "klart":
+        if job.status is not massfraga.JobStatus.KLART:
             return LefiReply(409, felsvar(409, f"Jobbet är inte klart: {job.answered} av {len(job.persons)} "
                                           "personer besvarade", now).body, {"Retry-After": "1"})
         try:
@@ -188,7 +188,7 @@ async def handle_acknowledge(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
         job = await _job(request, sandbox, org, now)
-        if job.status != "klart":
+        if job.status is not massfraga.JobStatus.KLART:
             raise Refused(felsvar(409, "Jobbet är inte klart; kvittera svaren när de är hämtade", now))
         await massfraga.acknowledge(sandbox, job)
         return LefiReply(200, _status(job, request.path))

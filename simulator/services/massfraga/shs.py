@@ -68,7 +68,7 @@ async def receive(request: web.Request, org: Organisation, label: shs.Label, par
     except (lefi_xml.QuestionInvalid, PermissionError, TechnicalError, InjectedFault) as exc:
         # answered by the SHS receive service's ladder as the ShsError this makes of it
         raise ladder.render_error(request, _AS_SHS_ERROR, exc, log) from None
-    job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding="shs", form="xml",
+    job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.SHS, form=massfraga.JobForm.XML,
                                  question={"template": template}, version=version, persons=persons,
                                  reference=label.tx_id, extra={"label": asdict(label)})
     massfraga.wake(request.app)
@@ -134,7 +134,7 @@ async def redeliver(app: web.Application) -> None:
     """At start-up: the replies of finished jobs not yet acknowledged, into the outboxes again."""
     try:
         for job in await massfraga.jobs(app[SANDBOX]):
-            if job.status == "klart":
+            if job.status is massfraga.JobStatus.KLART:
                 await deliver(app, job)
     except Exception as exc:
         if not is_outage(exc):

@@ -86,7 +86,7 @@ async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, bod
     except PermissionError as exc:
         raise SsekFault("SenderIdUnknown", f"SenderId is organisation {exc}",
                         "Body/FK.Massfraga.Fraga/generelltfalt/organisationsnummer") from None
-    job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding="ssek", form="xml",
+    job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.SSEK, form=massfraga.JobForm.XML,
                                  question={"template": template}, version=version, persons=persons,
                                  reference=tx_id, fingerprint=fingerprint)
     massfraga.wake(request.app)
@@ -102,7 +102,7 @@ async def _pull(sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id
     if job is None:
         raise SsekFault("TxIdUnknown", f"No massfråga of this sender has TxId {tx_id}" + (
             " any more: its answers were acknowledged" if earlier is not None else ""), "SSEK/TxId")
-    if job.status != "klart":
+    if job.status is not massfraga.JobStatus.KLART:
         raise SsekFault("NoResultAvailable", f"The massfråga of TxId {tx_id} is being answered: "
                         f"{job.answered} of {len(job.persons)} persons; pull again later", "SSEK/TxId")
     try:
