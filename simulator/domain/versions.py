@@ -16,6 +16,7 @@ from functools import lru_cache
 from simulator.domain.errors import TechnicalError, TeknisktFel
 
 __all__ = [
+    "newest_supported",
     "InterfaceVersion",
     "VERSIONS",
     "CURRENT",
@@ -72,6 +73,12 @@ def supported_versions(today: date) -> tuple[int, ...]:
     """The versions the sandbox answers on ``today``."""
     in_sandbox = {v.number for v in VERSIONS if v.in_sandbox}
     return tuple(n for n in open_versions(today) if n in in_sandbox)
+
+
+def newest_supported(today: date) -> int:
+    """The newest XML version served on ``today``: the catalogue v9 REST questions and the
+    web e-tjänst use."""
+    return max(supported_versions(today), default=CURRENT)
 
 
 def require_supported(version: str | int | None, today: date) -> int:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.domain.benefits import V9_GROUPS, V9Group, benefit
-from simulator.domain.errors import TeknisktFel, Verksamhetsfel
+from simulator.domain.errors import BusinessError, TechnicalError, TeknisktFel, Verksamhetsfel
 from simulator.domain.personnummer import Personnummer
 from simulator.engine.answer import (
     Answer,
@@ -33,11 +33,13 @@ from simulator.engine.answer import (
     SgiSection,
 )
 from simulator.engine.query import Query
+from simulator.runtime.faults import InjectedFault
+from simulator.runtime.sandbox import Sandbox
 from simulator.scenario.models import Case, CaseStatus, Civilstand, Payment, Period, Transport
 
 __all__ = [
     "Fraga", "FragaInvalid", "LefiReply", "LISTS", "parse_question", "to_query", "render_answer",
-    "render_available", "render_source_failure", "felsvar", "business_reply", "dumps",
+    "render_available", "render_source_failure", "felsvar", "technical_answer", "technical_reply", "business_reply", "dumps",
 ]
 
 GROUPS: dict[str, V9Group] = {g.code: g for g in V9_GROUPS}
@@ -577,3 +579,23 @@ def _pm_other(code: str, sections: dict[str, BenefitSection]) -> list[dict[str, 
         field = "pensionsbehallning" if code == "PM:PBH" else "pensionsunderlag"
         return [{"informationstyp": typ, field: {}}]
     return []
+
+
+# -- technical errors as v9 answers them (the onlinefråga and massfråga's per person) ----------
+def technical_answer(sandbox: Sandbox, orgnummer: str, fraga: Fraga, transport: Transport,
+                     exc: TechnicalError) -> LefiReply:
+    """A technical error as v9 answers it: a failing source system behind FK is a 200 with
+    INTERNT_FEL avvikelser, any other error a 500 LefiFelsvar (also massfråga's per person)."""
+    if exc.status not in SOURCE_FAILURES:
+        return technical_reply(exc, sandbox.clock.now())
+    try:
+        allowed = sandbox.engine.allowed_benefits(orgnummer, transport)
+    except (BusinessError, TechnicalError):
+        allowed = frozenset()
+    return render_source_failure(fraga, allowed, f"{exc.status.text} ({exc.status.name})")
+
+
+def technical_reply(exc: TechnicalError | InjectedFault, at: datetime) -> LefiReply:
+    if isinstance(exc, InjectedFault):
+        return felsvar(500, f"Simulerat fel (regel {exc.rule.id}): {exc.reason}", at)
+    return felsvar(500, f"{exc.status.text} ({exc.status.name}){': ' + exc.detail if exc.detail else ''}", at)

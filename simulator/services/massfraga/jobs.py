@@ -26,7 +26,6 @@ from simulator.domain.errors import TechnicalError
 from simulator.protocols import lefi_json, lefi_xml
 from simulator.runtime.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Transport
-from simulator.services.online import rest_v9
 from simulator.stores.background import Lease, repeat, task_context
 from simulator.stores.durable import Delete, Put
 
@@ -206,7 +205,7 @@ def answer_json(sandbox: Sandbox, organisation: str, question: dict[str, Any], v
         try:
             reply = lefi_json.render_answer(sandbox.engine.answer(query), fraga)
         except TechnicalError as exc:
-            reply = rest_v9.technical_answer(sandbox, organisation, fraga, Transport.REST, exc)
+            reply = lefi_json.technical_answer(sandbox, organisation, fraga, Transport.REST, exc)
     return {"personnummer": personnummer, "status": reply.status, "svar": reply.body}
 
 

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from simulator.domain.errors import BusinessError
 from simulator.domain.schemas import SCHEMA_DIR
+from simulator.domain.versions import newest_supported
 from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import lefi_json
 from simulator.protocols.http_body import expect_handler
@@ -37,7 +38,6 @@ from simulator.services.online.rest_v9 import (
     json_response,
     read_json,
     respond,
-    xml_version,
 )
 
 __all__ = ["BASE", "PAGE_MAX", "setup"]
@@ -110,7 +110,7 @@ async def handle_submit(request: web.Request) -> web.Response:
         org = await _asker(request, sandbox, now)
         persons, question = parse_submission(await read_json(request, now), now)
         job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.REST, form=massfraga.JobForm.JSON,
-                                     question=question, version=xml_version(sandbox), persons=persons)
+                                     question=question, version=newest_supported(sandbox.clock.today()), persons=persons)
         massfraga.wake(request.app)
         location = f"{BASE}/aktorer/{request.match_info['aktorsId']}/jobb/{job.id}"
         return LefiReply(202, _status(job, location), {"Location": location})

@@ -18,19 +18,26 @@ from aiohttp import web
 
 from simulator.domain.errors import BusinessError, TechnicalError
 from simulator.domain.schemas import SCHEMA_DIR
-from simulator.domain.versions import CURRENT, supported_versions
+from simulator.domain.versions import newest_supported
 from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import ladder, lefi_json
 from simulator.protocols.echo import echo
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
 from simulator.protocols.ladder import Renderer
-from simulator.protocols.lefi_json import Fraga, FragaInvalid, LefiReply, felsvar
+from simulator.protocols.lefi_json import (
+    Fraga,
+    FragaInvalid,
+    LefiReply,
+    felsvar,
+    technical_answer,
+    technical_reply,
+)
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
 from simulator.scenario.models import Organisation, Transport
 
-__all__ = ["BASE", "OPENAPI_FILE", "answer_question", "find_aktor", "setup", "technical_answer"]
+__all__ = ["BASE", "OPENAPI_FILE", "answer_question", "find_aktor", "setup"]
 
 log = logging.getLogger("simulator.rest")
 
@@ -61,16 +68,11 @@ def find_aktor(sandbox: Sandbox, aktors_id: str) -> Organisation | None:
     return None
 
 
-def xml_version(sandbox: Sandbox) -> int:
-    """v9 questions use the newest catalogue served: the benefits of the current XML version."""
-    return max(supported_versions(sandbox.clock.today()), default=CURRENT)
-
-
 async def answer_question(sandbox: Sandbox, request: web.Request, org: Organisation, fraga: Fraga,
                           transport: Transport) -> LefiReply:
     """The v9 reply to a parsed question (REST and SSBTEK). Raises ``TechnicalError`` that is
     not a source-system failure, and ``InjectedFault``, for the binding to render."""
-    query = lefi_json.to_query(fraga, org.orgnummer, transport, xml_version(sandbox))
+    query = lefi_json.to_query(fraga, org.orgnummer, transport, newest_supported(sandbox.clock.today()))
     try:
         answer = await sandbox.answer(query, exchange_of(request))
     except TechnicalError as exc:
@@ -78,25 +80,6 @@ async def answer_question(sandbox: Sandbox, request: web.Request, org: Organisat
             raise
         return technical_answer(sandbox, org.orgnummer, fraga, transport, exc)
     return lefi_json.render_answer(answer, fraga)
-
-
-def technical_answer(sandbox: Sandbox, orgnummer: str, fraga: Fraga, transport: Transport,
-                     exc: TechnicalError) -> LefiReply:
-    """A technical error as v9 answers it: a failing source system behind FK is a 200 with
-    INTERNT_FEL avvikelser, any other error a 500 LefiFelsvar (also massfråga's per person)."""
-    if exc.status not in lefi_json.SOURCE_FAILURES:
-        return technical_reply(exc, sandbox.clock.now())
-    try:
-        allowed = sandbox.engine.allowed_benefits(orgnummer, transport)
-    except (BusinessError, TechnicalError):
-        allowed = frozenset()
-    return lefi_json.render_source_failure(fraga, allowed, f"{exc.status.text} ({exc.status.name})")
-
-
-def technical_reply(exc: TechnicalError | InjectedFault, at: datetime) -> LefiReply:
-    if isinstance(exc, InjectedFault):
-        return felsvar(500, f"Simulerat fel (regel {exc.rule.id}): {exc.reason}", at)
-    return felsvar(500, f"{exc.status.text} ({exc.status.name}){': ' + exc.detail if exc.detail else ''}", at)
 
 
 @binding("rest")

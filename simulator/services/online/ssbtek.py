@@ -25,7 +25,7 @@ from simulator.observability.exchange import binding, exchange_of
 from simulator.protocols import ladder, lefi_json
 from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
-from simulator.protocols.lefi_json import FragaInvalid, LefiReply
+from simulator.protocols.lefi_json import FragaInvalid, LefiReply, technical_reply
 from simulator.protocols.soap import (
     FaultCode,
     Problem,
@@ -44,7 +44,7 @@ from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
 from simulator.scenario.models import Transport
-from simulator.services.online.rest_v9 import answer_question, find_aktor, technical_reply
+from simulator.services.online.rest_v9 import answer_question, find_aktor
 
 __all__ = ["PATH", "NS", "setup"]
 

@@ -20,6 +20,7 @@ from simulator.domain.benefits import BENEFITS, Benefit, BenefitGroup, benefits_
 from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
 from simulator.domain.orgnummer import Orgnummer
 from simulator.domain.personnummer import Personnummer
+from simulator.domain.versions import newest_supported
 from simulator.engine.answer import Answer
 from simulator.engine.query import Query
 from simulator.observability.exchange import binding, exchange_of
@@ -31,7 +32,6 @@ from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
 from simulator.scenario.models import Organisation, Transport, WebUser
-from simulator.services.online.rest_v9 import xml_version
 from simulator.services.web.form import BENEFITS_FIELD, FIELDS, HamtaForm, check_personnummer
 from simulator.services.web.pages import STATIC_DIR, STATIC_PREFIX, render, render_refusal
 from simulator.services.web.sessions import (
@@ -271,7 +271,7 @@ def _offer(request: web.Request, session: WebSession) -> Offer:
         allowed = sandbox.engine.allowed_benefits(org.orgnummer, Transport.WEB)
     except (BusinessError, TechnicalError) as exc:
         raise _logged_out(request, session, _organisation_refusal(org, exc)) from None
-    version = xml_version(sandbox)
+    version = newest_supported(sandbox.clock.today())
     offered = [b for b in benefits_for_version(version) if b.key in allowed and b.key != PERSON_INFORMATION]
     groups = tuple((g.value, tuple(b for b in offered if b.group is g)) for g in BenefitGroup)
     return Offer(org, user, version, tuple((label, members) for label, members in groups if members))
