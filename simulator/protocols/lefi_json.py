@@ -78,12 +78,12 @@ class Fraga(BaseModel):
     model_config = ConfigDict(extra="ignore")
     personnummer: str = Field(pattern=PERSONNUMMER_PATTERN)
     period: _Period
-    formansinformation: list[FkCode] = []  # type: ignore[valid-type]
-    ansprak: list[PmCode] = []  # type: ignore[valid-type]
-    beslut: list[PmCode] = []  # type: ignore[valid-type]
+    formansinformation: list[FkCode] = []
+    ansprak: list[PmCode] = []
+    beslut: list[PmCode] = []
     preliminaraUtbetalningar: list[ExternCode] = []  # type: ignore[valid-type]
     utbetalningar: list[ExternCode] = []  # type: ignore[valid-type]
-    ovrigInformation: list[OvrigCode] = []  # type: ignore[valid-type]
+    ovrigInformation: list[OvrigCode] = []
 
     @field_validator(*LISTS)
     @classmethod

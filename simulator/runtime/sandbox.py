@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -94,12 +95,13 @@ class Sandbox:
             clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or always_frozen)
         store = make_store(scenario, source, progress=progress)
         gate = SlaGate(scenario.sla, clock, sla_counters, mode=sla_mode, profile=sla_profile)
+        durable_arg: dict[str, Any] = {} if durable is None else {"durable": durable}  # else the default
         sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
                       gate=gate, journal=journal if journal is not None else Journal(),  # Journal(0) is off, not absent
                       request_log=request_log, source=source,
                       clock_start=None if clock.following_real_time else clock.now(),
                       clock_frozen=clock.frozen, always_frozen=always_frozen,
-                      **({} if durable is None else {"durable": durable}))
+                      **durable_arg)
         sandbox.metrics.persons.set(store.person_count())
         return sandbox
 

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from simulator.observability.exchange import EXCHANGE, Exchange
 from simulator.observability.outcome import Outcome
@@ -41,7 +42,7 @@ def correlation_id(request: web.Request) -> str:
 
 
 @web.middleware
-async def traffic_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def traffic_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
     exchange = Exchange(id=correlation_id(request), method=request.method, path=request.path,
                         at=sandbox.clock.now(), certified=certified_organisation(request))

@@ -56,7 +56,7 @@ def task_context(run: Callable[[web.Application], Awaitable[None]]
     """An aiohttp cleanup_ctx running ``run(app)`` from start-up to shutdown."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(run(app))
+        task = asyncio.ensure_future(run(app))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

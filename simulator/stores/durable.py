@@ -18,7 +18,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol, Sequence, cast
 
 __all__ = ["Durable", "Put", "Delete", "SqliteDurable", "RedisDurable", "open_durable", "DATA_FILE"]
 
@@ -191,7 +191,7 @@ class RedisDurable:
         return None if raw is None else json.loads(raw)
 
     async def all(self, kind: str, prefix: str = "") -> list[tuple[str, Document]]:
-        items = await self._redis.hgetall(self._hash(kind))
+        items = cast(dict[str, str], await self._redis.hgetall(self._hash(kind)))  # decode_responses: str
         return [(key, json.loads(items[key])) for key in sorted(items) if key.startswith(prefix)]
 
     async def write(self, changes: Sequence[Put | Delete]) -> None:

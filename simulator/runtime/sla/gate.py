@@ -123,4 +123,4 @@ def _ms(when: datetime) -> int:
 
 def _merge(base: Limits, override: ChannelLimits) -> Limits:
     fields = {k: v for k, v in override.model_dump().items() if v is not None}
-    return Limits(**{**{f: getattr(base, f) for f in Limits.__slots__}, **fields})  # type: ignore[attr-defined]
+    return Limits(**{**{f: getattr(base, f) for f in Limits.__slots__}, **fields})
