@@ -748,7 +748,21 @@ class _PersonMaker:
             )
 
     def _working_life(self, employed: bool) -> int:
-        """SGI, sickness and labour-market benefits of a working-age person; their SGI."""
+        """SGI, sickness and labour-market benefits of a working-age person; their SGI. The
+        parts run in this order, each drawing from the person's one random stream."""
+        sgi = self._sgi_decisions(employed)
+        daily = _daily_from_sgi(sgi) if sgi else 250
+        self._sickness(sgi, daily)
+        self._short_daily_benefits(sgi, daily)
+        if not employed and self.core.age <= 64:
+            self._labour_market(daily)
+        self._young_adult()
+        self._long_term_compensation(employed)
+        self._disability_tax_and_housing()
+        return sgi
+
+    def _sgi_decisions(self, employed: bool) -> int:
+        """SGI decisions of the last years (most who work have one); the latest SGI."""
         c, rng, a = self.core, self.rng, self.anchor
         sgi = 0
         if employed or rng.random() < 0.2:
@@ -771,7 +785,11 @@ class _PersonMaker:
                 else:
                     d["work_hours"] = 2080
                 self.sgi.append(d)
-        daily = _daily_from_sgi(sgi) if sgi else 250
+        return sgi
+
+    def _sickness(self, sgi: int, daily: int) -> None:
+        """Sjukpenning, sometimes still running, sometimes followed by rehabilitation."""
+        rng, a = self.rng, self.anchor
         if sgi and rng.random() < 0.14:
             for ongoing in [False, True] if rng.random() < 0.3 else [rng.random() < 0.35]:
                 start = self.day_before(0.6 if ongoing else 4) + timedelta(days=14)
@@ -801,6 +819,10 @@ class _PersonMaker:
                             reported=r0 - timedelta(days=5),
                             workdays=True,
                         )
+
+    def _short_daily_benefits(self, sgi: int, daily: int) -> None:
+        """Förebyggande sjukpenning, smittbärarersättning, närståendepenning."""
+        c, rng = self.core, self.rng
         if sgi and rng.random() < 0.015:
             s = self.day_before(2)
             periods = [(s, s + timedelta(days=rng.randint(14, 90)), 25 * rng.randint(1, 4))]
@@ -820,8 +842,10 @@ class _PersonMaker:
                 daily,
                 reported=s,
             )
-        if not employed and c.age <= 64:
-            self._labour_market(daily)
+
+    def _young_adult(self) -> None:
+        """Totalförsvarsplikt and studiemedel."""
+        c, rng, a = self.core, self.rng, self.anchor
         if c.age <= 26 and rng.random() < 0.06:
             s = _add_months(c.born, 19 * 12 + rng.randint(0, 5)).replace(day=1) + timedelta(
                 days=rng.randint(0, 20)
@@ -840,6 +864,10 @@ class _PersonMaker:
             self.monthly_case(
                 "studiemedelsavisering", [(term, None, None)], reported=term - timedelta(days=9), paid=False
             )
+
+    def _long_term_compensation(self, employed: bool) -> None:
+        """Aktivitets- or sjukersättning, and arbetsskadelivränta."""
+        c, rng, a = self.core, self.rng, self.anchor
         if 19 <= c.age <= 29 and rng.random() < 0.02:
             s = date(a.year - rng.randint(0, 3), rng.randint(1, 12), 1)
             decided = [(s, _add_months(s, 36) - timedelta(1), rng.randint(100, 140) * 100)]
@@ -871,6 +899,10 @@ class _PersonMaker:
                 tax_rate=0.3,
                 pay_day=19,
             )
+
+    def _disability_tax_and_housing(self) -> None:
+        """Handikappersättning or merkostnadsersättning, a tax note, bostadsbidrag for the young."""
+        c, rng, a = self.core, self.rng, self.anchor
         if 19 <= c.age and c.born.year <= 1997 and rng.random() < 0.012:
             s = date(rng.randint(max(2005, c.born.year + 19), 2016), rng.randint(1, 12), 1)
             # replaced by merkostnadsersättning from 2019: these ended in the transition years
@@ -903,7 +935,6 @@ class _PersonMaker:
             )
         if c.age <= 29 and not self.pop._kids(self.pos) and rng.random() < 0.05:
             self._bostadsbidrag(rng.randint(10, 25) * 100)
-        return sgi
 
     def _labour_market(self, daily: int) -> None:
         c, rng, a = self.core, self.rng, self.anchor
