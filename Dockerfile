@@ -15,6 +15,7 @@ COPY pyproject.toml README.md ./
 COPY simulator ./simulator
 COPY schemas ./schemas
 COPY scenarios ./scenarios
+COPY docs ./docs
 RUN python -m venv /opt/lefi \
     && /opt/lefi/bin/pip install --no-cache-dir . \
     && rm -rf /src

@@ -1,4 +1,4 @@
-"""The README's "Local install" — the steps the Dockerfile runs — work in a fresh virtual
+"""The documented "Local install" (docs/getting-started.md) — the steps the Dockerfile runs — work in a fresh virtual
 environment: ``python -m venv``, ``pip install .``, then ``lefi-sim serve`` from anywhere
 serves the installed schemas and default scenario and answers its health checks.
 
@@ -40,9 +40,9 @@ def _free_port() -> int:
 
 def test_the_dockerfile_runs_the_documented_install_steps() -> None:
     steps = DOCKERFILE.read_text()
-    readme = (ROOT / "README.md").read_text()
+    documented = (ROOT / "docs" / "getting-started.md").read_text()
     for step in ("python -m venv /opt/lefi", "/opt/lefi/bin/pip install --no-cache-dir ."):
-        assert step in steps and step in readme, step
+        assert step in steps and step in documented, step
     assert "USER lefi" in steps and "HEALTHCHECK" in steps and "/_admin/health" in steps
     assert 'VOLUME ["/scenarios"]' in steps
 
@@ -52,7 +52,7 @@ def test_a_fresh_venv_install_serves(tmp_path: Path) -> None:
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for name in ("simulator", "schemas", "scenarios"):
+    for name in ("simulator", "schemas", "scenarios", "docs"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path / "opt-lefi"
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(venv)], check=True)

@@ -93,11 +93,11 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
     assert "cannot read" in result.stderr
 
 
-def test_the_readme_example_scenario_is_valid(tmp_path: Path) -> None:
-    """The README's scenario example, and with it each later example block (timeline,
+def test_the_documented_example_scenario_is_valid(tmp_path: Path) -> None:
+    """The scenario example of docs/scenarios.md, and with it each later example block (timeline,
     faults, population), is a valid scenario."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    page = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in page.split("```yaml\n")[1:]]
     assert len(blocks) >= 4
     result = check(write(tmp_path, blocks[0]))
     assert result.returncode == 0, result.stderr
