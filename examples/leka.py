@@ -29,25 +29,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     leka = zeep.Client(f"{args.url}/leka/ws?wsdl").service
-    registered = leka.RegistreraPrenumeration(
-        organisationsnummer=ORG, personnummer=[SARA, WRONG]
-    )
+    registered = leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[SARA, WRONG])
     statuses = {p.personnummer: p.status.kod for p in registered.person}
-    print(
-        f"RegistreraPrenumeration: status {registered.status.kod}; per person {statuses}"
-    )
-    checked = leka.KontrolleraPrenumeration(
-        organisationsnummer=ORG, personnummer=[SARA]
-    )
+    print(f"RegistreraPrenumeration: status {registered.status.kod}; per person {statuses}")
+    checked = leka.KontrolleraPrenumeration(organisationsnummer=ORG, personnummer=[SARA])
     subscribed = {p.personnummer: p.prenumererar for p in checked.person}
     print(f"KontrolleraPrenumeration: {subscribed}")
     notifications = leka.HamtaAviseringar(organisationsnummer=ORG)
-    print(
-        f"HamtaAviseringar: status {notifications.status.kod}, {len(notifications.avisering)} aviseringar"
-    )
-    removed = leka.AvregistreraPrenumeration(
-        organisationsnummer=ORG, personnummer=[SARA]
-    )
+    print(f"HamtaAviseringar: status {notifications.status.kod}, {len(notifications.avisering)} aviseringar")
+    removed = leka.AvregistreraPrenumeration(organisationsnummer=ORG, personnummer=[SARA])
     removed_statuses = {p.personnummer: p.status.kod for p in removed.person}
     print(f"AvregistreraPrenumeration: {removed_statuses}")
     ok = (

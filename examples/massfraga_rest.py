@@ -37,9 +37,7 @@ def main() -> int:
             "ovrigInformation": ["FK:GEPI"],
         },
     )
-    print(
-        f"submitted: HTTP {submitted.status_code}, Location {submitted.headers.get('Location')}"
-    )
+    print(f"submitted: HTTP {submitted.status_code}, Location {submitted.headers.get('Location')}")
     if submitted.status_code != 202:
         print(submitted.text)
         return 1
@@ -53,13 +51,9 @@ def main() -> int:
     print(
         f"job {status['id']}: {status['status']}, {status['besvarade']} of {status['antalPersoner']} answered"
     )
-    page = requests.get(
-        f"{job}/svar", params={"fran": 0, "antal": 100}, timeout=30
-    ).json()
+    page = requests.get(f"{job}/svar", params={"fran": 0, "antal": 100}, timeout=30).json()
     statuses = {a["personnummer"]: a["status"] for a in page["svar"]}
-    with_information = {
-        a["personnummer"] for a in page["svar"] if "formansinformation" in a["svar"]
-    }
+    with_information = {a["personnummer"] for a in page["svar"] if "formansinformation" in a["svar"]}
     for answer in page["svar"]:
         print(
             f"  {answer['personnummer']}: HTTP {answer['status']}, "
@@ -68,13 +62,7 @@ def main() -> int:
     acknowledged = requests.delete(job, timeout=30)
     print(f"acknowledged: HTTP {acknowledged.status_code}")
     expected = {"198506102386": 200, "199102162394": 400, "198202042399": 200}
-    return (
-        0
-        if statuses == expected
-        and with_information == {"198506102386"}
-        and acknowledged.ok
-        else 1
-    )
+    return 0 if statuses == expected and with_information == {"198506102386"} and acknowledged.ok else 1
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     tx_id, corr_id = str(uuid.uuid4()), str(uuid.uuid4())
-    sent = post_shs(
-        args.url, label(KRONOFOGDEN, MASSFRAGA_PRODUCT, "asynch", tx_id, corr_id), FRAGA
-    )
+    sent = post_shs(args.url, label(KRONOFOGDEN, MASSFRAGA_PRODUCT, "asynch", tx_id, corr_id), FRAGA)
     print(f"sent {tx_id}: HTTP {sent.status_code}")
     if sent.status_code != 202:
         print(sent.headers.get("X-shs-errorcode"), sent.text[:1000])
@@ -54,9 +52,7 @@ def main() -> int:
     outbox = f"{args.url}/shs/ds/{KRONOFOGDEN}"
     deadline = time.monotonic() + 60
     messages: list[ET.Element] = []
-    while (
-        not messages and time.monotonic() < deadline
-    ):  # the job runs in the background
+    while not messages and time.monotonic() < deadline:  # the job runs in the background
         listing = requests.get(
             outbox,
             params={"corrid": corr_id, "producttype": MASSFRAGA_PRODUCT},
@@ -73,9 +69,7 @@ def main() -> int:
     _, parts = parse_shs(requests.get(f"{outbox}/{reply_tx}", timeout=30))
     svar = ET.fromstring(parts[0])
     codes = {
-        p.findtext(f"{{{NS}}}personnummer"): p.findtext(
-            f".//{{{NS}}}status/{{{NS}}}kod"
-        )
+        p.findtext(f"{{{NS}}}personnummer"): p.findtext(f".//{{{NS}}}status/{{{NS}}}kod")
         for p in svar.findall(f"{{{NS}}}personsvar")
     }
     print(f"fetched {reply_tx}: {svar.tag.rpartition('}')[2]}")
@@ -83,12 +77,7 @@ def main() -> int:
         print(f"  {number}: status {code}")
     ack = requests.post(f"{outbox}/{reply_tx}", params={"action": "ack"}, timeout=30)
     print(f"acknowledged: HTTP {ack.status_code}")
-    return (
-        0
-        if codes == {"198506102386": "0", "198202042399": "3"}
-        and ack.status_code == 200
-        else 1
-    )
+    return 0 if codes == {"198506102386": "0", "198202042399": "3"} and ack.status_code == 200 else 1
 
 
 if __name__ == "__main__":

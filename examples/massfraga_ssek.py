@@ -34,7 +34,9 @@ FRAGA = f"""<ext:FK.Massfraga.Fraga xmlns:ext="{NS}">
   </ext:informationsfalt>
 </ext:FK.Massfraga.Fraga>"""
 HAMTA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"/>'
-KVITTERA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+KVITTERA = (
+    f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+)
 
 
 def post(url: str, body: str, tx_id: str) -> requests.Response:
@@ -87,21 +89,14 @@ def main() -> int:
         print(f"no FK.Massfraga.Svar: {pulled.text[:1000]}")
         return 1
     codes = {
-        p.findtext(f"{{{NS}}}personnummer"): p.findtext(
-            f".//{{{NS}}}status/{{{NS}}}kod"
-        )
+        p.findtext(f"{{{NS}}}personnummer"): p.findtext(f".//{{{NS}}}status/{{{NS}}}kod")
         for p in svar.findall(f"{{{NS}}}personsvar")
     }
     for number, code in codes.items():
         print(f"  {number}: status {code}")
     acknowledged = post(args.url, KVITTERA, tx_id)
     print(f"acknowledged: HTTP {acknowledged.status_code}")
-    return (
-        0
-        if codes == {"198506102386": "0", "198202042399": "3"}
-        and acknowledged.status_code == 200
-        else 1
-    )
+    return 0 if codes == {"198506102386": "0", "198202042399": "3"} and acknowledged.status_code == 200 else 1
 
 
 if __name__ == "__main__":

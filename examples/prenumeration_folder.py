@@ -69,9 +69,7 @@ def main() -> int:
     args = parser.parse_args()
     inbox, outbox = args.folder / ORG / "in", args.folder / ORG / "out"
     if not inbox.is_dir():
-        print(
-            f"{inbox}: no such folder; is --folder the sandbox's --prenumeration-dir?"
-        )
+        print(f"{inbox}: no such folder; is --folder the sandbox's --prenumeration-dir?")
         return 1
     before = {p.name for p in outbox.iterdir()}
     dropped = inbox / f"bestallning-{uuid.uuid4().hex[:8]}.xml"
@@ -88,32 +86,20 @@ def main() -> int:
         print(f"refused: {refused[0].read_text(encoding='utf-8')}")
         return 1
     print("taken in")
-    headers = (
-        {"Authorization": f"Bearer {args.admin_token}"} if args.admin_token else {}
-    )
-    batch = requests.post(
-        f"{args.url}/_admin/prenumeration/batch", headers=headers, timeout=60
-    )
+    headers = {"Authorization": f"Bearer {args.admin_token}"} if args.admin_token else {}
+    batch = requests.post(f"{args.url}/_admin/prenumeration/batch", headers=headers, timeout=60)
     print(f"batch (admin API): HTTP {batch.status_code} {batch.text}")
     batch.raise_for_status()
 
     def new_answers() -> list[Path]:
-        return sorted(
-            p
-            for p in outbox.iterdir()
-            if p.name not in before and p.name.startswith("LEFI-PREN-")
-        )
+        return sorted(p for p in outbox.iterdir() if p.name not in before and p.name.startswith("LEFI-PREN-"))
 
     if not wait_until(lambda: bool(new_answers()), 20):
         print(f"no answer file in {outbox}: {sorted(p.name for p in outbox.iterdir())}")
         return 1
     answer = new_answers()[-1]
     root = ET.fromstring(answer.read_bytes())
-    records = [
-        p
-        for p in root.findall(f"{{{NS}}}person")
-        if p.findtext(f"{{{NS}}}personnummer") == KLARA
-    ]
+    records = [p for p in root.findall(f"{{{NS}}}person") if p.findtext(f"{{{NS}}}personnummer") == KLARA]
     print(
         f"answer file {answer}: {root.findtext(f'{{{NS}}}slutpost/{{{NS}}}antalPoster')} records; "
         f"{KLARA}: {[r.findtext(f'{{{NS}}}leveranstyp') for r in records]}"

@@ -54,9 +54,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     base = f"{args.url}/prenumeration/{ORG}"
-    files_before = {
-        f["namn"] for f in requests.get(f"{base}/svar", timeout=30).json()["filer"]
-    }
+    files_before = {f["namn"] for f in requests.get(f"{base}/svar", timeout=30).json()["filer"]}
     receipt = requests.post(
         f"{base}/bestallningar",
         params={"filnamn": "bestallning.xml"},
@@ -67,28 +65,17 @@ def main() -> int:
     print(f"order: HTTP {receipt.status_code} {receipt.text}")
     if receipt.status_code != 202:
         return 1
-    headers = (
-        {"Authorization": f"Bearer {args.admin_token}"} if args.admin_token else {}
-    )
-    batch = requests.post(
-        f"{args.url}/_admin/prenumeration/batch", headers=headers, timeout=60
-    )
+    headers = {"Authorization": f"Bearer {args.admin_token}"} if args.admin_token else {}
+    batch = requests.post(f"{args.url}/_admin/prenumeration/batch", headers=headers, timeout=60)
     print(f"batch (admin API): HTTP {batch.status_code} {batch.text}")
     batch.raise_for_status()
-    new = sorted(
-        {f["namn"] for f in requests.get(f"{base}/svar", timeout=30).json()["filer"]}
-        - files_before
-    )
+    new = sorted({f["namn"] for f in requests.get(f"{base}/svar", timeout=30).json()["filer"]} - files_before)
     answers = [name for name in new if name.startswith("LEFI-PREN-")]
     if not answers:
         print(f"no new answer file (new files: {new})")
         return 1
     root = ET.fromstring(requests.get(f"{base}/svar/{answers[-1]}", timeout=30).content)
-    records = [
-        p
-        for p in root.findall(f"{{{NS}}}person")
-        if p.findtext(f"{{{NS}}}personnummer") == SARA
-    ]
+    records = [p for p in root.findall(f"{{{NS}}}person") if p.findtext(f"{{{NS}}}personnummer") == SARA]
     kinds = [r.findtext(f"{{{NS}}}leveranstyp") for r in records]
     print(
         f"answer file {answers[-1]}: {root.findtext(f'{{{NS}}}slutpost/{{{NS}}}antalPoster')} records; "

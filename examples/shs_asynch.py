@@ -51,12 +51,8 @@ def main() -> int:
     outbox = f"{args.url}/shs/ds/{KRONOFOGDEN}"
     deadline = time.monotonic() + 30
     messages: list[ET.Element] = []
-    while (
-        not messages and time.monotonic() < deadline
-    ):  # the reply is made in the background
-        listing = requests.get(
-            outbox, params={"corrid": corr_id, "filter": "noack"}, timeout=30
-        )
+    while not messages and time.monotonic() < deadline:  # the reply is made in the background
+        listing = requests.get(outbox, params={"corrid": corr_id, "filter": "noack"}, timeout=30)
         listing.raise_for_status()
         messages = ET.fromstring(listing.content).findall("message")
         if not messages:
@@ -65,27 +61,17 @@ def main() -> int:
         print("no reply in the delivery service")
         return 1
     reply_tx = messages[0].get("tx.id")
-    print(
-        f"listed: {reply_tx} ({messages[0].get('sequence-type')}, {messages[0].get('size')} bytes)"
-    )
+    print(f"listed: {reply_tx} ({messages[0].get('sequence-type')}, {messages[0].get('size')} bytes)")
 
     fetched = requests.get(f"{outbox}/{reply_tx}", timeout=30)
     fetched.raise_for_status()
     reply_label, parts = parse_shs(fetched)
-    status = ET.fromstring(parts[0]).findtext(
-        f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod"
-    )
+    status = ET.fromstring(parts[0]).findtext(f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod")
     print(f"fetched: corr.id {reply_label.get('corr.id')}; status {status}")
 
     ack = requests.post(f"{outbox}/{reply_tx}", params={"action": "ack"}, timeout=30)
     print(f"acknowledged: HTTP {ack.status_code}")
-    return (
-        0
-        if status == "0"
-        and reply_label.get("corr.id") == corr_id
-        and ack.status_code == 200
-        else 1
-    )
+    return 0 if status == "0" and reply_label.get("corr.id") == corr_id and ack.status_code == 200 else 1
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ def question(org: str, personnummer: str = "198506102386") -> bytes:
 </ext:FK.Online.Fraga>""".encode()
 
 
-def label(
-    sender: str, product: str, transfer_type: str, tx_id: str, corr_id: str
-) -> bytes:
+def label(sender: str, product: str, transfer_type: str, tx_id: str, corr_id: str) -> bytes:
     """An shs.label 1.2 (without a DOCTYPE line: the sandbox refuses DTDs)."""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <shs.label version="1.2" tx.id="{tx_id}" corr.id="{corr_id}" transfer-type="{transfer_type}"
@@ -65,11 +63,20 @@ def post_shs(url: str, shs_label: bytes, data: bytes) -> requests.Response:
     message["MIME-Version"] = "1.0"
     message.set_type("multipart/mixed")
     label_part = EmailMessage(policy=POLICY)
-    label_part.set_content(shs_label, maintype="text", subtype="xml", cte="binary", params={"charset": "UTF-8"})
+    label_part.set_content(
+        shs_label, maintype="text", subtype="xml", cte="binary", params={"charset": "UTF-8"}
+    )
     message.attach(label_part)
     data_part = EmailMessage(policy=POLICY)
-    data_part.set_content(data, maintype="text", subtype="xml", cte="binary", params={"charset": "UTF-8"},
-                          filename="fraga.xml", disposition="attachment")
+    data_part.set_content(
+        data,
+        maintype="text",
+        subtype="xml",
+        cte="binary",
+        params={"charset": "UTF-8"},
+        filename="fraga.xml",
+        disposition="attachment",
+    )
     message.attach(data_part)
     raw = message.as_bytes(policy=POLICY)
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -78,16 +85,13 @@ def post_shs(url: str, shs_label: bytes, data: bytes) -> requests.Response:
         for line in head.split(b"\r\n")
         if line.lower().startswith(b"content-type:")
     )
-    return requests.post(
-        f"{url}/mt", data=body, headers={"Content-Type": content_type}, timeout=30
-    )
+    return requests.post(f"{url}/mt", data=body, headers={"Content-Type": content_type}, timeout=30)
 
 
 def parse_shs(response: requests.Response) -> tuple[ET.Element, list[bytes]]:
     """The label and the data parts of an SHS message that came back."""
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {response.headers['Content-Type']}\r\n\r\n".encode()
-        + response.content
+        f"Content-Type: {response.headers['Content-Type']}\r\n\r\n".encode() + response.content
     )
     parts = [bytes(p.get_payload(decode=True)) for p in message.iter_parts()]
     return ET.fromstring(parts[0]), parts[1:]
@@ -113,9 +117,7 @@ def main() -> int:
     reply_label, parts = parse_shs(response)
     svar = ET.fromstring(parts[0])
     status = svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod")
-    print(
-        f"reply {reply_label.get('tx.id')} ({reply_label.get('sequence-type')}); status {status}"
-    )
+    print(f"reply {reply_label.get('tx.id')} ({reply_label.get('sequence-type')}); status {status}")
     return 0 if status == "0" and reply_label.get("sequence-type") == "reply" else 1
 
 

@@ -67,9 +67,7 @@ def main() -> int:
     )
     answer = json.loads(result.svarsdata.FK.data.lefiJsonSvar)
     cases = answer.get("formansinformation", {}).get("sjukpenningarende", [])
-    print(
-        f"FK's part: {len(cases)} sjukpenning cases, active: {[c['aktivt'] for c in cases]}"
-    )
+    print(f"FK's part: {len(cases)} sjukpenning cases, active: {[c['aktivt'] for c in cases]}")
     return 0 if any(c["aktivt"] for c in cases) else 1
 
 

@@ -68,9 +68,7 @@ def main() -> int:
         return 1
     root = ET.fromstring(response.content)
     echoed = root.findtext(f".//{{{SSEK}}}SSEK/{{{SSEK}}}TxId")
-    status = root.findtext(
-        f".//{{{NS}}}FK.Online.Svar/{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod"
-    )
+    status = root.findtext(f".//{{{NS}}}FK.Online.Svar/{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod")
     print(f"TxId {echoed}; status {status}")
     return 0 if status == "0" and echoed == tx_id else 1
 

@@ -58,12 +58,8 @@ def main() -> int:
         return 1
     status = svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}status/{{{NS}}}kod")
     delivered = svar.findtext(f".//{{{NS}}}formansforteckning/{{{NS}}}sjukpenning")
-    periods = svar.findall(
-        f".//{{{NS}}}formansinformation/{{{NS}}}sjukpenning//{{{NS}}}period"
-    )
-    print(
-        f"status {status}; sjukpenning delivered: {delivered}; {len(periods)} periods"
-    )
+    periods = svar.findall(f".//{{{NS}}}formansinformation/{{{NS}}}sjukpenning//{{{NS}}}period")
+    print(f"status {status}; sjukpenning delivered: {delivered}; {len(periods)} periods")
     return 0 if status == "0" and delivered == "true" else 1
 
 

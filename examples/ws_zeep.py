@@ -39,9 +39,7 @@ def main() -> int:
     print(f"status {status.kod} {status.beskrivning}")
     person = svar.informationsfalt.person
     delivered = person.formansforteckning.sjukpenning
-    print(
-        f"personnummer {person.personuppgifter.personnummer}; sjukpenning delivered: {delivered}"
-    )
+    print(f"personnummer {person.personuppgifter.personnummer}; sjukpenning delivered: {delivered}")
     return 0 if status.kod == 0 and delivered else 1
 
 

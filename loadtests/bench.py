@@ -64,12 +64,12 @@ class Result:
     rss_mib: float
 
 
-
-
 def tree(pid: int) -> list[int]:
     """The server and its worker processes."""
-    return [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                   text=True).stdout.split()]
+    return [pid] + [
+        int(p)
+        for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -108,14 +108,35 @@ def body_file(folder: Path, binding: str, vary: bool) -> tuple[Path, str, dict[s
     return path, request.path, request.headers
 
 
-def wrk(url: str, body: Path, headers: dict[str, str], seconds: int, connections: int, delay_ms: int = 0) -> dict:
-    env = {"BODYFILE": str(body), "CONTENT_TYPE": headers["Content-Type"], "DELAY_MS": str(delay_ms),
-           "RUN_ID": f"{random.randrange(10 ** 8):08d}", "PATH": "/usr/bin:/bin"}
+def wrk(
+    url: str, body: Path, headers: dict[str, str], seconds: int, connections: int, delay_ms: int = 0
+) -> dict:
+    env = {
+        "BODYFILE": str(body),
+        "CONTENT_TYPE": headers["Content-Type"],
+        "DELAY_MS": str(delay_ms),
+        "RUN_ID": f"{random.randrange(10**8):08d}",
+        "PATH": "/usr/bin:/bin",
+    }
     if "SOAPAction" in headers:
         env["SOAPACTION"] = "1"
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", str(HERE / "wrk-post.lua"), url],
-                         env=env, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(HERE / "wrk-post.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
     match = re.search(r"^RESULT (.*)$", out, re.M)
     if not match:
         raise RuntimeError(out)
@@ -123,10 +144,27 @@ def wrk(url: str, body: Path, headers: dict[str, str], seconds: int, connections
 
 
 def start_server(port: int, workers: int, extra: list[str]) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--freeze-clock",
-                               "--sla-mode", "off", "--workers", str(workers),
-                               "--data-dir", tempfile.mkdtemp(prefix="lefi-bench-"), *extra],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "serve",
+            "--port",
+            str(port),
+            "--freeze-clock",
+            "--sla-mode",
+            "off",
+            "--workers",
+            str(workers),
+            "--data-dir",
+            tempfile.mkdtemp(prefix="lefi-bench-"),
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -153,8 +191,13 @@ def bench_workers(workers: int, args: argparse.Namespace, folder: Path) -> list[
     server = start_server(port, workers, args.server_args.split())
     results = []
     try:
-        loads = [("ws cached", "ws", False, 0), ("ws", "ws", True, 0), ("ssek", "ssek", True, 0),
-                 ("shs", "shs", True, 0), ("rest", "rest", False, 0)]
+        loads = [
+            ("ws cached", "ws", False, 0),
+            ("ws", "ws", True, 0),
+            ("ssek", "ssek", True, 0),
+            ("shs", "shs", True, 0),
+            ("rest", "rest", False, 0),
+        ]
         loads += [(f"ws @ {rate}/s", "ws", True, rate) for rate in args.offered]
         if args.only:
             loads = [load for load in loads if load[0] in args.only.split(",")]
@@ -165,22 +208,38 @@ def bench_workers(workers: int, args: argparse.Namespace, folder: Path) -> list[
             cpu = tree_cpu_seconds(server.pid)
             r = wrk(base + path, body, headers, args.seconds, args.connections, delay)
             cpu_us = (tree_cpu_seconds(server.pid) - cpu) * 1e6 / max(r["requests"], 1)
-            result = Result(workers, label, r["rps"], r["p50_ms"], r["p99_ms"], int(r["errors"] + r["non2xx"]),
-                            cpu_us, tree_rss_mib(server.pid))
+            result = Result(
+                workers,
+                label,
+                r["rps"],
+                r["p50_ms"],
+                r["p99_ms"],
+                int(r["errors"] + r["non2xx"]),
+                cpu_us,
+                tree_rss_mib(server.pid),
+            )
             results.append(result)
-            print(f"  {workers} worker(s) {label:<14} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                  f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}  CPU {result.cpu_us:.0f} µs/req  RSS {result.rss_mib:.0f} MiB", flush=True)
+            print(
+                f"  {workers} worker(s) {label:<14} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}  CPU {result.cpu_us:.0f} µs/req  RSS {result.rss_mib:.0f} MiB",
+                flush=True,
+            )
     finally:
         stop(server)
     return results
 
 
 def table(results: list[Result], connections: int) -> str:
-    lines = [f"| workers | load (wrk -t1 -c{connections}) | req/s | p50 ms | p99 ms | errors | server CPU µs/req "
-             "| RSS MiB |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| workers | load (wrk -t1 -c{connections}) | req/s | p50 ms | p99 ms | errors | server CPU µs/req "
+        "| RSS MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r.workers} | {r.load} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
-                     f"{r.cpu_us:.0f} | {r.rss_mib:.0f} |")
+        lines.append(
+            f"| {r.workers} | {r.load} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
+            f"{r.cpu_us:.0f} | {r.rss_mib:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -195,25 +254,36 @@ def compare_with_peers(workers: int, args: argparse.Namespace, folder: Path) -> 
         question = lefi_requests.ws(ORGS["ws"], benefits=("generellPersonInformation",))
         body, path, headers = folder / "peers-question.xml", question.path, question.headers
         body.write_bytes(question.body)
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.read_bytes(), headers=headers)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", data=body.read_bytes(), headers=headers
+        )
         with urllib.request.urlopen(request) as answer:
             (folder / "response.xml").write_bytes(answer.read())
         env = {**os.environ, "BODYFILE": str(body), "RESPONSE_FILE": str(folder / "response.xml")}
-        subprocess.run(["bash", str(PEERS), "compare", f"sandbox-{workers}w=http://127.0.0.1:{port}{path}"],
-                       env=env, check=False)
+        subprocess.run(
+            ["bash", str(PEERS), "compare", f"sandbox-{workers}w=http://127.0.0.1:{port}{path}"],
+            env=env,
+            check=False,
+        )
     finally:
         stop(server)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", default="1,2", help="worker counts to measure (default 1,2)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--offered", default="500,1000", help="fixed offered loads of the full WS pipeline, req/s")
+    parser.add_argument(
+        "--offered", default="500,1000", help="fixed offered loads of the full WS pipeline, req/s"
+    )
     parser.add_argument("--server-args", default="", help="extra serve options, e.g. '--journal-size 0'")
     parser.add_argument("--only", help="comma-separated loads to run, e.g. 'ws cached,ws' (default: all)")
-    parser.add_argument("--peers", action="store_true", help="then compare with nginx and WireMock (peers.sh)")
+    parser.add_argument(
+        "--peers", action="store_true", help="then compare with nginx and WireMock (peers.sh)"
+    )
     args = parser.parse_args()
     args.offered = [int(x) for x in args.offered.split(",") if x]
     if shutil.which("wrk") is None:
@@ -223,8 +293,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lefi-bench-") as tmp:
         for workers in (int(w) for w in args.workers.split(",")):
             results += bench_workers(workers, args, Path(tmp))
-        print(f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
-              f"{args.seconds} s per run after 3 s of warm-up:\n")
+        print(
+            f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
+            f"{args.seconds} s per run after 3 s of warm-up:\n"
+        )
         print(table(results, args.connections))
         one = {r.load: r.rps for r in results if r.workers == 1}
         for r in results:

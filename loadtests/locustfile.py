@@ -53,21 +53,39 @@ from partners import partner_orgnummer, population_numbers  # noqa: E402
 from simulator.runtime.sla.counters import SLA_DEFAULTS
 
 _next_user = itertools.count()
-_BREACH = re.compile(r'^lefi_sla_breaches_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$', re.M)
+_BREACH = re.compile(r"^lefi_sla_breaches_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$", re.M)
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 REFUSED = "SLA refused: "
 
 
 @events.init_command_line_parser.add_listener
 def _options(parser) -> None:  # type: ignore[no-untyped-def]
-    parser.add_argument("--lefi-partners", type=int, default=4, include_in_web_ui=False,
-                        help="partner organisations in the scenario (loadtests/partners.py --count)")
-    parser.add_argument("--lefi-bindings", default="ws,ssek,shs,rest", include_in_web_ui=False,
-                        help="bindings each partner asks over, in turn")
-    parser.add_argument("--lefi-workers", type=int, default=1, include_in_web_ui=False,
-                        help="Locust workers in a distributed run (each takes its own partners)")
-    parser.add_argument("--capacity-report", default="", include_in_web_ui=False,
-                        help="write the capacity report here as JSON")
+    parser.add_argument(
+        "--lefi-partners",
+        type=int,
+        default=4,
+        include_in_web_ui=False,
+        help="partner organisations in the scenario (loadtests/partners.py --count)",
+    )
+    parser.add_argument(
+        "--lefi-bindings",
+        default="ws,ssek,shs,rest",
+        include_in_web_ui=False,
+        help="bindings each partner asks over, in turn",
+    )
+    parser.add_argument(
+        "--lefi-workers",
+        type=int,
+        default=1,
+        include_in_web_ui=False,
+        help="Locust workers in a distributed run (each takes its own partners)",
+    )
+    parser.add_argument(
+        "--capacity-report",
+        default="",
+        include_in_web_ui=False,
+        help="write the capacity report here as JSON",
+    )
 
 
 class PartnerUser(FastHttpUser):
@@ -103,15 +121,28 @@ class PartnerUser(FastHttpUser):
     def step(self) -> None:
         """One onlinefråga, over the next binding."""
         binding = next(self.bindings)
-        request = lefi_requests.BUILDERS[binding](self.organisation, tx=_tx(self.organisation, next(self.sequence)))
-        self.send(request, f"{binding} {self.organisation}", lambda status, body: None if status == 200 else
-                  f"HTTP {status}: {body[:200]!r}")
+        request = lefi_requests.BUILDERS[binding](
+            self.organisation, tx=_tx(self.organisation, next(self.sequence))
+        )
+        self.send(
+            request,
+            f"{binding} {self.organisation}",
+            lambda status, body: None if status == 200 else f"HTTP {status}: {body[:200]!r}",
+        )
 
-    def send(self, request: lefi_requests.Request, name: str, check: Callable[[int, bytes], str | None]) -> None:
+    def send(
+        self, request: lefi_requests.Request, name: str, check: Callable[[int, bytes], str | None]
+    ) -> None:
         """Sends ``request``; a refusal by the SLA gate (``check`` does not see it), or what
         ``check`` finds wrong with the answer, is a failure."""
-        with self.client.request(request.method, request.path, data=request.body, headers=request.headers,
-                                 name=name, catch_response=True) as response:
+        with self.client.request(
+            request.method,
+            request.path,
+            data=request.body,
+            headers=request.headers,
+            name=name,
+            catch_response=True,
+        ) as response:
             body = response.content or b""
             status = response.status_code or 0
             rule = lefi_requests.refusal_rule(status, dict(response.headers or {}), body)
@@ -152,13 +183,20 @@ class MassfragaUser(PartnerUser):
     def step(self) -> None:
         if self.job is None:
             persons = random.sample(self.persons, random.randint(50, 200))
-            self.job = massfraga_jobs.new_job(next(self.bindings), self.organisation, persons,
-                                              _tx(self.organisation, next(self.sequence)))
+            self.job = massfraga_jobs.new_job(
+                next(self.bindings), self.organisation, persons, _tx(self.organisation, next(self.sequence))
+            )
         job = self.job
         self.send(job.next_request(), f"massfraga-{job.binding} {job.step} {self.organisation}", job.take)
         if job.done:
-            massfraga_counts.update({"jobs": 1, f"jobs {job.binding}": 1, "persons": len(job.persons),
-                                     "answered": len(job.answered)})
+            massfraga_counts.update(
+                {
+                    "jobs": 1,
+                    f"jobs {job.binding}": 1,
+                    "persons": len(job.persons),
+                    "answered": len(job.answered),
+                }
+            )
             self.job = None
 
 
@@ -181,7 +219,7 @@ def _take_massfraga_counts(client_id: str, data: dict) -> None:
     massfraga_counts.update(data.get("massfraga", {}))
 
 
-_RUN = int(time.time()) % 10 ** 8  # a second run against the same sandbox asks anew
+_RUN = int(time.time()) % 10**8  # a second run against the same sandbox asks anew
 
 
 def _tx(org: str, n: int) -> str:
@@ -228,11 +266,18 @@ def capacity_report(environment) -> dict:  # type: ignore[no-untyped-def]
         breaches = {"?": {f"metrics unreadable: {exc}": 1}}
     rows = []
     for org, entry in sorted(per_org.items()):
-        rows.append({
-            "organisation": org, "sent": entry.num_requests, "served": entry.num_requests - entry.num_failures,
-            "refused": refused.get(org, {}), "breaches": breaches.get(org, {}),
-            "p50_ms": entry.get_response_time_percentile(0.5), "p95_ms": entry.get_response_time_percentile(0.95),
-            "p99_ms": entry.get_response_time_percentile(0.99)})
+        rows.append(
+            {
+                "organisation": org,
+                "sent": entry.num_requests,
+                "served": entry.num_requests - entry.num_failures,
+                "refused": refused.get(org, {}),
+                "breaches": breaches.get(org, {}),
+                "p50_ms": entry.get_response_time_percentile(0.5),
+                "p95_ms": entry.get_response_time_percentile(0.95),
+                "p99_ms": entry.get_response_time_percentile(0.99),
+            }
+        )
     total = stats.total
     breach_totals: dict[str, int] = {}
     for org in per_org:  # the organisations of this run (not, e.g., a warm-up's)
@@ -243,7 +288,9 @@ def capacity_report(environment) -> dict:  # type: ignore[no-untyped-def]
     if sent == 0:
         problems.append("no question was sent")
     if breach_totals:
-        problems.append("breaches seen by the sandbox: " + ", ".join(f"{r} {n}" for r, n in sorted(breach_totals.items())))
+        problems.append(
+            "breaches seen by the sandbox: " + ", ".join(f"{r} {n}" for r, n in sorted(breach_totals.items()))
+        )
     refused_totals: dict[str, int] = {}
     for by_rule in refused.values():
         for rule, n in by_rule.items():
@@ -254,35 +301,59 @@ def capacity_report(environment) -> dict:  # type: ignore[no-untyped-def]
         problems.append(f"{other_errors} other failures")
     massfraga = None
     if any(issubclass(c, MassfragaUser) for c in environment.user_classes):
-        massfraga = {k: massfraga_counts[k] for k in ("jobs", "jobs rest", "jobs ssek", "persons", "answered")}
+        massfraga = {
+            k: massfraga_counts[k] for k in ("jobs", "jobs rest", "jobs ssek", "persons", "answered")
+        }
         if not massfraga["jobs"]:
             problems.append("no massfråga job was answered and acknowledged")
         if massfraga["answered"] != massfraga["persons"]:
-            problems.append(f"massfråga: {massfraga['persons']} persons asked, {massfraga['answered']} answered")
+            problems.append(
+                f"massfråga: {massfraga['persons']} persons asked, {massfraga['answered']} answered"
+            )
     return {
-        "passed": not problems, "problems": problems, "organisations": len(rows), "sent": sent,
-        "served": sent - failures, "requests_per_s": round(total.total_rps, 1),
-        "p50_ms": total.get_response_time_percentile(0.5), "p95_ms": total.get_response_time_percentile(0.95),
-        "p99_ms": total.get_response_time_percentile(0.99), "breaches": breach_totals, "refused": refused_totals,
-        "massfraga": massfraga, "per_organisation": rows}
+        "passed": not problems,
+        "problems": problems,
+        "organisations": len(rows),
+        "sent": sent,
+        "served": sent - failures,
+        "requests_per_s": round(total.total_rps, 1),
+        "p50_ms": total.get_response_time_percentile(0.5),
+        "p95_ms": total.get_response_time_percentile(0.95),
+        "p99_ms": total.get_response_time_percentile(0.99),
+        "breaches": breach_totals,
+        "refused": refused_totals,
+        "massfraga": massfraga,
+        "per_organisation": rows,
+    }
 
 
 def render_report(report: dict) -> str:
-    lines = [f"CAPACITY REPORT: {'PASS' if report['passed'] else 'FAIL'}"
-             + ("" if report["passed"] else " (" + "; ".join(report["problems"]) + ")"),
-             f"{report['organisations']} organisations, {report['sent']} sent, {report['served']} served, "
-             f"{report['requests_per_s']} req/s; latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, "
-             f"p99 {report['p99_ms']} ms",
-             *([f"massfråga: {m['jobs']} jobs answered and acknowledged ({m['jobs rest']} REST, "
-                f"{m['jobs ssek']} SSEK), {m['persons']} persons asked, {m['answered']} answered"]
-               if (m := report["massfraga"]) else []),
-             "| organisation | sent | served | refused | sandbox breaches | p50 ms | p95 ms | p99 ms |",
-             "|---|---:|---:|---|---|---:|---:|---:|"]
+    lines = [
+        f"CAPACITY REPORT: {'PASS' if report['passed'] else 'FAIL'}"
+        + ("" if report["passed"] else " (" + "; ".join(report["problems"]) + ")"),
+        f"{report['organisations']} organisations, {report['sent']} sent, {report['served']} served, "
+        f"{report['requests_per_s']} req/s; latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, "
+        f"p99 {report['p99_ms']} ms",
+        *(
+            [
+                f"massfråga: {m['jobs']} jobs answered and acknowledged ({m['jobs rest']} REST, "
+                f"{m['jobs ssek']} SSEK), {m['persons']} persons asked, {m['answered']} answered"
+            ]
+            if (m := report["massfraga"])
+            else []
+        ),
+        "| organisation | sent | served | refused | sandbox breaches | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---|---|---:|---:|---:|",
+    ]
     for row in report["per_organisation"]:
+
         def rules(counts: dict[str, int]) -> str:
             return ", ".join(f"{r} {n}" for r, n in sorted(counts.items())) or "–"
-        lines.append(f"| {row['organisation']} | {row['sent']} | {row['served']} | {rules(row['refused'])} | "
-                     f"{rules(row['breaches'])} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} |")
+
+        lines.append(
+            f"| {row['organisation']} | {row['sent']} | {row['served']} | {rules(row['refused'])} | "
+            f"{rules(row['breaches'])} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} |"
+        )
     return "\n".join(lines)
 
 
@@ -299,5 +370,13 @@ def _report(environment, **_kw) -> None:  # type: ignore[no-untyped-def]
         environment.process_exit_code = 1
 
 
-__all__ = ["PartnerUser", "OnlineAtSla", "OverSla", "MassfragaUser", "MassfragaAtSla", "MassfragaOverSla",
-           "capacity_report", "render_report"]
+__all__ = [
+    "PartnerUser",
+    "OnlineAtSla",
+    "OverSla",
+    "MassfragaUser",
+    "MassfragaAtSla",
+    "MassfragaOverSla",
+    "capacity_report",
+    "render_report",
+]

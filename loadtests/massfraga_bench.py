@@ -30,10 +30,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import free_port  # noqa: E402
+
 from simulator.scenario.models import Population  # noqa: E402
 from simulator.scenario.population import GeneratedPopulation  # noqa: E402
-
-from harness import free_port  # noqa: E402
 
 AKTOR = "7c0e5a9e-2120-4142-9a1e-000000000142"
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
@@ -41,14 +41,20 @@ SSEK = "http://schemas.ssek.org/ssek/2006-05-10/"
 BENEFITS = ("sjukpenning", "foraldrapenning", "barnbidrag", "utbetalning", "generellPersonInformation")
 
 
-
-
 def rest_job(url: str, persons: list[str]) -> tuple[float, float, float]:
     jobs = f"{url}/massfraga/v1/aktorer/{AKTOR}/jobb"
     started = time.perf_counter()
-    r = requests.post(jobs, json={"personnummer": persons, "period": {"from": "2025-01-01", "tom": "2026-10-31"},
-                                  "formansinformation": ["FK:SJP", "FK:FP", "FK:ABB"], "utbetalningar": ["FK:SJP"],
-                                  "ovrigInformation": ["FK:GEPI"]}, timeout=60)
+    r = requests.post(
+        jobs,
+        json={
+            "personnummer": persons,
+            "period": {"from": "2025-01-01", "tom": "2026-10-31"},
+            "formansinformation": ["FK:SJP", "FK:FP", "FK:ABB"],
+            "utbetalningar": ["FK:SJP"],
+            "ovrigInformation": ["FK:GEPI"],
+        },
+        timeout=60,
+    )
     location = url + r.headers["Location"]
     while requests.get(location, timeout=60).json()["status"] != "klart":
         time.sleep(0.02)
@@ -66,29 +72,41 @@ def rest_job(url: str, persons: list[str]) -> tuple[float, float, float]:
 
 def ssek_job(url: str, persons: list[str]) -> tuple[float, float, float | None]:
     tx_id = str(uuid.uuid4())
-    header = (f'<ssek:SSEK xmlns:ssek="{SSEK}" AsynchMethod="AsynchPull"><ssek:SenderId ssek:Type="ORGNR">'
-              f'5566778899</ssek:SenderId><ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId>'
-              f"<ssek:TxId>{tx_id}</ssek:TxId></ssek:SSEK>")
+    header = (
+        f'<ssek:SSEK xmlns:ssek="{SSEK}" AsynchMethod="AsynchPull"><ssek:SenderId ssek:Type="ORGNR">'
+        f'5566778899</ssek:SenderId><ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId>'
+        f"<ssek:TxId>{tx_id}</ssek:TxId></ssek:SSEK>"
+    )
     numbers = "".join(f"<ext:personnummer>{p}</ext:personnummer>" for p in persons)
     wanted = "".join(f"<ext:{b}>true</ext:{b}>" for b in BENEFITS)
-    question = (f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>5566778899'
-                "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
-                f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01"
-                "</ext:fromdatum><ext:tomdatum>2026-10-31</ext:tomdatum>"
-                f"<ext:formansforteckning>{wanted}</ext:formansforteckning></ext:informationsfalt>"
-                "</ext:FK.Massfraga.Fraga>")
+    question = (
+        f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>5566778899'
+        "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
+        f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01"
+        "</ext:fromdatum><ext:tomdatum>2026-10-31</ext:tomdatum>"
+        f"<ext:formansforteckning>{wanted}</ext:formansforteckning></ext:informationsfalt>"
+        "</ext:FK.Massfraga.Fraga>"
+    )
 
     def post(body: str) -> requests.Response:
-        envelope = (f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>{header}'
-                    f"</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>")
-        return requests.post(f"{url}/ssek/FK.EXA.Lefi.Massfraga", data=envelope.encode(),
-                             headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=60)
+        envelope = (
+            f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>{header}'
+            f"</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
+        )
+        return requests.post(
+            f"{url}/ssek/FK.EXA.Lefi.Massfraga",
+            data=envelope.encode(),
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+            timeout=60,
+        )
 
     started = time.perf_counter()
     assert post(question).status_code == 200
     done = None
     while True:
-        r = post(f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>')
+        r = post(
+            f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+        )
         if r.status_code == 200:
             break
         done = time.perf_counter() - started
@@ -108,13 +126,32 @@ def main() -> int:
     data["population"] = {"count": args.persons, "seed": 1}
     scenario = folder / "scenario.yaml"
     scenario.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    persons = list(GeneratedPopulation.build(Population(count=args.persons, seed=1), folder,
-                                             date(2026, 11, 2)).numbers())
+    persons = list(
+        GeneratedPopulation.build(Population(count=args.persons, seed=1), folder, date(2026, 11, 2)).numbers()
+    )
     port = free_port()
     store = ["--redis", args.redis] if args.redis else ["--data-dir", str(folder / "data")]
-    server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--port",
-                               str(port), "--freeze-clock", "--sla-mode", "off", "--request-log", "off", *store],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "serve",
+            "--scenario",
+            str(scenario),
+            "--port",
+            str(port),
+            "--freeze-clock",
+            "--sla-mode",
+            "off",
+            "--request-log",
+            "off",
+            *store,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -128,9 +165,11 @@ def main() -> int:
             done = statistics.median(r[0] for r in runs)
             total = statistics.median(r[1] for r in runs)
             pages = [r[2] for r in runs if r[2] is not None]
-            print(f"{name}: {args.persons} persons answered in {done:.2f} s (median of {args.jobs}), "
-                  f"fetched by {total:.2f} s; {args.persons / done:.0f} persons/s"
-                  + (f"; a 1,000-answer page in {statistics.median(pages):.3f} s" if pages else ""))
+            print(
+                f"{name}: {args.persons} persons answered in {done:.2f} s (median of {args.jobs}), "
+                f"fetched by {total:.2f} s; {args.persons / done:.0f} persons/s"
+                + (f"; a 1,000-answer page in {statistics.median(pages):.3f} s" if pages else "")
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -108,8 +108,9 @@ class SsekJob(Job):
         if svar is None:
             return f"hamta: no FK.Massfraga.Svar: {text[:200]!r}"
         # one personsvar per person: FK.Online.Svar, TeknisktFel or Valideringsfel
-        self.answered = [p.findtext(f"{_NS}personnummer", "") for p in svar.iterfind(f"{_NS}personsvar")
-                         if len(p) == 2]
+        self.answered = [
+            p.findtext(f"{_NS}personnummer", "") for p in svar.iterfind(f"{_NS}personsvar") if len(p) == 2
+        ]
         self.done = True
         return self.missing()
 

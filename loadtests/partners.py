@@ -40,8 +40,10 @@ def population_numbers(count: int = POPULATION) -> list[str]:
     """The generated population's personnummer, in order: computed, not read, so that a
     Locust worker on another host knows them. Born 1950-2009 (adults and children), serial
     800-999, which the default scenario's persons do not use."""
-    return [make_personnummer(date(1950 + i % 60, 1 + i // 60 % 12, 1 + i // 720 % 28), 800 + i // 20160).value
-            for i in range(count)]
+    return [
+        make_personnummer(date(1950 + i % 60, 1 + i // 60 % 12, 1 + i // 720 % 28), 800 + i // 20160).value
+        for i in range(count)
+    ]
 
 
 def write_scenario(count: int, out: Path, persons: int = POPULATION) -> list[str]:
@@ -52,26 +54,40 @@ def write_scenario(count: int, out: Path, persons: int = POPULATION) -> list[str
     scenario["clock"] = {"start": CLOCK_START, "frozen": False}
     if persons:
         numbers = out.with_name(out.stem + "-persons.csv")
-        numbers.write_text("Testpersonnummer\n" + "\n".join(population_numbers(persons)) + "\n", encoding="utf-8")
+        numbers.write_text(
+            "Testpersonnummer\n" + "\n".join(population_numbers(persons)) + "\n", encoding="utf-8"
+        )
         scenario["population"] = {"count": persons, "numbers": numbers.name, "seed": 1}
     partners = partner_orgnummer(count)
     for i, org in enumerate(partners):
-        scenario["organisations"].append({
-            "orgnummer": org, "name": f"Lastkommun {i + 1}", "type": "kommun",
-            "transports": ["ws", "ssek", "shs", "rest"], "agreement": "all",
-            "shs_agreements": [{"id": str(uuid.UUID(int=i + 1)), "product": LEFI_PRODUCT}]})
+        scenario["organisations"].append(
+            {
+                "orgnummer": org,
+                "name": f"Lastkommun {i + 1}",
+                "type": "kommun",
+                "transports": ["ws", "ssek", "shs", "rest"],
+                "agreement": "all",
+                "shs_agreements": [{"id": str(uuid.UUID(int=i + 1)), "product": LEFI_PRODUCT}],
+            }
+        )
     out.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return partners
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--persons", type=int, default=POPULATION, help="generated persons for massfråga jobs")
+    parser.add_argument(
+        "--persons", type=int, default=POPULATION, help="generated persons for massfråga jobs"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     write_scenario(args.count, args.out, args.persons)
-    print(f"{args.out}: {args.count} partner organisations, {args.persons} generated persons", file=sys.stderr)
+    print(
+        f"{args.out}: {args.count} partner organisations, {args.persons} generated persons", file=sys.stderr
+    )
     return 0
 
 

@@ -30,19 +30,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import free_port, memory_mib, wait_for_health  # noqa: E402
+
 from simulator.scenario.models import Population  # noqa: E402
 from simulator.scenario.population import GeneratedPopulation  # noqa: E402
 
-from harness import free_port, memory_mib, wait_for_health  # noqa: E402
-
 ANCHOR = date(2026, 11, 2)  # the default scenario's clock day, which the population follows
 KOD = re.compile(rb"<(?:\w+:)?generelltfalt>.*?<(?:\w+:)?kod>(\d+)</", re.S)
-
-
-
-
-
-
 
 
 async def ask(url: str, numbers: list[str], concurrency: int) -> tuple[int, dict[str, int]]:
@@ -66,7 +60,9 @@ async def ask(url: str, numbers: list[str], concurrency: int) -> tuple[int, dict
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--questions", type=int, default=1000)
@@ -75,32 +71,60 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "population.yaml"
-        scenario.write_text((ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8")
-                            + f"\npopulation: {{count: {args.persons}, seed: {args.seed}}}\n", encoding="utf-8")
+        scenario.write_text(
+            (ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8")
+            + f"\npopulation: {{count: {args.persons}, seed: {args.seed}}}\n",
+            encoding="utf-8",
+        )
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         started = time.monotonic()
         server = subprocess.Popen(
-            [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario), "--port", str(port),
-             "--freeze-clock", "--request-log", "off", "--sla-mode", "off",
-             "--data-dir", tempfile.mkdtemp(prefix="lefi-bench-")],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "serve",
+                "--scenario",
+                str(scenario),
+                "--port",
+                str(port),
+                "--freeze-clock",
+                "--request-log",
+                "off",
+                "--sla-mode",
+                "off",
+                "--data-dir",
+                tempfile.mkdtemp(prefix="lefi-bench-"),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         try:
             ready = wait_for_health(base, server, limit=120)
             print(f"{args.persons} persons: /health answered {ready - started:.2f} s after process start")
-            print("after start:    " + "  ".join(f"{k} {v:.0f} MiB" for k, v in memory_mib(server.pid).items()))
+            print(
+                "after start:    " + "  ".join(f"{k} {v:.0f} MiB" for k, v in memory_mib(server.pid).items())
+            )
 
             pop = GeneratedPopulation.build(Population(count=args.persons, seed=args.seed), ROOT, ANCHOR)
             numbers = random.Random(args.seed).sample(list(pop.numbers()), min(args.questions, len(pop)))
             t0 = time.monotonic()
             asked, codes = asyncio.run(ask(base + "/ws/FK.EXA.Lefi.Fraga", numbers, args.concurrency))
             seconds = time.monotonic() - t0
-            print(f"{asked} random population persons over WS in {seconds:.1f} s ({asked / seconds:.0f}/s); "
-                  f"answer codes {dict(sorted(codes.items()))}")
-            print("after questions:" + "  ".join(f" {k} {v:.0f} MiB" for k, v in memory_mib(server.pid).items()))
+            print(
+                f"{asked} random population persons over WS in {seconds:.1f} s ({asked / seconds:.0f}/s); "
+                f"answer codes {dict(sorted(codes.items()))}"
+            )
+            print(
+                "after questions:" + "  ".join(f" {k} {v:.0f} MiB" for k, v in memory_mib(server.pid).items())
+            )
             if set(codes) != {"0"}:
-                print("some persons were not answered with code 0: is the population wired into the store?",
-                      file=sys.stderr)
+                print(
+                    "some persons were not answered with code 0: is the population wired into the store?",
+                    file=sys.stderr,
+                )
                 return 1
         finally:
             server.terminate()

@@ -35,6 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from harness import free_port, memory_mib, wait_for_health  # noqa: E402
+
 from simulator.scenario.models import Population  # noqa: E402
 from simulator.scenario.population import GeneratedPopulation  # noqa: E402
 
@@ -44,31 +45,45 @@ NS = "http://schema.forsakringskassan.se/externa_intressenter"
 
 def call(method: str, url: str, body: dict | None = None) -> dict:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=600) as response:
         return json.loads(response.read())
 
 
 def order_file(numbers: list[str]) -> bytes:
-    forman = "".join(f"<ext:forman><ext:namn>{b}</ext:namn><ext:fromdatum>2025-01-01</ext:fromdatum></ext:forman>"
-                     for b in ("sjukpenning", "utbetalning", "generellPersonInformation"))
-    persons = "\n".join(f"<ext:person><ext:personnummer>{n}</ext:personnummer>{forman}</ext:person>"
-                        for n in numbers)
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallning xmlns:ext="{NS}" '
-            f'version="2.0.4"><ext:organisationsnummer>{ORG}</ext:organisationsnummer>'
-            f"<ext:nyPrenumeration>\n{persons}\n</ext:nyPrenumeration></ext:FK.Prenumeration.Bestallning>").encode()
+    forman = "".join(
+        f"<ext:forman><ext:namn>{b}</ext:namn><ext:fromdatum>2025-01-01</ext:fromdatum></ext:forman>"
+        for b in ("sjukpenning", "utbetalning", "generellPersonInformation")
+    )
+    persons = "\n".join(
+        f"<ext:person><ext:personnummer>{n}</ext:personnummer>{forman}</ext:person>" for n in numbers
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallning xmlns:ext="{NS}" '
+        f'version="2.0.4"><ext:organisationsnummer>{ORG}</ext:organisationsnummer>'
+        f"<ext:nyPrenumeration>\n{persons}\n</ext:nyPrenumeration></ext:FK.Prenumeration.Bestallning>"
+    ).encode()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--redis", metavar="URL", help="keep the durable state in Redis (flushed first)")
     args = parser.parse_args()
 
-    numbers = list(GeneratedPopulation.build(Population(count=args.persons, seed=args.seed), ROOT,
-                                             date(2026, 11, 2)).numbers())
-    scenario = yaml.safe_load((ROOT / "tests" / "scenarios" / "prenumeration.yaml").read_text(encoding="utf-8"))
+    numbers = list(
+        GeneratedPopulation.build(
+            Population(count=args.persons, seed=args.seed), ROOT, date(2026, 11, 2)
+        ).numbers()
+    )
+    scenario = yaml.safe_load(
+        (ROOT / "tests" / "scenarios" / "prenumeration.yaml").read_text(encoding="utf-8")
+    )
     numbers += [p["personnummer"] for p in scenario["persons"]]  # the timeline's persons
     scenario["population"] = {"count": args.persons, "seed": args.seed, "as_of": "2026-11-02"}
     if args.redis:
@@ -81,10 +96,26 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "simulator", "serve", "--scenario", str(path), "--port", str(port),
-             "--freeze-clock", "--request-log", "off", "--data-dir", str(Path(tmp) / "data"),
-             *(["--redis", args.redis] if args.redis else [])],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "serve",
+                "--scenario",
+                str(path),
+                "--port",
+                str(port),
+                "--freeze-clock",
+                "--request-log",
+                "off",
+                "--data-dir",
+                str(Path(tmp) / "data"),
+                *(["--redis", args.redis] if args.redis else []),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_for_health(base, server, limit=120)
             memory = lambda: "  ".join(f"{k} {v:.0f} MiB" for k, v in memory_mib(server.pid).items())  # noqa: E731
@@ -97,10 +128,14 @@ def main() -> int:
             (inbox / ".order.xml").rename(inbox / "order.xml")  # whole, as a partner's client should
             while not call("GET", f"{base}/prenumeration/{ORG}/bestallningar")["bestallningar"]:
                 time.sleep(0.05)
-            print(f"order file of {args.persons} persons ({len(body) / 1e6:.1f} MB) taken in after "
-                  f"{time.monotonic() - t0:.2f} s (incl. 0.5 s quiet period and the 0.25 s tick); {memory()}")
-            for label, clock in (("first deliveries (all history)", None),
-                                 ("two days later (only the changes)", "2026-11-04T09:00:00+01:00")):
+            print(
+                f"order file of {args.persons} persons ({len(body) / 1e6:.1f} MB) taken in after "
+                f"{time.monotonic() - t0:.2f} s (incl. 0.5 s quiet period and the 0.25 s tick); {memory()}"
+            )
+            for label, clock in (
+                ("first deliveries (all history)", None),
+                ("two days later (only the changes)", "2026-11-04T09:00:00+01:00"),
+            ):
                 if clock:
                     call("PUT", f"{base}/_admin/clock", {"now": clock, "frozen": True})
                     # the nightly batches of Tuesday and Wednesday run by themselves first
@@ -111,8 +146,10 @@ def main() -> int:
                 seconds = time.monotonic() - t0
                 files = call("GET", f"{base}/prenumeration/{ORG}/svar")["filer"]
                 size = sum(f["storlek"] for f in files if f["namn"] in result["files"])
-                print(f"{label}: batch {seconds:.2f} s ({args.persons / seconds:.0f} persons/s), "
-                      f"answer file {size / 1e6:.1f} MB; {memory()}")
+                print(
+                    f"{label}: batch {seconds:.2f} s ({args.persons / seconds:.0f} persons/s), "
+                    f"answer file {size / 1e6:.1f} MB; {memory()}"
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -57,8 +57,6 @@ PROFILES = {
 }
 
 
-
-
 def wait_healthy(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -77,14 +75,23 @@ def warm_up(url: str, organisations: list[str]) -> None:
     otherwise shift when the gate sees a partner's next question. They ask about a person of
     the generated population, which the first such question builds (about a second)."""
     person = population_numbers(1)[0]
-    for org, build in zip(organisations, lefi_requests.BUILDERS.values()):
+    for org, build in zip(
+        organisations, lefi_requests.BUILDERS.values(), strict=False
+    ):  # one each, as far as both go
         request = build(org, person)
-        urllib.request.urlopen(urllib.request.Request(url + request.path, data=request.body,
-                                                      headers=request.headers), timeout=30).close()
+        urllib.request.urlopen(
+            urllib.request.Request(url + request.path, data=request.body, headers=request.headers), timeout=30
+        ).close()
 
 
-def run_profile(name: str, out: Path, run_time: str = "30s", partners: int | None = None,
-                bindings: str | None = None, locust_workers: int = 0) -> int:
+def run_profile(
+    name: str,
+    out: Path,
+    run_time: str = "30s",
+    partners: int | None = None,
+    bindings: str | None = None,
+    locust_workers: int = 0,
+) -> int:
     """Locust's exit status for profile ``name``; the reports land in ``out``."""
     profile = PROFILES[name]
     count = partners or profile.partners
@@ -95,28 +102,92 @@ def run_profile(name: str, out: Path, run_time: str = "30s", partners: int | Non
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(out / "simulator.log", "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario),
-                                   "--port", str(port), "--sla-mode", "reject", "--request-log", "off",
-                                   "--data-dir", str(out / "data")],
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "serve",
+                "--scenario",
+                str(scenario),
+                "--port",
+                str(port),
+                "--sla-mode",
+                "reject",
+                "--request-log",
+                "off",
+                "--data-dir",
+                str(out / "data"),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     processes: list[subprocess.Popen[bytes]] = []
     try:
         wait_healthy(url)
         warm_up(url, warm_up_orgs)
-        locust = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
-                  "--lefi-partners", str(count), "--lefi-bindings", bindings or profile.bindings,
-                  "--lefi-workers", str(max(locust_workers, 1))]
-        run = ["-H", url, "-u", str(count), "-r", str(min(count, 50)), "--run-time", run_time,
-               "--stop-timeout", "5", "--html", str(out / f"{name}.html"), "--only-summary",
-               "--capacity-report", str(out / f"{name}-capacity.json"), profile.user_class]
+        locust = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "--lefi-partners",
+            str(count),
+            "--lefi-bindings",
+            bindings or profile.bindings,
+            "--lefi-workers",
+            str(max(locust_workers, 1)),
+        ]
+        run = [
+            "-H",
+            url,
+            "-u",
+            str(count),
+            "-r",
+            str(min(count, 50)),
+            "--run-time",
+            run_time,
+            "--stop-timeout",
+            "5",
+            "--html",
+            str(out / f"{name}.html"),
+            "--only-summary",
+            "--capacity-report",
+            str(out / f"{name}-capacity.json"),
+            profile.user_class,
+        ]
         if locust_workers:
             master_port = free_port()
-            command = [*locust, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                       str(master_port), "--expect-workers", str(locust_workers), *run]
+            command = [
+                *locust,
+                "--master",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(master_port),
+                "--expect-workers",
+                str(locust_workers),
+                *run,
+            ]
             master = subprocess.Popen(command, cwd=ROOT)
-            processes = [subprocess.Popen([*locust, "--worker", "--master-host", "127.0.0.1", "--master-port",
-                                           str(master_port), profile.user_class], cwd=ROOT)
-                         for _ in range(locust_workers)]
+            processes = [
+                subprocess.Popen(
+                    [
+                        *locust,
+                        "--worker",
+                        "--master-host",
+                        "127.0.0.1",
+                        "--master-port",
+                        str(master_port),
+                        profile.user_class,
+                    ],
+                    cwd=ROOT,
+                )
+                for _ in range(locust_workers)
+            ]
             status = master.wait()
         else:
             status = subprocess.run([*locust, *run], cwd=ROOT).returncode
@@ -133,7 +204,9 @@ def run_profile(name: str, out: Path, run_time: str = "30s", partners: int | Non
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("profile", choices=sorted(PROFILES))
     parser.add_argument("--run-time", default="30s")
     parser.add_argument("--partners", type=int, help="partner organisations (one Locust user each)")
@@ -143,8 +216,9 @@ def main() -> int:
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix=f"lefi-{args.profile}-"))
     status = run_profile(args.profile, out, args.run_time, args.partners, args.bindings, args.locust_workers)
-    print(f"reports in {out}: {args.profile}.html, {args.profile}-capacity.json, simulator.log",
-          file=sys.stderr)
+    print(
+        f"reports in {out}: {args.profile}.html, {args.profile}-capacity.json, simulator.log", file=sys.stderr
+    )
     return status
 
 

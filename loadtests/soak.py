@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import random
 import subprocess
-import tempfile
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -30,19 +30,26 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.hostile import CORPUS, REST_PATH, Hostile, Wire, envelope, fraga_xml, send  # noqa: E402
 from harness import free_port, rss_mib  # noqa: E402
+from support.hostile import CORPUS, REST_PATH, Hostile, Wire, envelope, fraga_xml, send  # noqa: E402
 
-SSEK_HEADER = ('<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '
-               'soap:mustUnderstand="1"><ssek:SenderId ssek:Type="ORGNR">5566778899</ssek:SenderId>'
-               '<ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId><ssek:TxId>{tx}</ssek:TxId>'
-               "</ssek:SSEK></soap:Header>")
+SSEK_HEADER = (
+    '<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '
+    'soap:mustUnderstand="1"><ssek:SenderId ssek:Type="ORGNR">5566778899</ssek:SenderId>'
+    '<ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId><ssek:TxId>{tx}</ssek:TxId>'
+    "</ssek:SSEK></soap:Header>"
+)
 BOUNDARY = "soak-boundary"
 
 
 def _post(path: str, content_type: str, body: bytes) -> Wire:
-    return Wire((f"POST {path} HTTP/1.1\r\nHost: soak\r\nContent-Type: {content_type}\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body)
+    return Wire(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: soak\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + body
+    )
 
 
 def _fraga(org: str) -> str:
@@ -56,26 +63,42 @@ def valid(kind: str) -> Wire:
     if kind == "ws":
         return _post("/ws", "text/xml; charset=utf-8", envelope(_fraga("2120000142")))
     if kind == "ssek":
-        body = envelope(_fraga("5566778899")).replace(b"<soap:Body>", SSEK_HEADER.format(tx=tx).encode()
-                                                      + b"<soap:Body>")
+        body = envelope(_fraga("5566778899")).replace(
+            b"<soap:Body>", SSEK_HEADER.format(tx=tx).encode() + b"<soap:Body>"
+        )
         return _post("/ssek/FK.EXA.Lefi.Fraga", "text/xml; charset=utf-8", body)
     if kind == "shs":
-        label = (f'<?xml version="1.0" encoding="UTF-8"?><shs.label version="1.2" tx.id="{tx}" corr.id="{tx}" '
-                 'transfer-type="synch" sequence-type="request" status="test"><from>urn:X-shs:2021005489</from>'
-                 "<product>urn:X-shs:045a177d-ca3d-4a66-b222-a7e0ebbaf0b9</product>"
-                 '<datetime>2026-11-02T09:00:00</datetime><content content.id="c-1">'
-                 '<data datapartType="fraga"/></content></shs.label>').encode()
+        label = (
+            f'<?xml version="1.0" encoding="UTF-8"?><shs.label version="1.2" tx.id="{tx}" corr.id="{tx}" '
+            'transfer-type="synch" sequence-type="request" status="test"><from>urn:X-shs:2021005489</from>'
+            "<product>urn:X-shs:045a177d-ca3d-4a66-b222-a7e0ebbaf0b9</product>"
+            '<datetime>2026-11-02T09:00:00</datetime><content content.id="c-1">'
+            '<data datapartType="fraga"/></content></shs.label>'
+        ).encode()
         parts = [label, _fraga("2021005489").encode()]
-        body = b"".join(f"--{BOUNDARY}\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n".encode() + p + b"\r\n"
-                        for p in parts) + f"--{BOUNDARY}--\r\n".encode()
+        body = (
+            b"".join(
+                f"--{BOUNDARY}\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n".encode() + p + b"\r\n"
+                for p in parts
+            )
+            + f"--{BOUNDARY}--\r\n".encode()
+        )
         return _post("/mt", f"multipart/mixed; boundary={BOUNDARY}", body)
     assert kind == "rest"
-    return _post(REST_PATH, "application/json", b'{"personnummer": "198506102386", "period": {"from": '
-                 b'"2025-01-01", "tom": "2026-10-31"}, "formansinformation": ["FK:SJP"]}')
+    return _post(
+        REST_PATH,
+        "application/json",
+        b'{"personnummer": "198506102386", "period": {"from": '
+        b'"2025-01-01", "tom": "2026-10-31"}, "formansinformation": ["FK:SJP"]}',
+    )
 
 
 def classify_hostile(case: Hostile, status: int) -> str:
-    return "hostile refused" if status == case.status else f"hostile {case.name}: got {status}, not {case.status}"
+    return (
+        "hostile refused"
+        if status == case.status
+        else f"hostile {case.name}: got {status}, not {case.status}"
+    )
 
 
 class Soak:
@@ -104,31 +127,58 @@ class Soak:
                 kind = rng.choice(["ws", "ssek", "shs", "rest"])
                 try:
                     reply = send(self.url, valid(kind), timeout=60)
-                    self.note(f"valid {kind} answered" if reply.status in (200, 202)
-                              else f"valid {kind}: got {reply.status}")
+                    self.note(
+                        f"valid {kind} answered"
+                        if reply.status in (200, 202)
+                        else f"valid {kind}: got {reply.status}"
+                    )
                 except Exception as exc:
                     self.note(f"valid {kind}: {type(exc).__name__}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=8, help="client threads (default 8)")
-    parser.add_argument("--hostile-share", type=float, default=0.3, help="share of hostile requests (default 0.3)")
+    parser.add_argument(
+        "--hostile-share", type=float, default=0.3, help="share of hostile requests (default 0.3)"
+    )
     parser.add_argument("--report", type=float, default=10, help="seconds between memory lines (default 10)")
     parser.add_argument("--url", help="a running server (default: start one)")
     parser.add_argument("--pid", type=int, help="the running server's pid, for its memory")
-    parser.add_argument("--server-args", default="", help="extra serve options for the server started, "
-                        "e.g. '--journal-size 0'")
+    parser.add_argument(
+        "--server-args",
+        default="",
+        help="extra serve options for the server started, e.g. '--journal-size 0'",
+    )
     args = parser.parse_args()
     server = None
     url, pid = args.url, args.pid
     if url is None:
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port),
-                                   "--freeze-clock", "--sla-mode", "off", "--request-log", "off",
-                                   "--data-dir", tempfile.mkdtemp(prefix="lefi-soak-"), *args.server_args.split()],
-                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "serve",
+                "--port",
+                str(port),
+                "--freeze-clock",
+                "--sla-mode",
+                "off",
+                "--request-log",
+                "off",
+                "--data-dir",
+                tempfile.mkdtemp(prefix="lefi-soak-"),
+                *args.server_args.split(),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url, pid = f"http://127.0.0.1:{port}", server.pid
         for _ in range(100):
             try:
@@ -158,8 +208,10 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=10)
     total = sum(soak.counts.values())
-    print(f"\n{total} requests in {args.seconds:.0f} s ({total / args.seconds:.0f}/s), server "
-          f"{'still answering' if alive else 'NOT answering'}; by kind:")
+    print(
+        f"\n{total} requests in {args.seconds:.0f} s ({total / args.seconds:.0f}/s), server "
+        f"{'still answering' if alive else 'NOT answering'}; by kind:"
+    )
     for kind, n in sorted(soak.counts.items()):
         print(f"  {n:8d}  {kind}")
     bad = {k: n for k, n in soak.counts.items() if not (k.endswith(" answered") or k == "hostile refused")}

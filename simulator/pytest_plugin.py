@@ -11,5 +11,11 @@ from simulator.server.pytest_plugin import (
     start_sandbox,
 )
 
-__all__ = ["RunningSandbox", "start_sandbox", "lefi_sandbox", "lefi_sandbox_factory",
-           "pytest_addoption", "pytest_configure"]
+__all__ = [
+    "RunningSandbox",
+    "start_sandbox",
+    "lefi_sandbox",
+    "lefi_sandbox_factory",
+    "pytest_addoption",
+    "pytest_configure",
+]

@@ -15,10 +15,11 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, AsyncIterator, ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import web
 from pydantic import TypeAdapter
@@ -28,8 +29,22 @@ from simulator.runtime.sandbox import Sandbox
 from simulator.scenario.loader import ScenarioError
 from simulator.scenario.models import FaultRule
 
-__all__ = ["ControlBus", "CONTROL", "control_context", "Op", "Message", "ClockChanged", "FaultsChanged",
-           "Reset", "JournalCleared", "JournalResized", "ScenarioLoaded", "ScenarioReloaded", "encode", "decode"]
+__all__ = [
+    "ControlBus",
+    "CONTROL",
+    "control_context",
+    "Op",
+    "Message",
+    "ClockChanged",
+    "FaultsChanged",
+    "Reset",
+    "JournalCleared",
+    "JournalResized",
+    "ScenarioLoaded",
+    "ScenarioReloaded",
+    "encode",
+    "decode",
+]
 
 log = logging.getLogger("simulator.control")
 CHANNEL = "lefi:control"
@@ -93,9 +108,21 @@ class ScenarioReloaded:
     op: ClassVar[Op] = Op.RELOAD
 
 
-Message = ClockChanged | FaultsChanged | Reset | JournalCleared | JournalResized | ScenarioLoaded | ScenarioReloaded
-_TYPES: dict[Op, type[Message]] = {t.op: t for t in (ClockChanged, FaultsChanged, Reset, JournalCleared,
-                                                     JournalResized, ScenarioLoaded, ScenarioReloaded)}
+Message = (
+    ClockChanged | FaultsChanged | Reset | JournalCleared | JournalResized | ScenarioLoaded | ScenarioReloaded
+)
+_TYPES: dict[Op, type[Message]] = {
+    t.op: t
+    for t in (
+        ClockChanged,
+        FaultsChanged,
+        Reset,
+        JournalCleared,
+        JournalResized,
+        ScenarioLoaded,
+        ScenarioReloaded,
+    )
+}
 
 
 def encode(origin: str, message: Message) -> str:
@@ -127,15 +154,25 @@ class ControlBus:
         try:
             await self.client.publish(CHANNEL, encode(self.origin, message))
         except Exception as exc:  # the change stands here; say that the others missed it
-            log.warning("could not share the admin change %s with the other workers: %s", message.op.value, exc)
+            log.warning(
+                "could not share the admin change %s with the other workers: %s", message.op.value, exc
+            )
 
     async def clock_changed(self) -> None:
         clock = self.sandbox.clock
-        await self.publish(ClockChanged(now=clock.now().isoformat(), wall=time.time(), frozen=clock.frozen,
-                                        real=clock.following_real_time))
+        await self.publish(
+            ClockChanged(
+                now=clock.now().isoformat(),
+                wall=time.time(),
+                frozen=clock.frozen,
+                real=clock.following_real_time,
+            )
+        )
 
     async def faults_changed(self) -> None:
-        rules = [r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in self.sandbox.faults.rules()]
+        rules = [
+            r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in self.sandbox.faults.rules()
+        ]
         await self.publish(FaultsChanged(rules=rules))
 
     # -- receiving ----------------------------------------------------------------------
@@ -223,6 +260,3 @@ async def control_context(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
     await bus.close()
-
-
-

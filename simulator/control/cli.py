@@ -18,18 +18,37 @@ from simulator.control.client import AdminClient, AdminError
 
 __all__ = ["add_parser", "run"]
 
-_FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule", "sla_breach", "since",
-            "until")
+_FILTERS = (
+    "organisation",
+    "binding",
+    "personnummer",
+    "outcome",
+    "path",
+    "fault_rule",
+    "sla_breach",
+    "since",
+    "until",
+)
 
 
 def add_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="control a running simulator (admin API)")
-    admin.add_argument("--url", default=os.environ.get("LEFI_URL", "http://127.0.0.1:8080"),
-                       help="the simulator's base URL (default $LEFI_URL or http://127.0.0.1:8080)")
-    admin.add_argument("--token", default=os.environ.get("LEFI_ADMIN_TOKEN"),
-                       help="the admin token of a server bound beyond loopback (default $LEFI_ADMIN_TOKEN)")
-    admin.add_argument("--cacert", type=Path, metavar="FILE", help="https: the CA of the server's certificate")
-    admin.add_argument("--cert", type=Path, metavar="FILE", help="https with mutual TLS: a client certificate")
+    admin.add_argument(
+        "--url",
+        default=os.environ.get("LEFI_URL", "http://127.0.0.1:8080"),
+        help="the simulator's base URL (default $LEFI_URL or http://127.0.0.1:8080)",
+    )
+    admin.add_argument(
+        "--token",
+        default=os.environ.get("LEFI_ADMIN_TOKEN"),
+        help="the admin token of a server bound beyond loopback (default $LEFI_ADMIN_TOKEN)",
+    )
+    admin.add_argument(
+        "--cacert", type=Path, metavar="FILE", help="https: the CA of the server's certificate"
+    )
+    admin.add_argument(
+        "--cert", type=Path, metavar="FILE", help="https with mutual TLS: a client certificate"
+    )
     admin.add_argument("--key", type=Path, metavar="FILE", help="its key")
     areas = admin.add_subparsers(dest="area", required=True)
     areas.add_parser("health", help="is it up; scenario, clock, journal")
@@ -112,8 +131,11 @@ def _dispatch(client: AdminClient, args: argparse.Namespace) -> Any:
         if action == "set":
             return client.set_clock(args.when, frozen=True if args.freeze else None)
         if action == "advance":
-            units = {u: getattr(args, u) for u in ("weeks", "days", "hours", "minutes", "seconds")
-                     if getattr(args, u) is not None}
+            units = {
+                u: getattr(args, u)
+                for u in ("weeks", "days", "hours", "minutes", "seconds")
+                if getattr(args, u) is not None
+            }
             if not units:
                 raise ValueError("advance by something, e.g. --days 1")
             return client.advance(**units)
@@ -137,16 +159,20 @@ def _dispatch(client: AdminClient, args: argparse.Namespace) -> Any:
                 try:
                     text = Path(text).read_text(encoding="utf-8")
                 except OSError as exc:
-                    raise ValueError(f"{args.rule[:100]!r} is neither a rule ({{id: ..., kind: ...}}) "
-                                     f"nor a readable file: {exc.strerror or exc}") from None
+                    raise ValueError(
+                        f"{args.rule[:100]!r} is neither a rule ({{id: ..., kind: ...}}) "
+                        f"nor a readable file: {exc.strerror or exc}"
+                    ) from None
             data = yaml.safe_load(text)
             rules = data if isinstance(data, list) else [data]
             if not all(isinstance(rule, dict) for rule in rules):
                 raise ValueError("a rule is a mapping, e.g. {id: down, kind: http_status, status: 503}")
             # all or nothing: the new rules join the active ones in one call the API checks whole
             added = {rule.get("id") for rule in rules}
-            current = [{k: v for k, v in r.items() if k != "used"} for r in client.faults() if r["id"] not in added]
-            return client.replace_faults(current + rules)[len(current):]
+            current = [
+                {k: v for k, v in r.items() if k != "used"} for r in client.faults() if r["id"] not in added
+            ]
+            return client.replace_faults(current + rules)[len(current) :]
         if action == "remove":
             client.remove_fault(args.id)
             return None

@@ -1,9 +1,9 @@
 """A small synchronous client of the admin API, for test suites (stdlib only).
 
-    admin = AdminClient("http://127.0.0.1:8080")
-    admin.advance(days=1)
-    admin.add_fault(id="kuf", kind="technical_error", technical_error="ANROP_MOT_KUF_MISSLYCKADES")
-    assert admin.count(binding="ws", outcome="technical") == 1
+admin = AdminClient("http://127.0.0.1:8080")
+admin.advance(days=1)
+admin.add_fault(id="kuf", kind="technical_error", technical_error="ANROP_MOT_KUF_MISSLYCKADES")
+assert admin.count(binding="ws", outcome="technical") == 1
 """
 
 from __future__ import annotations
@@ -34,16 +34,27 @@ class AdminClient:
     """``token``: the admin token of a server bound beyond loopback (serve --admin-token);
     ``context``: TLS settings for an https URL (the CA, and a client certificate under mTLS)."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None,
-                 context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 30.0,
+        token: str | None = None,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         self.base = base_url.rstrip("/") + "/_admin"
         self.timeout = timeout
         self.token = token
         self.context = context
 
     # -- plumbing -----------------------------------------------------------------------
-    def call(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None,
-             content_type: str = "application/json") -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
         url = self.base + path
         if query:
             url += "?" + urllib.parse.urlencode({k: _text(v) for k, v in query.items() if v is not None})
@@ -78,8 +89,13 @@ class AdminClient:
         filename = None
         if isinstance(scenario, Path):
             filename, scenario = str(scenario), scenario.read_text(encoding="utf-8")
-        return self.call("PUT", "/scenario", scenario, {"keep_clock": "true" if keep_clock else None,
-                                                        "filename": filename}, "application/yaml")
+        return self.call(
+            "PUT",
+            "/scenario",
+            scenario,
+            {"keep_clock": "true" if keep_clock else None, "filename": filename},
+            "application/yaml",
+        )
 
     def reset(self) -> dict[str, Any]:
         return self.call("POST", "/scenario/reset")

@@ -23,7 +23,13 @@ def setup(app: web.Application) -> None:
 
 async def dashboard(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    return render("dashboard.html", today=sandbox.clock.today(), scenario=sandbox.scenario.name,
-                  organisations=sandbox.store.organisations(), bindings=[t.value for t in Transport],
-                  kinds=[k.value for k in FaultKind], technical_errors=[t.name for t in TeknisktFel],
-                  benefits=[b.key for b in BENEFITS])
+    return render(
+        "dashboard.html",
+        today=sandbox.clock.today(),
+        scenario=sandbox.scenario.name,
+        organisations=sandbox.store.organisations(),
+        bindings=[t.value for t in Transport],
+        kinds=[k.value for k in FaultKind],
+        technical_errors=[t.name for t in TeknisktFel],
+        benefits=[b.key for b in BENEFITS],
+    )

@@ -25,7 +25,9 @@ log = logging.getLogger("simulator.loading")
 NOT_FROM_A_FILE = "the scenario was not loaded from a file; PUT /_admin/scenario instead"
 
 
-async def install(sandbox: Sandbox, scenario: Scenario, source: Path | None, keep_clock: bool = False) -> None:
+async def install(
+    sandbox: Sandbox, scenario: Scenario, source: Path | None, keep_clock: bool = False
+) -> None:
     """Builds ``scenario``'s store off the event loop, then swaps it in."""
     store = await asyncio.to_thread(make_store, scenario, source or sandbox.source)
     sandbox.install(store, source, reset_clock=not keep_clock)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 from aiohttp import web
 from watchfiles import awatch
@@ -40,15 +40,22 @@ async def _watch(app: web.Application) -> None:
     assert sandbox.source is not None
     target = sandbox.source.resolve()
     log.info("watching %s for changes", target)
-    async for _ in awatch(target.parent, watch_filter=lambda _change, path: Path(path).resolve() == target,
-                          debounce=300, step=100):
+    async for _ in awatch(
+        target.parent,
+        watch_filter=lambda _change, path: Path(path).resolve() == target,
+        debounce=300,
+        step=100,
+    ):
         try:
             problems = await reload_from_disk(sandbox)
         except Exception:  # the watch must outlive any file; the running scenario stays
             log.exception("reloading %s failed; the running scenario is unchanged", target)
             continue
         if problems:
-            log.warning("scenario %s changed but was refused; the running scenario is unchanged:\n  %s",
-                        target, "\n  ".join(problems))
+            log.warning(
+                "scenario %s changed but was refused; the running scenario is unchanged:\n  %s",
+                target,
+                "\n  ".join(problems),
+            )
         else:
             print(f"LEFI sandbox: scenario {target} reloaded (generation {sandbox.generation})", flush=True)

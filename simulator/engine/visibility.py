@@ -43,7 +43,9 @@ def subject(event: TimelineEvent) -> str:
     return PERSONAL
 
 
-def visible(event: TimelineEvent, allowed: frozenset[str], subscribed: frozenset[str], who: Subscriber) -> bool:
+def visible(
+    event: TimelineEvent, allowed: frozenset[str], subscribed: frozenset[str], who: Subscriber
+) -> bool:
     """Whether ``event`` reaches a subscriber that may receive ``allowed`` and subscribed to
     ``subscribed`` (LEKA subscribes to a person, so to everything it may receive)."""
     wanted = subscribed & allowed

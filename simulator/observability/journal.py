@@ -93,8 +93,11 @@ class JournalFilter:
             return False
         if self.fault_rule is not None and e.fault_rule != self.fault_rule:
             return False
-        if self.sla_breach is not None and e.sla_breach != self.sla_breach \
-                and not (self.sla_breach == "any" and e.sla_breach):
+        if (
+            self.sla_breach is not None
+            and e.sla_breach != self.sla_breach
+            and not (self.sla_breach == "any" and e.sla_breach)
+        ):
             return False
         if self.since is not None and e.at < self.since:
             return False
@@ -121,13 +124,24 @@ class Journal:
         if not self.size:
             return
         entry = JournalEntry(
-            seq=next(self._seq), id=exchange.id, at=exchange.at, wall=wall,
-            binding=exchange.binding or "", method=exchange.method, path=exchange.path,
-            organisation=exchange.organisation, personnummer=exchange.personnummer,
-            benefits=exchange.benefits, outcome=exchange.outcome or Outcome.closed(), status=exchange.status,
-            duration_ms=round(exchange.duration * 1000, 3), fault_rule=exchange.fault_rule,
-            sla_breach=exchange.sla_breach, request_body=_cut(exchange.request_body),
-            response_body=_cut(exchange.response_body))
+            seq=next(self._seq),
+            id=exchange.id,
+            at=exchange.at,
+            wall=wall,
+            binding=exchange.binding or "",
+            method=exchange.method,
+            path=exchange.path,
+            organisation=exchange.organisation,
+            personnummer=exchange.personnummer,
+            benefits=exchange.benefits,
+            outcome=exchange.outcome or Outcome.closed(),
+            status=exchange.status,
+            duration_ms=round(exchange.duration * 1000, 3),
+            fault_rule=exchange.fault_rule,
+            sla_breach=exchange.sla_breach,
+            request_body=_cut(exchange.request_body),
+            response_body=_cut(exchange.response_body),
+        )
         with self._lock:
             self._entries.append(entry)
 
@@ -154,7 +168,7 @@ class Journal:
 def _cut(body: bytes) -> bytes:
     """The body as kept: at most one byte over the limit, which tells that it was cut
     (a body within the limit is kept as it is, not copied)."""
-    return body[:BODY_LIMIT + 1]
+    return body[: BODY_LIMIT + 1]
 
 
 def _text(body: bytes) -> str:

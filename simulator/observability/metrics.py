@@ -28,18 +28,37 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("lefi_requests", "Binding requests by binding, outcome and organisation",
-                                ["binding", "outcome", "organisation"], registry=self.registry)
-        self.latency = Histogram("lefi_request_duration_seconds", "Time to answer, by binding",
-                                 ["binding"], buckets=_BUCKETS, registry=self.registry)
-        self.faults = Counter("lefi_faults_injected", "Requests a fault rule applied to",
-                              ["kind", "rule"], registry=self.registry)
-        self.sla_breaches = Counter("lefi_sla_breaches", "SLA breaches by rule, organisation and enforcement mode",
-                                    ["rule", "organisation", "mode"], registry=self.registry)
-        self.journal_size = Gauge("lefi_journal_entries", "Entries in the request journal",
-                                  registry=self.registry)
-        self.persons = Gauge("lefi_scenario_persons", "Persons in the loaded scenario",
-                             registry=self.registry)
+        self.requests = Counter(
+            "lefi_requests",
+            "Binding requests by binding, outcome and organisation",
+            ["binding", "outcome", "organisation"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lefi_request_duration_seconds",
+            "Time to answer, by binding",
+            ["binding"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.faults = Counter(
+            "lefi_faults_injected",
+            "Requests a fault rule applied to",
+            ["kind", "rule"],
+            registry=self.registry,
+        )
+        self.sla_breaches = Counter(
+            "lefi_sla_breaches",
+            "SLA breaches by rule, organisation and enforcement mode",
+            ["rule", "organisation", "mode"],
+            registry=self.registry,
+        )
+        self.journal_size = Gauge(
+            "lefi_journal_entries", "Entries in the request journal", registry=self.registry
+        )
+        self.persons = Gauge(
+            "lefi_scenario_persons", "Persons in the loaded scenario", registry=self.registry
+        )
         self._request_counters: dict[tuple[str, Outcome | None, str], Counter] = {}
         self._latency_histograms: dict[str, Histogram] = {}
 

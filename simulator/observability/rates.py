@@ -34,8 +34,12 @@ class Tally:
 
     def as_json(self) -> dict[str, float | int]:
         mean = self.duration_ms / self.requests if self.requests else 0.0
-        return {"requests": self.requests, "errors": self.errors, "sla_breaches": self.sla_breaches,
-                "mean_ms": round(mean, 3)}
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "sla_breaches": self.sla_breaches,
+            "mean_ms": round(mean, 3),
+        }
 
 
 class RecentTraffic:

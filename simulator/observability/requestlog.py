@@ -11,7 +11,9 @@ from simulator.observability.exchange import Exchange
 
 __all__ = ["RequestLog"]
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) makes one per call
+_encode = json.JSONEncoder(
+    ensure_ascii=False
+).encode  # json.dumps(..., ensure_ascii=False) makes one per call
 
 
 class RequestLog:
@@ -19,15 +21,23 @@ class RequestLog:
         self.stream = stream
 
     def write(self, exchange: Exchange, wall: datetime) -> None:
-        line = _encode({
-            "ts": wall.isoformat(timespec="milliseconds"), "correlation_id": exchange.id,
-            "sim_time": exchange.at.isoformat(timespec="seconds"), "binding": exchange.binding,
-            "method": exchange.method, "path": exchange.path, "organisation": exchange.organisation,
-            "personnummer": exchange.personnummer,
-            "outcome": str(exchange.outcome) if exchange.outcome is not None else None, "status": exchange.status,
-            "duration_ms": round(exchange.duration * 1000, 3), "fault_rule": exchange.fault_rule,
-            "sla_breach": exchange.sla_breach,
-        })
+        line = _encode(
+            {
+                "ts": wall.isoformat(timespec="milliseconds"),
+                "correlation_id": exchange.id,
+                "sim_time": exchange.at.isoformat(timespec="seconds"),
+                "binding": exchange.binding,
+                "method": exchange.method,
+                "path": exchange.path,
+                "organisation": exchange.organisation,
+                "personnummer": exchange.personnummer,
+                "outcome": str(exchange.outcome) if exchange.outcome is not None else None,
+                "status": exchange.status,
+                "duration_ms": round(exchange.duration * 1000, 3),
+                "fault_rule": exchange.fault_rule,
+                "sla_breach": exchange.sla_breach,
+            }
+        )
         try:
             self.stream.write(line + "\n")
             self.stream.flush()

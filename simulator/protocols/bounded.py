@@ -5,7 +5,8 @@ stays bounded however much they send."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Generic, Hashable, Iterator, TypeVar
+from collections.abc import Callable, Hashable, Iterator
+from typing import Generic, TypeVar
 
 __all__ = ["BoundedStore"]
 

@@ -6,8 +6,8 @@ is too large is sent. Each binding renders ``BodyError`` in its own format.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
@@ -66,8 +66,9 @@ async def read_body(request: web.Request) -> bytes:
         raise BodyError(400, f"The request body cannot be read: {exc.__cause__ or exc}") from None
     except ConnectionResetError:
         # the client closed before its Content-Length arrived: a cut-short message, not a sandbox error
-        raise BodyError(400, "The request body was cut short: the connection closed before all of it "
-                        "arrived") from None
+        raise BodyError(
+            400, "The request body was cut short: the connection closed before all of it arrived"
+        ) from None
 
 
 Refuse = Callable[[web.Request, BodyError], web.StreamResponse]
@@ -84,8 +85,9 @@ def expect_handler(refuse: Refuse) -> Callable[[web.Request], Awaitable[web.Stre
             response.headers[CORRELATION_HEADER] = correlation_id(request)
             return response
         if request.headers.get("Expect", "").lower() != "100-continue":
-            raise web.HTTPExpectationFailed(text=f"Unknown Expect: "
-                                                 f"{echo(request.headers.get('Expect', ''))}\n")
+            raise web.HTTPExpectationFailed(
+                text=f"Unknown Expect: {echo(request.headers.get('Expect', ''))}\n"
+            )
         if request.version == (1, 1):
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         return None

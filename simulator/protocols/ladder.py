@@ -76,8 +76,9 @@ def render_error(request: web.Request, renderer: Renderer[R], exc: Exception, lo
     return renderer.unexpected()
 
 
-async def answer(request: web.Request, renderer: Renderer[R], work: Callable[[], Awaitable[R]],
-                 log: logging.Logger) -> R:
+async def answer(
+    request: web.Request, renderer: Renderer[R], work: Callable[[], Awaitable[R]], log: logging.Logger
+) -> R:
     """What ``work`` returns, or what it raises as ``renderer`` answers it."""
     try:
         return await work()

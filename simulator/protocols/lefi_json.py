@@ -12,10 +12,11 @@ as for every binding. This module only turns a question into a ``Query`` and an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -38,8 +39,20 @@ from simulator.runtime.sandbox import Sandbox
 from simulator.scenario.models import Case, CaseStatus, Civilstand, Payment, Period, Transport
 
 __all__ = [
-    "Fraga", "FragaInvalid", "LefiReply", "LISTS", "parse_question", "to_query", "render_answer",
-    "render_available", "render_source_failure", "felsvar", "technical_answer", "technical_reply", "business_reply", "dumps",
+    "Fraga",
+    "FragaInvalid",
+    "LefiReply",
+    "LISTS",
+    "parse_question",
+    "to_query",
+    "render_answer",
+    "render_available",
+    "render_source_failure",
+    "felsvar",
+    "technical_answer",
+    "technical_reply",
+    "business_reply",
+    "dumps",
 ]
 
 GROUPS: dict[str, V9Group] = {g.code: g for g in V9_GROUPS}
@@ -53,15 +66,26 @@ ExternCode = Literal[_FK_FORMAN + _PM_FORMAN]  # type: ignore[valid-type]
 OvrigCode = Literal[_OVRIG]  # type: ignore[valid-type]
 
 # The question's six lists, in the contract's order.
-LISTS = ("formansinformation", "ansprak", "beslut", "preliminaraUtbetalningar", "utbetalningar",
-         "ovrigInformation")
+LISTS = (
+    "formansinformation",
+    "ansprak",
+    "beslut",
+    "preliminaraUtbetalningar",
+    "utbetalningar",
+    "ovrigInformation",
+)
 _PAYMENT_LISTS = ("preliminaraUtbetalningar", "utbetalningar")
 PERSONNUMMER_PATTERN = r"^([0-9]{2})?([0-9]{10})$"
 
 # The source systems behind FK whose failure the contract reports as an avvikelse
 # (INTERNT_FEL) for the groups asked, rather than failing the whole call.
-SOURCE_FAILURES = frozenset({TeknisktFel.ANROP_MOT_KUF_MISSLYCKADES, TeknisktFel.ANROP_MOT_KUND_MISSLYCKADES,
-                             TeknisktFel.FEL_PA_PERSONINFORMATION})
+SOURCE_FAILURES = frozenset(
+    {
+        TeknisktFel.ANROP_MOT_KUF_MISSLYCKADES,
+        TeknisktFel.ANROP_MOT_KUND_MISSLYCKADES,
+        TeknisktFel.FEL_PA_PERSONINFORMATION,
+    }
+)
 
 
 # -- the question ----------------------------------------------------------------------
@@ -112,7 +136,9 @@ def parse_question(data: bytes) -> Fraga:
     try:
         return Fraga.model_validate_json(data, strict=True)
     except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or '(frågan)'}: {e['msg']}" for e in exc.errors()[:5]]
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(frågan)'}: {e['msg']}" for e in exc.errors()[:5]
+        ]
         raise FragaInvalid("Felaktig fråga: " + "; ".join(problems)[:1000]) from None
 
 
@@ -125,8 +151,15 @@ def to_query(fraga: Fraga, orgnummer: str, transport: Transport, version: int) -
             keys.update(GROUPS[code].benefits)
             if name in _PAYMENT_LISTS:
                 keys.add("utbetalning")
-    return Query(orgnummer=orgnummer, personnummer=fraga.personnummer, from_date=fraga.period.from_,
-                 tom_date=fraga.period.tom, benefits=frozenset(keys), version=version, transport=transport)
+    return Query(
+        orgnummer=orgnummer,
+        personnummer=fraga.personnummer,
+        from_date=fraga.period.from_,
+        tom_date=fraga.period.tom,
+        benefits=frozenset(keys),
+        version=version,
+        transport=transport,
+    )
 
 
 # -- answers and errors ----------------------------------------------------------------
@@ -152,8 +185,10 @@ _UTLAMNARE = {"FK": "Försäkringskassan", "PM": "Pensionsmyndigheten"}
 
 
 def _utlamnare(code: str) -> dict[str, Any]:
-    return {"utlamnare": {"kod": code, "namn": _UTLAMNARE[code]},
-            "tillstand": {"kod": "OK", "beskrivning": "Tillgänglig"}}
+    return {
+        "utlamnare": {"kod": code, "namn": _UTLAMNARE[code]},
+        "tillstand": {"kod": "OK", "beskrivning": "Tillgänglig"},
+    }
 
 
 def _asks_pm(fraga: Fraga) -> bool:
@@ -197,8 +232,12 @@ def render_answer(answer: Answer, fraga: Fraga) -> LefiReply:
     assert answer.person is not None
     delivered = frozenset(answer.person.delivered)
     body: dict[str, Any] = {"utlamnare": [_utlamnare("FK")] + ([_utlamnare("PM")] if _asks_pm(fraga) else [])}
-    avvikelser = _avvikelser(fraga, lambda name, g: _may_see(name, g, delivered), "OBEHORIG",
-                             "Frågeställaren är inte behörig till informationstypen")
+    avvikelser = _avvikelser(
+        fraga,
+        lambda name, g: _may_see(name, g, delivered),
+        "OBEHORIG",
+        "Frågeställaren är inte behörig till informationstypen",
+    )
     if avvikelser:
         body["avvikelser"] = avvikelser
     sections = {s.benefit: s for s in answer.person.sections}
@@ -213,8 +252,12 @@ def render_answer(answer: Answer, fraga: Fraga) -> LefiReply:
 def render_source_failure(fraga: Fraga, allowed: frozenset[str], reason: str) -> LefiReply:
     """A source system behind FK failed: every group asked that the asker may see is an
     avvikelse INTERNT_FEL (the rest OBEHORIG); FK itself answered."""
-    entries = _avvikelser(fraga, lambda name, g: _may_see(name, g, allowed), "OBEHORIG",
-                          "Frågeställaren är inte behörig till informationstypen")
+    entries = _avvikelser(
+        fraga,
+        lambda name, g: _may_see(name, g, allowed),
+        "OBEHORIG",
+        "Frågeställaren är inte behörig till informationstypen",
+    )
     failed = _avvikelser(fraga, lambda name, g: not _may_see(name, g, allowed), "INTERNT_FEL", reason)
     for name, items in failed.items():
         entries.setdefault(name, []).extend(items)
@@ -228,19 +271,25 @@ def render_available(allowed: frozenset[str]) -> LefiReply:
     """LefiExternTillgangligaInformationstyper for what an aktör may receive."""
 
     def groups(kind: str, prefix: str = "") -> list[dict[str, str]]:
-        return [_group(g) for g in V9_GROUPS
-                if g.kind == kind and g.code.startswith(prefix) and set(g.benefits) <= allowed]
+        return [
+            _group(g)
+            for g in V9_GROUPS
+            if g.kind == kind and g.code.startswith(prefix) and set(g.benefits) <= allowed
+        ]
 
     payments = groups("forman") if "utbetalning" in allowed else []
-    return LefiReply(200, {
-        "utlamnare": [_utlamnare("FK"), _utlamnare("PM")],
-        "formansinformation": groups("forman", "FK:"),
-        "ansprak": groups("forman", "PM:"),
-        "beslut": groups("forman", "PM:"),
-        "preliminaraUtbetalningar": payments,
-        "utbetalningar": payments,
-        "ovrigInformation": groups("ovrig"),
-    })
+    return LefiReply(
+        200,
+        {
+            "utlamnare": [_utlamnare("FK"), _utlamnare("PM")],
+            "formansinformation": groups("forman", "FK:"),
+            "ansprak": groups("forman", "PM:"),
+            "beslut": groups("forman", "PM:"),
+            "preliminaraUtbetalningar": payments,
+            "utbetalningar": payments,
+            "ovrigInformation": groups("ovrig"),
+        },
+    )
 
 
 def _group(g: V9Group) -> dict[str, str]:
@@ -253,7 +302,9 @@ def _may_see(list_name: str, g: V9Group, keys: frozenset[str]) -> bool:
     return set(g.benefits) <= keys
 
 
-def _avvikelser(fraga: Fraga, fine: Callable[[str, V9Group], bool], kod: str, text: str) -> dict[str, list[Any]]:
+def _avvikelser(
+    fraga: Fraga, fine: Callable[[str, V9Group], bool], kod: str, text: str
+) -> dict[str, list[Any]]:
     """LefiExternFormansinformationAvvikelser: one entry per code asked that is not ``fine``."""
     out: dict[str, list[Any]] = {}
     for name in LISTS:
@@ -333,8 +384,10 @@ _CASES: dict[str, _CaseShape] = {
 
 def _decision(b_key: str, p: Period, fields: tuple[str, ...]) -> dict[str, Any]:
     b = benefit(b_key)
-    d: dict[str, Any] = {"forman": {"id": b.payment_subcode or b.payment_code or b_key, "beskrivning": b.label},
-                         "period": _fran_till(p.from_, p.tom)}
+    d: dict[str, Any] = {
+        "forman": {"id": b.payment_subcode or b.payment_code or b_key, "beskrivning": b.label},
+        "period": _fran_till(p.from_, p.tom),
+    }
     if "omfattning" in fields:
         d["omfattning"] = {"taljare": p.omfattning, "namnare": 100}
     if "dagar" in fields and p.days is not None:
@@ -362,14 +415,23 @@ def _case(b_key: str, case: Case, shape: _CaseShape) -> dict[str, Any]:
         # one decision per case in the contract: the latest, spanning the case, with each
         # period as a periodbeslut
         first, last = case.periods[0], case.periods[-1]
-        out["beslut"] = {**decisions[-1], "period": _fran_till(first.from_, last.tom), "periodbeslut": [
-            {"period": _fran_till(p.from_, p.tom), "omfattning": {"taljare": p.omfattning, "namnare": 100}}
-            for p in case.periods]}
+        out["beslut"] = {
+            **decisions[-1],
+            "period": _fran_till(first.from_, last.tom),
+            "periodbeslut": [
+                {
+                    "period": _fran_till(p.from_, p.tom),
+                    "omfattning": {"taljare": p.omfattning, "namnare": 100},
+                }
+                for p in case.periods
+            ],
+        }
     return out
 
 
-def _fk_information(answer: Answer, sections: dict[str, BenefitSection],
-                    shown: dict[str, list[str]]) -> dict[str, Any]:
+def _fk_information(
+    answer: Answer, sections: dict[str, BenefitSection], shown: dict[str, list[str]]
+) -> dict[str, Any]:
     """LefiFormansinformation for the FK codes shown (and FK:AP), keys in the contract's order."""
     fk_codes = [c for c in shown["formansinformation"] + shown["ovrigInformation"] if c.startswith("FK:")]
     out: dict[str, Any] = {}
@@ -387,21 +449,45 @@ def _fk_information(answer: Answer, sections: dict[str, BenefitSection],
             elif isinstance(section, CaseSection):
                 _fk_cases(out, key, section)
             elif isinstance(section, SgiSection):
-                out["sjukpenninggrundandeInkomstuppgift"] = [_drop_none({
-                    "faststalldes": d.decided_from.isoformat(), "typ": {"id": d.type},
-                    "anstallning": _belopp(d.income_a), "verksamhet": _belopp(d.income_b),
-                    "karens": d.karenstid, "dagar": d.work_days, "timmar": d.work_hours}) for d in section.decisions]
+                out["sjukpenninggrundandeInkomstuppgift"] = [
+                    _drop_none(
+                        {
+                            "faststalldes": d.decided_from.isoformat(),
+                            "typ": {"id": d.type},
+                            "anstallning": _belopp(d.income_a),
+                            "verksamhet": _belopp(d.income_b),
+                            "karens": d.karenstid,
+                            "dagar": d.work_days,
+                            "timmar": d.work_hours,
+                        }
+                    )
+                    for d in section.decisions
+                ]
             elif isinstance(section, PensionSection):
-                out["allmanpensionsarende"] = [{"beslut": [_drop_none({
-                    "forman": {"id": "AP", "beskrivning": "Ålderspension"},
-                    "period": _fran_till(a.from_, None),
-                    "omfattning": {"taljare": a.share, "namnare": 100},
-                    "beslutatBruttobelopp": _belopp(_monthly_total(a))}) for a in section.alderspension]}]
-                out["intjanandeuppgift"] = [{"ar": p.year, "poang": [float(p.points)]} for p in section.points]
+                out["allmanpensionsarende"] = [
+                    {
+                        "beslut": [
+                            _drop_none(
+                                {
+                                    "forman": {"id": "AP", "beskrivning": "Ålderspension"},
+                                    "period": _fran_till(a.from_, None),
+                                    "omfattning": {"taljare": a.share, "namnare": 100},
+                                    "beslutatBruttobelopp": _belopp(_monthly_total(a)),
+                                }
+                            )
+                            for a in section.alderspension
+                        ]
+                    }
+                ]
+                out["intjanandeuppgift"] = [
+                    {"ar": p.year, "poang": [float(p.points)]} for p in section.points
+                ]
     fk_payment_keys = {k for c in shown["utbetalningar"] if c.startswith("FK:") for k in GROUPS[c].benefits}
     payments = sections.get("utbetalning")
     if fk_payment_keys and isinstance(payments, PaymentSection):
-        out["utbetalningsuppgift"] = [_fk_payment(p) for p in payments.payments if p.benefit in fk_payment_keys]
+        out["utbetalningsuppgift"] = [
+            _fk_payment(p) for p in payments.payments if p.benefit in fk_payment_keys
+        ]
     if any(c.startswith("FK:") for c in shown["preliminaraUtbetalningar"]):
         out["preliminarautbetalningar"] = []  # the sandbox holds no payment decided but not yet made
     return out
@@ -409,15 +495,24 @@ def _fk_information(answer: Answer, sections: dict[str, BenefitSection],
 
 def _fk_cases(out: dict[str, Any], key: str, section: CaseSection) -> None:
     if key == "programanvisning":
-        out["programanvisning"] = [{"period": _fran_till(p.from_, p.tom),
-                                    "omfattning": {"taljare": p.omfattning, "namnare": 100}}
-                                   for c in section.cases for p in c.periods]
+        out["programanvisning"] = [
+            {"period": _fran_till(p.from_, p.tom), "omfattning": {"taljare": p.omfattning, "namnare": 100}}
+            for c in section.cases
+            for p in c.periods
+        ]
     elif key == "studiemedelsavisering":
-        out["studiemedelsavisering"] = [{"period": _fran_till(p.from_, p.tom)}
-                                        for c in section.cases for p in c.periods]
+        out["studiemedelsavisering"] = [
+            {"period": _fran_till(p.from_, p.tom)} for c in section.cases for p in c.periods
+        ]
     elif key == "programjobdagar":
-        out["programjobdagar"] = [{"antalForbrukade": c.days_used if c.days_used is not None
-                                   else sum(p.days or 0 for p in c.periods)} for c in section.cases]
+        out["programjobdagar"] = [
+            {
+                "antalForbrukade": c.days_used
+                if c.days_used is not None
+                else sum(p.days or 0 for p in c.periods)
+            }
+            for c in section.cases
+        ]
     elif key == "skatteuppgift":
         out["skatteuppgift"] = [_drop_none({"skatteredovisningsnummer": c.type}) for c in section.cases]
     elif key in _CASES:
@@ -436,55 +531,86 @@ def _fk_payment(p: Payment) -> dict[str, Any]:
         "formansfamilj": {"id": b.payment_code, "beskrivning": b.label},
         "datum": p.date.isoformat(),
         "period": _fran_till(p.from_, p.tom),
-        "bruttobelopp": _belopp(p.gross), "skattebelopp": _belopp(p.tax),
-        "avdragsbelopp": _belopp(p.deductions), "nettobelopp": _belopp(p.net),
-        "utbetalningsdetalj": [{
-            "forman": {"id": d.subcode or b.payment_subcode or b.payment_code},
-            "beloppstyp": {"id": d.amount_type or d.subcode or b.payment_subcode or b.payment_code},
-            "period": _fran_till(d.from_, d.tom),
-            "omfattning": {"taljare": d.omfattning, "namnare": 100},
-            "dagar": d.days, "timmar": d.hours,
-            "bruttobelopp": _belopp(d.gross), "skattebelopp": _belopp(d.tax),
-            "avdragsbelopp": _belopp(d.deductions)} for d in p.details],
+        "bruttobelopp": _belopp(p.gross),
+        "skattebelopp": _belopp(p.tax),
+        "avdragsbelopp": _belopp(p.deductions),
+        "nettobelopp": _belopp(p.net),
+        "utbetalningsdetalj": [
+            {
+                "forman": {"id": d.subcode or b.payment_subcode or b.payment_code},
+                "beloppstyp": {"id": d.amount_type or d.subcode or b.payment_subcode or b.payment_code},
+                "period": _fran_till(d.from_, d.tom),
+                "omfattning": {"taljare": d.omfattning, "namnare": 100},
+                "dagar": d.days,
+                "timmar": d.hours,
+                "bruttobelopp": _belopp(d.gross),
+                "skattebelopp": _belopp(d.tax),
+                "avdragsbelopp": _belopp(d.deductions),
+            }
+            for d in p.details
+        ],
     }
 
 
 # v9 numbers civilstånd differently from the XML interface (LefiPersoninformation).
 _CIVILSTAND_V9 = {
-    Civilstand.OGIFT: (1, "Ogift"), Civilstand.GIFT: (2, "Gift"),
+    Civilstand.OGIFT: (1, "Ogift"),
+    Civilstand.GIFT: (2, "Gift"),
     Civilstand.REGISTRERAD_PARTNER: (3, "Registrerat partnerskap"),
-    Civilstand.EFTERLEVANDE_PARTNER: (4, "Efterlevande partner"), Civilstand.SKILD: (5, "Skild"),
-    Civilstand.SKILD_PARTNER: (6, "Skild partner"), Civilstand.ANKA_ANKEMAN: (7, "Änka/Änkeman"),
+    Civilstand.EFTERLEVANDE_PARTNER: (4, "Efterlevande partner"),
+    Civilstand.SKILD: (5, "Skild"),
+    Civilstand.SKILD_PARTNER: (6, "Skild partner"),
+    Civilstand.ANKA_ANKEMAN: (7, "Änka/Änkeman"),
 }
 
 
 def _personinformation(p: Personuppgifter) -> dict[str, Any]:
     """Protected identity: the engine has already withheld address, kommun and employer."""
     number, label = _CIVILSTAND_V9[p.civilstand]
-    out: dict[str, Any] = {"personnummer": p.personnummer,
-                           "foddes": Personnummer(p.personnummer).birth_date.isoformat(),
-                           "namn": p.name, "skyddad": p.protected_identity,
-                           "avled": [p.deceased.isoformat()] if p.deceased else [],
-                           "civilstand": {"id": number, "beskrivning": label}}
+    out: dict[str, Any] = {
+        "personnummer": p.personnummer,
+        "foddes": Personnummer(p.personnummer).birth_date.isoformat(),
+        "namn": p.name,
+        "skyddad": p.protected_identity,
+        "avled": [p.deceased.isoformat()] if p.deceased else [],
+        "civilstand": {"id": number, "beskrivning": label},
+    }
     if p.address is not None:
         a = p.address
-        out["adress"] = [_drop_none({
-            "roller": [{"id": 1, "beskrivning": "Folkbokföringsadress"}],
-            "utdelningadress": [line for line in (a.co, a.street) if line],
-            "postnummer": a.postnummer.replace(" ", ""), "postort": a.postort, "land": {"namn": a.land}})]
+        out["adress"] = [
+            _drop_none(
+                {
+                    "roller": [{"id": 1, "beskrivning": "Folkbokföringsadress"}],
+                    "utdelningadress": [line for line in (a.co, a.street) if line],
+                    "postnummer": a.postnummer.replace(" ", ""),
+                    "postort": a.postort,
+                    "land": {"namn": a.land},
+                }
+            )
+        ]
     if p.kommunkod is not None:
         out["folkbokford"] = [{"lan": p.kommunkod[:2], "kommun": p.kommunkod[2:]}]
     if p.employer is not None:
         out["arbetsstallen"] = [{"arbetsgivare": {"organisationsnummer": p.employer}}]
     for relation in ("barn", "samhorig"):
-        out[relation] = [{"personnummer": r.personnummer, "foddes": r.birth_date.isoformat(),
-                          "skyddad": r.protected_identity} for r in p.related if r.relation == relation]
+        out[relation] = [
+            {
+                "personnummer": r.personnummer,
+                "foddes": r.birth_date.isoformat(),
+                "skyddad": r.protected_identity,
+            }
+            for r in p.related
+            if r.relation == relation
+        ]
     return out
 
 
 # -- Pensionsmyndighetens information model --------------------------------------------
-_PM_AMOUNT_TYPES = (("garantipension", "PM:GARP", "Garantipension"), ("inkomstpension", "PM:IP", "Inkomstpension"),
-                    ("tillaggspension", "PM:TP", "Tilläggspension"))
+_PM_AMOUNT_TYPES = (
+    ("garantipension", "PM:GARP", "Garantipension"),
+    ("inkomstpension", "PM:IP", "Inkomstpension"),
+    ("tillaggspension", "PM:TP", "Tilläggspension"),
+)
 
 
 def _pm_group(code: str) -> dict[str, str]:
@@ -500,8 +626,13 @@ def _pm_information(sections: dict[str, BenefitSection], shown: dict[str, list[s
     pm_payments = [c for c in shown["utbetalningar"] if c.startswith("PM:")]
     payments = sections.get("utbetalning")
     if pm_payments:
-        out["utbetalningar"] = [_pm_payment(c, p) for c in pm_payments if isinstance(payments, PaymentSection)
-                                for p in payments.payments if p.benefit in GROUPS[c].benefits]
+        out["utbetalningar"] = [
+            _pm_payment(c, p)
+            for c in pm_payments
+            if isinstance(payments, PaymentSection)
+            for p in payments.payments
+            if p.benefit in GROUPS[c].benefits
+        ]
     if any(c.startswith("PM:") for c in shown["preliminaraUtbetalningar"]):
         out["preliminaraUtbetalningar"] = []
     ovrig = [c for c in shown["ovrigInformation"] if c.startswith("PM:")]
@@ -519,8 +650,15 @@ def _pm_claims(code: str, sections: dict[str, BenefitSection]) -> list[dict[str,
                 if c.start is None:
                     continue
                 period = _drop_none({"from": c.start.isoformat(), "tom": _day(c.end)})
-                out.append(_drop_none({"ankomstdatum": _day(c.reported), "formansgrupp": _pm_group(code),
-                                       "yrkadPeriod": period}))
+                out.append(
+                    _drop_none(
+                        {
+                            "ankomstdatum": _day(c.reported),
+                            "formansgrupp": _pm_group(code),
+                            "yrkadPeriod": period,
+                        }
+                    )
+                )
     return out
 
 
@@ -531,37 +669,68 @@ def _pm_decisions(code: str, sections: dict[str, BenefitSection]) -> list[dict[s
         section = sections.get(key)
         if isinstance(section, PensionSection):
             for a in section.alderspension:
-                ersattning = [{"beslutatBelopp": {"belopp": int(amount.monthly),
-                                                  "beloppsfrekvens": {"kod": "MANAD", "beskrivning": "Månad"}},
-                               "period": {"from": a.from_.isoformat()},
-                               "ersattningstyp": {"kod": kod, "beskrivning": label},
-                               "omfattning": a.share / 100}
-                              for attr, kod, label in _PM_AMOUNT_TYPES if (amount := getattr(a, attr)) is not None]
-                out.append({"beslutsdatum": a.from_.isoformat(), "formansgrupp": _pm_group(code),
-                            "beslutsstatus": status, "beslutsutfall": {"kod": "BIFALL", "beskrivning": "Bifall"},
-                            "beslutadErsattning": ersattning})
+                ersattning = [
+                    {
+                        "beslutatBelopp": {
+                            "belopp": int(amount.monthly),
+                            "beloppsfrekvens": {"kod": "MANAD", "beskrivning": "Månad"},
+                        },
+                        "period": {"from": a.from_.isoformat()},
+                        "ersattningstyp": {"kod": kod, "beskrivning": label},
+                        "omfattning": a.share / 100,
+                    }
+                    for attr, kod, label in _PM_AMOUNT_TYPES
+                    if (amount := getattr(a, attr)) is not None
+                ]
+                out.append(
+                    {
+                        "beslutsdatum": a.from_.isoformat(),
+                        "formansgrupp": _pm_group(code),
+                        "beslutsstatus": status,
+                        "beslutsutfall": {"kod": "BIFALL", "beskrivning": "Bifall"},
+                        "beslutadErsattning": ersattning,
+                    }
+                )
         elif isinstance(section, CaseSection):
             for c in section.cases:
                 if c.start is None:
                     continue
                 utfall = ("AVSLAG", "Avslag") if c.status is CaseStatus.AVSLAG else ("BIFALL", "Bifall")
-                ersattning = [_drop_none({
-                    "beslutatBelopp": {"belopp": int(p.monthly_amount),
-                                       "beloppsfrekvens": {"kod": "MANAD", "beskrivning": "Månad"}}
-                    if p.monthly_amount is not None else None,
-                    "period": _drop_none({"from": p.from_.isoformat(), "tom": _day(p.tom)}),
-                    "omfattning": p.omfattning / 100}) for p in c.periods]
-                out.append({"beslutsdatum": c.start.isoformat(), "formansgrupp": _pm_group(code),
-                            "beslutsstatus": status, "beslutsutfall": {"kod": utfall[0], "beskrivning": utfall[1]},
-                            "beslutadErsattning": ersattning})
+                ersattning = [
+                    _drop_none(
+                        {
+                            "beslutatBelopp": {
+                                "belopp": int(p.monthly_amount),
+                                "beloppsfrekvens": {"kod": "MANAD", "beskrivning": "Månad"},
+                            }
+                            if p.monthly_amount is not None
+                            else None,
+                            "period": _drop_none({"from": p.from_.isoformat(), "tom": _day(p.tom)}),
+                            "omfattning": p.omfattning / 100,
+                        }
+                    )
+                    for p in c.periods
+                ]
+                out.append(
+                    {
+                        "beslutsdatum": c.start.isoformat(),
+                        "formansgrupp": _pm_group(code),
+                        "beslutsstatus": status,
+                        "beslutsutfall": {"kod": utfall[0], "beskrivning": utfall[1]},
+                        "beslutadErsattning": ersattning,
+                    }
+                )
     return out
 
 
 def _pm_payment(code: str, p: Payment) -> dict[str, Any]:
-    return {"utbetalningsdatum": p.date.isoformat(),
-            "utbetalningsperiod": {"from": p.from_.isoformat(), "tom": p.tom.isoformat()},
-            "bruttobelopp": int(p.gross), "nettobelopp": int(p.net),
-            "utbetalningsrader": [{"formansgrupp": _pm_group(code), "belopp": int(p.gross)}]}
+    return {
+        "utbetalningsdatum": p.date.isoformat(),
+        "utbetalningsperiod": {"from": p.from_.isoformat(), "tom": p.tom.isoformat()},
+        "bruttobelopp": int(p.gross),
+        "nettobelopp": int(p.net),
+        "utbetalningsrader": [{"formansgrupp": _pm_group(code), "belopp": int(p.gross)}],
+    }
 
 
 _LEVNADSINTYG_COMPLETE = {"kod": 2, "beskrivning": "Intyg komplett"}
@@ -571,9 +740,16 @@ def _pm_other(code: str, sections: dict[str, BenefitSection]) -> list[dict[str, 
     typ = {"kod": code, "beskrivning": GROUPS[code].label}
     section = sections.get(GROUPS[code].benefits[0])
     if isinstance(section, LevnadsintygSection):
-        return [{"informationstyp": typ, "levnadsintyg": {"senastUppdaterad": c.received.isoformat(),
-                                                          "levnadsintygsstatus": _LEVNADSINTYG_COMPLETE}}
-                for c in section.certificates]
+        return [
+            {
+                "informationstyp": typ,
+                "levnadsintyg": {
+                    "senastUppdaterad": c.received.isoformat(),
+                    "levnadsintygsstatus": _LEVNADSINTYG_COMPLETE,
+                },
+            }
+            for c in section.certificates
+        ]
     if isinstance(section, CaseSection) and section.cases:
         # the sandbox keeps no pension accounts: the type is named, its content left empty
         field = "pensionsbehallning" if code == "PM:PBH" else "pensionsunderlag"
@@ -582,8 +758,9 @@ def _pm_other(code: str, sections: dict[str, BenefitSection]) -> list[dict[str, 
 
 
 # -- technical errors as v9 answers them (the onlinefråga and massfråga's per person) ----------
-def technical_answer(sandbox: Sandbox, orgnummer: str, fraga: Fraga, transport: Transport,
-                     exc: TechnicalError) -> LefiReply:
+def technical_answer(
+    sandbox: Sandbox, orgnummer: str, fraga: Fraga, transport: Transport, exc: TechnicalError
+) -> LefiReply:
     """A technical error as v9 answers it: a failing source system behind FK is a 200 with
     INTERNT_FEL avvikelser, any other error a 500 LefiFelsvar (also massfråga's per person)."""
     if exc.status not in SOURCE_FAILURES:

@@ -6,8 +6,9 @@ Element names and their order follow FK's real answers (see schemas/).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from lxml import etree
 
@@ -33,9 +34,19 @@ from simulator.protocols.xmlwriter import XmlWriter
 from simulator.scenario.models import Amount, Case, Period, Transport
 
 __all__ = [
-    "NS", "FRAGA", "SVAR", "QuestionInvalid", "question_version", "validate_question",
-    "parse_question", "render_answer", "technical_error_detail", "validation_detail", "write_person",
-    "write_personuppgifter", "write_sections",
+    "NS",
+    "FRAGA",
+    "SVAR",
+    "QuestionInvalid",
+    "question_version",
+    "validate_question",
+    "parse_question",
+    "render_answer",
+    "technical_error_detail",
+    "validation_detail",
+    "write_person",
+    "write_personuppgifter",
+    "write_sections",
 ]
 
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
@@ -49,8 +60,10 @@ class QuestionInvalid(Exception):
 
     def __init__(self, version: int, problems: list[Problem], against: str | None = None) -> None:
         # ``against``: the schema, when it is not the onlinefråga's of ``version`` (massfråga, LEKA)
-        super().__init__(f"Frågan validerar inte mot {against or f'schemat för version {version}'}: "
-                         + "; ".join(p.message for p in problems[:3]))
+        super().__init__(
+            f"Frågan validerar inte mot {against or f'schemat för version {version}'}: "
+            + "; ".join(p.message for p in problems[:3])
+        )
         self.version = version
         self.problems = problems
 
@@ -98,14 +111,21 @@ def parse_question(fraga: etree._Element, version: int, transport: Transport) ->
     if lista is not None:
         for el in lista:
             if isinstance(el.tag, str) and (el.text or "").strip() in ("true", "1"):
-                benefits.add(el.tag[_NS_LENGTH:] if el.tag.startswith(_NS_PREFIX) else etree.QName(el).localname)
+                benefits.add(
+                    el.tag[_NS_LENGTH:] if el.tag.startswith(_NS_PREFIX) else etree.QName(el).localname
+                )
     from_date = _date(_text_of(person.get(_FROMDATUM)), "fromdatum", version)
     tom_date = _date(_text_of(person.get(_TOMDATUM)), "tomdatum", version)
     return Query(
         orgnummer=(_text_of(gen.get(_ORGANISATIONSNUMMER)) or "").strip(),
         personnummer=(_text_of(person.get(_PERSONNUMMER)) or "").strip(),
-        from_date=from_date, tom_date=tom_date, benefits=frozenset(benefits),
-        version=version, transport=transport, reference=reference)
+        from_date=from_date,
+        tom_date=tom_date,
+        benefits=frozenset(benefits),
+        version=version,
+        transport=transport,
+        reference=reference,
+    )
 
 
 _NS_PREFIX = f"{{{NS}}}"
@@ -274,8 +294,12 @@ def _generic(w: XmlWriter, case: Case) -> None:
 
 
 # FK's own answers give these benefits their own case elements; the rest share one shape.
-_CASE_RENDERERS = {"sjukpenning": _sjp, "foraldrapenning": _fp,
-                   "tillfalligForaldrapenning": _tfp, "barnbidrag": _abb}
+_CASE_RENDERERS = {
+    "sjukpenning": _sjp,
+    "foraldrapenning": _fp,
+    "tillfalligForaldrapenning": _tfp,
+    "barnbidrag": _abb,
+}
 
 
 def _cases(w: XmlWriter, s: CaseSection) -> None:
@@ -387,8 +411,12 @@ def _payments(w: XmlWriter, s: PaymentSection) -> None:
 
 
 _SECTION_RENDERERS: dict[type, Callable[[XmlWriter, Any], None]] = {
-    CaseSection: _cases, SgiSection: _sgi, PensionSection: _pension,
-    PrognosSection: _prognos, LevnadsintygSection: _levnadsintyg, PaymentSection: _payments,
+    CaseSection: _cases,
+    SgiSection: _sgi,
+    PensionSection: _pension,
+    PrognosSection: _prognos,
+    LevnadsintygSection: _levnadsintyg,
+    PaymentSection: _payments,
 }
 
 

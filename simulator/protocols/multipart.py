@@ -48,15 +48,19 @@ def parse_multipart(content_type: str, body: bytes) -> list[Part]:
     """The parts of a ``multipart/mixed`` body, in order."""
     header = _content_type(content_type)
     if header.get_content_type() != "multipart/mixed":
-        raise MultipartError(f"the Content-Type is {echo_repr(content_type)}; an SHS message is "
-                             "multipart/mixed")
+        raise MultipartError(
+            f"the Content-Type is {echo_repr(content_type)}; an SHS message is multipart/mixed"
+        )
     boundary = header.get_param("boundary")
     if not isinstance(boundary, str) or not boundary:
         raise MultipartError("the Content-Type multipart/mixed has no boundary parameter")
     if not _BOUNDARY.match(boundary):
-        raise MultipartError(f"the boundary {echo_repr(boundary)} is not a valid MIME boundary (1-70 "
-                             "characters)")
-    delimiter = re.compile(rb"(?:\A|\r?\n)--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
+        raise MultipartError(
+            f"the boundary {echo_repr(boundary)} is not a valid MIME boundary (1-70 characters)"
+        )
+    delimiter = re.compile(
+        rb"(?:\A|\r?\n)--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*(?:\r?\n|\Z)"
+    )
     starts: list[tuple[int, int]] = []
     closed = False
     for match in delimiter.finditer(body):
@@ -70,7 +74,9 @@ def parse_multipart(content_type: str, body: bytes) -> list[Part]:
         raise MultipartError(f"no part starts with the boundary {echo_repr(boundary)}")
     if not closed:
         raise MultipartError("the closing boundary is missing (the message may be cut short)")
-    return [_part(body[end:next_start]) for (_, end), (next_start, _) in zip(starts, starts[1:], strict=False)]
+    return [
+        _part(body[end:next_start]) for (_, end), (next_start, _) in zip(starts, starts[1:], strict=False)
+    ]
 
 
 def _part(raw: bytes) -> Part:
@@ -94,8 +100,12 @@ def _part(raw: bytes) -> Part:
         raise MultipartError(f"unknown Content-Transfer-Encoding {echo_repr(encoding, TOKEN)}")
     charset = headers.get_param("charset")
     filename = headers.get_filename()
-    return Part(headers.get_content_type().lower(), decoded,
-                charset if isinstance(charset, str) else None, filename if isinstance(filename, str) else None)
+    return Part(
+        headers.get_content_type().lower(),
+        decoded,
+        charset if isinstance(charset, str) else None,
+        filename if isinstance(filename, str) else None,
+    )
 
 
 def _split_head(raw: bytes) -> tuple[bytes, bool, bytes]:
@@ -108,9 +118,9 @@ def _split_head(raw: bytes) -> tuple[bytes, bool, bytes]:
         return b"", True, raw[1:]
     crlf, lf = raw.find(b"\r\n\r\n"), raw.find(b"\n\n")
     if crlf != -1 and (lf == -1 or crlf < lf):
-        return raw[:crlf], True, raw[crlf + 4:]
+        return raw[:crlf], True, raw[crlf + 4 :]
     if lf != -1:
-        return raw[:lf], True, raw[lf + 2:]
+        return raw[:lf], True, raw[lf + 2 :]
     return raw, False, b""
 
 
@@ -122,7 +132,9 @@ def build_multipart(parts: list[Part]) -> tuple[str, bytes]:
         content_type = part.content_type + (f"; charset={part.charset}" if part.charset else "")
         if part.filename:
             content_type += f"; name={part.filename}"
-        out += f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: binary\r\n".encode()
+        out += (
+            f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: binary\r\n".encode()
+        )
         if part.filename:
             out += f"Content-Disposition: attachment; filename={part.filename}\r\n".encode()
         for name, value in part.headers.items():

@@ -15,17 +15,29 @@ Two kinds of message:
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from lxml import etree
 
 from simulator.protocols.bounded import BoundedStore
 from simulator.stores.durable import Durable, Put
 
-__all__ = ["Delivered", "DataPart", "DeliveryStore", "Outboxes", "Filter", "KEPT", "KEPT_BYTES", "KIND", "BODIES",
-           "render_message_list", "shs_time"]
+__all__ = [
+    "Delivered",
+    "DataPart",
+    "DeliveryStore",
+    "Outboxes",
+    "Filter",
+    "KEPT",
+    "KEPT_BYTES",
+    "KIND",
+    "BODIES",
+    "render_message_list",
+    "shs_time",
+]
 
 KIND = "shs.outbox"  # the durable messages' labels and state, by "<outbox>/<tx.id>"
 BODIES = "shs.outbox.body"  # their bodies apart: a listing reads none of them
@@ -75,11 +87,13 @@ class Filter:
     max_hits: int = 200
 
     def passes(self, m: Delivered) -> bool:
-        return not ((self.unacknowledged and m.acknowledged)
-                    or (self.product_id is not None and m.product_id != self.product_id)
-                    or (self.status is not None and m.status != self.status)
-                    or (self.corr_id is not None and m.corr_id != self.corr_id)
-                    or (self.content_id is not None and m.content_id != self.content_id))
+        return not (
+            (self.unacknowledged and m.acknowledged)
+            or (self.product_id is not None and m.product_id != self.product_id)
+            or (self.status is not None and m.status != self.status)
+            or (self.corr_id is not None and m.corr_id != self.corr_id)
+            or (self.content_id is not None and m.content_id != self.content_id)
+        )
 
 
 def shs_time(at: datetime) -> str:
@@ -90,7 +104,8 @@ def shs_time(at: datetime) -> str:
 class DeliveryStore:
     def __init__(self, kept: int = KEPT, kept_bytes: int = KEPT_BYTES) -> None:
         self._messages: BoundedStore[tuple[str, str], Delivered] = BoundedStore(
-            kept, kept_bytes, lambda m: len(m.body))
+            kept, kept_bytes, lambda m: len(m.body)
+        )
         # the question each reply answers, by the question's tx.id: a resent question is a duplicate
         self._answered: BoundedStore[tuple[str, str], str] = BoundedStore(kept, kept, lambda _: 1)
 
@@ -157,8 +172,14 @@ class Outboxes:
     async def keep(self, message: Delivered, on_ack: tuple[str, dict[str, Any]] | None = None) -> bool:
         """``message`` kept durably, once: a message of the same outbox and tx.id already
         there stays as it is (acknowledged or not). True when it is new."""
-        doc = {**asdict(message), "on_ack": None, "body": None, "size": len(message.body),
-               "arrived": message.arrived.isoformat(), "ack_hook": list(on_ack) if on_ack else None}
+        doc = {
+            **asdict(message),
+            "on_ack": None,
+            "body": None,
+            "size": len(message.body),
+            "arrived": message.arrived.isoformat(),
+            "ack_hook": list(on_ack) if on_ack else None,
+        }
         key = f"{message.outbox}/{message.tx_id}"
         body = {"body": base64.b64encode(message.body).decode("ascii")}
         return await self._durable().write_if(KIND, key, None, [Put(KIND, key, doc), Put(BODIES, key, body)])
@@ -174,9 +195,11 @@ class Outboxes:
 
     async def list(self, outbox: str, f: Filter) -> list[Delivered]:
         """Both kinds, oldest first, at most ``f.max_hits``."""
-        kept = [_delivered(doc) for _, doc in await self._durable().all(KIND, f"{outbox}/")]  # bodies not read
+        kept = [
+            _delivered(doc) for _, doc in await self._durable().all(KIND, f"{outbox}/")
+        ]  # bodies not read
         found = self.memory.list(outbox, f) + [m for m in kept if f.passes(m)]
-        return sorted(found, key=lambda m: m.arrived)[:f.max_hits]
+        return sorted(found, key=lambda m: m.arrived)[: f.max_hits]
 
     async def acknowledge(self, outbox: str, tx_id: str) -> bool:
         """Marks the message acknowledged and runs what else its acknowledgement ends."""
@@ -192,7 +215,9 @@ class Outboxes:
             return False
         if not doc["acknowledged"]:
             await durable.write([Put(KIND, f"{outbox}/{tx_id}", {**doc, "acknowledged": True})])
-        if doc["ack_hook"]:  # again on a second ack: the hook's work is idempotent, and may have been cut short
+        if doc[
+            "ack_hook"
+        ]:  # again on a second ack: the hook's work is idempotent, and may have been cut short
             name, args = doc["ack_hook"]
             await self._hooks[name](args)
         return True
@@ -201,8 +226,15 @@ class Outboxes:
 def _delivered(doc: dict[str, Any], body: bytes | None = None) -> Delivered:
     """A durable message; without ``body`` for a listing (``size`` stands for it)."""
     fields = {k: v for k, v in doc.items() if k not in ("ack_hook", "on_ack", "size")}
-    return Delivered(**{**fields, "arrived": datetime.fromisoformat(doc["arrived"]), "body": body or b"",
-                        "size": doc["size"], "data": tuple(DataPart(**d) for d in doc["data"])})
+    return Delivered(
+        **{
+            **fields,
+            "arrived": datetime.fromisoformat(doc["arrived"]),
+            "body": body or b"",
+            "size": doc["size"],
+            "data": tuple(DataPart(**d) for d in doc["data"]),
+        }
+    )
 
 
 def render_message_list(messages: list[Delivered]) -> bytes:

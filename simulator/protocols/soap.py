@@ -17,8 +17,18 @@ from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 from simulator.runtime.sla.gate import SlaBreach
 
 __all__ = [
-    "SOAP11_NS", "SOAP12_NS", "FaultCode", "Problem", "SoapVersion", "SoapFault", "SoapMessage", "parse_envelope",
-    "check_must_understand", "render_envelope", "render_fault", "soap_version_of",
+    "SOAP11_NS",
+    "SOAP12_NS",
+    "FaultCode",
+    "Problem",
+    "SoapVersion",
+    "SoapFault",
+    "SoapMessage",
+    "parse_envelope",
+    "check_must_understand",
+    "render_envelope",
+    "render_fault",
+    "soap_version_of",
 ]
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -62,7 +72,7 @@ class SoapFault(Exception):
     http_status: int | None = None  # None: as SOAP prescribes for the code and version
     subcode: str | None = None  # SOAP 1.2 Subcode / a qualified 1.1 code, e.g. ssek:TxIdInvalid
     subcode_ns: str | None = None
-    problems: list["Problem"] = field(default_factory=list)  # what was wrong, for a binding's detail
+    problems: list[Problem] = field(default_factory=list)  # what was wrong, for a binding's detail
     reply_as: SoapVersion | None = None  # answer in this SOAP version, whatever the request announced
     header_blocks: list[etree._Element] = field(default_factory=list)  # e.g. SOAP 1.2's Upgrade
 
@@ -92,46 +102,66 @@ def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
     """Check media type and envelope; return the message or raise ``SoapFault``."""
     announced = soap_version_of(content_type)
     if announced is None:
-        raise SoapFault(FaultCode.SENDER,
-                        f"Unsupported media type {content_type or '(none)'!r}: send SOAP 1.1 as "
-                        "text/xml or SOAP 1.2 as application/soap+xml", http_status=415)
+        raise SoapFault(
+            FaultCode.SENDER,
+            f"Unsupported media type {content_type or '(none)'!r}: send SOAP 1.1 as "
+            "text/xml or SOAP 1.2 as application/soap+xml",
+            http_status=415,
+        )
     try:
         root = parse_xml(data)
     except UnsafeOrBrokenXml as exc:
-        raise SoapFault(FaultCode.SENDER, f"The message is not accepted: {exc.reason}",
-                        problems=[Problem(exc.reason, exc.line, exc.column)],
-                        http_status=400) from None
+        raise SoapFault(
+            FaultCode.SENDER,
+            f"The message is not accepted: {exc.reason}",
+            problems=[Problem(exc.reason, exc.line, exc.column)],
+            http_status=400,
+        ) from None
     if etree.QName(root).localname != "Envelope":
-        raise SoapFault(FaultCode.SENDER, "The message is not a SOAP envelope (root element "
-                        f"is {etree.QName(root).localname!r})", http_status=400)
+        raise SoapFault(
+            FaultCode.SENDER,
+            f"The message is not a SOAP envelope (root element is {etree.QName(root).localname!r})",
+            http_status=400,
+        )
     ns = etree.QName(root).namespace
     if ns not in (SOAP11_NS, SOAP12_NS):
-        raise SoapFault(FaultCode.VERSION_MISMATCH,
-                        f"Unknown SOAP envelope namespace {ns!r}")
+        raise SoapFault(FaultCode.VERSION_MISMATCH, f"Unknown SOAP envelope namespace {ns!r}")
     actual = SoapVersion.V11 if ns == SOAP11_NS else SoapVersion.V12
     if actual is SoapVersion.V11 and announced is SoapVersion.V12:
         # SOAP 1.2 Appendix A: a SOAP 1.1 message gets a SOAP 1.1 VersionMismatch fault
         # whose Upgrade header lists the envelopes this node supports
-        raise SoapFault(FaultCode.VERSION_MISMATCH,
-                        "A SOAP 1.1 envelope was sent as application/soap+xml; SOAP 1.1 is sent as text/xml, "
-                        "SOAP 1.2 envelopes as application/soap+xml", reply_as=SoapVersion.V11,
-                        header_blocks=[_upgrade()])
+        raise SoapFault(
+            FaultCode.VERSION_MISMATCH,
+            "A SOAP 1.1 envelope was sent as application/soap+xml; SOAP 1.1 is sent as text/xml, "
+            "SOAP 1.2 envelopes as application/soap+xml",
+            reply_as=SoapVersion.V11,
+            header_blocks=[_upgrade()],
+        )
     if actual is not announced:
-        raise SoapFault(FaultCode.VERSION_MISMATCH,
-                        f"A SOAP {actual.value} envelope was sent as {announced.content_type}; "
-                        f"SOAP {actual.value} is sent as {actual.content_type}")
-    parts = [etree.QName(c).localname if etree.QName(c).namespace == ns else c.tag
-             for c in root if isinstance(c.tag, str)]
+        raise SoapFault(
+            FaultCode.VERSION_MISMATCH,
+            f"A SOAP {actual.value} envelope was sent as {announced.content_type}; "
+            f"SOAP {actual.value} is sent as {actual.content_type}",
+        )
+    parts = [
+        etree.QName(c).localname if etree.QName(c).namespace == ns else c.tag
+        for c in root
+        if isinstance(c.tag, str)
+    ]
     if parts not in (["Body"], ["Header", "Body"]):
-        raise SoapFault(FaultCode.SENDER, "A SOAP envelope holds an optional Header and then one Body; "
-                        f"this one holds {', '.join(parts) or 'nothing'}")
+        raise SoapFault(
+            FaultCode.SENDER,
+            "A SOAP envelope holds an optional Header and then one Body; "
+            f"this one holds {', '.join(parts) or 'nothing'}",
+        )
     header = root.find(f"{{{ns}}}Header")
     body = root.find(f"{{{ns}}}Body")
     assert body is not None
     children = [c for c in body if isinstance(c.tag, str)]
     if len(children) != 1:
-        raise SoapFault(FaultCode.SENDER,
-                        f"The SOAP Body must hold exactly one element, it holds {len(children)}")
+        raise SoapFault(
+            FaultCode.SENDER, f"The SOAP Body must hold exactly one element, it holds {len(children)}"
+        )
     if (body.text or "").strip() or (children[0].tail or "").strip():
         raise SoapFault(FaultCode.SENDER, "The SOAP Body holds text beside its element")
     headers = [h for h in header if isinstance(h.tag, str)] if header is not None else []
@@ -147,9 +177,11 @@ def _upgrade() -> etree._Element:
     return upgrade
 
 
-_OUR_ROLES = {"http://schemas.xmlsoap.org/soap/actor/next",
-              "http://www.w3.org/2003/05/soap-envelope/role/next",
-              "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}
+_OUR_ROLES = {
+    "http://schemas.xmlsoap.org/soap/actor/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver",
+}
 
 
 def check_must_understand(message: SoapMessage, understood: set[str]) -> None:
@@ -161,24 +193,30 @@ def check_must_understand(message: SoapMessage, understood: set[str]) -> None:
         if target is not None and target not in _OUR_ROLES:
             continue  # meant for another node on the way
         if flag in ("1", "true") and h.tag not in understood:
-            raise SoapFault(FaultCode.MUST_UNDERSTAND,
-                            f"Header {etree.QName(h).localname!r} ({etree.QName(h).namespace}) "
-                            "is marked mustUnderstand but is not understood by this service")
+            raise SoapFault(
+                FaultCode.MUST_UNDERSTAND,
+                f"Header {etree.QName(h).localname!r} ({etree.QName(h).namespace}) "
+                "is marked mustUnderstand but is not understood by this service",
+            )
 
 
-def render_envelope(version: SoapVersion, body: etree._Element | str,
-                    headers: list[etree._Element] | None = None) -> bytes:
+def render_envelope(
+    version: SoapVersion, body: etree._Element | str, headers: list[etree._Element] | None = None
+) -> bytes:
     """An envelope around ``body``: an lxml element, or XML text that declares its own
     namespaces (the fast answer writers produce text)."""
     body_xml = body if isinstance(body, str) else etree.tostring(body, encoding="unicode")
     header_xml = "".join(etree.tostring(h, encoding="unicode") for h in headers or ())
     header = f"<soap:Header>{header_xml}</soap:Header>" if header_xml else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{version.ns}">'
-            f"{header}<soap:Body>{body_xml}</soap:Body></soap:Envelope>").encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{version.ns}">'
+        f"{header}<soap:Body>{body_xml}</soap:Body></soap:Envelope>"
+    ).encode()
 
 
-def render_fault(version: SoapVersion, fault: SoapFault,
-                 headers: list[etree._Element] | None = None) -> tuple[int, bytes]:
+def render_fault(
+    version: SoapVersion, fault: SoapFault, headers: list[etree._Element] | None = None
+) -> tuple[int, bytes]:
     """The HTTP status and the envelope for ``fault`` (in ``fault.reply_as`` when it is set)."""
     version = fault.reply_as or version
     headers = fault.header_blocks + (headers or [])
@@ -219,8 +257,11 @@ def sla_fault(breach: SlaBreach) -> SoapFault:
     """An SLA breach as a SOAP Fault naming the rule: Client/Sender when the asker broke a
     limit, Server/Receiver when the service is closed; the detail says when to retry."""
     detail = etree.Element(f"{{{SLA_NS}}}SlaBrott", nsmap={"sla": SLA_NS})
-    for name, value in (("regel", breach.rule), ("beskrivning", breach.text),
-                        ("forsokIgenEfterSekunder", f"{breach.retry_after:.3f}"),
-                        ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds"))):
+    for name, value in (
+        ("regel", breach.rule),
+        ("beskrivning", breach.text),
+        ("forsokIgenEfterSekunder", f"{breach.retry_after:.3f}"),
+        ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds")),
+    ):
         etree.SubElement(detail, f"{{{SLA_NS}}}{name}").text = value
     return SoapFault(FaultCode.RECEIVER if breach.closed else FaultCode.SENDER, breach.text, detail=[detail])

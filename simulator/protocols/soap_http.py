@@ -25,8 +25,17 @@ from simulator.protocols.soap import (
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sla.gate import SlaBreach
 
-__all__ = ["SoapRenderer", "read_soap_body", "soap_expect", "fault_response", "xml_response", "technical_fault", "unexpected_error",
-           "request_origin", "wsdl_for"]
+__all__ = [
+    "SoapRenderer",
+    "read_soap_body",
+    "soap_expect",
+    "fault_response",
+    "xml_response",
+    "technical_fault",
+    "unexpected_error",
+    "request_origin",
+    "wsdl_for",
+]
 
 
 async def read_soap_body(request: web.Request) -> bytes:
@@ -45,17 +54,23 @@ def _refuse(request: web.Request, error: BodyError) -> web.StreamResponse:
 soap_expect = expect_handler(_refuse)
 
 
-def fault_response(version: SoapVersion, fault: SoapFault, headers: list[etree._Element] | None = None,
-                   http_headers: dict[str, str] | None = None) -> web.Response:
+def fault_response(
+    version: SoapVersion,
+    fault: SoapFault,
+    headers: list[etree._Element] | None = None,
+    http_headers: dict[str, str] | None = None,
+) -> web.Response:
     """``headers``: SOAP header blocks (SSEK); ``http_headers``: e.g. Retry-After."""
     status, body = render_fault(version, fault, headers)
     return xml_response(status, body, fault.reply_as or version, http_headers)
 
 
-def xml_response(status: int, body: bytes, version: SoapVersion,
-                 http_headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=body, content_type=version.content_type, charset="utf-8",
-                        headers=http_headers)
+def xml_response(
+    status: int, body: bytes, version: SoapVersion, http_headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status, body=body, content_type=version.content_type, charset="utf-8", headers=http_headers
+    )
 
 
 def technical_fault(error: TechnicalError) -> SoapFault:
@@ -79,7 +94,9 @@ class SoapRenderer(Renderer[web.Response]):
         return fault_response(self.version, exc) if isinstance(exc, SoapFault) else None
 
     def sla(self, breach: SlaBreach) -> web.Response:
-        return fault_response(self.version, sla_fault(breach), http_headers={"Retry-After": breach.retry_after_header})
+        return fault_response(
+            self.version, sla_fault(breach), http_headers={"Retry-After": breach.retry_after_header}
+        )
 
     def injected(self, exc: InjectedFault) -> web.Response:
         return fault_response(self.version, SoapFault(FaultCode.by_name(exc.code), exc.reason))
@@ -98,8 +115,9 @@ def request_origin(request: web.Request) -> str:
         try:
             return str(request.url.origin())
         except ValueError:
-            raise web.HTTPBadRequest(text=f"the Host header {echo_repr(host)} is not a "
-                                          "host[:port]\n") from None
+            raise web.HTTPBadRequest(
+                text=f"the Host header {echo_repr(host)} is not a host[:port]\n"
+            ) from None
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if not sockname:
         raise web.HTTPBadRequest(text="send a Host header\n")

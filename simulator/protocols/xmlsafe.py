@@ -32,8 +32,13 @@ class UnsafeOrBrokenXml(Exception):
 
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
     )
 
 
@@ -46,10 +51,11 @@ def parse_xml(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        line, column = (exc.position if exc.position else (None, None))
+        line, column = exc.position if exc.position else (None, None)
         if "Excessive depth" in exc.msg:  # libxml2's own limit, whose text suggests switching it off
-            raise UnsafeOrBrokenXml(f"the document is nested over 256 levels deep; at most {MAX_DEPTH} are allowed",
-                                    line, column) from None
+            raise UnsafeOrBrokenXml(
+                f"the document is nested over 256 levels deep; at most {MAX_DEPTH} are allowed", line, column
+            ) from None
         raise UnsafeOrBrokenXml(f"not well-formed XML: {exc.msg}", line, column) from None
     except ValueError as exc:  # e.g. an unsupported encoding declaration
         raise UnsafeOrBrokenXml(f"not readable as XML: {exc}") from None
@@ -57,7 +63,9 @@ def parse_xml(data: bytes) -> etree._Element:
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnsafeOrBrokenXml("DOCTYPE declarations are not allowed")
     if _TOO_DEEP(root):
-        raise UnsafeOrBrokenXml(f"the document is nested {_depth(root)} levels deep; at most {MAX_DEPTH} are allowed")
+        raise UnsafeOrBrokenXml(
+            f"the document is nested {_depth(root)} levels deep; at most {MAX_DEPTH} are allowed"
+        )
     return root
 
 

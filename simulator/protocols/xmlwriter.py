@@ -42,10 +42,10 @@ def _text(value: object) -> str:
 class _Element:
     __slots__ = ("_writer", "_name")
 
-    def __init__(self, writer: "XmlWriter", name: str) -> None:
+    def __init__(self, writer: XmlWriter, name: str) -> None:
         self._writer, self._name = writer, name
 
-    def __enter__(self) -> "XmlWriter":
+    def __enter__(self) -> XmlWriter:
         self._writer._parts.append(f"<{self._writer.prefix}{self._name}>")
         return self._writer
 

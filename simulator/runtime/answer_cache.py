@@ -51,8 +51,9 @@ class AnswerCache:
         self.misses = 0
 
     @staticmethod
-    def key(binding: str, media_type: str, body: bytes, generation: int, day: date,
-            certified: str | None = None) -> Key:
+    def key(
+        binding: str, media_type: str, body: bytes, generation: int, day: date, certified: str | None = None
+    ) -> Key:
         """``certified``: the client certificate's organisation (mutual TLS): the same
         question is another answer (business error 13) for another certificate."""
         return binding, media_type, body, generation, day, certified

@@ -9,14 +9,24 @@ own for anything else shared, and its start/stop as aiohttp cleanup contexts.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from simulator.stores.durable import Durable
 
-__all__ = ["Clearable", "Service", "Registry", "REGISTRY", "register", "registry_of", "Products", "products_of"]
+__all__ = [
+    "Clearable",
+    "Service",
+    "Registry",
+    "REGISTRY",
+    "register",
+    "registry_of",
+    "Products",
+    "products_of",
+]
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 

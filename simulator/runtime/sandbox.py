@@ -48,10 +48,15 @@ class NotCertified(BusinessError):
 
     def __init__(self, certified: str, claimed: str) -> None:
         # ``detail`` names no organisation (LEFI v9's messages never carry an orgnummer); ``text`` does
-        detail = ("Klientcertifikatet är utfärdat till en annan organisation" if certified else
-                  "Klientcertifikatet anger inget organisationsnummer (subjektets serialNumber)")
+        detail = (
+            "Klientcertifikatet är utfärdat till en annan organisation"
+            if certified
+            else "Klientcertifikatet anger inget organisationsnummer (subjektets serialNumber)"
+        )
         super().__init__(Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD, detail)
-        self.text = f"{detail}{' (' + certified + ')' if certified else ''}; det får inte fråga som {claimed[:100]}"
+        self.text = (
+            f"{detail}{' (' + certified + ')' if certified else ''}; det får inte fråga som {claimed[:100]}"
+        )
 
 
 def certify(exchange: Exchange, organisation: str) -> None:
@@ -82,26 +87,45 @@ class Sandbox:
     always_frozen: bool = False  # serve --freeze-clock: every scenario loaded later too
     # subscriptions, orders, deliveries, jobs, notifications: what must survive a crash
     # (a sandbox made without one keeps it in a temporary folder of its own)
-    durable: Durable = field(default_factory=lambda: SqliteDurable(Path(tempfile.mkdtemp(prefix="lefi-")) / DATA_FILE))
+    durable: Durable = field(
+        default_factory=lambda: SqliteDurable(Path(tempfile.mkdtemp(prefix="lefi-")) / DATA_FILE)
+    )
 
     @classmethod
-    def create(cls, scenario: Scenario, clock: Clock | None = None, source: Path | None = None,
-               journal: Journal | None = None, request_log: RequestLog | None = None,
-               progress: bool = False, always_frozen: bool = False, sla_counters: CounterStore | None = None,
-               sla_mode: str | None = None, sla_profile: str | None = None,
-               durable: Durable | None = None) -> Sandbox:
+    def create(
+        cls,
+        scenario: Scenario,
+        clock: Clock | None = None,
+        source: Path | None = None,
+        journal: Journal | None = None,
+        request_log: RequestLog | None = None,
+        progress: bool = False,
+        always_frozen: bool = False,
+        sla_counters: CounterStore | None = None,
+        sla_mode: str | None = None,
+        sla_profile: str | None = None,
+        durable: Durable | None = None,
+    ) -> Sandbox:
         """``clock``: as the command line set it (default: the scenario's); reset returns to it."""
         if clock is None:
             clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or always_frozen)
         store = make_store(scenario, source, progress=progress)
         gate = SlaGate(scenario.sla, clock, sla_counters, mode=sla_mode, profile=sla_profile)
         durable_arg: dict[str, Any] = {} if durable is None else {"durable": durable}  # else the default
-        sandbox = cls(clock=clock, store=store, engine=Engine(store, clock), faults=FaultRules(scenario.faults),
-                      gate=gate, journal=journal if journal is not None else Journal(),  # Journal(0) is off, not absent
-                      request_log=request_log, source=source,
-                      clock_start=None if clock.following_real_time else clock.now(),
-                      clock_frozen=clock.frozen, always_frozen=always_frozen,
-                      **durable_arg)
+        sandbox = cls(
+            clock=clock,
+            store=store,
+            engine=Engine(store, clock),
+            faults=FaultRules(scenario.faults),
+            gate=gate,
+            journal=journal if journal is not None else Journal(),  # Journal(0) is off, not absent
+            request_log=request_log,
+            source=source,
+            clock_start=None if clock.following_real_time else clock.now(),
+            clock_frozen=clock.frozen,
+            always_frozen=always_frozen,
+            **durable_arg,
+        )
         sandbox.metrics.persons.set(store.person_count())
         return sandbox
 
@@ -109,7 +133,9 @@ class Sandbox:
     def scenario(self) -> Scenario:
         return self.store.scenario
 
-    def install(self, store: MemoryScenarioStore, source: Path | None = None, reset_clock: bool = True) -> None:
+    def install(
+        self, store: MemoryScenarioStore, source: Path | None = None, reset_clock: bool = True
+    ) -> None:
         """Puts a new scenario's store (made by ``make_store``) in place of the current one:
         its persons, organisations, fault rules and, unless told not to, its clock."""
         self.store, self.engine = store, Engine(store, self.clock)
@@ -144,8 +170,15 @@ class Sandbox:
         """``orgnr`` as the exchange holds it: canonical when it was valid, else as sent."""
         return self.store.has_organisation(orgnr)
 
-    async def identify(self, exchange: Exchange, organisation: str, personnummer: str | None = None,
-                       benefits: tuple[str, ...] = (), *, faults: bool = True) -> None:
+    async def identify(
+        self,
+        exchange: Exchange,
+        organisation: str,
+        personnummer: str | None = None,
+        benefits: tuple[str, ...] = (),
+        *,
+        faults: bool = True,
+    ) -> None:
         """Records who asks about whom on the exchange, passes the SLA gate (once per
         request), then draws the fault rules (once per request).
 
@@ -188,8 +221,9 @@ class Sandbox:
         if breach is None:
             return
         exchange.sla_breach = breach.rule
-        self.metrics.sla_breaches.labels(breach.rule, self.metrics_organisation(exchange.organisation),
-                                         self.gate.mode).inc()
+        self.metrics.sla_breaches.labels(
+            breach.rule, self.metrics_organisation(exchange.organisation), self.gate.mode
+        ).inc()
         if self.gate.mode is SlaMode.REJECT:
             exchange.outcome = Outcome.sla(breach.rule)
             raise breach
@@ -237,9 +271,17 @@ class Sandbox:
 
     def remember(self, key: Key, query: Query, answer: Answer, body: bytes) -> None:
         """Keeps ``body``, the rendered ``answer`` to ``query``, for ``replay``."""
-        self.answers.put(key, CachedAnswer(query.orgnummer, query.personnummer, tuple(sorted(query.benefits)),
-                                           _outcome(answer), body,
-                                           answer.created.isoformat(timespec="seconds").encode()))
+        self.answers.put(
+            key,
+            CachedAnswer(
+                query.orgnummer,
+                query.personnummer,
+                tuple(sorted(query.benefits)),
+                _outcome(answer),
+                body,
+                answer.created.isoformat(timespec="seconds").encode(),
+            ),
+        )
 
 
 def _outcome(answer: Answer) -> Outcome:

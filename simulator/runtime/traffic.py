@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -44,8 +44,13 @@ def correlation_id(request: web.Request) -> str:
 @web.middleware
 async def traffic_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
-    exchange = Exchange(id=correlation_id(request), method=request.method, path=request.path,
-                        at=sandbox.clock.now(), certified=certified_organisation(request))
+    exchange = Exchange(
+        id=correlation_id(request),
+        method=request.method,
+        path=request.path,
+        at=sandbox.clock.now(),
+        certified=certified_organisation(request),
+    )
     request[EXCHANGE] = exchange
     response: web.StreamResponse | None = None
     try:
@@ -92,7 +97,7 @@ def _record(request: web.Request, exchange: Exchange, response: web.StreamRespon
         # aiohttp keeps the body a handler read with request.read(); bindings that stream
         # their body set exchange.request_body themselves
         exchange.request_body = request._read_bytes
-    wall = datetime.now(timezone.utc)
+    wall = datetime.now(UTC)
     sandbox.journal.record(exchange, wall)
     org_label = sandbox.metrics_organisation(exchange.organisation)
     sandbox.metrics.observe(exchange, org_label)
@@ -109,8 +114,9 @@ async def _sleep_at_least(seconds: float) -> None:
         await asyncio.sleep(left + 0.0005)
 
 
-async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
-                     response: web.StreamResponse) -> web.StreamResponse:
+async def _carry_out(
+    request: web.Request, exchange: Exchange, effect: Effect, response: web.StreamResponse
+) -> web.StreamResponse:
     """Does to the answer what the fault rule says. Latency goes first for every kind."""
     if effect.delay:
         await _sleep_at_least(effect.delay)
@@ -121,13 +127,18 @@ async def _carry_out(request: web.Request, exchange: Exchange, effect: Effect,
         exchange.outcome = None  # the answer itself is what it is, only later
         return response
     if kind is FaultKind.HTTP_STATUS:
-        return web.Response(status=effect.rule.status, text=(
-            f"{effect.rule.status} simulated by fault rule {effect.rule.id}\n"))
+        return web.Response(
+            status=effect.rule.status,
+            text=(f"{effect.rule.status} simulated by fault rule {effect.rule.id}\n"),
+        )
     if kind is FaultKind.MALFORMED:
         broken = body[: len(body) // 2] + b"<<\x00 simulated malformed answer"
         # the whole Content-Type header: its parameters (a multipart boundary, the charset) too
-        return web.Response(status=response.status, body=broken,
-                            headers={"Content-Type": response.headers.get("Content-Type", "application/octet-stream")})
+        return web.Response(
+            status=response.status,
+            body=broken,
+            headers={"Content-Type": response.headers.get("Content-Type", "application/octet-stream")},
+        )
     if kind is FaultKind.NO_ANSWER:
         await asyncio.sleep(effect.rule.seconds)  # the client usually gives up before this
         _reset(request)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from aiohttp import web
 
@@ -29,13 +29,24 @@ from simulator.stores.durable import open_durable
 __all__ = ["create_app"]
 
 
-def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path | None = None,
-               journal_size: int = DEFAULT_SIZE, request_log: RequestLog | None = None,
-               fault_seed: int | None = None, progress: bool = False,
-               always_frozen: bool = False, sla_mode: str | None = None, sla_profile: str | None = None,
-               redis_url: str | None = None, data_dir: Path = Path("data"),
-               worker: str | None = None, admin_token: str | None = None,
-               prenumeration_dir: Path | None = None) -> web.Application:
+def create_app(
+    scenario: Scenario,
+    clock: Clock | None = None,
+    *,
+    source: Path | None = None,
+    journal_size: int = DEFAULT_SIZE,
+    request_log: RequestLog | None = None,
+    fault_seed: int | None = None,
+    progress: bool = False,
+    always_frozen: bool = False,
+    sla_mode: str | None = None,
+    sla_profile: str | None = None,
+    redis_url: str | None = None,
+    data_dir: Path = Path("data"),
+    worker: str | None = None,
+    admin_token: str | None = None,
+    prenumeration_dir: Path | None = None,
+) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
 
     ``redis_url``: keep the SLA counts in Redis, shared by every worker and host using it;
@@ -45,10 +56,19 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     ``prenumeration_dir``: LEFI Prenumeration's file drop (default ``data_dir``/prenumeration).
     """
     counters = RedisCounters(redis_url) if redis_url else None
-    sandbox = Sandbox.create(scenario, clock, source=source, journal=Journal(journal_size),
-                             request_log=request_log, progress=progress, always_frozen=always_frozen,
-                             sla_counters=counters, sla_mode=sla_mode, sla_profile=sla_profile,
-                             durable=open_durable(data_dir, redis_url))
+    sandbox = Sandbox.create(
+        scenario,
+        clock,
+        source=source,
+        journal=Journal(journal_size),
+        request_log=request_log,
+        progress=progress,
+        always_frozen=always_frozen,
+        sla_counters=counters,
+        sla_mode=sla_mode,
+        sla_profile=sla_profile,
+        durable=open_durable(data_dir, redis_url),
+    )
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
     middlewares = [traffic_middleware] + ([admin.require_token(admin_token)] if admin_token else [])
@@ -69,7 +89,11 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
     prenumeration_root = prenumeration_dir or data_dir / "prenumeration"
     # every service, in the order it is mounted (the order its start/stop contexts run in)
     services: list[Callable[[web.Application], None]] = [
-        ws.setup, ssek.setup, shs.setup, rest_v9.setup, ssbtek.setup,
+        ws.setup,
+        ssek.setup,
+        shs.setup,
+        rest_v9.setup,
+        ssbtek.setup,
         lambda a: prenumeration_http.setup(a, prenumeration_root),
         massfraga.setup,
         leka.setup,
@@ -87,11 +111,15 @@ def create_app(scenario: Scenario, clock: Clock | None = None, *, source: Path |
 
 async def _health(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    return web.json_response({
-        "status": "ok", "version": __version__, "scenario": sandbox.store.name,
-        "clock": sandbox.clock.now().isoformat(timespec="seconds"),
-        "clock_frozen": sandbox.clock.frozen,
-    })
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "scenario": sandbox.store.name,
+            "clock": sandbox.clock.now().isoformat(timespec="seconds"),
+            "clock_frozen": sandbox.clock.frozen,
+        }
+    )
 
 
 async def _metrics(request: web.Request) -> web.Response:
@@ -104,6 +132,10 @@ async def _schema(request: web.Request) -> web.StreamResponse:
     path = schema_file(request.match_info["name"])
     if path is None:
         raise web.HTTPNotFound(text=f"no schema named {request.match_info['name']!r}\n")
-    content_type = {".xsd": "text/xml", ".wsdl": "text/xml", ".json": "application/json",
-                    ".yaml": "application/yaml"}.get(path.suffix, "application/octet-stream")
+    content_type = {
+        ".xsd": "text/xml",
+        ".wsdl": "text/xml",
+        ".json": "application/json",
+        ".yaml": "application/yaml",
+    }.get(path.suffix, "application/octet-stream")
     return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")

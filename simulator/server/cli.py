@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lefi-sim", description="LEFI sandbox: a test simulator "
-                                     "of Försäkringskassan's LEFI Online services")
+    parser = argparse.ArgumentParser(
+        prog="lefi-sim",
+        description="LEFI sandbox: a test simulator of Försäkringskassan's LEFI Online services",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_serve(commands)
     _add_scenario(commands)
@@ -80,57 +82,116 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_serve_scenario_options(serve)
     _add_serve_store_options(serve)
     _add_serve_tls_options(serve)
-    serve.add_argument("--admin-token", default=os.environ.get("LEFI_ADMIN_TOKEN"), metavar="TOKEN",
-                       help="token the admin API requires (default $LEFI_ADMIN_TOKEN); bound to a non-loopback "
-                            "host without one, a token is generated and printed")
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("LEFI_ADMIN_TOKEN"),
+        metavar="TOKEN",
+        help="token the admin API requires (default $LEFI_ADMIN_TOKEN); bound to a non-loopback "
+        "host without one, a token is generated and printed",
+    )
 
 
 def _add_serve_scenario_options(serve: argparse.ArgumentParser) -> None:
     """The scenario, the address, the clock, the journal and the SLA."""
-    serve.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO,
-                       help="scenario file (default: scenarios/default.yaml)")
+    serve.add_argument(
+        "--scenario",
+        type=Path,
+        default=DEFAULT_SCENARIO,
+        help="scenario file (default: scenarios/default.yaml)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--clock", metavar="ISO|now",
-                       help="start the simulator clock at this time (e.g. 2026-11-02T09:00), or "
-                            "'now' for real time; default: the scenario's clock.start")
+    serve.add_argument(
+        "--clock",
+        metavar="ISO|now",
+        help="start the simulator clock at this time (e.g. 2026-11-02T09:00), or "
+        "'now' for real time; default: the scenario's clock.start",
+    )
     serve.add_argument("--freeze-clock", action="store_true", help="let the clock stand still")
     serve.add_argument("--watch", action="store_true", help="reload the scenario file when it changes")
-    serve.add_argument("--journal-size", type=int, default=DEFAULT_JOURNAL_SIZE, metavar="N",
-                       help=f"request journal entries kept (default {DEFAULT_JOURNAL_SIZE}; 0 = off, for load runs)")
-    serve.add_argument("--request-log", default="-", metavar="-|FILE|off",
-                       help="JSON line per request to stdout (-), a file, or off (default -)")
-    serve.add_argument("--fault-seed", type=int, metavar="N",
-                       help="seed for probabilistic fault rules and latency draws (repeatable runs)")
-    serve.add_argument("--sla-mode", choices=["reject", "record", "off"],
-                       help="SLA enforcement (default: the scenario's sla.mode, else reject)")
-    serve.add_argument("--sla-profile", choices=["sla", "classic"],
-                       help="opening hours (default: the scenario's sla.profile, else sla)")
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=DEFAULT_JOURNAL_SIZE,
+        metavar="N",
+        help=f"request journal entries kept (default {DEFAULT_JOURNAL_SIZE}; 0 = off, for load runs)",
+    )
+    serve.add_argument(
+        "--request-log",
+        default="-",
+        metavar="-|FILE|off",
+        help="JSON line per request to stdout (-), a file, or off (default -)",
+    )
+    serve.add_argument(
+        "--fault-seed",
+        type=int,
+        metavar="N",
+        help="seed for probabilistic fault rules and latency draws (repeatable runs)",
+    )
+    serve.add_argument(
+        "--sla-mode",
+        choices=["reject", "record", "off"],
+        help="SLA enforcement (default: the scenario's sla.mode, else reject)",
+    )
+    serve.add_argument(
+        "--sla-profile",
+        choices=["sla", "classic"],
+        help="opening hours (default: the scenario's sla.profile, else sla)",
+    )
 
 
 def _add_serve_store_options(serve: argparse.ArgumentParser) -> None:
     """Where state is kept, and how many processes serve."""
-    serve.add_argument("--redis", metavar="URL", help="keep SLA counts in Redis (redis://host:6379/0), "
-                       "shared by every worker and host using it")
-    serve.add_argument("--data-dir", type=Path, default=Path("data"), metavar="DIR",
-                       help="where subscriptions, orders, deliveries and jobs are kept (SQLite; "
-                            "with --redis they are kept in Redis); default ./data")
-    serve.add_argument("--prenumeration-dir", type=Path, metavar="DIR",
-                       help="LEFI Prenumeration's file drop: <DIR>/<orgnummer>/in and out "
-                            "(default <data-dir>/prenumeration)")
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep SLA counts in Redis (redis://host:6379/0), shared by every worker and host using it",
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        metavar="DIR",
+        help="where subscriptions, orders, deliveries and jobs are kept (SQLite; "
+        "with --redis they are kept in Redis); default ./data",
+    )
+    serve.add_argument(
+        "--prenumeration-dir",
+        type=Path,
+        metavar="DIR",
+        help="LEFI Prenumeration's file drop: <DIR>/<orgnummer>/in and out "
+        "(default <data-dir>/prenumeration)",
+    )
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="server processes on the port")
 
 
 def _add_serve_tls_options(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--tls", action="store_true", help="serve HTTPS with mutual TLS: the server certificate "
-                       "and the client CA from --certs (lefi-sim certs init); partners present a client certificate")
-    serve.add_argument("--certs", type=Path, default=DEFAULT_CERTS, metavar="DIR",
-                       help=f"the folder of lefi-sim certs init (default {DEFAULT_CERTS})")
-    serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="server certificate (default DIR/server.pem)")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with mutual TLS: the server certificate "
+        "and the client CA from --certs (lefi-sim certs init); partners present a client certificate",
+    )
+    serve.add_argument(
+        "--certs",
+        type=Path,
+        default=DEFAULT_CERTS,
+        metavar="DIR",
+        help=f"the folder of lefi-sim certs init (default {DEFAULT_CERTS})",
+    )
+    serve.add_argument(
+        "--tls-cert", type=Path, metavar="FILE", help="server certificate (default DIR/server.pem)"
+    )
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="its key (default DIR/server-key.pem)")
-    serve.add_argument("--client-ca", type=Path, metavar="FILE",
-                       help="CA whose client certificates are accepted (default DIR/ca.pem)")
-    serve.add_argument("--no-client-cert", action="store_true", help="with --tls: HTTPS without client certificates")
+    serve.add_argument(
+        "--client-ca",
+        type=Path,
+        metavar="FILE",
+        help="CA whose client certificates are accepted (default DIR/ca.pem)",
+    )
+    serve.add_argument(
+        "--no-client-cert", action="store_true", help="with --tls: HTTPS without client certificates"
+    )
 
 
 def _add_scenario(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,13 +202,28 @@ def _add_scenario(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     scenario_commands.add_parser("schema", help="print the JSON Schema of scenario files")
     generate = scenario_commands.add_parser("generate", help="write a scenario file of generated persons")
     generate.add_argument("--persons", type=int, required=True, metavar="N")
-    generate.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same people (default 0)")
-    generate.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                          help="the day the people's histories lead up to (default 2026-11-02)")
-    generate.add_argument("--samordningsnummer-share", type=float, default=0.02, metavar="F",
-                          help="share of samordningsnummer among the numbers (default 0.02)")
-    generate.add_argument("--organisations-from", type=Path, metavar="FILE",
-                          help="take the organisations of this scenario (default: scenarios/default.yaml)")
+    generate.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="same seed, same people (default 0)"
+    )
+    generate.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the day the people's histories lead up to (default 2026-11-02)",
+    )
+    generate.add_argument(
+        "--samordningsnummer-share",
+        type=float,
+        default=0.02,
+        metavar="F",
+        help="share of samordningsnummer among the numbers (default 0.02)",
+    )
+    generate.add_argument(
+        "--organisations-from",
+        type=Path,
+        metavar="FILE",
+        help="take the organisations of this scenario (default: scenarios/default.yaml)",
+    )
     generate.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
 
 
@@ -156,22 +232,34 @@ def _add_certs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     certs_commands = certs.add_subparsers(dest="certs_command", required=True)
     init = certs_commands.add_parser("init", help="create a test CA and a server certificate")
     init.add_argument("--dir", type=Path, default=DEFAULT_CERTS, help=f"write here (default {DEFAULT_CERTS})")
-    init.add_argument("--host", action="append", metavar="NAME",
-                      help="a host name or IP address the server is reached at (repeatable; "
-                           "default localhost and 127.0.0.1)")
+    init.add_argument(
+        "--host",
+        action="append",
+        metavar="NAME",
+        help="a host name or IP address the server is reached at (repeatable; "
+        "default localhost and 127.0.0.1)",
+    )
     issue = certs_commands.add_parser("issue", help="issue a partner's client certificate")
     issue.add_argument("--orgnummer", required=True, metavar="N", help="the organisation's orgnummer")
     issue.add_argument("--name", required=True, metavar="X", help="the organisation's name")
-    issue.add_argument("--dir", type=Path, default=DEFAULT_CERTS, help=f"the CA's folder (default {DEFAULT_CERTS})")
+    issue.add_argument(
+        "--dir", type=Path, default=DEFAULT_CERTS, help=f"the CA's folder (default {DEFAULT_CERTS})"
+    )
 
 
 def _add_nummer(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    nummer = commands.add_parser("nummer", help="complete a test personnummer or orgnummer with its check digit",
-                                 description="Print the number with its check digit (the Luhn digit), e.g. "
-                                             "'lefi-sim nummer personnummer 19850610238' prints 198506102386.")
+    nummer = commands.add_parser(
+        "nummer",
+        help="complete a test personnummer or orgnummer with its check digit",
+        description="Print the number with its check digit (the Luhn digit), e.g. "
+        "'lefi-sim nummer personnummer 19850610238' prints 198506102386.",
+    )
     nummer.add_argument("kind", choices=["personnummer", "orgnummer"])
-    nummer.add_argument("digits", help="personnummer: YYYYMMDDNNN or YYMMDD-NNN (samordningsnummer: day + 60); "
-                                       "orgnummer: its first nine digits")
+    nummer.add_argument(
+        "digits",
+        help="personnummer: YYYYMMDDNNN or YYMMDD-NNN (samordningsnummer: day + 60); "
+        "orgnummer: its first nine digits",
+    )
 
 
 def complete_check_digit(kind: str, digits: str) -> str:
@@ -183,7 +271,9 @@ def complete_check_digit(kind: str, digits: str) -> str:
     separator = "+" if "+" in text else "-"
     body = text.replace("-", "").replace("+", "")
     if len(body) not in (9, 11) or not body.isdigit():
-        raise InvalidPersonnummer(f"{digits!r}: expected YYYYMMDDNNN or YYMMDD-NNN (the number without its last digit)")
+        raise InvalidPersonnummer(
+            f"{digits!r}: expected YYYYMMDDNNN or YYMMDD-NNN (the number without its last digit)"
+        )
     check = luhn_check_digit(body[-9:])
     number = f"{body}{check}" if len(body) == 11 else f"{body[:6]}{separator}{body[6:]}{check}"
     Personnummer.parse(number, date.today())  # a date that does not exist, or lies ahead, is refused
@@ -222,9 +312,15 @@ def _generate(args: argparse.Namespace) -> int:
         print("--persons: 1 or more; --samordningsnummer-share: between 0 and 1", file=sys.stderr)
         return 2
     try:
-        write_scenario_yaml(args.out or sys.stdout, args.persons, args.seed, args.as_of or DEFAULT_ANCHOR,
-                            progress=sys.stderr.isatty(), organisations_from=args.organisations_from,
-                            samordningsnummer_share=args.samordningsnummer_share)
+        write_scenario_yaml(
+            args.out or sys.stdout,
+            args.persons,
+            args.seed,
+            args.as_of or DEFAULT_ANCHOR,
+            progress=sys.stderr.isatty(),
+            organisations_from=args.organisations_from,
+            samordningsnummer_share=args.samordningsnummer_share,
+        )
     except (PopulationError, ScenarioError, OSError) as exc:
         print(f"lefi-sim scenario generate: {exc}", file=sys.stderr)
         return 1
@@ -246,9 +342,11 @@ def _check(path: Path) -> int:
     generated = store.person_count() - len(scenario.persons)
     cases = sum(len(p.cases) for p in scenario.persons)
     payments = sum(len(p.payments) for p in scenario.persons)
-    print(f"{path}: OK: scenario {scenario.name!r}, {len(scenario.organisations)} organisations, "
-          f"{len(scenario.persons)} persons, {cases} cases, {payments} payments"
-          + (f", {generated} generated persons" if scenario.population else ""))
+    print(
+        f"{path}: OK: scenario {scenario.name!r}, {len(scenario.organisations)} organisations, "
+        f"{len(scenario.persons)} persons, {cases} cases, {payments} payments"
+        + (f", {generated} generated persons" if scenario.population else "")
+    )
     return 0
 
 
@@ -281,8 +379,9 @@ def _tls_context(args: argparse.Namespace) -> ssl.SSLContext:
     from simulator.server.tls import CA_CERT, SERVER_CERT, SERVER_KEY, server_context
 
     client_ca = None if args.no_client_cert else (args.client_ca or args.certs / CA_CERT)
-    return server_context(args.tls_cert or args.certs / SERVER_CERT, args.tls_key or args.certs / SERVER_KEY,
-                          client_ca)
+    return server_context(
+        args.tls_cert or args.certs / SERVER_CERT, args.tls_key or args.certs / SERVER_KEY, client_ca
+    )
 
 
 def _certs(args: argparse.Namespace) -> int:
@@ -291,7 +390,9 @@ def _certs(args: argparse.Namespace) -> int:
     try:
         if args.certs_command == "init":
             ca, server = init_ca(args.dir, args.host or ["localhost", "127.0.0.1"])
-            print(f"{ca.cert}: test CA (its key {ca.key}); {server.cert}: server certificate (its key {server.key})")
+            print(
+                f"{ca.cert}: test CA (its key {ca.key}); {server.cert}: server certificate (its key {server.key})"
+            )
             return 0
         client = issue_client(args.dir, args.orgnummer, args.name)
     except FileNotFoundError as exc:
@@ -322,8 +423,14 @@ def _serve_one(args: argparse.Namespace, worker: str | None = None) -> int:
     if worker is None:
         _print_started(args, app, scenario, clock)
     try:
-        serving.run(app, args.host, args.port, ssl_context=_tls_context(args) if args.tls else None,
-                    reuse_port=worker is not None, loop_factory=_event_loop)
+        serving.run(
+            app,
+            args.host,
+            args.port,
+            ssl_context=_tls_context(args) if args.tls else None,
+            reuse_port=worker is not None,
+            loop_factory=_event_loop,
+        )
     except OSError as exc:
         print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -359,26 +466,42 @@ def _request_log(args: argparse.Namespace) -> RequestLog | None:
     return None
 
 
-def _create_app(args: argparse.Namespace, scenario: Scenario, clock: Clock, worker: str | None) -> web.Application:
+def _create_app(
+    args: argparse.Namespace, scenario: Scenario, clock: Clock, worker: str | None
+) -> web.Application:
     from simulator.server.app import create_app
 
-    return create_app(scenario, clock, source=args.scenario, journal_size=args.journal_size,
-                      request_log=_request_log(args), fault_seed=args.fault_seed,
-                      progress=sys.stderr.isatty() and worker is None, always_frozen=args.freeze_clock,
-                      sla_mode=args.sla_mode, sla_profile=args.sla_profile, redis_url=args.redis,
-                      data_dir=args.data_dir, worker=worker, admin_token=args.admin_token,
-                      prenumeration_dir=args.prenumeration_dir)
+    return create_app(
+        scenario,
+        clock,
+        source=args.scenario,
+        journal_size=args.journal_size,
+        request_log=_request_log(args),
+        fault_seed=args.fault_seed,
+        progress=sys.stderr.isatty() and worker is None,
+        always_frozen=args.freeze_clock,
+        sla_mode=args.sla_mode,
+        sla_profile=args.sla_profile,
+        redis_url=args.redis,
+        data_dir=args.data_dir,
+        worker=worker,
+        admin_token=args.admin_token,
+        prenumeration_dir=args.prenumeration_dir,
+    )
 
 
 def _print_started(args: argparse.Namespace, app: web.Application, scenario: Scenario, clock: Clock) -> None:
     from simulator.runtime.sandbox import SANDBOX
 
     sandbox = app[SANDBOX]
-    print(f"LEFI sandbox: scenario {scenario.name!r} ({sandbox.store.person_count()} persons) on "
-          f"{_origin(args)} (clock {clock.now().isoformat(timespec='seconds')}"
-          f"{', frozen' if clock.frozen else ''}; SLA {sandbox.gate.mode}, profile "
-          f"{sandbox.gate.settings.profile}{', counts in Redis' if args.redis else ''}); "
-          f"admin API at /_admin/, metrics at /metrics", flush=True)
+    print(
+        f"LEFI sandbox: scenario {scenario.name!r} ({sandbox.store.person_count()} persons) on "
+        f"{_origin(args)} (clock {clock.now().isoformat(timespec='seconds')}"
+        f"{', frozen' if clock.frozen else ''}; SLA {sandbox.gate.mode}, profile "
+        f"{sandbox.gate.settings.profile}{', counts in Redis' if args.redis else ''}); "
+        f"admin API at /_admin/, metrics at /metrics",
+        flush=True,
+    )
     _print_addresses(args)
 
 
@@ -392,11 +515,13 @@ def _print_addresses(args: argparse.Namespace) -> None:
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base = f"{'https' if args.tls else 'http'}://{host}:{args.port}"
     docs = data_dir("docs")
-    print(f"  e-tjänst:       {base}/lefi/\n"
-          f"  dashboard:      {base}/_admin/ui\n"
-          f"  admin API docs: {base}/_admin/openapi.json\n"
-          f"  docs:           {docs if docs.is_dir() else 'docs/ in the project source (README.md links every page)'}",
-          flush=True)
+    print(
+        f"  e-tjänst:       {base}/lefi/\n"
+        f"  dashboard:      {base}/_admin/ui\n"
+        f"  admin API docs: {base}/_admin/openapi.json\n"
+        f"  docs:           {docs if docs.is_dir() else 'docs/ in the project source (README.md links every page)'}",
+        flush=True,
+    )
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
@@ -430,13 +555,18 @@ def _serve_workers(args: argparse.Namespace) -> int:
     if not args.redis:
         print("lefi-sim: warning: without --redis each worker keeps its own SLA counts", file=sys.stderr)
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_worker_main, args=(args, i + 1), name=f"lefi-worker-{i + 1}")
-               for i in range(args.workers)]
+    workers = [
+        context.Process(target=_worker_main, args=(args, i + 1), name=f"lefi-worker-{i + 1}")
+        for i in range(args.workers)
+    ]
     for w in workers:
         w.start()
-    print(f"LEFI sandbox: {args.workers} workers on {_origin(args)} "
-          f"({'SLA counts in Redis ' + args.redis if args.redis else 'SLA counts per worker'}); "
-          f"admin API at /_admin/ (per worker), metrics at /metrics (per worker)", flush=True)
+    print(
+        f"LEFI sandbox: {args.workers} workers on {_origin(args)} "
+        f"({'SLA counts in Redis ' + args.redis if args.redis else 'SLA counts per worker'}); "
+        f"admin API at /_admin/ (per worker), metrics at /metrics (per worker)",
+        flush=True,
+    )
     _print_addresses(args)
     return _supervise(workers)
 
@@ -446,11 +576,15 @@ def _port_is_free(args: argparse.Namespace) -> bool:
     import socket
 
     with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no obstacle
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as aiohttp binds: TIME_WAIT is no obstacle
         try:
             probe.bind((args.host, args.port))
         except OSError as exc:
-            print(f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            print(
+                f"lefi-sim: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr
+            )
             return False
     return True
 

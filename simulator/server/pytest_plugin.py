@@ -25,9 +25,9 @@ import asyncio
 import socket
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from aiohttp import web
@@ -57,8 +57,13 @@ class RunningSandbox:
         self._thread.join(timeout=30)
 
 
-def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock: bool = False,
-                  journal_size: int = 5000, sla_mode: str = "record") -> RunningSandbox:
+def start_sandbox(
+    scenario: str | Path | Scenario | None = None,
+    *,
+    freeze_clock: bool = False,
+    journal_size: int = 5000,
+    sla_mode: str = "record",
+) -> RunningSandbox:
     """Starts a sandbox in a background thread. ``scenario``: a path, YAML text, a
     ``Scenario``, or None for the packaged default scenario. ``sla_mode`` defaults to
     record: a suite's quick questions are served, and its SLA breaches are in the journal
@@ -74,8 +79,14 @@ def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock
     elif isinstance(scenario, str):
         scenario = parse_scenario(scenario, "<lefi_sandbox scenario>")
     clock = Clock.starting_at(scenario.clock.start, scenario.clock.frozen or freeze_clock)
-    app = create_app(scenario, clock, source=source, journal_size=journal_size, sla_mode=sla_mode,
-                     data_dir=Path(tempfile.mkdtemp(prefix="lefi-sandbox-")))
+    app = create_app(
+        scenario,
+        clock,
+        source=source,
+        journal_size=journal_size,
+        sla_mode=sla_mode,
+        data_dir=Path(tempfile.mkdtemp(prefix="lefi-sandbox-")),
+    )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -108,8 +119,11 @@ def start_sandbox(scenario: str | Path | Scenario | None = None, *, freeze_clock
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "lefi_scenario(scenario, freeze_clock=False, sla_mode='record'): "
-                            "the scenario (path or YAML text) the lefi_sandbox fixture serves")
+    config.addinivalue_line(
+        "markers",
+        "lefi_scenario(scenario, freeze_clock=False, sla_mode='record'): "
+        "the scenario (path or YAML text) the lefi_sandbox fixture serves",
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -131,8 +145,9 @@ def lefi_sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
 
 
 @pytest.fixture
-def lefi_sandbox(request: pytest.FixtureRequest,
-                 lefi_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
+def lefi_sandbox(
+    request: pytest.FixtureRequest, lefi_sandbox_factory: Callable[..., RunningSandbox]
+) -> RunningSandbox:
     marker = request.node.get_closest_marker("lefi_scenario")
     if marker is not None:
         scenario = marker.args[0] if marker.args else marker.kwargs.get("scenario")

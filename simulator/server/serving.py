@@ -15,7 +15,8 @@ import asyncio
 import logging
 import re
 import ssl
-from typing import Any, Awaitable, Callable, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -47,7 +48,9 @@ class _Protocol(RequestHandler):
             self._head = data
         super().data_received(data)
 
-    def _make_error_handler(self, err_info: Any) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
+    def _make_error_handler(
+        self, err_info: Any
+    ) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
         status, reason = err_info.status, _reason(err_info)
         head = self._head
         app_handler = self._request_handler
@@ -57,8 +60,13 @@ class _Protocol(RequestHandler):
             line = _REQUEST_LINE.match(head)
             response: web.StreamResponse | None = None
             if line is not None and line.group(1) == b"POST" and app_handler is not None:
-                response = await _to_binding(request, app_handler, line.group(2).decode("latin-1"),
-                                             _CONTENT_TYPE.search(head), BodyError(status, reason))
+                response = await _to_binding(
+                    request,
+                    app_handler,
+                    line.group(2).decode("latin-1"),
+                    _CONTENT_TYPE.search(head),
+                    BodyError(status, reason),
+                )
             if response is None:
                 response = web.Response(status=status, text=f"{status} Bad Request: {reason}\n")
             response.force_close()  # what follows on this connection cannot be read either
@@ -69,12 +77,19 @@ class _Protocol(RequestHandler):
 
 def _reason(err_info: Any) -> str:
     text = " ".join(str(err_info.message or err_info.exc).split())
-    text = re.split(r":? (?:b'|b\"|bytearray\()", text, maxsplit=1)[0].rstrip(" .:")  # not the bytes themselves
+    text = re.split(r":? (?:b'|b\"|bytearray\()", text, maxsplit=1)[0].rstrip(
+        " .:"
+    )  # not the bytes themselves
     return f"the request cannot be read as HTTP: {text[:200]}"
 
 
-async def _to_binding(request: web.BaseRequest, app_handler: Any, path: str, content_type: re.Match[bytes] | None,
-                      error: BodyError) -> web.StreamResponse | None:
+async def _to_binding(
+    request: web.BaseRequest,
+    app_handler: Any,
+    path: str,
+    content_type: re.Match[bytes] | None,
+    error: BodyError,
+) -> web.StreamResponse | None:
     """The binding's answer to a request whose body cannot be had; None when ``path`` is not a binding's."""
     headers = {"Content-Type": content_type.group(1).decode("latin-1")} if content_type else {}
     try:
@@ -102,8 +117,15 @@ class _Runner(web.AppRunner):
         return server
 
 
-def run(app: web.Application, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
-        reuse_port: bool = False, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> None:
+def run(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    reuse_port: bool = False,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> None:
     """Serve ``app`` until SIGINT or SIGTERM. Raises OSError when the address cannot be bound."""
 
     async def serve() -> None:

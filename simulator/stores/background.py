@@ -34,7 +34,9 @@ class Lease:
         return await self.durable.lease(self.name, self.holder, self.seconds)
 
 
-async def repeat(name: str, wait: Callable[[], Awaitable[object]], step: Callable[[], Awaitable[None]]) -> None:
+async def repeat(
+    name: str, wait: Callable[[], Awaitable[object]], step: Callable[[], Awaitable[None]]
+) -> None:
     """``step`` after each ``wait``, until cancelled: a store outage is a warning and a pause,
     anything else is logged in full and the work goes on."""
     while True:
@@ -51,8 +53,9 @@ async def repeat(name: str, wait: Callable[[], Awaitable[object]], step: Callabl
                 await asyncio.sleep(OUTAGE_SECONDS)
 
 
-def task_context(run: Callable[[web.Application], Awaitable[None]]
-                 ) -> Callable[[web.Application], AsyncIterator[None]]:
+def task_context(
+    run: Callable[[web.Application], Awaitable[None]],
+) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup_ctx running ``run(app)`` from start-up to shutdown."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:

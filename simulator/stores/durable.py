@@ -16,9 +16,10 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence, cast
+from typing import Any, Protocol, cast
 
 __all__ = ["Durable", "Put", "Delete", "SqliteDurable", "RedisDurable", "open_durable", "DATA_FILE"]
 
@@ -64,8 +65,9 @@ class Durable(Protocol):
 
     async def close(self) -> None: ...
 
-    async def write_if(self, kind: str, key: str, expected: Document | None,
-                       changes: Sequence[Put | Delete]) -> bool:
+    async def write_if(
+        self, kind: str, key: str, expected: Document | None, changes: Sequence[Put | Delete]
+    ) -> bool:
         """``changes`` at once, only while (kind, key) is still ``expected`` — as read, not
         reset, deleted or changed meanwhile; None: still absent (two hosts racing to do the
         same work: one wins). The check and the write are one step. False, and nothing
@@ -89,9 +91,13 @@ class SqliteDurable:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS documents (kind TEXT, key TEXT, doc TEXT NOT NULL,"
-                         " PRIMARY KEY (kind, key))")
-        self._db.execute("CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS documents (kind TEXT, key TEXT, doc TEXT NOT NULL,"
+            " PRIMARY KEY (kind, key))"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+        )
         self._db.execute("CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT, until REAL)")
         # the event loop is single-threaded; the lock keeps a write whole if a feature
         # ever hands the store to a thread
@@ -102,8 +108,10 @@ class SqliteDurable:
         return None if row is None else json.loads(row[0])
 
     async def all(self, kind: str, prefix: str = "") -> list[tuple[str, Document]]:
-        rows = self._db.execute("SELECT key, doc FROM documents WHERE kind=? AND substr(key, 1, ?)=?"
-                                " ORDER BY key", (kind, len(prefix), prefix)).fetchall()
+        rows = self._db.execute(
+            "SELECT key, doc FROM documents WHERE kind=? AND substr(key, 1, ?)=? ORDER BY key",
+            (kind, len(prefix), prefix),
+        ).fetchall()
         return [(key, json.loads(doc)) for key, doc in rows]
 
     async def write(self, changes: Sequence[Put | Delete]) -> None:
@@ -118,8 +126,11 @@ class SqliteDurable:
 
     async def next_id(self, kind: str) -> int:
         async with self._lock:
-            row = self._db.execute("INSERT INTO sequences VALUES (?, 1) ON CONFLICT(kind) DO UPDATE"
-                                   " SET value = value + 1 RETURNING value", (kind,)).fetchall()
+            row = self._db.execute(
+                "INSERT INTO sequences VALUES (?, 1) ON CONFLICT(kind) DO UPDATE"
+                " SET value = value + 1 RETURNING value",
+                (kind,),
+            ).fetchall()
         return int(row[0][0])
 
     async def lease(self, name: str, holder: str, seconds: float) -> bool:
@@ -128,7 +139,8 @@ class SqliteDurable:
             row = self._db.execute(
                 "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder=excluded.holder,"
                 " until=excluded.until WHERE leases.holder=excluded.holder OR leases.until < ? RETURNING holder",
-                (name, holder, now + seconds, now)).fetchall()
+                (name, holder, now + seconds, now),
+            ).fetchall()
         return bool(row)
 
     async def forget(self, kinds: Sequence[str]) -> None:
@@ -140,12 +152,15 @@ class SqliteDurable:
     async def close(self) -> None:
         self._db.close()
 
-    async def write_if(self, kind: str, key: str, expected: Document | None,
-                       changes: Sequence[Put | Delete]) -> bool:
+    async def write_if(
+        self, kind: str, key: str, expected: Document | None, changes: Sequence[Put | Delete]
+    ) -> bool:
         async with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # the check and the write under one lock on the file
             try:
-                row = self._db.execute("SELECT doc FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()
+                row = self._db.execute(
+                    "SELECT doc FROM documents WHERE kind=? AND key=?", (kind, key)
+                ).fetchone()
                 if (None if row is None else json.loads(row[0])) != expected:
                     self._db.execute("ROLLBACK")
                     return False
@@ -159,17 +174,23 @@ class SqliteDurable:
     def _apply(self, changes: Sequence[Put | Delete]) -> None:
         for change in changes:
             if isinstance(change, Put):
-                self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-                                 (change.kind, change.key, json.dumps(change.doc, ensure_ascii=False)))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+                    (change.kind, change.key, json.dumps(change.doc, ensure_ascii=False)),
+                )
             else:
                 self._db.execute("DELETE FROM documents WHERE kind=? AND key=?", (change.kind, change.key))
 
     async def get_many(self, kind: str, keys: Sequence[str]) -> list[Document | None]:
         found: dict[str, str] = {}
         for i in range(0, len(keys), 500):  # well below SQLite's limit on parameters
-            part = keys[i:i + 500]
-            found.update(self._db.execute(f"SELECT key, doc FROM documents WHERE kind=? AND key IN "
-                                          f"({','.join('?' * len(part))})", (kind, *part)).fetchall())
+            part = keys[i : i + 500]
+            found.update(
+                self._db.execute(
+                    f"SELECT key, doc FROM documents WHERE kind=? AND key IN ({','.join('?' * len(part))})",
+                    (kind, *part),
+                ).fetchall()
+            )
         return [None if key not in found else json.loads(found[key]) for key in keys]
 
 
@@ -217,7 +238,12 @@ class RedisDurable:
         # renew only our own lease; the check and the renewal in one script
         renewed = await self._redis.eval(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end"
-            " return 0", 1, key, holder, ms)
+            " return 0",
+            1,
+            key,
+            holder,
+            ms,
+        )
         return bool(renewed)
 
     async def forget(self, kinds: Sequence[str]) -> None:
@@ -227,8 +253,9 @@ class RedisDurable:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    async def write_if(self, kind: str, key: str, expected: Document | None,
-                       changes: Sequence[Put | Delete]) -> bool:
+    async def write_if(
+        self, kind: str, key: str, expected: Document | None, changes: Sequence[Put | Delete]
+    ) -> bool:
         from redis.exceptions import WatchError
 
         while True:  # optimistic: WATCH the hash, compare, MULTI/EXEC; again if the hash changed meanwhile

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -32,8 +32,9 @@ class CheckedSession(requests.Session):
     def request(self, method: str, url: str, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
         response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
         if "/_admin/" in url and not url.endswith("/openapi.json"):
-            OPENAPI.validate_response(RequestsOpenAPIRequest(response.request),
-                                      RequestsOpenAPIResponse(response))
+            OPENAPI.validate_response(
+                RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response)
+            )
         return response
 
 
@@ -57,9 +58,12 @@ def test_openapi_document_is_valid_and_served(srv: Server) -> None:
     # every route the server has under /_admin/ is documented, and nothing more
     documented = {p for p in SPEC["paths"]}
     import simulator.control.admin as admin_package  # a package: one module per resource
+
     source = "".join(p.read_text(encoding="utf-8") for p in Path(admin_package.__file__).parent.glob("*.py"))
     routes = set(re.findall(r'f"\{PREFIX\}(/[^"]*)"', source)) - {"/openapi.json"}
-    assert {r.replace("{{", "{").replace("}}", "}") for r in routes} == {d.removeprefix("/_admin") for d in documented}
+    assert {r.replace("{{", "{").replace("}}", "}") for r in routes} == {
+        d.removeprefix("/_admin") for d in documented
+    }
 
 
 def test_health(srv: Server, http: CheckedSession) -> None:
@@ -71,7 +75,9 @@ def test_health(srv: Server, http: CheckedSession) -> None:
 def test_clock_set_advance_freeze(srv: Server, http: CheckedSession) -> None:
     url = f"{srv.url}/_admin/clock"
     assert http.put(url, json={"now": "2026-12-24T08:00"}).json()["now"] == "2026-12-24T08:00:00+01:00"
-    assert http.post(f"{url}/advance", json={"days": 1, "hours": 2}).json()["now"] == "2026-12-25T10:00:00+01:00"
+    assert (
+        http.post(f"{url}/advance", json={"days": 1, "hours": 2}).json()["now"] == "2026-12-25T10:00:00+01:00"
+    )
     assert http.post(f"{url}/advance", json={"hours": -3}).json()["now"] == "2026-12-25T07:00:00+01:00"
     running = http.post(f"{url}/unfreeze").json()
     assert running["frozen"] is False
@@ -94,7 +100,9 @@ def test_bad_advance_bodies_are_refused(srv: Server, http: CheckedSession, body:
 
 
 def test_not_json_is_refused_clearly(srv: Server, http: CheckedSession) -> None:
-    response = http.put(f"{srv.url}/_admin/clock", data=b"{not json", headers={"Content-Type": "application/json"})
+    response = http.put(
+        f"{srv.url}/_admin/clock", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and "not JSON" in response.json()["error"]
     response = http.put(f"{srv.url}/_admin/clock", data=b"now=x", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
@@ -103,8 +111,10 @@ def test_not_json_is_refused_clearly(srv: Server, http: CheckedSession) -> None:
 def test_the_clock_the_engine_uses_moves_with_the_admin_api(srv: Server, http: CheckedSession) -> None:
     # a period ending 2026-11-05 lies after today (2026-11-02): business error 8 ...
     late = raw_question(tomdatum="2026-11-05")
-    assert "<ext:kod>8</ext:kod>" in ask_raw(srv.url, late).text.replace("ns0:", "ext:") or \
-        ">8<" in ask_raw(srv.url, late).text
+    assert (
+        "<ext:kod>8</ext:kod>" in ask_raw(srv.url, late).text.replace("ns0:", "ext:")
+        or ">8<" in ask_raw(srv.url, late).text
+    )
     http.post(f"{srv.url}/_admin/clock/advance", json={"days": 3})
     # ... and answered once the clock has passed it
     text = ask_raw(srv.url, late).text
@@ -125,26 +135,39 @@ persons:
 
 def test_put_scenario_replaces_it(srv: Server, http: CheckedSession) -> None:
     before = http.get(f"{srv.url}/_admin/scenario").json()
-    loaded = http.put(f"{srv.url}/_admin/scenario", data=SMALL.encode(),
-                      headers={"Content-Type": "application/yaml"}).json()
-    assert loaded["name"] == "small" and loaded["persons"] == 1 and loaded["generation"] > before["generation"]
+    loaded = http.put(
+        f"{srv.url}/_admin/scenario", data=SMALL.encode(), headers={"Content-Type": "application/yaml"}
+    ).json()
+    assert (
+        loaded["name"] == "small" and loaded["persons"] == 1 and loaded["generation"] > before["generation"]
+    )
     # a person only the default scenario has is gone now (business error 3)
     assert ">3<" in ask_raw(srv.url, raw_question("198803182388")).text
-    http.put(f"{srv.url}/_admin/scenario", data=DEFAULT_SCENARIO.read_bytes(),
-             headers={"Content-Type": "application/yaml"})
+    http.put(
+        f"{srv.url}/_admin/scenario",
+        data=DEFAULT_SCENARIO.read_bytes(),
+        headers={"Content-Type": "application/yaml"},
+    )
     assert http.get(f"{srv.url}/_admin/scenario").json()["name"] == "default"
 
 
-@pytest.mark.parametrize("broken, reason", [
-    (SMALL.replace("first_name: Tolvan", "first_name: Tolvan\n    shoe_size: 44"), "shoe_size"),
-    (SMALL.replace("198506102386", "198506102387"), "not a valid personnummer"),
-    (SMALL.replace("agreement: all", "agreement: [sjukpeng]"), "unknown benefit 'sjukpeng'"),
-    ("name: [unclosed", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "broken, reason",
+    [
+        (SMALL.replace("first_name: Tolvan", "first_name: Tolvan\n    shoe_size: 44"), "shoe_size"),
+        (SMALL.replace("198506102386", "198506102387"), "not a valid personnummer"),
+        (SMALL.replace("agreement: all", "agreement: [sjukpeng]"), "unknown benefit 'sjukpeng'"),
+        ("name: [unclosed", "not valid YAML"),
+    ],
+)
 def test_a_refused_scenario_names_line_and_reason_and_keeps_the_old(
-        srv: Server, http: CheckedSession, broken: str, reason: str) -> None:
-    response = http.put(f"{srv.url}/_admin/scenario?filename=mine.yaml", data=broken.encode(),
-                        headers={"Content-Type": "application/yaml"})
+    srv: Server, http: CheckedSession, broken: str, reason: str
+) -> None:
+    response = http.put(
+        f"{srv.url}/_admin/scenario?filename=mine.yaml",
+        data=broken.encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
     assert response.status_code == 400
     problems = response.json()["problems"]
     assert any(re.match(r"mine\.yaml:\d+: ", p) and reason in p for p in problems), problems
@@ -258,8 +281,9 @@ def test_journal_is_a_bounded_ring_and_can_be_switched_off(srv: Server, http: Ch
 def test_metrics_move(srv: Server, http: CheckedSession) -> None:
     def requests_ok() -> float:
         text = requests.get(f"{srv.url}/metrics", timeout=10).text
-        match = re.search(r'^lefi_requests_total\{binding="ws",organisation="2120000142",outcome="ok"\} (\S+)$',
-                          text, re.M)
+        match = re.search(
+            r'^lefi_requests_total\{binding="ws",organisation="2120000142",outcome="ok"\} (\S+)$', text, re.M
+        )
         return float(match.group(1)) if match else 0.0
 
     before = requests_ok()
@@ -297,7 +321,9 @@ def test_unknown_journal_entry_and_rule_are_404(srv: Server, http: CheckedSessio
     assert http.delete(f"{srv.url}/_admin/faults/nope").status_code == 404
 
 
-def test_a_large_scenario_loads_through_the_admin_api(srv: Server, http: CheckedSession, tmp_path: Path) -> None:
+def test_a_large_scenario_loads_through_the_admin_api(
+    srv: Server, http: CheckedSession, tmp_path: Path
+) -> None:
     """Megabytes of YAML: the body is read whole, not just its first chunk."""
     big = tmp_path / "big.yaml"
     write_scenario_yaml(big, 400, 7, date(2026, 11, 2))
@@ -306,14 +332,22 @@ def test_a_large_scenario_loads_through_the_admin_api(srv: Server, http: Checked
     assert loaded["persons"] == 400
 
 
-@pytest.mark.parametrize("body, reason", [
-    ("name: x\nfoo: " + "[" * 5000 + "1" + "]" * 5000 + "\n", "nested too deeply"),
-    ("name: x\nclock: {start: 9999-01-01T00:00:00+01:00}\n", "1900-9000"),
-])
-def test_hostile_scenarios_are_refused_not_crashed_on(srv: Server, http: CheckedSession, body: str,
-                                                      reason: str) -> None:
-    response = http.put(f"{srv.url}/_admin/scenario", data=body.encode(), headers={"Content-Type": "application/yaml"})
-    assert response.status_code == 400 and any(reason in p for p in response.json()["problems"]), response.text
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("name: x\nfoo: " + "[" * 5000 + "1" + "]" * 5000 + "\n", "nested too deeply"),
+        ("name: x\nclock: {start: 9999-01-01T00:00:00+01:00}\n", "1900-9000"),
+    ],
+)
+def test_hostile_scenarios_are_refused_not_crashed_on(
+    srv: Server, http: CheckedSession, body: str, reason: str
+) -> None:
+    response = http.put(
+        f"{srv.url}/_admin/scenario", data=body.encode(), headers={"Content-Type": "application/yaml"}
+    )
+    assert response.status_code == 400 and any(reason in p for p in response.json()["problems"]), (
+        response.text
+    )
 
 
 def test_a_clock_beyond_the_years_it_keeps_is_refused(srv: Server, http: CheckedSession) -> None:
@@ -329,7 +363,9 @@ def test_recent_traffic_per_organisation(server_factory: Callable[..., Server]) 
     http = CheckedSession()
     assert http.get(f"{srv.url}/_admin/traffic").json()["organisations"] == []
     assert ask_raw(srv.url).status_code == 200
-    assert ask_raw(srv.url).status_code != 200  # the frozen clock: a second question in the same second breaks the SLA
+    assert (
+        ask_raw(srv.url).status_code != 200
+    )  # the frozen clock: a second question in the same second breaks the SLA
     ask_raw(srv.url, b"<not-xml")  # nobody named: "unknown"
     traffic = http.get(f"{srv.url}/_admin/traffic", params={"minutes": 2, "step": 30}).json()
     assert (traffic["minutes"], traffic["step"]) == (2, 30)
@@ -338,7 +374,10 @@ def test_recent_traffic_per_organisation(server_factory: Callable[..., Server]) 
     kommun = by_org["2120000142"]
     assert kommun["name"] == "Testkommunen, socialtjänsten" and kommun["limit_per_minute"] == 60
     assert {k: kommun["last_minute"][k] for k in ("requests", "errors", "sla_breaches")} == {
-        "requests": 2, "errors": 1, "sla_breaches": 1}
+        "requests": 2,
+        "errors": 1,
+        "sla_breaches": 1,
+    }
     assert len(kommun["series"]) == 4 and sum(p["requests"] for p in kommun["series"]) == 2
     assert kommun["series"][-1]["requests"] == 2  # the newest point last
     assert by_org["unknown"]["last_minute"]["errors"] == 1

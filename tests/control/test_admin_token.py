@@ -44,8 +44,12 @@ def test_bound_beyond_loopback_a_token_is_generated_and_required(server_factory)
     ok = requests.get(f"{srv.url}/_admin/clock", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert ok.status_code == 200 and ok.json()["frozen"] is True
     # partners, health and metrics are not the admin API
-    assert requests.post(srv.url + "/ws", data=raw_question(), timeout=10,
-                         headers={"Content-Type": "text/xml"}).status_code == 200
+    assert (
+        requests.post(
+            srv.url + "/ws", data=raw_question(), timeout=10, headers={"Content-Type": "text/xml"}
+        ).status_code
+        == 200
+    )
     assert requests.get(f"{srv.url}/health", timeout=10).status_code == 200
 
 
@@ -69,17 +73,26 @@ def test_a_browser_gets_the_cookie_at_login_and_is_let_in(server_factory) -> Non
     cookie = next(c for c in browser.cookies if c.name == "lefi_admin_token")
     assert cookie.path == "/_admin" and cookie.has_nonstandard_attr("HttpOnly")
     assert browser.get(f"{srv.url}/_admin/journal/count", timeout=10).json()["count"] >= 0
-    assert requests.get(f"{srv.url}/_admin/journal/count", cookies={"lefi_admin_token": "wrong"},
-                        timeout=10).status_code == 401
+    assert (
+        requests.get(
+            f"{srv.url}/_admin/journal/count", cookies={"lefi_admin_token": "wrong"}, timeout=10
+        ).status_code
+        == 401
+    )
 
 
 def test_the_admin_command_sends_the_token_from_flag_or_environment(server_factory) -> None:
     srv = server_factory("--admin-token", "s3cret-token")
 
     def admin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "simulator", "admin", "--url", srv.url, *args, "clock"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60,
-                              env={"PATH": "/usr/bin:/bin", **(env or {})})
+        return subprocess.run(
+            [sys.executable, "-m", "simulator", "admin", "--url", srv.url, *args, "clock"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", **(env or {})},
+        )
 
     refused = admin()
     assert refused.returncode == 1 and "401" in refused.stderr

@@ -75,8 +75,10 @@ def test_a_partner_suite_uses_the_fixtures(pytester: pytest.Pytester) -> None:
 
 
 def test_a_broken_scenario_fails_the_fixture_with_file_and_line(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".yaml", broken="name: x\npersons:\n  - personnummer: '198506102387'\n"
-                      "    first_name: A\n    last_name: B\n")
+    pytester.makefile(
+        ".yaml",
+        broken="name: x\npersons:\n  - personnummer: '198506102387'\n    first_name: A\n    last_name: B\n",
+    )
     pytester.makeini("[pytest]\nlefi_scenario = broken.yaml\n")
     pytester.makepyfile(test_partner="def test_it(lefi_sandbox):\n    pass\n")
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")

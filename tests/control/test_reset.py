@@ -70,8 +70,9 @@ def test_reset_clears_the_answer_cache_and_every_registered_store(tmp_path: Path
 
     async def run() -> tuple[int, int]:
         async with TestClient(TestServer(app)) as client:
-            asked = await client.post("/ws", data=raw_question(),
-                                      headers={"Content-Type": "text/xml; charset=utf-8"})
+            asked = await client.post(
+                "/ws", data=raw_question(), headers={"Content-Type": "text/xml; charset=utf-8"}
+            )
             assert asked.status == 200
             cached = len(app[SANDBOX].answers)
             assert (await client.post("/_admin/scenario/reset")).status == 200

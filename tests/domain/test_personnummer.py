@@ -25,9 +25,7 @@ from simulator.domain.personnummer import (
 )
 
 TODAY = date(2026, 11, 22)
-REFERENCE = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "testpersonnummer"
-)
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "testpersonnummer"
 
 births = st.dates(min_value=date(1850, 1, 1), max_value=TODAY)
 serials = st.integers(min_value=0, max_value=999)
@@ -83,9 +81,7 @@ def test_every_rendering_parses_back(born: date, serial: int, samordning: bool) 
 
 
 @given(born=births, serial=serials, samordning=st.booleans())
-def test_any_other_check_digit_is_refused(
-    born: date, serial: int, samordning: bool
-) -> None:
+def test_any_other_check_digit_is_refused(born: date, serial: int, samordning: bool) -> None:
     p = make_personnummer(born, serial, samordning)
     for wrong in "0123456789".replace(p.value[11], ""):
         bad = p.value[:11] + wrong
@@ -100,9 +96,7 @@ def test_luhn_check_digit_matches_textbook_luhn(digits: str) -> None:
     check = luhn_check_digit(digits)
     assert 0 <= check <= 9
     assert textbook_luhn_ok(digits + str(check))
-    assert not any(
-        textbook_luhn_ok(digits + str(d)) for d in range(10) if d != check
-    )
+    assert not any(textbook_luhn_ok(digits + str(d)) for d in range(10) if d != check)
 
 
 def test_luhn_known_values() -> None:
@@ -159,11 +153,7 @@ def twelve_digit_candidates(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=500)
-@given(
-    s=st.one_of(
-        twelve_digit_candidates(), st.from_regex(r"[0-9]{12}", fullmatch=True)
-    )
-)
+@given(s=st.one_of(twelve_digit_candidates(), st.from_regex(r"[0-9]{12}", fullmatch=True)))
 def test_agrees_with_pypi_personnummer(s: str) -> None:
     assume(in_shared_domain(s))
     ours = is_valid(s, TODAY)
@@ -227,8 +217,7 @@ def test_skatteverket_test_samordningsnummer() -> None:
     # of its month (19200491: "31 April"): partners use these numbers as they are.
     assert refused == {}
     assert any(
-        1 <= int(s[4:6]) <= 12
-        and int(s[6:8]) - 60 > calendar.monthrange(int(s[:4]), int(s[4:6]))[1]
+        1 <= int(s[4:6]) <= 12 and int(s[6:8]) - 60 > calendar.monthrange(int(s[:4]), int(s[4:6]))[1]
         for s in coords
     )
     assert any(s[4:6] == "00" for s in coords if s not in refused)

@@ -103,9 +103,17 @@ def world() -> tuple[Engine, Clock]:
     return Engine(MemoryScenarioStore(scenario), clock), clock
 
 
-def ask(engine: Engine, personnummer: str = SICK, *, org: str = KOMMUN, start: date | None = date(2026, 1, 1),
-        end: date | None = date(2026, 11, 1), benefits: frozenset[str] = frozenset({"sjukpenning"}),
-        version: int = 6, transport: Transport = Transport.WS):
+def ask(
+    engine: Engine,
+    personnummer: str = SICK,
+    *,
+    org: str = KOMMUN,
+    start: date | None = date(2026, 1, 1),
+    end: date | None = date(2026, 11, 1),
+    benefits: frozenset[str] = frozenset({"sjukpenning"}),
+    version: int = 6,
+    transport: Transport = Transport.WS,
+):
     return engine.answer(Query(org, personnummer, start, end, benefits, version, transport))
 
 
@@ -117,21 +125,30 @@ def test_a_valid_question_is_answered_ok_with_the_case(world) -> None:
     assert isinstance(section, CaseSection) and [c.benefit for c in section.cases] == ["sjukpenning"]
 
 
-@pytest.mark.parametrize(("kwargs", "expected"), [
-    ({"personnummer": "19850610238"}, Verksamhetsfel.FELAKTIGT_PERSONNUMMER),           # 11
-    ({"personnummer": "198506102387"}, Verksamhetsfel.FELAKTIGT_PERSONNUMMER),          # bad check digit
-    ({"org": "123"}, Verksamhetsfel.FELAKTIGT_ORGNUMMER),                                # 12
-    ({"org": UNAUTHORISED}, Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD),       # 13
-    ({"org": "5566778890"}, Verksamhetsfel.FELAKTIGT_ORGNUMMER),                        # bad check digit
-    ({"start": None}, Verksamhetsfel.FROM_SAKNAS),                                       # 21
-    ({"end": None}, Verksamhetsfel.TOM_SAKNAS),                                          # 22
-    ({"benefits": frozenset()}, Verksamhetsfel.FORMANSLISTA_SAKNAS),                     # 23
-    ({"start": date(2026, 5, 2), "end": date(2026, 5, 1)}, Verksamhetsfel.PERIODSTART_EFTER_PERIODSLUT),  # 7
-    ({"start": date(2024, 1, 1), "end": date(2026, 1, 1)}, Verksamhetsfel.SOKPERIODEN_FOR_LANG),  # 8
-    ({"end": date(2026, 11, 3)}, Verksamhetsfel.SOKPERIODEN_FOR_LANG),                   # after today
-    ({"personnummer": MISSING}, Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER),            # 3
-    ({"personnummer": "199001012385"}, Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER),     # not in the scenario
-])
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"personnummer": "19850610238"}, Verksamhetsfel.FELAKTIGT_PERSONNUMMER),  # 11
+        ({"personnummer": "198506102387"}, Verksamhetsfel.FELAKTIGT_PERSONNUMMER),  # bad check digit
+        ({"org": "123"}, Verksamhetsfel.FELAKTIGT_ORGNUMMER),  # 12
+        ({"org": UNAUTHORISED}, Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD),  # 13
+        ({"org": "5566778890"}, Verksamhetsfel.FELAKTIGT_ORGNUMMER),  # bad check digit
+        ({"start": None}, Verksamhetsfel.FROM_SAKNAS),  # 21
+        ({"end": None}, Verksamhetsfel.TOM_SAKNAS),  # 22
+        ({"benefits": frozenset()}, Verksamhetsfel.FORMANSLISTA_SAKNAS),  # 23
+        (
+            {"start": date(2026, 5, 2), "end": date(2026, 5, 1)},
+            Verksamhetsfel.PERIODSTART_EFTER_PERIODSLUT,
+        ),  # 7
+        ({"start": date(2024, 1, 1), "end": date(2026, 1, 1)}, Verksamhetsfel.SOKPERIODEN_FOR_LANG),  # 8
+        ({"end": date(2026, 11, 3)}, Verksamhetsfel.SOKPERIODEN_FOR_LANG),  # after today
+        ({"personnummer": MISSING}, Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER),  # 3
+        (
+            {"personnummer": "199001012385"},
+            Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER,
+        ),  # not in the scenario
+    ],
+)
 def test_each_business_error(world, kwargs, expected: Verksamhetsfel) -> None:
     answer = ask(world[0], **kwargs)
     assert answer.status is expected
@@ -150,11 +167,14 @@ def test_an_organisation_asking_over_a_transport_it_lacks_is_13(world) -> None:
     assert "REST" in answer.status_text
 
 
-@pytest.mark.parametrize(("org", "personnummer", "expected"), [
-    (NO_FILTER, SICK, TeknisktFel.FILTER_SAKNAS),
-    (BAD_DOWN, SICK, TeknisktFel.ANROP_MOT_BAD_MISSLYCKADES),
-    (KOMMUN, FAULTY, TeknisktFel.TEKNISKT_FEL),
-])
+@pytest.mark.parametrize(
+    ("org", "personnummer", "expected"),
+    [
+        (NO_FILTER, SICK, TeknisktFel.FILTER_SAKNAS),
+        (BAD_DOWN, SICK, TeknisktFel.ANROP_MOT_BAD_MISSLYCKADES),
+        (KOMMUN, FAULTY, TeknisktFel.TEKNISKT_FEL),
+    ],
+)
 def test_technical_errors_are_raised(world, org: str, personnummer: str, expected: TeknisktFel) -> None:
     with pytest.raises(TechnicalError) as caught:
         ask(world[0], personnummer, org=org)
@@ -185,8 +205,13 @@ def test_protected_identity_withholds_address_kommun_and_employer(world) -> None
 
 
 def test_a_period_straddling_the_history_limit_is_cut_at_it(world) -> None:
-    answer = ask(world[0], OLD_CASE, start=date(2002, 7, 1), end=date(2004, 6, 30),
-                 benefits=frozenset({"sjukOchAktivitetsersattning"}))
+    answer = ask(
+        world[0],
+        OLD_CASE,
+        start=date(2002, 7, 1),
+        end=date(2004, 6, 30),
+        benefits=frozenset({"sjukOchAktivitetsersattning"}),
+    )
     assert answer.person is not None
     section = answer.person.sections[0]
     assert isinstance(section, CaseSection)
@@ -235,15 +260,21 @@ def test_a_period_from_the_leap_day_may_run_to_the_28th_of_february_two_years_on
     assert period_end_limit(date(2023, 2, 28)) == date(2025, 2, 28)
     engine = world[0]
     assert ask(engine, start=date(2024, 2, 29), end=date(2026, 2, 28)).status is None
-    assert ask(engine, start=date(2024, 2, 29), end=date(2026, 3, 1)).status is Verksamhetsfel.SOKPERIODEN_FOR_LANG
+    assert (
+        ask(engine, start=date(2024, 2, 29), end=date(2026, 3, 1)).status
+        is Verksamhetsfel.SOKPERIODEN_FOR_LANG
+    )
 
 
-@pytest.mark.parametrize(("today", "earliest"), [
-    (date(2025, 8, 29), date(2024, 2, 29)),   # 18 months back lands on the leap day
-    (date(2025, 8, 31), date(2024, 2, 29)),   # the 31st clamps to the leap day
-    (date(2026, 8, 31), date(2025, 2, 28)),   # no leap day: the 28th
-    (date(2026, 11, 2), date(2025, 5, 2)),
-])
+@pytest.mark.parametrize(
+    ("today", "earliest"),
+    [
+        (date(2025, 8, 29), date(2024, 2, 29)),  # 18 months back lands on the leap day
+        (date(2025, 8, 31), date(2024, 2, 29)),  # the 31st clamps to the leap day
+        (date(2026, 8, 31), date(2025, 2, 28)),  # no leap day: the 28th
+        (date(2026, 11, 2), date(2025, 5, 2)),
+    ],
+)
 def test_utbetalning_history_18_months_back_across_february(today: date, earliest: date) -> None:
     utbetalning = next(b for b in BENEFITS if b.key == "utbetalning")
     assert utbetalning.history.earliest(date(1985, 6, 10), today) == earliest
@@ -253,5 +284,10 @@ def test_a_question_on_the_leap_day_itself(world) -> None:
     engine, clock = world
     clock.set(datetime(2028, 2, 29, 12, 0, tzinfo=STOCKHOLM))
     assert ask(engine, start=date(2026, 3, 1), end=date(2028, 2, 29)).status is None
-    assert ask(engine, start=date(2026, 2, 28), end=date(2028, 2, 29)).status is Verksamhetsfel.SOKPERIODEN_FOR_LANG
-    assert ask(engine, end=date(2028, 2, 29) + timedelta(days=1)).status is Verksamhetsfel.SOKPERIODEN_FOR_LANG
+    assert (
+        ask(engine, start=date(2026, 2, 28), end=date(2028, 2, 29)).status
+        is Verksamhetsfel.SOKPERIODEN_FOR_LANG
+    )
+    assert (
+        ask(engine, end=date(2028, 2, 29) + timedelta(days=1)).status is Verksamhetsfel.SOKPERIODEN_FOR_LANG
+    )

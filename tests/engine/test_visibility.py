@@ -18,11 +18,22 @@ def event(kind: EventKind, **fields: object) -> TimelineEvent:
     return TimelineEvent.model_validate({"date": DAY, "personnummer": PNR, "event": kind.value, **fields})
 
 
-CASE = event(EventKind.CASE_STARTS, case={"benefit": "sjukpenning", "status": "pagaende",
-                                          "periods": [{"from": "2026-11-03"}]})
+CASE = event(
+    EventKind.CASE_STARTS,
+    case={"benefit": "sjukpenning", "status": "pagaende", "periods": [{"from": "2026-11-03"}]},
+)
 ENDS = event(EventKind.CASE_ENDS, benefit="sjukpenning")
-PAID = event(EventKind.PAYMENT, payment={"benefit": "sjukpenning", "date": "2026-11-10", "from": "2026-11-01",
-                                         "tom": "2026-11-30", "gross": 1000, "net": 1000})
+PAID = event(
+    EventKind.PAYMENT,
+    payment={
+        "benefit": "sjukpenning",
+        "date": "2026-11-10",
+        "from": "2026-11-01",
+        "tom": "2026-11-30",
+        "gross": 1000,
+        "net": 1000,
+    },
+)
 NEW_NUMBER = event(EventKind.NEW_PERSONNUMMER, new_personnummer="198001042392")
 DIES = event(EventKind.DIES)
 MOVES = event(EventKind.MOVES, kommunkod="2480")
@@ -32,8 +43,14 @@ EVERYTHING = frozenset({"sjukpenning", UTBETALNING, PERSONAL})
 
 
 def test_the_subject_of_an_event() -> None:
-    assert [subject(e) for e in (CASE, ENDS, PAID, NEW_NUMBER, DIES, MOVES)] == \
-        ["sjukpenning", "sjukpenning", "sjukpenning", PERSONAL, PERSONAL, PERSONAL]
+    assert [subject(e) for e in (CASE, ENDS, PAID, NEW_NUMBER, DIES, MOVES)] == [
+        "sjukpenning",
+        "sjukpenning",
+        "sjukpenning",
+        PERSONAL,
+        PERSONAL,
+        PERSONAL,
+    ]
 
 
 @pytest.mark.parametrize("who", list(Subscriber))

@@ -43,9 +43,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
     # the examples' own folder, not the project, is where they run from: none may need it
-    return subprocess.run(
-        command, check=False, capture_output=True, text=True, timeout=120, cwd=EXAMPLES
-    )
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=120, cwd=EXAMPLES)
 
 
 def test_every_example_is_listed_here_and_in_the_readme() -> None:
@@ -61,9 +59,7 @@ def test_no_example_reads_shared() -> None:
 
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
-def test_the_example_runs_and_gets_its_answer(
-    sandbox: tuple[Server, Path], script: str
-) -> None:
+def test_the_example_runs_and_gets_its_answer(sandbox: tuple[Server, Path], script: str) -> None:
     server, drop = sandbox
     extra = ["--folder", str(drop)] if script == "prenumeration_folder.py" else []
     done = run(sys.executable, script, "--url", server.url, *extra)
@@ -87,6 +83,10 @@ def test_the_first_question_answers_over_soap_and_rest(
 def test_the_start_up_lines_say_where_to_begin(sandbox: tuple[Server, Path]) -> None:
     server, _ = sandbox
     log = server.log.read_text(encoding="utf-8")
-    for line in (f"e-tjänst:       {server.url}/lefi/", f"dashboard:      {server.url}/_admin/ui",
-                 f"admin API docs: {server.url}/_admin/openapi.json", "docs:           "):
+    for line in (
+        f"e-tjänst:       {server.url}/lefi/",
+        f"dashboard:      {server.url}/_admin/ui",
+        f"admin API docs: {server.url}/_admin/openapi.json",
+        "docs:           ",
+    ):
         assert line in log, log[:2000]

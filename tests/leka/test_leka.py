@@ -10,8 +10,9 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -66,8 +67,9 @@ def statuses(reply: Any) -> dict[str, int]:
 def test_register_check_and_deregister_over_ws(server_factory: Callable[..., Server], scenario: Path) -> None:
     server = server_factory(scenario=scenario)
     leka = client(server)
-    reply = leka.RegistreraPrenumeration(organisationsnummer=ORG,
-                                         personnummer=[CARL, ELIN, "198202042399", "199101012393"])
+    reply = leka.RegistreraPrenumeration(
+        organisationsnummer=ORG, personnummer=[CARL, ELIN, "198202042399", "199101012393"]
+    )
     assert reply.status.kod == 0
     assert statuses(reply) == {CARL: 0, ELIN: 0, "198202042399": 3, "199101012393": 11}
     checked = leka.KontrolleraPrenumeration(organisationsnummer=ORG, personnummer=[CARL, MARIA])
@@ -82,16 +84,23 @@ def test_register_check_and_deregister_over_ws(server_factory: Callable[..., Ser
     subs = admin_get(server, "leka/prenumerationer")["prenumerationer"]
     assert [(s["personnummer"], s["bevakad_till"]) for s in subs] == [(CARL, "2026-11-02")]
     # what the schema refuses is a Sender fault naming the problem; the server keeps serving
-    bad = post_soap(server.url, soap_envelope(f'<leka:KontrolleraPrenumeration xmlns:leka="{LEKA}">'
-                                              "<leka:organisationsnummer>2120000142</leka:organisationsnummer>"
-                                              "</leka:KontrolleraPrenumeration>"), path="/leka/ws")
+    bad = post_soap(
+        server.url,
+        soap_envelope(
+            f'<leka:KontrolleraPrenumeration xmlns:leka="{LEKA}">'
+            "<leka:organisationsnummer>2120000142</leka:organisationsnummer>"
+            "</leka:KontrolleraPrenumeration>"
+        ),
+        path="/leka/ws",
+    )
     fault = soap_fault(bad)
     assert bad.status_code == 500 and fault.code.endswith("Client") and "personnummer" in fault.reason
     assert "LekaPrenumerationService" in requests.get(f"{server.url}/leka/ssek?wsdl", timeout=10).text
 
 
-def test_notifications_as_the_clock_passes_fetched_once(server_factory: Callable[..., Server],
-                                                        scenario: Path) -> None:
+def test_notifications_as_the_clock_passes_fetched_once(
+    server_factory: Callable[..., Server], scenario: Path
+) -> None:
     server = server_factory(scenario=scenario)
     leka, admin = client(server), AdminClient(server.url)
     leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL, ELIN, MARIA])
@@ -99,8 +108,9 @@ def test_notifications_as_the_clock_passes_fetched_once(server_factory: Callable
     assert not leka.HamtaAviseringar(organisationsnummer=ORG).avisering
     admin.advance(days=9)  # 2026-11-11: Carl's case has started
     first = wait_for(lambda: leka.HamtaAviseringar(organisationsnummer=ORG).avisering)
-    assert [(a.personnummer, a.datum.isoformat(), a.handelse, a.forman) for a in first] == \
-        [(CARL, "2026-11-10", "case_starts", "sjukpenning")]
+    assert [(a.personnummer, a.datum.isoformat(), a.handelse, a.forman) for a in first] == [
+        (CARL, "2026-11-10", "case_starts", "sjukpenning")
+    ]
     assert leka.KvitteraAviseringar(organisationsnummer=ORG, aviseringsId=[first[0].aviseringsId]).antal == 1
     assert not leka.HamtaAviseringar(organisationsnummer=ORG).avisering
     # back and forth over the same days: nothing is notified twice
@@ -109,10 +119,15 @@ def test_notifications_as_the_clock_passes_fetched_once(server_factory: Callable
     admin.advance(days=15)  # 2026-11-26: Maria moved, Carl was paid
     assert admin_get_made(server) >= 0
     later = wait_for(lambda: leka.HamtaAviseringar(organisationsnummer=ORG).avisering)
-    assert sorted((a.personnummer, a.handelse, a.forman) for a in later) == \
-        [(CARL, "payment", "sjukpenning"), (MARIA, "moves", "generellPersonInformation")]
+    assert sorted((a.personnummer, a.handelse, a.forman) for a in later) == [
+        (CARL, "payment", "sjukpenning"),
+        (MARIA, "moves", "generellPersonInformation"),
+    ]
     assert len(admin_get(server, "leka/aviseringar")["aviseringar"]) == 3
-    assert leka.HamtaAviseringar(organisationsnummer=ORG, max=1).avisering[0].aviseringsId == later[0].aviseringsId
+    assert (
+        leka.HamtaAviseringar(organisationsnummer=ORG, max=1).avisering[0].aviseringsId
+        == later[0].aviseringsId
+    )
 
 
 def admin_get_made(server: Server) -> int:
@@ -189,20 +204,27 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
 
 
 def test_notifications_are_pushed_with_retries_and_delivered_once(
-        server_factory: Callable[..., Server], scenario: Path, receiver_factory: Callable[[int], Receiver]) -> None:
+    server_factory: Callable[..., Server], scenario: Path, receiver_factory: Callable[[int], Receiver]
+) -> None:
     receiver = receiver_factory(2)
     server = server_factory(scenario=scenario)
     leka, admin = client(server), AdminClient(server.url)
-    leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL, MARIA], aviseringsadress=receiver.url)
+    leka.RegistreraPrenumeration(
+        organisationsnummer=ORG, personnummer=[CARL, MARIA], aviseringsadress=receiver.url
+    )
     admin.advance(days=24)  # 2026-11-26: three changes
     wait_for(lambda: len(receiver.delivered()) == 3)
     delivered = receiver.delivered()
-    assert sorted((d["personnummer"], d["handelse"]) for d in delivered) == \
-        [(CARL, "case_starts"), (CARL, "payment"), (MARIA, "moves")]
+    assert sorted((d["personnummer"], d["handelse"]) for d in delivered) == [
+        (CARL, "case_starts"),
+        (CARL, "payment"),
+        (MARIA, "moves"),
+    ]
     # the first two pushes failed (503) and were retried with the same key; each key went through once
     assert [status for _, _, status in receiver.seen[:2]] == [503, 503]
-    assert Counter(key for key, _, status in receiver.seen if status == 204) == \
-        {key: 1 for key, _, _ in receiver.seen}
+    assert Counter(key for key, _, status in receiver.seen if status == 204) == {
+        key: 1 for key, _, _ in receiver.seen
+    }
     assert len({key for key, _, _ in receiver.seen}) == 3
     notes = admin_get(server, "leka/aviseringar")["aviseringar"]
     assert sorted(n["forsok"] for n in notes) == [1, 2, 2] and {n["status"] for n in notes} == {"levererad"}
@@ -213,12 +235,17 @@ def test_notifications_are_pushed_with_retries_and_delivered_once(
 
 
 def test_a_callback_that_never_answers_leaves_the_notification_to_fetch(
-        server_factory: Callable[..., Server], scenario: Path) -> None:
+    server_factory: Callable[..., Server], scenario: Path
+) -> None:
     server = server_factory(scenario=scenario)
     leka, admin = client(server), AdminClient(server.url)
-    leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL], aviseringsadress="http://127.0.0.1:9/x")
+    leka.RegistreraPrenumeration(
+        organisationsnummer=ORG, personnummer=[CARL], aviseringsadress="http://127.0.0.1:9/x"
+    )
     admin.advance(days=9)
-    failed = wait_for(lambda: [n for n in admin_get(server, "leka/aviseringar")["aviseringar"] if n["forsok"] >= 2])
+    failed = wait_for(
+        lambda: [n for n in admin_get(server, "leka/aviseringar")["aviseringar"] if n["forsok"] >= 2]
+    )
     assert "ClientConnectorError" in failed[0]["senaste_fel"] or "Connect" in failed[0]["senaste_fel"]
     assert failed[0]["nasta_forsok"] > time.time()  # backing off
     fetched = leka.HamtaAviseringar(organisationsnummer=ORG).avisering
@@ -258,8 +285,12 @@ def test_leka_counts_on_the_online_channel(server_factory: Callable[..., Server]
 # -- durability -----------------------------------------------------------------------------
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
 def test_subscriptions_and_notifications_survive_a_killed_server(
-        server_factory: Callable[..., Server], scenario: Path, tmp_path: Path, store: str,
-        request: pytest.FixtureRequest) -> None:
+    server_factory: Callable[..., Server],
+    scenario: Path,
+    tmp_path: Path,
+    store: str,
+    request: pytest.FixtureRequest,
+) -> None:
     if store == "redis":
         # a database of its own: other tests' servers share the session's redis-server
         args: tuple[str, ...] = ("--redis", request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/8")
@@ -286,21 +317,30 @@ def test_subscriptions_and_notifications_survive_a_killed_server(
 
 
 def test_the_admin_reset_forgets_subscriptions_notifications_and_massfraga_jobs(
-        server_factory: Callable[..., Server], scenario: Path, tmp_path: Path) -> None:
+    server_factory: Callable[..., Server], scenario: Path, tmp_path: Path
+) -> None:
     """A suite's next test starts from nothing: the reset forgets the asynchronous
     services' durable state, and they keep working afterwards."""
     data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
     data["organisations"][0]["transports"] = ["ws", "ssek", "rest"]
     data["organisations"][0]["aktorsid"] = AKTOR
-    (tmp_path / "reset.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (tmp_path / "reset.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     server = server_factory(scenario=tmp_path / "reset.yaml")
     leka = client(server)
     assert statuses(leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL])) == {CARL: 0}
     requests.post(f"{server.url}/_admin/clock/advance", json={"days": 10}, timeout=10).raise_for_status()
     assert wait_for(lambda: admin_get(server, "leka/aviseringar")["aviseringar"])
-    job = requests.post(f"{server.url}/massfraga/v1/aktorer/{AKTOR}/jobb",
-                        json={"personnummer": [CARL], "period": {"from": "2025-01-01", "tom": "2026-11-01"},
-                              "formansinformation": ["FK:SJP"]}, timeout=10)
+    job = requests.post(
+        f"{server.url}/massfraga/v1/aktorer/{AKTOR}/jobb",
+        json={
+            "personnummer": [CARL],
+            "period": {"from": "2025-01-01", "tom": "2026-11-01"},
+            "formansinformation": ["FK:SJP"],
+        },
+        timeout=10,
+    )
     assert job.status_code == 202, job.text
     assert admin_get(server, "massfraga/jobb")["jobb"]
 
@@ -325,34 +365,46 @@ def two_organisations(scenario: Path, folder: Path, **extra: Any) -> Path:
 
 
 def test_a_stalled_callback_delays_only_its_own_organisation(
-        server_factory: Callable[..., Server], scenario: Path, tmp_path: Path,
-        receiver_factory: Callable[..., Receiver]) -> None:
+    server_factory: Callable[..., Server],
+    scenario: Path,
+    tmp_path: Path,
+    receiver_factory: Callable[..., Receiver],
+) -> None:
     """Pushes run side by side, a few at a time per organisation: an address that never
     answers holds up its own organisation's notifications, not another's (one POST at a time,
     10 s each, held the other's back for 40 s)."""
     stalled, quick = receiver_factory(0, hang=True), receiver_factory(0)
     server = server_factory(scenario=two_organisations(scenario, tmp_path))
     leka, admin = client(server), AdminClient(server.url)
-    leka.RegistreraPrenumeration(organisationsnummer=ORG, personnummer=[CARL, ELIN, MARIA],
-                                 aviseringsadress=stalled.url)
-    leka.RegistreraPrenumeration(organisationsnummer=OTHER, personnummer=[CARL, ELIN, MARIA],
-                                 aviseringsadress=quick.url)
+    leka.RegistreraPrenumeration(
+        organisationsnummer=ORG, personnummer=[CARL, ELIN, MARIA], aviseringsadress=stalled.url
+    )
+    leka.RegistreraPrenumeration(
+        organisationsnummer=OTHER, personnummer=[CARL, ELIN, MARIA], aviseringsadress=quick.url
+    )
     admin.advance(days=24)  # four changes each; ORG's notifications come first in the store
     wait_for(lambda: len(quick.delivered()) == 4, timeout=8)
     assert stalled.open >= 1  # ORG's pushes are still hanging
     assert 1 < stalled.max_open <= leka_service.PUSH_PER_ORGANISATION
-    mine = [n for n in admin_get(server, "leka/aviseringar")["aviseringar"] if n["organisationsnummer"] == ORG]
+    mine = [
+        n for n in admin_get(server, "leka/aviseringar")["aviseringar"] if n["organisationsnummer"] == ORG
+    ]
     assert len(mine) == 4 and {n["status"] for n in mine} == {"ny"}  # still to be pushed, or fetched
 
 
-def test_the_aviseringsadress_must_be_an_http_url(server_factory: Callable[..., Server], scenario: Path) -> None:
+def test_the_aviseringsadress_must_be_an_http_url(
+    server_factory: Callable[..., Server], scenario: Path
+) -> None:
     server = server_factory(scenario=scenario)
 
     def register(address: str, path: str = "/leka/ws", header: str | None = None) -> requests.Response:
         body = register_xml(ORG, CARL).replace(
-            "</leka:RegistreraPrenumeration>", f"<leka:aviseringsadress>{address}</leka:aviseringsadress>"
-            "</leka:RegistreraPrenumeration>")
-        return post_soap(server.url, soap_envelope(body, header) if header else soap_envelope(body), path=path)
+            "</leka:RegistreraPrenumeration>",
+            f"<leka:aviseringsadress>{address}</leka:aviseringsadress></leka:RegistreraPrenumeration>",
+        )
+        return post_soap(
+            server.url, soap_envelope(body, header) if header else soap_envelope(body), path=path
+        )
 
     for address in ("not a url", "file:///etc/passwd", "ftp://example.org/x", "/relative/path", "http://"):
         fault = soap_fault(register(address))
@@ -364,8 +416,9 @@ def test_the_aviseringsadress_must_be_an_http_url(server_factory: Callable[..., 
     assert register("https://partner.example/avisering").status_code == 200
 
 
-def test_a_reset_during_the_scan_is_not_undone(server_factory: Callable[..., Server], scenario: Path,
-                                                tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_a_reset_during_the_scan_is_not_undone(
+    server_factory: Callable[..., Server], scenario: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """With Redis the scan's read of the subscriptions and its writes are apart in time: a
     reset (or deregistration) landing between them brought the subscriptions back."""
     import redis
@@ -373,7 +426,9 @@ def test_a_reset_during_the_scan_is_not_undone(server_factory: Callable[..., Ser
     url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/13"
     redis.Redis.from_url(url).flushdb()
     population = {"count": 1000, "seed": 11}
-    server = server_factory("--redis", url, scenario=two_organisations(scenario, tmp_path, population=population))
+    server = server_factory(
+        "--redis", url, scenario=two_organisations(scenario, tmp_path, population=population)
+    )
     numbers = list(GeneratedPopulation.build(Population(**population), ROOT / "scenarios").numbers())[:1000]
     admin = AdminClient(server.url)
     for _ in range(5):
@@ -381,8 +436,13 @@ def test_a_reset_during_the_scan_is_not_undone(server_factory: Callable[..., Ser
         assert r.status_code == 200 and r.text.count("<leka:kod>0</leka:kod>") > 900, r.text[:500]
         registered = admin_get(server, "leka/prenumerationer")["prenumerationer"][0]["bevakad_till"]
         admin.advance(days=1)
-        wait_for(lambda: any(s["bevakad_till"] > registered
-                             for s in admin_get(server, "leka/prenumerationer")["prenumerationer"]), timeout=10)
+        wait_for(
+            lambda registered=registered: any(  # this round's day, bound now
+                s["bevakad_till"] > registered
+                for s in admin_get(server, "leka/prenumerationer")["prenumerationer"]
+            ),
+            timeout=10,
+        )
         requests.post(f"{server.url}/_admin/scenario/reset", timeout=10).raise_for_status()
         time.sleep(0.3)  # the rest of the scan, had it carried on
         assert admin_get(server, "leka/prenumerationer")["prenumerationer"] == []

@@ -12,8 +12,9 @@ from __future__ import annotations
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
@@ -57,11 +58,22 @@ MASS_SSEK = "/ssek/FK.EXA.Lefi.Massfraga"
 POPULATION = {"count": 1000, "seed": 11}
 # persons with per-person outcomes: answered, 3, 4 (new number), 4 (duplicate ids), KUF down,
 # TEKNISKT_FEL, a wrong check digit (11), a number too short for the contract's pattern
-SPECIAL = ["198506102386", "198202042399", "199102162394", "199308042390", "199401228565", "199911102383",
-           "198506102387", "19850610238"]
+SPECIAL = [
+    "198506102386",
+    "198202042399",
+    "199102162394",
+    "199308042390",
+    "199401228565",
+    "199911102383",
+    "198506102387",
+    "19850610238",
+]
 PERIOD = {"from": "2025-01-01", "tom": "2026-10-31"}
-CODES = {"formansinformation": ["FK:SJP", "FK:FP", "FK:ABB"], "utbetalningar": ["FK:SJP"],
-         "ovrigInformation": ["FK:GEPI"]}
+CODES = {
+    "formansinformation": ["FK:SJP", "FK:FP", "FK:ABB"],
+    "utbetalningar": ["FK:SJP"],
+    "ovrigInformation": ["FK:GEPI"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +90,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def persons() -> list[str]:
     """1,000 numbers: 992 generated persons and the special ones, mixed in."""
     pop = GeneratedPopulation.build(Population(**POPULATION), DEFAULT_SCENARIO.parent)  # type: ignore[arg-type]
-    numbers = list(pop.numbers())[:1000 - len(SPECIAL)]
+    numbers = list(pop.numbers())[: 1000 - len(SPECIAL)]
     for i, special in enumerate(SPECIAL):
         numbers.insert(i * 120, special)
     assert len(numbers) == 1000
@@ -86,8 +98,9 @@ def persons() -> list[str]:
 
 
 def submit(url: str, persons: list[str], session: requests.Session | None = None) -> requests.Response:
-    return (session or requests).post(url + JOBS, json={"personnummer": persons, "period": PERIOD, **CODES},
-                                      timeout=30)
+    return (session or requests).post(
+        url + JOBS, json={"personnummer": persons, "period": PERIOD, **CODES}, timeout=30
+    )
 
 
 def wait_done(url: str, location: str, gap: float = 0.1, timeout: float = 60) -> dict[str, Any]:
@@ -114,7 +127,8 @@ def all_answers(url: str, location: str, page: int = 300) -> list[dict[str, Any]
 
 # -- REST ---------------------------------------------------------------------------------
 def test_rest_job_of_1000_persons_answers_each_as_the_onlinefraga(
-        server_factory: Callable[..., Server], scenario: Path, persons: list[str]) -> None:
+    server_factory: Callable[..., Server], scenario: Path, persons: list[str]
+) -> None:
     server = server_factory("--freeze-clock", scenario=scenario)
     r = submit(server.url, persons)
     assert r.status_code == 202, r.text
@@ -127,15 +141,18 @@ def test_rest_job_of_1000_persons_answers_each_as_the_onlinefraga(
     seen: set[int] = set()
     with requests.Session() as online:
         for person, answer in zip(persons, answers, strict=True):
-            single = online.post(server.url + V9, json={"personnummer": person, "period": PERIOD, **CODES},
-                                 timeout=30)
+            single = online.post(
+                server.url + V9, json={"personnummer": person, "period": PERIOD, **CODES}, timeout=30
+            )
             assert (answer["status"], answer["svar"]) == (single.status_code, single.json()), person
             seen.add(answer["status"])
     assert seen == {200, 400, 500}  # answered, refused persons (4, a bad number) and TEKNISKT_FEL
     by_person = dict(zip(persons, answers, strict=True))
     assert "NYTT_PERSONNUMMER" in by_person["199102162394"]["svar"]["meddelande"]
-    assert by_person["199401228565"]["svar"]["avvikelser"]["formansinformation"][0]["avvikelse"]["kod"] \
+    assert (
+        by_person["199401228565"]["svar"]["avvikelser"]["formansinformation"][0]["avvikelse"]["kod"]
         == "INTERNT_FEL"
+    )
     assert by_person["198202042399"]["svar"].keys() == {"utlamnare"}  # nobody with that number: nothing
     assert "personnummer" in by_person["19850610238"]["svar"]["meddelande"]
 
@@ -152,15 +169,25 @@ def test_rest_job_refuses_what_is_wrong_and_keeps_serving(server: Server) -> Non
         ({"personnummer": [], "period": PERIOD, **CODES}, "personnummer"),
         ({"personnummer": ["198506102386"] * 10_001, "period": PERIOD, **CODES}, "högst 10000"),
         ({"personnummer": ["198506102386"], "period": {"from": "2025-01-01"}, **CODES}, "period"),
-        ({"personnummer": ["198506102386"], "period": PERIOD, "formansinformation": ["FK:NEJ"]}, "formansinformation"),
+        (
+            {"personnummer": ["198506102386"], "period": PERIOD, "formansinformation": ["FK:NEJ"]},
+            "formansinformation",
+        ),
         ([1, 2], "JSON-objekt"),
     ]
     for body, needle in cases:
         r = requests.post(url, json=body, timeout=10)
-        assert r.status_code == 400 and needle in r.json()["meddelande"], (body if len(str(body)) < 200 else needle,
-                                                                            r.text)
-    assert requests.post(url, data=b"{", headers={"Content-Type": "application/json"}, timeout=10).status_code == 400
-    assert requests.post(url, data=b"{}", headers={"Content-Type": "text/plain"}, timeout=10).status_code == 400
+        assert r.status_code == 400 and needle in r.json()["meddelande"], (
+            body if len(str(body)) < 200 else needle,
+            r.text,
+        )
+    assert (
+        requests.post(url, data=b"{", headers={"Content-Type": "application/json"}, timeout=10).status_code
+        == 400
+    )
+    assert (
+        requests.post(url, data=b"{}", headers={"Content-Type": "text/plain"}, timeout=10).status_code == 400
+    )
     unknown = requests.post(server.url + "/massfraga/v1/aktorer/okand/jobb", json={}, timeout=10)
     assert unknown.status_code == 403
     for path in (f"{JOBS}/999999", f"{JOBS}/x", f"{JOBS}/999999/svar"):
@@ -195,8 +222,9 @@ def test_rest_job_answers_match_the_openapi_document(server: Server) -> None:
     check(requests.get(f"{server.url}{location}/svar?antal=0", timeout=10))
     check(requests.delete(server.url + location, timeout=10))
     check(requests.get(server.url + location, timeout=10))
-    assert requests.get(server.url + "/massfraga/v1/openapi.yaml", timeout=10).text == \
-        (SCHEMAS / "massfraga-openapi.yaml").read_text(encoding="utf-8")
+    assert requests.get(server.url + "/massfraga/v1/openapi.yaml", timeout=10).text == (
+        SCHEMAS / "massfraga-openapi.yaml"
+    ).read_text(encoding="utf-8")
 
 
 # -- SSEK AsynchPull ----------------------------------------------------------------------
@@ -220,7 +248,8 @@ def pull_until_done(url: str, tx_id: str, body: str = HAMTA) -> etree._Element:
 
 
 def test_ssek_asynch_pull_of_1000_persons_answers_each_as_the_onlinefraga(
-        server_factory: Callable[..., Server], scenario: Path, persons: list[str]) -> None:
+    server_factory: Callable[..., Server], scenario: Path, persons: list[str]
+) -> None:
     server = server_factory("--freeze-clock", scenario=scenario)
     tx_id = str(uuid.uuid4())
     question = massfraga_xml(persons)
@@ -233,7 +262,9 @@ def test_ssek_asynch_pull_of_1000_persons_answers_each_as_the_onlinefraga(
     assert echoed is not None and echoed.text == tx_id
     # a resend of the same question with its TxId is the same job
     again = ssek_post(server.url, question, tx_id)
-    assert etree.fromstring(again.content).findtext(f".//{{{NS}}}jobbId") == receipt.findtext(f"{{{NS}}}jobbId")
+    assert etree.fromstring(again.content).findtext(f".//{{{NS}}}jobbId") == receipt.findtext(
+        f"{{{NS}}}jobbId"
+    )
 
     svar = pull_until_done(server.url, tx_id)
     personsvar = svar.findall(f"{{{NS}}}personsvar")
@@ -241,24 +272,35 @@ def test_ssek_asynch_pull_of_1000_persons_answers_each_as_the_onlinefraga(
     kinds: set[str] = set()
     with requests.Session() as online:
         for person, answer in zip(persons, personsvar, strict=True):
-            single = online.post(server.url + "/ssek/FK.EXA.Lefi.Fraga", data=soap_envelope(
-                fraga(person, MASSFRAGA_BENEFITS), ssek_header()), headers={"Content-Type": "text/xml; charset=utf-8"},
-                timeout=30)
+            single = online.post(
+                server.url + "/ssek/FK.EXA.Lefi.Fraga",
+                data=soap_envelope(fraga(person, MASSFRAGA_BENEFITS), ssek_header()),
+                headers={"Content-Type": "text/xml; charset=utf-8"},
+                timeout=30,
+            )
             content = answer[1]
             kinds.add(etree.QName(content).localname)
             if single.status_code == 200:
                 online_svar = etree.fromstring(single.content).find(f".//{{{NS}}}FK.Online.Svar")
                 assert online_svar is not None
                 assert_valid(content)
-                assert etree.tostring(content, method="c14n") == etree.tostring(online_svar, method="c14n"), person
+                assert etree.tostring(content, method="c14n") == etree.tostring(online_svar, method="c14n"), (
+                    person
+                )
             else:  # a technical error: the same TeknisktFel the onlinefråga faults with
                 detail = etree.fromstring(single.content).find(f".//{{{NS}}}TeknisktFel")
                 assert detail is not None and content.tag == f"{{{NS}}}TeknisktFel", person
                 assert content.findtext(f"{{{NS}}}kod") == detail.findtext(f"{{{NS}}}kod")
     assert kinds == {"FK.Online.Svar", "TeknisktFel"}
-    codes = {p.findtext(f"{{{NS}}}personnummer"): p.findtext(f".//{{{NS}}}status/{{{NS}}}kod") for p in personsvar}
-    assert (codes["198202042399"], codes["199102162394"], codes["198506102387"], codes["19850610238"]) == \
-        ("3", "4", "11", "11")
+    codes = {
+        p.findtext(f"{{{NS}}}personnummer"): p.findtext(f".//{{{NS}}}status/{{{NS}}}kod") for p in personsvar
+    }
+    assert (codes["198202042399"], codes["199102162394"], codes["198506102387"], codes["19850610238"]) == (
+        "3",
+        "4",
+        "11",
+        "11",
+    )
 
     # pulled and acknowledged: gone
     pull_until_done(server.url, tx_id, HAMTA_KVITTERA)
@@ -266,14 +308,17 @@ def test_ssek_asynch_pull_of_1000_persons_answers_each_as_the_onlinefraga(
     assert gone.items()[0]["Code"] == "TxIdUnknown" and "acknowledged" in gone.reason
 
 
-@pytest.mark.parametrize(("body", "method", "code", "needle"), [
-    (massfraga_xml(["198506102386"]), None, "AsynchMethodUnsupported", "AsynchPull"),
-    (massfraga_xml(["198506102386"]), "AsynchPush", "AsynchMethodUnsupported", "AsynchPull"),
-    (massfraga_xml([]), "AsynchPull", "ContentInvalid", "personnummer"),
-    (massfraga_xml(["198506102386"], org="2120000142"), "AsynchPull", "SenderIdUnknown", "2120000142"),
-    (fraga("198506102386"), "AsynchPull", "ContentInvalid", "FK.Massfraga.Fraga"),
-    (HAMTA, "AsynchPull", "TxIdUnknown", "TxId"),
-])
+@pytest.mark.parametrize(
+    ("body", "method", "code", "needle"),
+    [
+        (massfraga_xml(["198506102386"]), None, "AsynchMethodUnsupported", "AsynchPull"),
+        (massfraga_xml(["198506102386"]), "AsynchPush", "AsynchMethodUnsupported", "AsynchPull"),
+        (massfraga_xml([]), "AsynchPull", "ContentInvalid", "personnummer"),
+        (massfraga_xml(["198506102386"], org="2120000142"), "AsynchPull", "SenderIdUnknown", "2120000142"),
+        (fraga("198506102386"), "AsynchPull", "ContentInvalid", "FK.Massfraga.Fraga"),
+        (HAMTA, "AsynchPull", "TxIdUnknown", "TxId"),
+    ],
+)
 def test_ssek_massfraga_faults(server: Server, body: str, method: str | None, code: str, needle: str) -> None:
     fault = soap_fault(ssek_post(server.url, body, str(uuid.uuid4()), method))
     item = fault.items()[0]
@@ -302,8 +347,11 @@ def test_shs_asynch_massfraga_waits_in_the_delivery_service(server: Server, pers
     personsvar = svar.findall(f"{{{NS}}}personsvar")
     assert [p.findtext(f"{{{NS}}}personnummer") for p in personsvar] == asked
     for person, answer in list(zip(asked, personsvar, strict=True))[:40]:  # against synchronous SHS questions
-        single = post_shs(server.url, shs_label(sender=KRONOFOGDEN, transfer_type="synch"),
-                          [fraga(person, MASSFRAGA_BENEFITS, org=KRONOFOGDEN).encode()])
+        single = post_shs(
+            server.url,
+            shs_label(sender=KRONOFOGDEN, transfer_type="synch"),
+            [fraga(person, MASSFRAGA_BENEFITS, org=KRONOFOGDEN).encode()],
+        )
         if single.status_code == 200:
             expected = shs_reply(single).svar()
             assert etree.tostring(answer[1], method="c14n") == etree.tostring(expected, method="c14n"), person
@@ -311,7 +359,9 @@ def test_shs_asynch_massfraga_waits_in_the_delivery_service(server: Server, pers
             code, _ = shs_error(single)
             assert answer[1].tag == f"{{{NS}}}TeknisktFel" and code == "OtherError", person
     assert requests.post(f"{server.url}/shs/ds/{KRONOFOGDEN}/{reply_tx}?action=ack", timeout=10).ok
-    jobs = requests.get(f"{server.url}/_admin/massfraga/jobb?organisation={KRONOFOGDEN}", timeout=10).json()["jobb"]
+    jobs = requests.get(f"{server.url}/_admin/massfraga/jobb?organisation={KRONOFOGDEN}", timeout=10).json()[
+        "jobb"
+    ]
     assert jobs == []  # acknowledged: the job is done with
 
 
@@ -324,18 +374,25 @@ def test_shs_massfraga_refusals(server: Server) -> None:
     assert code == "IllegalMessageStructure" and "FK.Massfraga.Fraga" in error.get("errorinfo", "")
     empty = post_shs(server.url, label, [massfraga_xml([], org=KRONOFOGDEN).encode()])
     assert shs_error(empty)[0] == "IllegalMessageStructure"
-    other = post_shs(server.url, shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type="asynch"),
-                     [massfraga_xml(["198506102386"], org="2120000142").encode()])
+    other = post_shs(
+        server.url,
+        shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type="asynch"),
+        [massfraga_xml(["198506102386"], org="2120000142").encode()],
+    )
     assert shs_error(other)[0] == "UnknownSender"
     # Pensionsmyndigheten has no massfråga agreement
-    none = post_shs(server.url, shs_label(sender="2021005299", product=SHS_MASSFRAGA, transfer_type="asynch"),
-                    [massfraga_xml(["198506102386"], org="2021005299").encode()])
+    none = post_shs(
+        server.url,
+        shs_label(sender="2021005299", product=SHS_MASSFRAGA, transfer_type="asynch"),
+        [massfraga_xml(["198506102386"], org="2021005299").encode()],
+    )
     assert shs_error(none)[0] == "MissingAgreement"
 
 
 # -- the SLA's massfråga channel ----------------------------------------------------------
 def test_1000_person_massfraga_within_the_sla_is_served_and_a_burst_is_refused(
-        server_factory: Callable[..., Server], scenario: Path, persons: list[str]) -> None:
+    server_factory: Callable[..., Server], scenario: Path, persons: list[str]
+) -> None:
     """Monday 09:00, massfråga open: 2 questions a second, 300 ms between answer and next.
     The clock stands still and is moved by the admin API, so that the gaps are exact."""
     server = server_factory("--sla-mode", "reject", "--freeze-clock", scenario=scenario)
@@ -363,11 +420,14 @@ def test_1000_person_massfraga_within_the_sla_is_served_and_a_burst_is_refused(
     # the same asker, no gap: the SLA refuses, naming the rule, with Retry-After
     burst = [requests.get(server.url + location, timeout=10) for _ in range(3)]
     refused = [b for b in burst if b.status_code == 429]
-    assert refused and "SLA" in refused[0].json()["meddelande"] and int(refused[0].headers["Retry-After"]) >= 1
+    assert (
+        refused and "SLA" in refused[0].json()["meddelande"] and int(refused[0].headers["Retry-After"]) >= 1
+    )
     # the onlinefråga has its own channel: not refused for massfråga traffic
     admin.advance(seconds=1)
-    online = requests.post(server.url + V9, json={"personnummer": "198506102386", "period": PERIOD, **CODES},
-                           timeout=10)
+    online = requests.post(
+        server.url + V9, json={"personnummer": "198506102386", "period": PERIOD, **CODES}, timeout=10
+    )
     assert online.status_code == 200, online.text
     # Sunday morning the massfråga is closed (opens 13:00): 503 with Retry-After
     admin.set_clock("2026-11-08T10:00")
@@ -378,16 +438,23 @@ def test_1000_person_massfraga_within_the_sla_is_served_and_a_burst_is_refused(
 
 
 # -- durability -----------------------------------------------------------------------------
-def _kill_and_restart(server_factory: Callable[..., Server], server: Server, args: tuple[str, ...],
-                      scenario: Path) -> Server:
+def _kill_and_restart(
+    server_factory: Callable[..., Server], server: Server, args: tuple[str, ...], scenario: Path
+) -> Server:
     server.process.send_signal(signal.SIGKILL)
     server.process.wait(timeout=10)
     return server_factory(*args, scenario=scenario)
 
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
-def test_jobs_survive_a_killed_server(server_factory: Callable[..., Server], scenario: Path, persons: list[str],
-                                      tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
+def test_jobs_survive_a_killed_server(
+    server_factory: Callable[..., Server],
+    scenario: Path,
+    persons: list[str],
+    tmp_path: Path,
+    store: str,
+    request: pytest.FixtureRequest,
+) -> None:
     if store == "redis":
         # a database of its own: other tests' servers share the session's redis-server
         args: tuple[str, ...] = ("--redis", request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/7")
@@ -403,7 +470,9 @@ def test_jobs_survive_a_killed_server(server_factory: Callable[..., Server], sce
     assert rest.status_code == 202 and ssek.status_code == 200 and shs.status_code == 202
     location = rest.headers["Location"]
     before = requests.get(server.url + "/_admin/massfraga/jobb", timeout=10).json()["jobb"]
-    assert any(j["besvarade"] < j["antalPersoner"] for j in before)  # killed mid-job (1,000 persons take > 1 s)
+    assert any(
+        j["besvarade"] < j["antalPersoner"] for j in before
+    )  # killed mid-job (1,000 persons take > 1 s)
     restarted = _kill_and_restart(server_factory, server, args, scenario)
     status = wait_done(restarted.url, location)
     assert status["besvarade"] == 1000
@@ -427,8 +496,8 @@ def _redis_args(request: pytest.FixtureRequest, db: int) -> tuple[str, ...]:
 
 
 def test_a_reset_during_a_job_is_not_undone_by_the_worker(
-        server_factory: Callable[..., Server], scenario: Path, persons: list[str],
-        request: pytest.FixtureRequest) -> None:
+    server_factory: Callable[..., Server], scenario: Path, persons: list[str], request: pytest.FixtureRequest
+) -> None:
     """With Redis the worker's read and write are apart in time: a reset landing between them
     brought the job back (about one reset in three), to finish with the answers written before
     the reset gone. Many rounds, each reset while the job is half answered."""
@@ -437,16 +506,22 @@ def test_a_reset_during_a_job_is_not_undone_by_the_worker(
     for _ in range(30):
         r = submit(server.url, persons * 2)
         assert r.status_code == 202, r.text
-        wait_for(lambda: any(0 < j["besvarade"] < j["antalPersoner"]
-                             for j in requests.get(admin_jobs, timeout=10).json()["jobb"]), timeout=30)
+        wait_for(
+            lambda: any(
+                0 < j["besvarade"] < j["antalPersoner"]
+                for j in requests.get(admin_jobs, timeout=10).json()["jobb"]
+            ),
+            timeout=30,
+        )
         requests.post(f"{server.url}/_admin/scenario/reset", timeout=10).raise_for_status()
         time.sleep(0.1)  # the worker's next chunk, had it carried on
         assert requests.get(admin_jobs, timeout=10).json()["jobb"] == []
         assert requests.get(server.url + r.headers["Location"], timeout=10).status_code == 404
 
 
-def test_a_finished_job_missing_answers_says_so(server_factory: Callable[..., Server], scenario: Path,
-                                                persons: list[str], request: pytest.FixtureRequest) -> None:
+def test_a_finished_job_missing_answers_says_so(
+    server_factory: Callable[..., Server], scenario: Path, persons: list[str], request: pytest.FixtureRequest
+) -> None:
     """An answer lost from the store makes the job an error for the partner, in the binding's
     format: never a page (or an SSEK answer) quietly short of a person."""
     import redis
@@ -459,13 +534,23 @@ def test_a_finished_job_missing_answers_says_so(server_factory: Callable[..., Se
     wait_done(server.url, rest.headers["Location"])
     pull_until_done(server.url, tx_id)
     store = redis.Redis.from_url(args[1])
-    for job_id in (rest.json()["id"], int(etree.fromstring(ssek_post(server.url, massfraga_xml(persons[:100]), tx_id)
-                                                          .content).findtext(f".//{{{NS}}}jobbId") or 0)):
+    for job_id in (
+        rest.json()["id"],
+        int(
+            etree.fromstring(ssek_post(server.url, massfraga_xml(persons[:100]), tx_id).content).findtext(
+                f".//{{{NS}}}jobbId"
+            )
+            or 0
+        ),
+    ):
         assert store.hdel("lefi:durable:doc:massfraga.svar", f"{job_id:010d}:{50:06d}") == 1
 
     page = requests.get(f"{server.url}{rest.headers['Location']}/svar?fran=0&antal=100", timeout=10)
     assert page.status_code == 500 and "saknas" in page.json()["meddelande"], page.text
-    assert requests.get(f"{server.url}{rest.headers['Location']}/svar?fran=0&antal=50", timeout=10).status_code == 200
+    assert (
+        requests.get(f"{server.url}{rest.headers['Location']}/svar?fran=0&antal=50", timeout=10).status_code
+        == 200
+    )
     fault = soap_fault(ssek_post(server.url, HAMTA, tx_id))
     assert "saknas" in fault.reason or "saknas" in etree.tostring(fault.detail[0], encoding="unicode"), fault
     # nothing was acknowledged: the job is still there to be looked at
@@ -475,8 +560,10 @@ def test_a_finished_job_missing_answers_says_so(server_factory: Callable[..., Se
 def test_massfraga_refusals_say_why(server: Server) -> None:
     """A lone surrogate is a 400 LefiFelsvar (not a 500); more than 10,000 persons over SSEK
     says so (not "the schema for version 0")."""
-    body = ('{"personnummer": ["\\ud800"], "period": {"from": "2025-01-01", "tom": "2026-10-31"},'
-            ' "formansinformation": ["FK:SJP"]}').encode()
+    body = (
+        b'{"personnummer": ["\\ud800"], "period": {"from": "2025-01-01", "tom": "2026-10-31"},'
+        b' "formansinformation": ["FK:SJP"]}'
+    )
     r = requests.post(server.url + JOBS, data=body, headers={"Content-Type": "application/json"}, timeout=10)
     assert r.status_code == 400 and "surrogat" in r.json()["meddelande"], r.text
     fault = soap_fault(ssek_post(server.url, massfraga_xml(["198506102386"] * 10_001), str(uuid.uuid4())))

@@ -9,9 +9,9 @@ The scenario is the default one plus organisations connected over all three tran
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -40,18 +40,33 @@ MISCONFIGURED = "2021007774"  # the same, KONFIGURATIONSFEL on every question
 
 
 def _org(orgnummer: str, name: str, agreement_id: str, **extra: object) -> dict[str, object]:
-    return {"orgnummer": orgnummer, "name": name, "type": "statlig_myndighet", "transports": ["ws", "ssek", "shs"],
-            "agreement": "all", "shs_agreements": [{"id": agreement_id, "product": LEFI_PRODUCT}], **extra}
+    return {
+        "orgnummer": orgnummer,
+        "name": name,
+        "type": "statlig_myndighet",
+        "transports": ["ws", "ssek", "shs"],
+        "agreement": "all",
+        "shs_agreements": [{"id": agreement_id, "product": LEFI_PRODUCT}],
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
 def everywhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp: Path = tmp_path_factory.mktemp("agree")
-    scenario = default_scenario_with(tmp, organisations=[
-        _org(EVERYWHERE, "Myndigheten på alla vägar", str(uuid.uuid4())),
-        _org(UNAUTHORISED, "Obehöriga myndigheten", str(uuid.uuid4()), authorised=False),
-        _org(MISCONFIGURED, "Felkonfigurerade myndigheten", str(uuid.uuid4()), technical_error="KONFIGURATIONSFEL"),
-    ])
+    scenario = default_scenario_with(
+        tmp,
+        organisations=[
+            _org(EVERYWHERE, "Myndigheten på alla vägar", str(uuid.uuid4())),
+            _org(UNAUTHORISED, "Obehöriga myndigheten", str(uuid.uuid4()), authorised=False),
+            _org(
+                MISCONFIGURED,
+                "Felkonfigurerade myndigheten",
+                str(uuid.uuid4()),
+                technical_error="KONFIGURATIONSFEL",
+            ),
+        ],
+    )
     with running(tmp, "--freeze-clock", scenario=scenario) as srv:
         yield srv
 
@@ -70,22 +85,54 @@ class Q:
     referens: str | None = None
 
     def xml(self) -> str:
-        return fraga(self.pnr, list(self.benefits) if self.benefits is not None else None,
-                     org=self.org or self.sender, fromdatum=self.fromdatum, tomdatum=self.tomdatum,
-                     version=self.version, referens=self.referens)
+        return fraga(
+            self.pnr,
+            list(self.benefits) if self.benefits is not None else None,
+            org=self.org or self.sender,
+            fromdatum=self.fromdatum,
+            tomdatum=self.tomdatum,
+            version=self.version,
+            referens=self.referens,
+        )
 
 
 TABLE = {
-    "sickness": Q("198506102386", ("sjukpenning", "sjukpenninggrundandeInkomst", "utbetalning",
-                                   "generellPersonInformation", "levnadsintyg")),
-    "family": Q("198803182388", ("foraldrapenning", "tillfalligForaldrapenning", "barnbidrag", "bostadsbidrag",
-                                 "underhallsstod", "vardbidrag", "generellPersonInformation")),
-    "pensioner": Q("193602199188", ("pension", "prognos", "bostadstillagg", "efterlevandepension",
-                                    "levnadsintyg", "utbetalning")),
-    "sjukersattning": Q("195503071796", ("sjukOchAktivitetsersattning", "pension"), fromdatum="2001-01-01",
-                        tomdatum="2002-12-31"),
+    "sickness": Q(
+        "198506102386",
+        (
+            "sjukpenning",
+            "sjukpenninggrundandeInkomst",
+            "utbetalning",
+            "generellPersonInformation",
+            "levnadsintyg",
+        ),
+    ),
+    "family": Q(
+        "198803182388",
+        (
+            "foraldrapenning",
+            "tillfalligForaldrapenning",
+            "barnbidrag",
+            "bostadsbidrag",
+            "underhallsstod",
+            "vardbidrag",
+            "generellPersonInformation",
+        ),
+    ),
+    "pensioner": Q(
+        "193602199188",
+        ("pension", "prognos", "bostadstillagg", "efterlevandepension", "levnadsintyg", "utbetalning"),
+    ),
+    "sjukersattning": Q(
+        "195503071796",
+        ("sjukOchAktivitetsersattning", "pension"),
+        fromdatum="2001-01-01",
+        tomdatum="2002-12-31",
+    ),
     "work injury": Q("197002259294", ("arbetsskadelivranta", "yrkesskadelivranta", "barnbidrag")),
-    "version 6 benefits": Q("198010172388", ("handikappersattning", "merkostnadsersattning", "omvardnadsbidrag")),
+    "version 6 benefits": Q(
+        "198010172388", ("handikappersattning", "merkostnadsersattning", "omvardnadsbidrag")
+    ),
     "protected identity": Q("197502199255", ("generellPersonInformation",)),
     "samordningsnummer": Q("198000602394", ("generellPersonInformation", "sjukpenning")),
     "version 5": Q("198506102386", ("sjukpenning", "utbetalning"), version="5", referens="ärende 17/äö"),
@@ -130,8 +177,12 @@ def _soap_outcome(r: requests.Response, version: int) -> Outcome:
         return _svar_outcome(svar, version)
     fault = soap_fault(r)
     (teknisktfel,) = [d for d in fault.detail if d.tag == f"{{{NS}}}TeknisktFel"]
-    return Outcome(technical=(teknisktfel.findtext(f"{{{NS}}}kod") or "",
-                              teknisktfel.findtext(f"{{{NS}}}beskrivning") or ""))
+    return Outcome(
+        technical=(
+            teknisktfel.findtext(f"{{{NS}}}kod") or "",
+            teknisktfel.findtext(f"{{{NS}}}beskrivning") or "",
+        )
+    )
 
 
 def _shs_error_outcome(error: etree._Element) -> Outcome:
@@ -160,7 +211,9 @@ def ask_shs_synch(srv: Server, q: Q, version: int) -> Outcome:
 
 def ask_shs_asynch(srv: Server, q: Q, version: int) -> Outcome:
     corr_id = str(uuid.uuid4())
-    r = post_shs(srv.url, shs_label(sender=q.sender, transfer_type="asynch", corr_id=corr_id), [q.xml().encode()])
+    r = post_shs(
+        srv.url, shs_label(sender=q.sender, transfer_type="asynch", corr_id=corr_id), [q.xml().encode()]
+    )
     assert r.status_code == 202, r.text
     listing = requests.get(f"{srv.url}/shs/ds/{q.sender}", params={"corrid": corr_id}, timeout=10)
     (message,) = etree.fromstring(listing.content).findall("message")
@@ -172,7 +225,11 @@ def ask_shs_asynch(srv: Server, q: Q, version: int) -> Outcome:
 
 
 BINDINGS: dict[str, Callable[[Server, Q, int], Outcome]] = {
-    "ws": ask_ws, "ssek": ask_ssek, "shs synch": ask_shs_synch, "shs asynch": ask_shs_asynch}
+    "ws": ask_ws,
+    "ssek": ask_ssek,
+    "shs synch": ask_shs_synch,
+    "shs asynch": ask_shs_asynch,
+}
 
 
 @pytest.mark.parametrize("name", TABLE)
@@ -194,5 +251,12 @@ def test_the_table_covers_answers_every_business_error_and_technical_errors(ever
             assert outcome.svar is not None
             seen_codes.add(int(etree.fromstring(outcome.svar).findtext(f".//{{{NS}}}kod") or "-1"))
     assert seen_codes == {0, 3, 4, 7, 8, 11, 12, 13, 21, 22, 23}
-    assert seen_technical == {"ANROP_MOT_KUF_MISSLYCKADES", "FEL_PA_PERSONINFORMATION", "ANROP_MOT_KUND_MISSLYCKADES",
-                              "TEKNISKT_FEL", "KONFIGURATIONSFEL", "VERSIONSNR_SAKNAS", "VERSIONEN_STODS_EJ"}
+    assert seen_technical == {
+        "ANROP_MOT_KUF_MISSLYCKADES",
+        "FEL_PA_PERSONINFORMATION",
+        "ANROP_MOT_KUND_MISSLYCKADES",
+        "TEKNISKT_FEL",
+        "KONFIGURATIONSFEL",
+        "VERSIONSNR_SAKNAS",
+        "VERSIONEN_STODS_EJ",
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
@@ -17,7 +17,7 @@ from simulator.runtime.sandbox import NotCertified
 from simulator.runtime.sla.gate import SlaBreach
 
 log = logging.getLogger("tests.ladder")
-NOW = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
 
 class Specific(Exception):
@@ -53,7 +53,9 @@ def test_each_error_goes_to_its_rung() -> None:
     assert run(SlaBreach("per_second", "för många", NOW, NOW)) == "sla:per_second"
 
 
-def test_a_kind_the_wire_family_does_not_answer_is_unexpected_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_kind_the_wire_family_does_not_answer_is_unexpected_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.ERROR, "tests.ladder"):
         assert run(TechnicalError(TeknisktFel.TEKNISKT_FEL)) == "unexpected"
         assert run(KeyError("bug")) == "unexpected"

@@ -10,8 +10,9 @@ and its body must validate against the contract's schema for that status.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -87,8 +88,9 @@ def test_a_failing_organisation_gets_500_naming_the_error(rest: Rest) -> None:
 
 # -- answers ---------------------------------------------------------------------------
 def test_sjukpenning_with_its_whole_history_person_sgi_and_payments(rest: Rest) -> None:
-    response = rest.ask(SARA, formansinformation=["FK:SJP"], utbetalningar=["FK:SJP"],
-                        ovrigInformation=["FK:GEPI", "FK:SGI"])
+    response = rest.ask(
+        SARA, formansinformation=["FK:SJP"], utbetalningar=["FK:SJP"], ovrigInformation=["FK:GEPI", "FK:SGI"]
+    )
     assert response.status_code == 200
     body = response.json()
     assert "avvikelser" not in body
@@ -104,18 +106,27 @@ def test_sjukpenning_with_its_whole_history_person_sgi_and_payments(rest: Rest) 
     assert person["personnummer"] == SARA and person["namn"] == "Sjöberg Sara"
     assert person["skyddad"] is False and person["adress"]
     assert fk["sjukpenninggrundandeInkomstuppgift"]
-    assert fk["utbetalningsuppgift"] and all(p["formansfamilj"]["id"] == "DAG" for p in fk["utbetalningsuppgift"])
+    assert fk["utbetalningsuppgift"] and all(
+        p["formansfamilj"]["id"] == "DAG" for p in fk["utbetalningsuppgift"]
+    )
 
 
 def test_protected_identity_withholds_address_kommun_and_employer(rest: Rest) -> None:
-    person = rest.ask(SVEN, ovrigInformation=["FK:GEPI"]).json()["formansinformation"]["generellPersoninformation"][0]
+    person = rest.ask(SVEN, ovrigInformation=["FK:GEPI"]).json()["formansinformation"][
+        "generellPersoninformation"
+    ][0]
     assert person["skyddad"] is True
     assert "adress" not in person and "folkbokford" not in person and "arbetsstallen" not in person
 
 
 def test_groups_outside_the_agreement_are_avvikelser_obehorig_and_never_delivered(rest: Rest) -> None:
-    body = rest.ask(ARNE, INSURER_AKTOR, formansinformation=["FK:YL", "FK:ABB"],
-                    utbetalningar=["FK:YL", "FK:ABB"], ansprak=["PM:AP"]).json()
+    body = rest.ask(
+        ARNE,
+        INSURER_AKTOR,
+        formansinformation=["FK:YL", "FK:ABB"],
+        utbetalningar=["FK:YL", "FK:ABB"],
+        ansprak=["PM:AP"],
+    ).json()
     assert avvikelser(body, "formansinformation") == {"FK:ABB": "OBEHORIG"}
     assert avvikelser(body, "utbetalningar") == {"FK:ABB": "OBEHORIG"}
     assert avvikelser(body, "ansprak") == {"PM:AP": "OBEHORIG"}
@@ -127,7 +138,9 @@ def test_groups_outside_the_agreement_are_avvikelser_obehorig_and_never_delivere
 
 
 def test_pensionsmyndighetens_information_in_its_own_model(rest: Rest) -> None:
-    body = rest.ask(KLARA, beslut=["PM:AP"], formansinformation=["FK:AP"], ovrigInformation=["PM:LINT"]).json()
+    body = rest.ask(
+        KLARA, beslut=["PM:AP"], formansinformation=["FK:AP"], ovrigInformation=["PM:LINT"]
+    ).json()
     assert [u["utlamnare"]["kod"] for u in body["utlamnare"]] == ["FK", "PM"]
     assert body["beslut"] and body["beslut"][0]["formansgrupp"]["kod"] == "PM:AP"
     assert body["formansinformation"]["allmanpensionsarende"][0]["beslut"]
@@ -141,20 +154,26 @@ def test_two_codes_of_one_benefit_show_its_cases_once(rest: Rest) -> None:
 
 
 def test_family_benefits(rest: Rest) -> None:
-    fk = rest.ask(FATIMA, formansinformation=["FK:FP", "FK:ABB", "FK:BOB", "FK:TFP"]).json()["formansinformation"]
+    fk = rest.ask(FATIMA, formansinformation=["FK:FP", "FK:ABB", "FK:BOB", "FK:TFP"]).json()[
+        "formansinformation"
+    ]
     assert fk["foraldrapenningarende"] and fk["barnbidragsarende"]
 
 
 # -- business errors -------------------------------------------------------------------
-@pytest.mark.parametrize(("period", "lists", "expected"), [
-    (("2025-06-01", "2025-01-01"), {"formansinformation": ["FK:SJP"]}, "PERIODSTART_EFTER_PERIODSLUT"),
-    (("2024-01-01", "2026-01-01"), {"formansinformation": ["FK:SJP"]}, "SOKPERIODEN_FOR_LANG"),
-    (("2026-01-01", "2026-12-31"), {"formansinformation": ["FK:SJP"]}, "SOKPERIODEN_FOR_LANG"),
-    (("2025-01-01", "2025-12-31"), {}, "FORMANSLISTA_SAKNAS"),
-    (("2025-01-01", "2025-12-31"), {"formansinformation": []}, "FORMANSLISTA_SAKNAS"),
-])
-def test_a_question_the_rules_refuse_is_400(rest: Rest, period: tuple[str, str], lists: dict[str, list[str]],
-                                            expected: str) -> None:
+@pytest.mark.parametrize(
+    ("period", "lists", "expected"),
+    [
+        (("2025-06-01", "2025-01-01"), {"formansinformation": ["FK:SJP"]}, "PERIODSTART_EFTER_PERIODSLUT"),
+        (("2024-01-01", "2026-01-01"), {"formansinformation": ["FK:SJP"]}, "SOKPERIODEN_FOR_LANG"),
+        (("2026-01-01", "2026-12-31"), {"formansinformation": ["FK:SJP"]}, "SOKPERIODEN_FOR_LANG"),
+        (("2025-01-01", "2025-12-31"), {}, "FORMANSLISTA_SAKNAS"),
+        (("2025-01-01", "2025-12-31"), {"formansinformation": []}, "FORMANSLISTA_SAKNAS"),
+    ],
+)
+def test_a_question_the_rules_refuse_is_400(
+    rest: Rest, period: tuple[str, str], lists: dict[str, list[str]], expected: str
+) -> None:
     response = rest.ask(SARA, period=period, **lists)
     assert response.status_code == 400
     assert expected in response.json()["meddelande"]
@@ -173,8 +192,14 @@ def test_a_person_not_in_the_register_gets_no_information(rest: Rest, who: str) 
     # 199001011234 has the wrong check digit: FK answers such a number in its SSBTEK example so
     response = rest.ask(who, formansinformation=["FK:SJP"], ovrigInformation=["FK:GEPI"])
     assert response.status_code == 200
-    assert response.json() == {"utlamnare": [{"utlamnare": {"kod": "FK", "namn": "Försäkringskassan"},
-                                              "tillstand": {"kod": "OK", "beskrivning": "Tillgänglig"}}]}
+    assert response.json() == {
+        "utlamnare": [
+            {
+                "utlamnare": {"kod": "FK", "namn": "Försäkringskassan"},
+                "tillstand": {"kod": "OK", "beskrivning": "Tillgänglig"},
+            }
+        ]
+    }
 
 
 def test_an_organisation_not_connected_for_rest_gets_403(rest: Rest) -> None:
@@ -183,11 +208,13 @@ def test_an_organisation_not_connected_for_rest_gets_403(rest: Rest) -> None:
 
 
 # -- technical errors ------------------------------------------------------------------
-@pytest.mark.parametrize(("who", "kod"), [(KURT, "ANROP_MOT_KUF_MISSLYCKADES"),
-                                          (PIA, "FEL_PA_PERSONINFORMATION")])
+@pytest.mark.parametrize(
+    ("who", "kod"), [(KURT, "ANROP_MOT_KUF_MISSLYCKADES"), (PIA, "FEL_PA_PERSONINFORMATION")]
+)
 def test_a_failing_source_system_is_avvikelse_internt_fel(rest: Rest, who: str, kod: str) -> None:
-    body = rest.ask(who, INSURER_AKTOR, formansinformation=["FK:SJP", "FK:ABB"],
-                    ovrigInformation=["FK:GEPI"]).json()
+    body = rest.ask(
+        who, INSURER_AKTOR, formansinformation=["FK:SJP", "FK:ABB"], ovrigInformation=["FK:GEPI"]
+    ).json()
     assert avvikelser(body, "formansinformation") == {"FK:SJP": "INTERNT_FEL", "FK:ABB": "OBEHORIG"}
     assert avvikelser(body, "ovrigInformation") == {"FK:GEPI": "INTERNT_FEL"}
     assert kod in json.dumps(body, ensure_ascii=False)
@@ -204,19 +231,29 @@ def test_other_technical_errors_are_500_naming_them(rest: Rest) -> None:
 
 
 # -- input the contract does not accept ------------------------------------------------
-@pytest.mark.parametrize("body", [
-    b"not json", b"", b"[]", b"null", b'{"personnummer": 198506102386}', b'{"personnummer": "198506102386"}',
-    b'{"personnummer": "19850610-2386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}}',
-    b'{"personnummer": "198506102386", "period": {"from": "2025-13-01", "tom": "2025-02-01"}}',
-    b'{"personnummer": "198506102386", "period": {"from": 20250101, "tom": "2025-02-01"}}',
-    b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}, '
-    b'"formansinformation": ["FK:SJP", "FK:SJP"]}',
-    b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}, '
-    b'"formansinformation": ["PM:AP"]}',
-    b'\xff\xfe{"personnummer"',
-    b"[" * 200000, b'{"a": ' * 200000,
-    b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}' + b"]" * 10000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b"[]",
+        b"null",
+        b'{"personnummer": 198506102386}',
+        b'{"personnummer": "198506102386"}',
+        b'{"personnummer": "19850610-2386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}}',
+        b'{"personnummer": "198506102386", "period": {"from": "2025-13-01", "tom": "2025-02-01"}}',
+        b'{"personnummer": "198506102386", "period": {"from": 20250101, "tom": "2025-02-01"}}',
+        b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}, '
+        b'"formansinformation": ["FK:SJP", "FK:SJP"]}',
+        b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}, '
+        b'"formansinformation": ["PM:AP"]}',
+        b'\xff\xfe{"personnummer"',
+        b"[" * 200000,
+        b'{"a": ' * 200000,
+        b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2025-02-01"}'
+        + b"]" * 10000,
+    ],
+)
 def test_bad_input_is_400_lefifelsvar_and_the_server_keeps_serving(rest: Rest, body: bytes) -> None:
     response = rest.post_raw(KOMMUN_AKTOR, body)
     assert response.status_code == 400, response.text
@@ -226,8 +263,13 @@ def test_bad_input_is_400_lefifelsvar_and_the_server_keeps_serving(rest: Rest, b
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "", "multipart/form-data"])
 def test_a_wrong_media_type_is_400(rest: Rest, content_type: str) -> None:
-    data = json.dumps({"personnummer": SARA, "period": {"from": "2025-01-01", "tom": "2025-02-01"},
-                       "formansinformation": ["FK:SJP"]}).encode()
+    data = json.dumps(
+        {
+            "personnummer": SARA,
+            "period": {"from": "2025-01-01", "tom": "2025-02-01"},
+            "formansinformation": ["FK:SJP"],
+        }
+    ).encode()
     assert rest.post_raw(KOMMUN_AKTOR, data, content_type).status_code == 400
 
 
@@ -236,8 +278,15 @@ def test_a_body_too_large_is_400(rest: Rest) -> None:
 
 
 def test_unknown_fields_are_ignored(rest: Rest) -> None:
-    response = rest.post_json(KOMMUN_AKTOR, {"personnummer": SARA, "period": {"from": "2025-01-01",
-                              "tom": "2025-02-01"}, "formansinformation": ["FK:SJP"], "extra": {"x": 1}})
+    response = rest.post_json(
+        KOMMUN_AKTOR,
+        {
+            "personnummer": SARA,
+            "period": {"from": "2025-01-01", "tom": "2025-02-01"},
+            "formansinformation": ["FK:SJP"],
+            "extra": {"x": 1},
+        },
+    )
     assert response.status_code == 200
 
 
@@ -260,12 +309,28 @@ def test_the_own_openapi_document_is_served(server: Server) -> None:
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Rest]]:
     scenario = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     scenario["faults"] = [
-        {"id": "rest-soap", "kind": "soap_fault", "binding": "rest", "personnummer": SARA,
-         "fault_reason": "Nere för underhåll"},
-        {"id": "rest-kund", "kind": "technical_error", "binding": "rest", "personnummer": FATIMA,
-         "technical_error": "ANROP_MOT_KUND_MISSLYCKADES"},
-        {"id": "rest-list", "kind": "technical_error", "binding": "rest", "path": "*/tillgangligaInformationstyper",
-         "organisation": "5566778899", "technical_error": "TEKNISKT_FEL"},
+        {
+            "id": "rest-soap",
+            "kind": "soap_fault",
+            "binding": "rest",
+            "personnummer": SARA,
+            "fault_reason": "Nere för underhåll",
+        },
+        {
+            "id": "rest-kund",
+            "kind": "technical_error",
+            "binding": "rest",
+            "personnummer": FATIMA,
+            "technical_error": "ANROP_MOT_KUND_MISSLYCKADES",
+        },
+        {
+            "id": "rest-list",
+            "kind": "technical_error",
+            "binding": "rest",
+            "path": "*/tillgangligaInformationstyper",
+            "organisation": "5566778899",
+            "technical_error": "TEKNISKT_FEL",
+        },
         {"id": "rest-http", "kind": "http_status", "binding": "rest", "personnummer": KLARA, "status": 503},
     ]
     tmp = tmp_path_factory.mktemp("rest-faults")
@@ -284,7 +349,14 @@ def test_fault_rules_apply_to_rest(faulty: Callable[[], Rest]) -> None:
     assert avvikelser(body, "formansinformation") == {"FK:FP": "INTERNT_FEL"}
     assert rest.available(INSURER_AKTOR).status_code == 500
     assert rest.available(KOMMUN_AKTOR).status_code == 200
-    raw = rest.session.post(rest.url + FRAGA.format(aktorsId=KOMMUN_AKTOR), timeout=10, json={
-        "personnummer": KLARA, "period": {"from": "2025-01-01", "tom": "2025-02-01"}, "formansinformation": ["FK:AP"]})
+    raw = rest.session.post(
+        rest.url + FRAGA.format(aktorsId=KOMMUN_AKTOR),
+        timeout=10,
+        json={
+            "personnummer": KLARA,
+            "period": {"from": "2025-01-01", "tom": "2025-02-01"},
+            "formansinformation": ["FK:AP"],
+        },
+    )
     assert raw.status_code == 503  # a transport effect: outside the contract on purpose
     assert rest.ask(MAJA, formansinformation=["FK:SJP"]).status_code == 200

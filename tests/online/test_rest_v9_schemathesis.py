@@ -23,13 +23,14 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 if not OFFICIAL_V9.exists():
-    pytest.skip(f"FK's official contract {OFFICIAL_V9} is not here (../shared/reference is absent; CI has it)",
-                allow_module_level=True)
+    pytest.skip(
+        f"FK's official contract {OFFICIAL_V9} is not here (../shared/reference is absent; CI has it)",
+        allow_module_level=True,
+    )
 
 schema = schemathesis.openapi.from_path(str(OFFICIAL_V9))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BOUNDED = settings(max_examples=40, deadline=None, derandomize=True,
-                   suppress_health_check=list(HealthCheck))
+BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 @schema.parametrize()
@@ -40,9 +41,22 @@ def test_any_request_gets_an_answer_the_contract_allows(case: Any, server: Any) 
 
 # Scenario persons with data of every kind (and two whose source systems fail), so that
 # the generated group lists meet real cases, payments and personuppgifter.
-PERSONS = ["198506102386", "198803182388", "193602199188", "195503071796", "197002259294", "198010172388",
-           "199509152394", "199004242385", "200901202390", "196002142682", "197502199255", "198000602394",
-           "199401228565", "198604212384"]
+PERSONS = [
+    "198506102386",
+    "198803182388",
+    "193602199188",
+    "195503071796",
+    "197002259294",
+    "198010172388",
+    "199509152394",
+    "199004242385",
+    "200901202390",
+    "196002142682",
+    "197502199255",
+    "198000602394",
+    "199401228565",
+    "198604212384",
+]
 
 
 @schema.parametrize()
@@ -72,13 +86,17 @@ def test_the_project_s_own_openapi_document_holds_too(case: Any, server: Any) ->
 
 # Questions that break the contract (wrong types, missing fields, bad patterns): the
 # answer must still be one the contract allows — a 400 LefiFelsvar, never a server error.
-negative = schemathesis.openapi.from_path(str(OFFICIAL_V9)).include(method="POST")  # the GET has nothing to break
+negative = schemathesis.openapi.from_path(str(OFFICIAL_V9)).include(
+    method="POST"
+)  # the GET has nothing to break
 negative.config.generation.update(modes=[schemathesis.GenerationMode.NEGATIVE])
 
 
 @negative.parametrize()
 @BOUNDED
 @pytest.mark.parametrize("aktor", [KOMMUN_AKTOR, INSURER_AKTOR])
-def test_questions_breaking_the_contract_get_answers_the_contract_allows(case: Any, server: Any, aktor: str) -> None:
+def test_questions_breaking_the_contract_get_answers_the_contract_allows(
+    case: Any, server: Any, aktor: str
+) -> None:
     case.path_parameters = {**(case.path_parameters or {}), "aktorsId": aktor}
     case.call_and_validate(base_url=server.url, checks=CHECKS, timeout=30)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import requests
@@ -38,7 +38,9 @@ KRONOFOGDEN = "2021005489"
 PENSIONSMYNDIGHETEN = "2021005299"
 ARBETSFORMEDLINGEN = "2021000001"  # an agreement for asynchronous transfer only
 KOMMUN = "2120000142"  # no SHS agreement
-PRENUMERATION_PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"  # LEFI Prenumeration's orders (test_prenumeration)
+PRENUMERATION_PRODUCT = (
+    "2ea96132-1846-4afe-b965-29a018456fce"  # LEFI Prenumeration's orders (test_prenumeration)
+)
 SARA = "198506102386"
 UNKNOWN_ORG = make_orgnummer("556000222").value  # valid, in no scenario
 
@@ -81,9 +83,14 @@ def test_a_synchronous_question_gets_the_reply_message(server: Server) -> None:
 
 
 def test_pensionsmyndigheten_asks_about_pension(server: Server) -> None:
-    label = shs_label(sender=PENSIONSMYNDIGHETEN, status="production", agreement="7c2e9f53-c7c1-4c69-ad42-f2c229962772")
-    reply = shs_reply(post_shs(server.url, label, [question("193602199188", ["pension", "prognos"],
-                                                            org=PENSIONSMYNDIGHETEN)]))
+    label = shs_label(
+        sender=PENSIONSMYNDIGHETEN, status="production", agreement="7c2e9f53-c7c1-4c69-ad42-f2c229962772"
+    )
+    reply = shs_reply(
+        post_shs(
+            server.url, label, [question("193602199188", ["pension", "prognos"], org=PENSIONSMYNDIGHETEN)]
+        )
+    )
     svar = reply.svar()
     assert reply.attr("status") == "production"
     assert reply.attr("shs.agreement") == "7c2e9f53-c7c1-4c69-ad42-f2c229962772"
@@ -96,12 +103,15 @@ def test_a_base64_data_part_and_a_bare_product_id_are_read(server: Server) -> No
     assert svar_text(shs_reply(r).svar(), "generelltfalt/status/kod") == "0"
 
 
-@pytest.mark.parametrize(("pnr", "org", "code"), [
-    ("198202042399", KRONOFOGDEN, "3"),
-    ("199102162394", KRONOFOGDEN, "4"),
-    ("198506102387", KRONOFOGDEN, "11"),
-    (SARA, "20210054", "12"),  # a malformed orgnummer is the engine's business error
-])
+@pytest.mark.parametrize(
+    ("pnr", "org", "code"),
+    [
+        ("198202042399", KRONOFOGDEN, "3"),
+        ("199102162394", KRONOFOGDEN, "4"),
+        ("198506102387", KRONOFOGDEN, "11"),
+        (SARA, "20210054", "12"),  # a malformed orgnummer is the engine's business error
+    ],
+)
 def test_business_errors_are_in_the_reply(server: Server, pnr: str, org: str, code: str) -> None:
     svar = shs_reply(post_shs(server.url, shs_label(), [question(pnr, org=org)])).svar()
     assert svar_text(svar, "generelltfalt/status/kod") == code
@@ -112,7 +122,9 @@ def test_a_technical_error_is_an_other_error_naming_it(server: Server) -> None:
     code, error = shs_error(r)
     assert code == "OtherError"
     assert "ANROP_MOT_KUF_MISSLYCKADES" in error.get("errorinfo", "")
-    assert {a.get("name"): a.text for a in error.findall("appinfo")}["TeknisktFel"] == "ANROP_MOT_KUF_MISSLYCKADES"
+    assert {a.get("name"): a.text for a in error.findall("appinfo")}[
+        "TeknisktFel"
+    ] == "ANROP_MOT_KUF_MISSLYCKADES"
 
 
 def test_the_version_rules_are_technical_errors_too(server: Server) -> None:
@@ -128,7 +140,10 @@ def test_an_asynchronous_question_is_listed_fetched_and_acknowledged(server: Ser
     assert r.status_code == 202
     assert r.text == tx_id
     assert (r.headers["X-shs-txid"], r.headers["X-shs-corrid"], r.headers["X-shs-contentid"]) == (
-        tx_id, corr_id, content_id)
+        tx_id,
+        corr_id,
+        content_id,
+    )
     assert r.headers["X-shs-arrivaldate"] == "2026-11-02T09:00:00"  # the frozen simulator clock
 
     listed = list_outbox(server, corrid=corr_id).findall("message")
@@ -166,15 +181,21 @@ def test_a_resent_asynchronous_question_is_a_duplicate(server: Server) -> None:
     assert "X-shs-duplicatemsg" not in first.headers and again.headers["X-shs-duplicatemsg"] == "yes"
     assert again.text == tx_id and again.headers["X-shs-arrivaldate"] == first.headers["X-shs-arrivaldate"]
     assert len(list_outbox(server, corrid=corr_id).findall("message")) == 1
-    other_sender = post_shs(server.url, shs_label(sender=PENSIONSMYNDIGHETEN, transfer_type="asynch", tx_id=tx_id),
-                            [question(org=PENSIONSMYNDIGHETEN)])
+    other_sender = post_shs(
+        server.url,
+        shs_label(sender=PENSIONSMYNDIGHETEN, transfer_type="asynch", tx_id=tx_id),
+        [question(org=PENSIONSMYNDIGHETEN)],
+    )
     assert "X-shs-duplicatemsg" not in other_sender.headers
 
 
 def test_the_message_list_filters(server_factory: Callable[..., Server]) -> None:
     srv = server_factory("--freeze-clock")
     for status in ("test", "production", "production"):
-        assert post_shs(srv.url, shs_label(transfer_type="asynch", status=status), [question()]).status_code == 202
+        assert (
+            post_shs(srv.url, shs_label(transfer_type="asynch", status=status), [question()]).status_code
+            == 202
+        )
     assert len(list_outbox(srv).findall("message")) == 3
     assert len(list_outbox(srv, status="production").findall("message")) == 2
     assert len(list_outbox(srv, status="test").findall("message")) == 1
@@ -207,26 +228,33 @@ def test_arbetsformedlingen_asks_asynchronously_only(server: Server) -> None:
     code, error = shs_error(post_shs(server.url, shs_label(sender=ARBETSFORMEDLINGEN), body))
     assert code == "MissingAgreement" and "asynch" in error.get("errorinfo", "")
     corr_id = str(uuid.uuid4())
-    r = post_shs(server.url, shs_label(sender=ARBETSFORMEDLINGEN, transfer_type="asynch", corr_id=corr_id), body)
+    r = post_shs(
+        server.url, shs_label(sender=ARBETSFORMEDLINGEN, transfer_type="asynch", corr_id=corr_id), body
+    )
     assert r.status_code == 202
     (message,) = list_outbox(server, ARBETSFORMEDLINGEN, corrid=corr_id).findall("message")
-    reply = shs_reply(requests.get(f"{server.url}/shs/ds/{ARBETSFORMEDLINGEN}/{message.get('tx.id')}", timeout=10))
+    reply = shs_reply(
+        requests.get(f"{server.url}/shs/ds/{ARBETSFORMEDLINGEN}/{message.get('tx.id')}", timeout=10)
+    )
     svar = reply.svar()
     # its agreement has personuppgifter but not sjukpenning: filtered as over any binding
     assert svar_text(svar, "informationsfalt/person/formansforteckning/generellPersonInformation") == "true"
     assert svar_text(svar, "informationsfalt/person/formansforteckning/sjukpenning") == "false"
 
 
-@pytest.mark.parametrize(("path", "method", "status", "code"), [
-    (f"/shs/ds/{KRONOFOGDEN}/{uuid.uuid4()}", "GET", 404, "MessageNotFound"),
-    (f"/shs/ds/{KRONOFOGDEN}/{uuid.uuid4()}?action=ack", "POST", 404, "MessageNotFound"),
-    (f"/shs/ds/{KRONOFOGDEN}/{uuid.uuid4()}?action=delete", "POST", 400, "OtherError"),
-    ("/shs/ds/5566778890", "GET", 404, "UnknownReceiver"),
-    ("/shs/ds/not-a-number", "GET", 404, "UnknownReceiver"),
-    (f"/shs/ds/{KRONOFOGDEN}?status=draft", "GET", 400, "OtherError"),
-    (f"/shs/ds/{KRONOFOGDEN}?filter=all", "GET", 400, "OtherError"),
-    (f"/shs/ds/{KRONOFOGDEN}?maxhits=0", "GET", 400, "OtherError"),
-])
+@pytest.mark.parametrize(
+    ("path", "method", "status", "code"),
+    [
+        (f"/shs/ds/{KRONOFOGDEN}/{uuid.uuid4()}", "GET", 404, "MessageNotFound"),
+        (f"/shs/ds/{KRONOFOGDEN}/{uuid.uuid4()}?action=ack", "POST", 404, "MessageNotFound"),
+        (f"/shs/ds/{KRONOFOGDEN}/{uuid.uuid4()}?action=delete", "POST", 400, "OtherError"),
+        ("/shs/ds/5566778890", "GET", 404, "UnknownReceiver"),
+        ("/shs/ds/not-a-number", "GET", 404, "UnknownReceiver"),
+        (f"/shs/ds/{KRONOFOGDEN}?status=draft", "GET", 400, "OtherError"),
+        (f"/shs/ds/{KRONOFOGDEN}?filter=all", "GET", 400, "OtherError"),
+        (f"/shs/ds/{KRONOFOGDEN}?maxhits=0", "GET", 400, "OtherError"),
+    ],
+)
 def test_delivery_service_errors(server: Server, path: str, method: str, status: int, code: str) -> None:
     r = requests.request(method, server.url + path, timeout=10)
     assert r.status_code == status
@@ -235,28 +263,43 @@ def test_delivery_service_errors(server: Server, path: str, method: str, status:
 
 
 # -- SHS errors ------------------------------------------------------------------------
-@pytest.mark.parametrize(("label", "code", "words"), [
-    (shs_label(sender=UNKNOWN_ORG), "UnknownSender", "not a known organisation"),
-    (shs_label(sender="5566778890"), "UnknownSender", "not an SHS address"),  # wrong check digit
-    (shs_label(sender="Kronofogden"), "UnknownSender", "not an SHS address"),
-    (shs_label(to="2021005489"), "UnknownReceiver", "not Försäkringskassan"),
-    (shs_label(product=str(uuid.uuid4())), "UnknownProductType", "is not known"),
-    (shs_label(product=PRENUMERATION_PRODUCT), "MissingAgreement", "has no agreement for product type"),
-    (shs_label(product="error"), "IllegalProductType", "is not a LEFI Online question"),
-    (shs_label(agreement=str(uuid.uuid4())), "MissingAgreement", "is not an agreement of"),
-    (shs_label(agreement="7c2e9f53-c7c1-4c69-ad42-f2c229962772"), "MissingAgreement", "is not an agreement of"),
-    (shs_label(sequence_type="event"), "IllegalMessageStructure", "sequence-type request"),
-    (shs_label(transfer_type="sometimes"), "IllegalMessageStructure", "transfer-type"),
-    (shs_label(tx_id="not a token"), "IllegalMessageStructure", "tx.id"),
-    (shs_label(doctype=True), "IllegalMessageStructure", "DOCTYPE"),
-    (shs_label(data_parts=2), "IllegalMessageStructure", "lists 2 data parts"),
-    (shs_label().replace(b"<datetime>2026-11-02T09:00:00</datetime>", b""), "IllegalMessageStructure",
-     "no datetime"),
-    (shs_label().replace(b"<shs.label ", b'<shs.label version="1.1" ', 1).replace(b'version="1.2" ', b"", 1),
-     "IllegalMessageStructure", "version '1.1'"),
-    (shs_label()[:-20], "IllegalMessageStructure", "not well-formed"),
-    (shs_label().replace(b"Partner", b"Partner \xff\xfe"), "IllegalMessageStructure", "not well-formed"),
-])
+@pytest.mark.parametrize(
+    ("label", "code", "words"),
+    [
+        (shs_label(sender=UNKNOWN_ORG), "UnknownSender", "not a known organisation"),
+        (shs_label(sender="5566778890"), "UnknownSender", "not an SHS address"),  # wrong check digit
+        (shs_label(sender="Kronofogden"), "UnknownSender", "not an SHS address"),
+        (shs_label(to="2021005489"), "UnknownReceiver", "not Försäkringskassan"),
+        (shs_label(product=str(uuid.uuid4())), "UnknownProductType", "is not known"),
+        (shs_label(product=PRENUMERATION_PRODUCT), "MissingAgreement", "has no agreement for product type"),
+        (shs_label(product="error"), "IllegalProductType", "is not a LEFI Online question"),
+        (shs_label(agreement=str(uuid.uuid4())), "MissingAgreement", "is not an agreement of"),
+        (
+            shs_label(agreement="7c2e9f53-c7c1-4c69-ad42-f2c229962772"),
+            "MissingAgreement",
+            "is not an agreement of",
+        ),
+        (shs_label(sequence_type="event"), "IllegalMessageStructure", "sequence-type request"),
+        (shs_label(transfer_type="sometimes"), "IllegalMessageStructure", "transfer-type"),
+        (shs_label(tx_id="not a token"), "IllegalMessageStructure", "tx.id"),
+        (shs_label(doctype=True), "IllegalMessageStructure", "DOCTYPE"),
+        (shs_label(data_parts=2), "IllegalMessageStructure", "lists 2 data parts"),
+        (
+            shs_label().replace(b"<datetime>2026-11-02T09:00:00</datetime>", b""),
+            "IllegalMessageStructure",
+            "no datetime",
+        ),
+        (
+            shs_label()
+            .replace(b"<shs.label ", b'<shs.label version="1.1" ', 1)
+            .replace(b'version="1.2" ', b"", 1),
+            "IllegalMessageStructure",
+            "version '1.1'",
+        ),
+        (shs_label()[:-20], "IllegalMessageStructure", "not well-formed"),
+        (shs_label().replace(b"Partner", b"Partner \xff\xfe"), "IllegalMessageStructure", "not well-formed"),
+    ],
+)
 def test_label_errors(server: Server, label: bytes, code: str, words: str) -> None:
     r = post_shs(server.url, label, [question()])
     got, error = shs_error(r)
@@ -276,22 +319,26 @@ def test_the_sender_cannot_ask_as_another_organisation(server: Server) -> None:
 
 def test_the_error_message_is_addressed_back_with_the_question_s_ids(server: Server) -> None:
     corr_id, content_id = str(uuid.uuid4()), str(uuid.uuid4())
-    r = post_shs(server.url, shs_label(product=str(uuid.uuid4()), corr_id=corr_id, content_id=content_id),
-                 [question()])
+    r = post_shs(
+        server.url, shs_label(product=str(uuid.uuid4()), corr_id=corr_id, content_id=content_id), [question()]
+    )
     message = shs_reply(r)
     assert message.attr("corr.id") == corr_id and message.urn("to") == f"urn:X-shs:{KRONOFOGDEN}"
     management = etree.fromstring(message.parts[0][1])
     assert (management.get("corr.id"), management.get("content.id")) == (corr_id, content_id)
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    ([], "no data part"),
-    ([question(), question()], "2 data parts"),
-    ([b"this is not XML"], "not well-formed"),
-    ([b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'], "DOCTYPE"),
-    ([question().replace(b"FK.Online.Fraga", b"FK.Online.Undra")], "expected"),
-    ([question().replace(b"<ext:personnummer>", b"<ext:x/><ext:personnummer>")], "validerar inte"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ([], "no data part"),
+        ([question(), question()], "2 data parts"),
+        ([b"this is not XML"], "not well-formed"),
+        ([b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'], "DOCTYPE"),
+        ([question().replace(b"FK.Online.Fraga", b"FK.Online.Undra")], "expected"),
+        ([question().replace(b"<ext:personnummer>", b"<ext:x/><ext:personnummer>")], "validerar inte"),
+    ],
+)
 def test_data_part_errors(server: Server, data: list[bytes], words: str) -> None:
     label = shs_label(data_parts=len(data)) if data else shs_label(data_parts=0)
     code, error = shs_error(post_shs(server.url, label, data))
@@ -315,7 +362,9 @@ def broken_multipart() -> list[tuple[str, bytes, str]]:
     content_type, body = shs_message(shs_label(), [question()])
     boundary = content_type.split("boundary=", 1)[1].strip('"')
     label_first = body.split(f"--{boundary}".encode())
-    swapped = f"--{boundary}".encode().join([label_first[0], label_first[2], label_first[1], *label_first[3:]])
+    swapped = f"--{boundary}".encode().join(
+        [label_first[0], label_first[2], label_first[1], *label_first[3:]]
+    )
     return [
         ("multipart/mixed", body, "no boundary"),
         ('multipart/mixed; boundary="other"', body, "no part starts with the boundary"),
@@ -324,19 +373,27 @@ def broken_multipart() -> list[tuple[str, bytes, str]]:
         ("text/xml", shs_label(), "multipart/mixed"),
         ("application/json", b"{}", "multipart/mixed"),
         ("", body, "multipart/mixed"),
-        (content_type, body.replace(b"Content-Transfer-Encoding: binary", b"Content-Transfer-Encoding: x-gzip",
-                                    1), "unknown Content-Transfer-Encoding"),
+        (
+            content_type,
+            body.replace(b"Content-Transfer-Encoding: binary", b"Content-Transfer-Encoding: x-gzip", 1),
+            "unknown Content-Transfer-Encoding",
+        ),
         ('multipart/mixed; boundary="' + "b" * 80 + '"', body, "not a valid MIME boundary"),
         (content_type, b"", "no part starts"),
         (content_type, f"--{boundary}\r\n\r\n--{boundary}--\r\n".encode(), "first part is text/plain"),
-        (content_type, f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nx\r\n".encode() * 30
-         + f"--{boundary}--".encode(), "more than 20 parts"),
+        (
+            content_type,
+            f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nx\r\n".encode() * 30
+            + f"--{boundary}--".encode(),
+            "more than 20 parts",
+        ),
     ]
 
 
 @pytest.mark.parametrize(("content_type", "body", "words"), broken_multipart())
-def test_broken_multipart_is_illegal_message_structure(server: Server, content_type: str, body: bytes,
-                                                      words: str) -> None:
+def test_broken_multipart_is_illegal_message_structure(
+    server: Server, content_type: str, body: bytes, words: str
+) -> None:
     code, error = shs_error(raw(server, content_type, body))
     assert code == "IllegalMessageStructure"
     assert words in error.get("errorinfo", ""), error.get("errorinfo")
@@ -362,26 +419,54 @@ def test_a_body_over_the_limit_is_refused(server: Server) -> None:
 def test_a_body_over_the_limit_is_refused_before_it_is_sent(server: Server) -> None:
     """Expect: 100-continue with a Content-Length over the limit: refused at once."""
     import socket
+
     content_type, _ = shs_message(shs_label(), [question()])
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(f"POST /mt HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
-                  f"Content-Length: {2 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n".encode())
+        s.sendall(
+            f"POST /mt HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {2 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
         head = s.recv(65536)
     assert head.startswith(b"HTTP/1.1 413") and b"X-shs-errorcode: IllegalMessageStructure" in head
 
 
 # -- fault rules ----------------------------------------------------------------------------
 def test_fault_rules_apply_over_shs(server_factory: Callable[..., Server], tmp_path: Path) -> None:
-    scenario = default_scenario_with(tmp_path, faults=[
-        {"id": "shs-soap", "kind": "soap_fault", "binding": "shs", "personnummer": "193602199188",
-         "fault_reason": "Simulerat serverfel"},
-        {"id": "shs-tekniskt", "kind": "technical_error", "binding": "shs", "personnummer": "195503071796",
-         "technical_error": "ANROP_MOT_KUND_MISSLYCKADES"},
-        {"id": "shs-503", "kind": "http_status", "binding": "shs", "personnummer": "197002259294", "status": 503},
-        {"id": "ds-down", "kind": "technical_error", "binding": "shs", "path": "/shs/ds/*",
-         "organisation": PENSIONSMYNDIGHETEN, "technical_error": "TEKNISKT_FEL"},
-    ])
+    scenario = default_scenario_with(
+        tmp_path,
+        faults=[
+            {
+                "id": "shs-soap",
+                "kind": "soap_fault",
+                "binding": "shs",
+                "personnummer": "193602199188",
+                "fault_reason": "Simulerat serverfel",
+            },
+            {
+                "id": "shs-tekniskt",
+                "kind": "technical_error",
+                "binding": "shs",
+                "personnummer": "195503071796",
+                "technical_error": "ANROP_MOT_KUND_MISSLYCKADES",
+            },
+            {
+                "id": "shs-503",
+                "kind": "http_status",
+                "binding": "shs",
+                "personnummer": "197002259294",
+                "status": 503,
+            },
+            {
+                "id": "ds-down",
+                "kind": "technical_error",
+                "binding": "shs",
+                "path": "/shs/ds/*",
+                "organisation": PENSIONSMYNDIGHETEN,
+                "technical_error": "TEKNISKT_FEL",
+            },
+        ],
+    )
     srv = server_factory("--freeze-clock", scenario=scenario)
     code, error = shs_error(post_shs(srv.url, shs_label(), [question("193602199188")]))
     assert code == "OtherError" and "shs-soap" in error.get("errorinfo", "")
@@ -395,11 +480,21 @@ def test_fault_rules_apply_over_shs(server_factory: Callable[..., Server], tmp_p
     assert shs_reply(post_shs(srv.url, shs_label(), [question()])).svar() is not None
 
 
-def test_an_asynchronous_fault_rule_applies_at_receipt(server_factory: Callable[..., Server],
-                                                       tmp_path: Path) -> None:
-    scenario = default_scenario_with(tmp_path, faults=[
-        {"id": "shs-soap", "kind": "soap_fault", "binding": "shs", "path": "/mt",
-         "fault_reason": "Simulerat serverfel"}])
+def test_an_asynchronous_fault_rule_applies_at_receipt(
+    server_factory: Callable[..., Server], tmp_path: Path
+) -> None:
+    scenario = default_scenario_with(
+        tmp_path,
+        faults=[
+            {
+                "id": "shs-soap",
+                "kind": "soap_fault",
+                "binding": "shs",
+                "path": "/mt",
+                "fault_reason": "Simulerat serverfel",
+            }
+        ],
+    )
     srv = server_factory("--freeze-clock", scenario=scenario)
     assert post_shs(srv.url, shs_label(transfer_type="asynch"), [question()]).status_code == 202
     (message,) = list_outbox(srv).findall("message")
@@ -414,8 +509,11 @@ def reference_message(name: str) -> tuple[str, bytes]:
     text = path.read_bytes()
     head, _, body = text.partition(b"\n\n")
     unfolded = head.replace(b"\n\t", b" ").replace(b"\n ", b" ")
-    content_type = next(line.split(b":", 1)[1].strip() for line in unfolded.split(b"\n")
-                        if line.lower().startswith(b"content-type:"))
+    content_type = next(
+        line.split(b":", 1)[1].strip()
+        for line in unfolded.split(b"\n")
+        if line.lower().startswith(b"content-type:")
+    )
     return content_type.decode(), body
 
 
@@ -427,8 +525,11 @@ def test_real_axel_messages_are_read_and_refused_for_their_doctype(server: Serve
     content_type, body = reference_message(name)
     code, error = shs_error(raw(server, content_type, body))
     assert code == "IllegalMessageStructure" and "DOCTYPE" in error.get("errorinfo", "")
-    without = re.sub(rb'sequence-type="(event|adm)"', b'sequence-type="request"',
-                     body.replace(b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n', b""))
+    without = re.sub(
+        rb'sequence-type="(event|adm)"',
+        b'sequence-type="request"',
+        body.replace(b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n', b""),
+    )
     code, error = shs_error(raw(server, content_type, without))
     assert code == "UnknownSender" and "5565317129" in error.get("errorinfo", "")
 
@@ -437,9 +538,13 @@ def test_real_axel_messages_are_read_and_refused_for_their_doctype(server: Serve
 def test_our_messages_read_like_the_reference_error_message(server: Server) -> None:
     """Our error message and Axel's parse the same way: label, then shs.management."""
     content_type, body = reference_message("shsErrorMessage.mime")
-    theirs = parse_shs(content_type, body.replace(b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n', b"")
-                       .replace(b'<!DOCTYPE shs.management SYSTEM "shs-management-1.2.dtd">\n', b""),
-                       validate=False)  # the file's hard-wrapped lines break an attribute value
+    theirs = parse_shs(
+        content_type,
+        body.replace(b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n', b"").replace(
+            b'<!DOCTYPE shs.management SYSTEM "shs-management-1.2.dtd">\n', b""
+        ),
+        validate=False,
+    )  # the file's hard-wrapped lines break an attribute value
     ours = shs_reply(post_shs(server.url, shs_label(product=str(uuid.uuid4())), [question()]))
     for message in (theirs, ours):
         assert message.urn("product") == "urn:X-shs:error" and message.attr("sequence-type") == "adm"
@@ -463,10 +568,14 @@ def test_a_data_part_in_latin_1_without_an_xml_declaration_is_read_by_its_charse
     """Legacy clients send ISO-8859-1 and say so only in the MIME header."""
     text = fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN, referens="ärende-åäö")
     content_type = 'multipart/mixed; boundary="part-boundary"'
-    body = (b"--part-boundary\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n" + shs_label()
-            + b"\r\n--part-boundary\r\nContent-Type: text/xml; charset=ISO-8859-1\r\n"
-            b"Content-Disposition: attachment; filename=fraga.xml\r\n\r\n" + text.encode("iso-8859-1")
-            + b"\r\n--part-boundary--\r\n")
+    body = (
+        b"--part-boundary\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n"
+        + shs_label()
+        + b"\r\n--part-boundary\r\nContent-Type: text/xml; charset=ISO-8859-1\r\n"
+        b"Content-Disposition: attachment; filename=fraga.xml\r\n\r\n"
+        + text.encode("iso-8859-1")
+        + b"\r\n--part-boundary--\r\n"
+    )
     r = requests.post(f"{server.url}/mt", data=body, headers={"Content-Type": content_type}, timeout=10)
     assert r.status_code == 200, r.text
     reply = shs_reply(r)

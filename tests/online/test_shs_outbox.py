@@ -32,13 +32,22 @@ def _restart(tmp_path: Path, srv: Server) -> Server:
 def test_a_massfraga_reply_acknowledged_stays_acknowledged_after_kill_9(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "--data-dir", str(tmp_path / "data"), *CLOCK)
     try:
-        assert post_shs_massfraga(srv.url, ["198506102386", "198803182388"], str(uuid.uuid4())).status_code == 202
+        assert (
+            post_shs_massfraga(srv.url, ["198506102386", "198803182388"], str(uuid.uuid4())).status_code
+            == 202
+        )
         reply_tx, _ = shs_outbox_reply(srv.url, "")
         srv = _restart(tmp_path, srv)
         assert _listed(srv.url, noack=True) == [reply_tx]  # still there, once, the same message
-        assert requests.post(f"{srv.url}/shs/ds/{KRONOFOGDEN}/{reply_tx}", params={"action": "ack"},
-                             timeout=10).status_code == 200
-        assert requests.get(f"{srv.url}/_admin/massfraga/jobb", timeout=10).json()["jobb"] == []  # the job ended
+        assert (
+            requests.post(
+                f"{srv.url}/shs/ds/{KRONOFOGDEN}/{reply_tx}", params={"action": "ack"}, timeout=10
+            ).status_code
+            == 200
+        )
+        assert (
+            requests.get(f"{srv.url}/_admin/massfraga/jobb", timeout=10).json()["jobb"] == []
+        )  # the job ended
         srv = _restart(tmp_path, srv)
         assert _listed(srv.url, noack=True) == [] and _listed(srv.url, noack=False) == [reply_tx]
     finally:

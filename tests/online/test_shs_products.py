@@ -45,8 +45,9 @@ def test_each_app_answers_by_its_own_products(tmp_path: Path) -> None:
     does not know it at all."""
     first, second = _app(tmp_path, "first"), _app(tmp_path, "second")
     shs.register_product(first, EXTRA, shs.Product("online", _never))
-    content_type, body = shs_message(shs_label(product=EXTRA), [fraga("198506102386", ["sjukpenning"],
-                                                                      org="2021005489").encode()])
+    content_type, body = shs_message(
+        shs_label(product=EXTRA), [fraga("198506102386", ["sjukpenning"], org="2021005489").encode()]
+    )
 
     async def error_code(app: web.Application) -> str:
         async with TestClient(TestServer(app)) as client:

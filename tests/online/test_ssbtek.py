@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -68,8 +69,17 @@ class Ssbtek:
         assert self.xsd.validate(etree.ElementTree(body)), self.xsd.error_log
         return body
 
-    def hamta(self, lefi: dict[str, Any] | bytes | None, *, aktor: str = KOMMUN_AKTOR, ingivare: str = KOMMUN,
-              version: str | None = "v9", fk: bool = True, echo: bool = False, **general: Any) -> Any:
+    def hamta(
+        self,
+        lefi: dict[str, Any] | bytes | None,
+        *,
+        aktor: str = KOMMUN_AKTOR,
+        ingivare: str = KOMMUN,
+        version: str | None = "v9",
+        fk: bool = True,
+        echo: bool = False,
+        **general: Any,
+    ) -> Any:
         data = lefi if isinstance(lefi, bytes) else json.dumps(lefi).encode()
         fraga = {"aktorsid": aktor, "lefiJsonFraga": data}
         if version is not None:
@@ -77,14 +87,30 @@ class Ssbtek:
         others = {"inkludera": True}
         result = self.service.hamtaBastjanstInformation(
             generellaFrageparametrar={
-                "korrelationsid": "k-1", "fraganSkallInkluderasISvaret": echo,
-                "ingivare": {"organisationsnummer": ingivare, "namn": "Testkommunen", "handlaggare": "system"},
-                "personidentitet": SARA, "arendeidentitet": "A-1",
+                "korrelationsid": "k-1",
+                "fraganSkallInkluderasISvaret": echo,
+                "ingivare": {
+                    "organisationsnummer": ingivare,
+                    "namn": "Testkommunen",
+                    "handlaggare": "system",
+                },
+                "personidentitet": SARA,
+                "arendeidentitet": "A-1",
                 "tidsperiod": {"fromDatum": "2025-01-01", "tomDatum": "2025-06-30"},
-                "syfte": "Beslut om ekonomiskt bistånd", "lagtext": "11 kap. 11 a § socialtjänstlagen", **general},
-            specifikaFrageparametrar={"AF": others, "CSN": others,
-                                      "FK": {"inkludera": fk, "fraga": fraga if fk else None},
-                                      "SKV": others, "SO": others, "TNS": others, "MIV": others})
+                "syfte": "Beslut om ekonomiskt bistånd",
+                "lagtext": "11 kap. 11 a § socialtjänstlagen",
+                **general,
+            },
+            specifikaFrageparametrar={
+                "AF": others,
+                "CSN": others,
+                "FK": {"inkludera": fk, "fraga": fraga if fk else None},
+                "SKV": others,
+                "SO": others,
+                "TNS": others,
+                "MIV": others,
+            },
+        )
         self.last_body()
         return result
 
@@ -114,13 +140,19 @@ def _shape(el: etree._Element) -> list[str]:
     return [etree.QName(e).localname for e in el.iter() if isinstance(e.tag, str)]
 
 
-def test_fks_example_request_gets_an_answer_shaped_like_fks_examples(server: Server, xsd: etree.XMLSchema) -> None:
+def test_fks_example_request_gets_an_answer_shaped_like_fks_examples(
+    server: Server, xsd: etree.XMLSchema
+) -> None:
     examples = OFFICIAL_SSBTEK / "examples"
     need_reference(examples / "fk-request-mapping.json")
     mapping = json.loads((examples / "fk-request-mapping.json").read_text(encoding="utf-8"))
     request = mapping["request"]["bodyPatterns"][0]["equalToXml"].replace("${xmlunit.ignore}", "x-1")
-    response = requests.post(server.url + mapping["request"]["url"], data=request.encode(), timeout=30,
-                             headers={"Content-Type": "text/xml; charset=utf-8"})
+    response = requests.post(
+        server.url + mapping["request"]["url"],
+        data=request.encode(),
+        timeout=30,
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+    )
     assert response.status_code == mapping["response"]["status"]
     ours = etree.fromstring(response.content)
     body = ours.find(f"{{{SOAP}}}Body")[0]
@@ -164,20 +196,24 @@ def test_the_same_rules_as_rest(ssbtek: Ssbtek, server: Server) -> None:
     assert via_ssbtek == via_rest
 
 
-@pytest.mark.parametrize(("change", "kalla", "felkod"), [
-    ({"aktor": "okand"}, "BT", "403"),
-    ({"ingivare": "162120002411"}, "BT", "403"),  # Sundsvall may not speak for Testkommunen's aktör
-    ({"aktor": SUNDSVALL_AKTOR}, "BT", "403"),  # nor Testkommunen for Sundsvall's
-    ({"lefi": b"not json"}, "BT", "400"),
-    ({"lefi": b"[" * 100000}, "BT", "400"),
-    ({"lefi": question(period=None)}, "BT", "400"),
-    ({"lefi": question()}, "BT", "400"),  # no group asked
-    ({"lefi": question(TEA, formansinformation=["FK:SJP"])}, "BT", "500"),
-    ({"aktor": BAD_FEL, "ingivare": "16" + BAD_FEL}, "BT", "500"),
-    ({"version": "v8"}, "SSBT", "VERSIONEN_STODS_EJ"),
-])
-def test_errors_of_fks_part_are_the_contracts_error(ssbtek: Ssbtek, change: dict[str, Any], kalla: str,
-                                                     felkod: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "kalla", "felkod"),
+    [
+        ({"aktor": "okand"}, "BT", "403"),
+        ({"ingivare": "162120002411"}, "BT", "403"),  # Sundsvall may not speak for Testkommunen's aktör
+        ({"aktor": SUNDSVALL_AKTOR}, "BT", "403"),  # nor Testkommunen for Sundsvall's
+        ({"lefi": b"not json"}, "BT", "400"),
+        ({"lefi": b"[" * 100000}, "BT", "400"),
+        ({"lefi": question(period=None)}, "BT", "400"),
+        ({"lefi": question()}, "BT", "400"),  # no group asked
+        ({"lefi": question(TEA, formansinformation=["FK:SJP"])}, "BT", "500"),
+        ({"aktor": BAD_FEL, "ingivare": "16" + BAD_FEL}, "BT", "500"),
+        ({"version": "v8"}, "SSBT", "VERSIONEN_STODS_EJ"),
+    ],
+)
+def test_errors_of_fks_part_are_the_contracts_error(
+    ssbtek: Ssbtek, change: dict[str, Any], kalla: str, felkod: str
+) -> None:
     lefi = change.pop("lefi", question(formansinformation=["FK:SJP"]))
     if isinstance(lefi, dict) and lefi.get("period", 0) is None:
         del lefi["period"]
@@ -212,17 +248,29 @@ def _fault(response: requests.Response, xsd: etree.XMLSchema) -> etree._Element:
     return detail[0]
 
 
-@pytest.mark.parametrize(("data", "status"), [
-    (b"not xml", 400),
-    (b'<!DOCTYPE x [<!ENTITY e "e">]><x/>', 400),
-    (f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body><ssbt:hamtaBastjanstInformation xmlns:ssbt="{NS}"/>'
-     f"</soap:Body></soap:Envelope>".encode(), 500),
-    (f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body><ssbt:annat xmlns:ssbt="{NS}"/>'
-     f"</soap:Body></soap:Envelope>".encode(), 500),
-])
-def test_a_message_not_accepted_is_a_fault_with_fks_detail(server: Server, xsd: etree.XMLSchema, data: bytes,
-                                                            status: int) -> None:
-    response = requests.post(server.url + "/ssbtek", data=data, headers={"Content-Type": "text/xml"}, timeout=30)
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"not xml", 400),
+        (b'<!DOCTYPE x [<!ENTITY e "e">]><x/>', 400),
+        (
+            f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body><ssbt:hamtaBastjanstInformation xmlns:ssbt="{NS}"/>'
+            f"</soap:Body></soap:Envelope>".encode(),
+            500,
+        ),
+        (
+            f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body><ssbt:annat xmlns:ssbt="{NS}"/>'
+            f"</soap:Body></soap:Envelope>".encode(),
+            500,
+        ),
+    ],
+)
+def test_a_message_not_accepted_is_a_fault_with_fks_detail(
+    server: Server, xsd: etree.XMLSchema, data: bytes, status: int
+) -> None:
+    response = requests.post(
+        server.url + "/ssbtek", data=data, headers={"Content-Type": "text/xml"}, timeout=30
+    )
     assert response.status_code == status
     detail = _fault(response, xsd)
     assert etree.QName(detail).localname == "hamtaBastjanstInformationFault"
@@ -237,13 +285,25 @@ def test_an_invalid_question_through_zeep_raises_its_fault(ssbtek: Ssbtek) -> No
 
 # -- fault rules ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def faulty(tmp_path_factory: pytest.TempPathFactory, official: Path, xsd: etree.XMLSchema) -> Iterator[Ssbtek]:
+def faulty(
+    tmp_path_factory: pytest.TempPathFactory, official: Path, xsd: etree.XMLSchema
+) -> Iterator[Ssbtek]:
     scenario = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     scenario["faults"] = [
-        {"id": "ssbtek-soap", "kind": "soap_fault", "binding": "ssbtek", "personnummer": SARA,
-         "fault_reason": "Nere för underhåll"},
-        {"id": "ssbtek-kund", "kind": "technical_error", "binding": "ssbtek", "personnummer": KLARA,
-         "technical_error": "ANROP_MOT_KUND_MISSLYCKADES"},
+        {
+            "id": "ssbtek-soap",
+            "kind": "soap_fault",
+            "binding": "ssbtek",
+            "personnummer": SARA,
+            "fault_reason": "Nere för underhåll",
+        },
+        {
+            "id": "ssbtek-kund",
+            "kind": "technical_error",
+            "binding": "ssbtek",
+            "personnummer": KLARA,
+            "technical_error": "ANROP_MOT_KUND_MISSLYCKADES",
+        },
     ]
     tmp = tmp_path_factory.mktemp("ssbtek-faults")
     path = tmp / "faults.yaml"

@@ -27,7 +27,9 @@ from support.server import NS, Server
 from simulator.protocols.multipart import MultipartError, parse_multipart
 from simulator.services.online.shs import ShsError, read_label
 
-GOOD_TYPE, GOOD_BODY = shs_message(shs_label(), [fraga("198506102386", ["sjukpenning"], org="2021005489").encode()])
+GOOD_TYPE, GOOD_BODY = shs_message(
+    shs_label(), [fraga("198506102386", ["sjukpenning"], org="2021005489").encode()]
+)
 xml_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=60)
 
 
@@ -40,17 +42,28 @@ def mangled(draw: st.DrawFn) -> bytes:
         action = draw(st.sampled_from(["replace", "cut", "insert"]))
         chunk = draw(st.binary(min_size=1, max_size=12))
         if action == "replace":
-            body[at:at + len(chunk)] = chunk
+            body[at : at + len(chunk)] = chunk
         elif action == "cut":
-            del body[at:at + len(chunk)]
+            del body[at : at + len(chunk)]
         else:
             body[at:at] = chunk
     return bytes(body)
 
 
-content_types = st.one_of(st.just(GOOD_TYPE), st.text(max_size=80), st.sampled_from([
-    "multipart/mixed", "multipart/mixed; boundary=", 'multipart/mixed; boundary=""', "multipart/related; boundary=x",
-    "text/xml", "multipart/mixed; boundary=a; boundary=b"]))
+content_types = st.one_of(
+    st.just(GOOD_TYPE),
+    st.text(max_size=80),
+    st.sampled_from(
+        [
+            "multipart/mixed",
+            "multipart/mixed; boundary=",
+            'multipart/mixed; boundary=""',
+            "multipart/related; boundary=x",
+            "text/xml",
+            "multipart/mixed; boundary=a; boundary=b",
+        ]
+    ),
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -82,12 +95,19 @@ def test_any_mangled_shs_message_gets_a_reply_or_an_shs_error(server: Server, bo
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sender=xml_text, sender_type=st.one_of(st.none(), xml_text, st.sampled_from(["APP", "CN", "DN", "ORGNR"])),
-       receiver=xml_text, tx_id=st.one_of(st.none(), xml_text, st.uuids().map(str)))
-def test_any_ssek_header_gets_an_answer_or_a_fault(server: Server, sender: str, sender_type: str | None,
-                                                   receiver: str, tx_id: str | None) -> None:
+@given(
+    sender=xml_text,
+    sender_type=st.one_of(st.none(), xml_text, st.sampled_from(["APP", "CN", "DN", "ORGNR"])),
+    receiver=xml_text,
+    tx_id=st.one_of(st.none(), xml_text, st.uuids().map(str)),
+)
+def test_any_ssek_header_gets_an_answer_or_a_fault(
+    server: Server, sender: str, sender_type: str | None, receiver: str, tx_id: str | None
+) -> None:
     header = ssek_header(sender, sender_type, receiver=receiver, tx_id=tx_id)
-    r = post_soap(server.url, soap_envelope(fraga("198506102386", ["sjukpenning"]), header), SOAP11, SSEK_PATH)
+    r = post_soap(
+        server.url, soap_envelope(fraga("198506102386", ["sjukpenning"]), header), SOAP11, SSEK_PATH
+    )
     if r.status_code == 200:
         assert etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar") is not None
     else:

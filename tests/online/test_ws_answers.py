@@ -20,7 +20,8 @@ What is covered:
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import pytest
 import zeep
@@ -81,9 +82,10 @@ class P(NamedTuple):
 
 
 def periods(case: etree._Element) -> list[P]:
-    return [P(txt(p, "from"), txt(p, "tom"), txt(p, "omfattning"), txt(p, "antalDagar"),
-              txt(p, "manadsbelopp"))
-            for p in case.findall(_q("period"))]
+    return [
+        P(txt(p, "from"), txt(p, "tom"), txt(p, "omfattning"), txt(p, "antalDagar"), txt(p, "manadsbelopp"))
+        for p in case.findall(_q("period"))
+    ]
 
 
 def only_case(section: etree._Element, tag: str = "arende") -> etree._Element:
@@ -119,8 +121,14 @@ def assert_still_answers(lefi: Lefi) -> None:
 Check = Callable[[etree._Element], None]
 
 
-def one_case(*, status: int, periods_: list[P], reported: str | None = None,
-             typ: str | None = None, child: str | None = None) -> Check:
+def one_case(
+    *,
+    status: int,
+    periods_: list[P],
+    reported: str | None = None,
+    typ: str | None = None,
+    child: str | None = None,
+) -> Check:
     """A check for a benefit section that holds exactly one ``arende``."""
 
     def check(section: etree._Element) -> None:
@@ -141,22 +149,22 @@ def check_sjukpenning(section: etree._Element) -> None:
     assert txt(old, "anmalningsdatum") == "20240928"
     assert txt(old, "sjukpenningtyp") == "101"
     assert txt(old, "arendestatus") == "9"
-    assert periods(old) == [P("20241012", "20250110", "100", "91"),
-                            P("20250111", "20250131", "50", "21")]
+    assert periods(old) == [P("20241012", "20250110", "100", "91"), P("20250111", "20250131", "50", "21")]
     assert texts(old, "period/karens") == ["true", "false"]
     assert txt(ongoing, "anmalningsdatum") == "20250325"
     assert txt(ongoing, "arendestatus") == "1"
-    assert periods(ongoing) == [P("20250401", "20250831", "100", "153"),
-                                P("20250901", "20260630", "75", "303"),
-                                P("20260701", None, "50")]
+    assert periods(ongoing) == [
+        P("20250401", "20250831", "100", "153"),
+        P("20250901", "20260630", "75", "303"),
+        P("20260701", None, "50"),
+    ]
 
 
 def check_foraldrapenning(section: etree._Element) -> None:
     case = only_case(section, "fpArende")  # the 2021 case ended 2022-06-30
     assert txt(case, "anmalningsdatum") == "20250520"
     assert txt(case, "arendestatus") == "1"
-    assert periods(case) == [P("20250602", "20250808", "100", "48"),
-                             P("20260615", "20260814", "75", "45")]
+    assert periods(case) == [P("20250602", "20250808", "100", "48"), P("20260615", "20260814", "75", "45")]
     assert texts(case, "period/atgardstyp") == ["1", "1"]
     assert txt(case, "barn/personnummer") == "202110302383"
     assert txt(case, "barn/fodelsedatum") == "20211030"
@@ -181,8 +189,10 @@ def check_barnbidrag(section: etree._Element) -> None:
     cases = section.findall(_q("abbArende"))
     assert [txt(c, "egnaBarn/personnummer") for c in cases] == ["201907222390", "202110302383"]
     assert [txt(c, "arendestatus") for c in cases] == ["1", "1"]
-    assert [periods(c) for c in cases] == [[P("20190801", None, "50", None, "625")],
-                                           [P("20211101", None, "50", None, "625")]]
+    assert [periods(c) for c in cases] == [
+        [P("20190801", None, "50", None, "625")],
+        [P("20211101", None, "50", None, "625")],
+    ]
 
 
 def check_sgi(section: etree._Element) -> None:
@@ -206,40 +216,56 @@ def _belopp(el: etree._Element | None) -> tuple[str | None, ...] | None:
 
 def check_pension(section: etree._Element) -> None:
     assert [_belopp(b) for b in section.findall(_q("premiepension/premiepensionsbeslut"))] == [
-        ("9360", "780", "20250101"), ("9600", "800", "20260101")]
+        ("9360", "780", "20250101"),
+        ("9600", "800", "20260101"),
+    ]
     decisions = section.findall(_q("alderspension/alderspensionsbeslut"))
     assert [txt(d, "pensionsandel") for d in decisions] == ["100", "100"]
     assert [_belopp(d.find(_q("garantipension"))) for d in decisions] == [
-        ("24000", "2000", "20250101"), ("25200", "2100", "20260101")]
+        ("24000", "2000", "20250101"),
+        ("25200", "2100", "20260101"),
+    ]
     assert [_belopp(d.find(_q("inkomstpension"))) for d in decisions] == [
-        ("150000", "12500", "20250101"), ("156000", "13000", "20260101")]
+        ("150000", "12500", "20250101"),
+        ("156000", "13000", "20260101"),
+    ]
     assert [_belopp(d.find(_q("tillaggspension"))) for d in decisions] == [
-        ("13200", "1100", "20250101"), None]
+        ("13200", "1100", "20250101"),
+        None,
+    ]
 
 
 def check_prognos(section: etree._Element) -> None:
-    rows = [(txt(f, "utskicksar"), txt(f, "prognosbelopp"), txt(f, "tillvaxt"), txt(f, "alder"))
-            for f in section.findall(_q("prognosantagande"))]
+    rows = [
+        (txt(f, "utskicksar"), txt(f, "prognosbelopp"), txt(f, "tillvaxt"), txt(f, "alder"))
+        for f in section.findall(_q("prognosantagande"))
+    ]
     # the two latest mailing years only: 2023's forecast is left out
-    assert rows == [("2024", "10900", "0", "65"), ("2025", "11700", "0", "65"),
-                    ("2025", "17900", "2", "65")]
+    assert rows == [("2024", "10900", "0", "65"), ("2025", "11700", "0", "65"), ("2025", "17900", "2", "65")]
 
 
 def check_levnadsintyg(section: etree._Element) -> None:
     certificates = section.findall(_q("intyg"))
     # current data only: the latest of Klara's three certificates
     assert [(txt(c, "inkommet"), txt(c, "giltigtTom"), txt(c, "land")) for c in certificates] == [
-        ("20260528", "20270528", "Sverige")]
+        ("20260528", "20270528", "Sverige")
+    ]
 
 
 def check_utbetalning(section: etree._Element) -> None:
     payments = section.findall(_q("period"))
-    assert [(txt(p, "forman"), txt(p, "utbetalningsdatum"), txt(p, "from"), txt(p, "tom"))
-            for p in payments] == [("DAG", "20250925", "20250901", "20250930"),
-                                   ("DAG", "20261023", "20261001", "20261031")]
-    assert [(txt(p, "totaltBruttobelopp"), txt(p, "totaltSkattebelopp"),
-             txt(p, "totaltAvdragsbelopp"), txt(p, "nettobelopp")) for p in payments] == [
-        ("21300", "6390", "500", "14410"), ("14200", "4260", "0", "9940")]
+    assert [
+        (txt(p, "forman"), txt(p, "utbetalningsdatum"), txt(p, "from"), txt(p, "tom")) for p in payments
+    ] == [("DAG", "20250925", "20250901", "20250930"), ("DAG", "20261023", "20261001", "20261031")]
+    assert [
+        (
+            txt(p, "totaltBruttobelopp"),
+            txt(p, "totaltSkattebelopp"),
+            txt(p, "totaltAvdragsbelopp"),
+            txt(p, "nettobelopp"),
+        )
+        for p in payments
+    ] == [("21300", "6390", "500", "14410"), ("14200", "4260", "0", "9940")]
     assert [texts(p, "utbetalningen/delforman") for p in payments] == [["SJP"], ["SJP"]]
     assert [texts(p, "utbetalningen/dagar") for p in payments] == [["30"], ["31"]]
 
@@ -267,85 +293,207 @@ FROM, TOM = "2025-01-01", "2026-10-31"  # the usual question period: covers the 
 BENEFIT_CASES: dict[str, tuple[str, str, str, Check]] = {
     # Pensionsförmåner
     # reported 2004-01-20, before the benefit's history limit (2005): not delivered
-    "arbetsskadelivranta": (ARNE, FROM, TOM, one_case(
-        reported=None, status=1, periods_=[P("20050101", belopp="5600")])),
-    "efterlevandepension": (KLARA, FROM, TOM, one_case(
-        reported="20240302", status=1, typ="omställningspension",
-        periods_=[P("20240401", belopp="4200")])),
+    "arbetsskadelivranta": (
+        ARNE,
+        FROM,
+        TOM,
+        one_case(reported=None, status=1, periods_=[P("20050101", belopp="5600")]),
+    ),
+    "efterlevandepension": (
+        KLARA,
+        FROM,
+        TOM,
+        one_case(
+            reported="20240302", status=1, typ="omställningspension", periods_=[P("20240401", belopp="4200")]
+        ),
+    ),
     "prognos": (KLARA, FROM, TOM, check_prognos),
-    "yrkesskadelivranta": (ARNE, FROM, TOM, one_case(
-        reported="19990505", status=1, periods_=[P("20000101", belopp="1200")])),
-    "bostadstillagg": (KLARA, FROM, TOM, one_case(
-        reported="20241105", status=1, periods_=[P("20250101", belopp="3450")])),
+    "yrkesskadelivranta": (
+        ARNE,
+        FROM,
+        TOM,
+        one_case(reported="19990505", status=1, periods_=[P("20000101", belopp="1200")]),
+    ),
+    "bostadstillagg": (
+        KLARA,
+        FROM,
+        TOM,
+        one_case(reported="20241105", status=1, periods_=[P("20250101", belopp="3450")]),
+    ),
     "pension": (KLARA, FROM, TOM, check_pension),
-    "sjukOchAktivitetsersattning": (GUNNAR, FROM, TOM, one_case(
-        reported="20240201", status=9, typ="sjukersättning",
-        periods_=[P("20240301", "20250331", "50", belopp="6100")])),
+    "sjukOchAktivitetsersattning": (
+        GUNNAR,
+        FROM,
+        TOM,
+        one_case(
+            reported="20240201",
+            status=9,
+            typ="sjukersättning",
+            periods_=[P("20240301", "20250331", "50", belopp="6100")],
+        ),
+    ),
     # Dagersättningsförmåner
-    "aktivitetsstod": (ALI, FROM, TOM, one_case(
-        reported="20250811", status=1,
-        periods_=[P("20250818", "20260213", "100", "130"), P("20260216")])),
+    "aktivitetsstod": (
+        ALI,
+        FROM,
+        TOM,
+        one_case(
+            reported="20250811", status=1, periods_=[P("20250818", "20260213", "100", "130"), P("20260216")]
+        ),
+    ),
     "foraldrapenning": (FATIMA, FROM, TOM, check_foraldrapenning),
-    "narstaendepenning": (GRETA, FROM, TOM, one_case(
-        reported="20251103", status=9, periods_=[P("20251103", "20251121", "100", "15")])),
+    "narstaendepenning": (
+        GRETA,
+        FROM,
+        TOM,
+        one_case(reported="20251103", status=9, periods_=[P("20251103", "20251121", "100", "15")]),
+    ),
     "sjukpenning": (SARA, FROM, TOM, check_sjukpenning),
-    "smittbararersattning": (GRETA, FROM, TOM, one_case(
-        reported="20260112", status=9, periods_=[P("20260112", "20260123", "100", "10")])),
-    "dagpenningTillTotalforsvarspliktiga": (ALI, FROM, TOM, one_case(
-        reported="20250108", status=9, periods_=[P("20250113", "20250613", "100", "152")])),
-    "havandeskapspenning": (GRETA, FROM, TOM, one_case(
-        reported="20250201", status=9, periods_=[P("20250210", "20250330", "100", "49")])),
-    "rehabersattning": (GRETA, FROM, TOM, one_case(
-        reported="20260302", status=9, periods_=[P("20260309", "20260529", "50", "60")])),
+    "smittbararersattning": (
+        GRETA,
+        FROM,
+        TOM,
+        one_case(reported="20260112", status=9, periods_=[P("20260112", "20260123", "100", "10")]),
+    ),
+    "dagpenningTillTotalforsvarspliktiga": (
+        ALI,
+        FROM,
+        TOM,
+        one_case(reported="20250108", status=9, periods_=[P("20250113", "20250613", "100", "152")]),
+    ),
+    "havandeskapspenning": (
+        GRETA,
+        FROM,
+        TOM,
+        one_case(reported="20250201", status=9, periods_=[P("20250210", "20250330", "100", "49")]),
+    ),
+    "rehabersattning": (
+        GRETA,
+        FROM,
+        TOM,
+        one_case(reported="20260302", status=9, periods_=[P("20260309", "20260529", "50", "60")]),
+    ),
     "sjukpenninggrundandeInkomst": (SARA, FROM, TOM, check_sgi),
     "tillfalligForaldrapenning": (FATIMA, FROM, TOM, check_tillfallig_foraldrapenning),
     # Övriga förmåner
     "barnbidrag": (FATIMA, FROM, TOM, check_barnbidrag),
-    "handikappersattning": (HELENA, FROM, TOM, one_case(
-        reported="20160401", status=9,
-        periods_=[P("20160501", "20250131", "53", belopp="2716")])),
-    "underhallsstod": (FATIMA, FROM, TOM, one_case(
-        reported="20230110", status=9, child="201907222390",
-        periods_=[P("20230201", "20250331", belopp="1673")])),
-    "vardbidrag": (FATIMA, FROM, TOM, one_case(
-        reported="20240115", status=9, child="201907222390",
-        periods_=[P("20240201", "20250131", "25", belopp="2631")])),
-    "bostadsbidrag": (FATIMA, FROM, TOM, one_case(
-        reported="20241201", status=1,
-        periods_=[P("20250101", "20251231", belopp="2600"),
-                  P("20260101", "20261231", belopp="2850")])),
+    "handikappersattning": (
+        HELENA,
+        FROM,
+        TOM,
+        one_case(reported="20160401", status=9, periods_=[P("20160501", "20250131", "53", belopp="2716")]),
+    ),
+    "underhallsstod": (
+        FATIMA,
+        FROM,
+        TOM,
+        one_case(
+            reported="20230110",
+            status=9,
+            child="201907222390",
+            periods_=[P("20230201", "20250331", belopp="1673")],
+        ),
+    ),
+    "vardbidrag": (
+        FATIMA,
+        FROM,
+        TOM,
+        one_case(
+            reported="20240115",
+            status=9,
+            child="201907222390",
+            periods_=[P("20240201", "20250131", "25", belopp="2631")],
+        ),
+    ),
+    "bostadsbidrag": (
+        FATIMA,
+        FROM,
+        TOM,
+        one_case(
+            reported="20241201",
+            status=1,
+            periods_=[P("20250101", "20251231", belopp="2600"), P("20260101", "20261231", belopp="2850")],
+        ),
+    ),
     "levnadsintyg": (KLARA, FROM, TOM, check_levnadsintyg),
     "utbetalning": (SARA, "2025-06-01", TOM, check_utbetalning),
     "generellPersonInformation": (FATIMA, FROM, TOM, check_personuppgifter),
     # introduced with version 6
-    "merkostnadsersattning": (HELENA, FROM, TOM, one_case(
-        reported="20241115", status=1, periods_=[P("20250201", None, "50", belopp="2980")])),
-    "omvardnadsbidrag": (HELENA, FROM, TOM, one_case(
-        reported="20250110", status=1, child="201501292393",
-        periods_=[P("20250201", None, "50", belopp="4900")])),
-    "mottagareAvBarnbidrag": (MIKAEL, FROM, TOM, one_case(
-        reported="20250801", status=1, periods_=[P("20250901", belopp="1250")])),
-    "forebyggandeSjukpenning": (GRETA, FROM, TOM, one_case(
-        reported="20260921", status=1, periods_=[P("20261005", None, "25")])),
-    "etableringsersattning": (ALI, FROM, TOM, one_case(
-        reported="20240901", status=9, periods_=[P("20240902", "20250630", "100", "200")])),
-    "etableringsjobb": (ALI, FROM, TOM, one_case(
-        reported="20250701", status=1, periods_=[P("20250707")])),
-    "programersattning": (ALI, FROM, TOM, one_case(
-        reported="20250201", status=9, periods_=[P("20250203", "20250530", "100", "85")])),
-    "programjobdagar": (ALI, FROM, TOM, one_case(
-        status=9, periods_=[P("20250203", "20250530", "100", "85")])),
-    "programanvisning": (ALI, FROM, TOM, one_case(
-        reported="20250811", status=1, typ="Jobb- och utvecklingsgarantin",
-        periods_=[P("20250818")])),
-    "skatteuppgift": (MIKAEL, FROM, TOM, one_case(
-        status=9, typ="jämkning", periods_=[P("20260101", "20261231")])),
-    "studiemedelsavisering": (MIKAEL, FROM, TOM, one_case(
-        reported="20260815", status=1, periods_=[P("20260824")])),
-    "pensionsbehallning": (PETRA, FROM, TOM, one_case(
-        status=1, periods_=[P("20251231", belopp="0")])),
-    "pensionsunderlag": (PETRA, FROM, TOM, one_case(
-        status=9, typ="PGI", periods_=[P("20250101", "20251231")])),
+    "merkostnadsersattning": (
+        HELENA,
+        FROM,
+        TOM,
+        one_case(reported="20241115", status=1, periods_=[P("20250201", None, "50", belopp="2980")]),
+    ),
+    "omvardnadsbidrag": (
+        HELENA,
+        FROM,
+        TOM,
+        one_case(
+            reported="20250110",
+            status=1,
+            child="201501292393",
+            periods_=[P("20250201", None, "50", belopp="4900")],
+        ),
+    ),
+    "mottagareAvBarnbidrag": (
+        MIKAEL,
+        FROM,
+        TOM,
+        one_case(reported="20250801", status=1, periods_=[P("20250901", belopp="1250")]),
+    ),
+    "forebyggandeSjukpenning": (
+        GRETA,
+        FROM,
+        TOM,
+        one_case(reported="20260921", status=1, periods_=[P("20261005", None, "25")]),
+    ),
+    "etableringsersattning": (
+        ALI,
+        FROM,
+        TOM,
+        one_case(reported="20240901", status=9, periods_=[P("20240902", "20250630", "100", "200")]),
+    ),
+    "etableringsjobb": (ALI, FROM, TOM, one_case(reported="20250701", status=1, periods_=[P("20250707")])),
+    "programersattning": (
+        ALI,
+        FROM,
+        TOM,
+        one_case(reported="20250201", status=9, periods_=[P("20250203", "20250530", "100", "85")]),
+    ),
+    "programjobdagar": (
+        ALI,
+        FROM,
+        TOM,
+        one_case(status=9, periods_=[P("20250203", "20250530", "100", "85")]),
+    ),
+    "programanvisning": (
+        ALI,
+        FROM,
+        TOM,
+        one_case(
+            reported="20250811", status=1, typ="Jobb- och utvecklingsgarantin", periods_=[P("20250818")]
+        ),
+    ),
+    "skatteuppgift": (
+        MIKAEL,
+        FROM,
+        TOM,
+        one_case(status=9, typ="jämkning", periods_=[P("20260101", "20261231")]),
+    ),
+    "studiemedelsavisering": (
+        MIKAEL,
+        FROM,
+        TOM,
+        one_case(reported="20260815", status=1, periods_=[P("20260824")]),
+    ),
+    "pensionsbehallning": (PETRA, FROM, TOM, one_case(status=1, periods_=[P("20251231", belopp="0")])),
+    "pensionsunderlag": (
+        PETRA,
+        FROM,
+        TOM,
+        one_case(status=9, typ="PGI", periods_=[P("20250101", "20251231")]),
+    ),
 }
 
 
@@ -377,8 +525,15 @@ def ask_with_list(lefi: Lefi, formansforteckning: dict[str, bool]) -> etree._Ele
     """A question with a benefit list as given (``lefi.ask`` only sends true elements)."""
     lefi.client.service.HamtaFormansinformation(
         generelltfalt={"organisationsnummer": KOMMUN, "versionsnummer": "6"},
-        informationsfalt={"person": {"personnummer": SARA, "fromdatum": FROM, "tomdatum": TOM,
-                                     "formansforteckning": formansforteckning}})
+        informationsfalt={
+            "person": {
+                "personnummer": SARA,
+                "fromdatum": FROM,
+                "tomdatum": TOM,
+                "formansforteckning": formansforteckning,
+            }
+        },
+    )
     svar = lefi.history.last_received["envelope"].find(f".//{{{NS}}}FK.Online.Svar")
     assert svar is not None
     assert_valid(svar)
@@ -392,8 +547,7 @@ BUSINESS_ERRORS = [
     pytest.param(dict(personnummer=UNKNOWN_PERSON), 3, id="3-unknown-person"),
     pytest.param(dict(personnummer="198202042399"), 3, id="3-person-missing-in-register"),
     pytest.param(dict(fromdatum="2026-02-01", tomdatum="2026-01-31"), 7, id="7-from-after-tom"),
-    pytest.param(dict(fromdatum="2024-01-01", tomdatum="2026-01-01"), 8,
-                 id="8-two-years-and-a-day"),
+    pytest.param(dict(fromdatum="2024-01-01", tomdatum="2026-01-01"), 8, id="8-two-years-and-a-day"),
     pytest.param(dict(fromdatum="2026-01-01", tomdatum="2026-11-03"), 8, id="8-tom-after-today"),
     pytest.param(dict(personnummer="19850610238"), 11, id="11-too-few-digits"),
     pytest.param(dict(personnummer="abcdefghijkl"), 11, id="11-not-digits"),
@@ -413,10 +567,10 @@ BUSINESS_ERRORS = [
 
 
 @pytest.mark.parametrize(("question", "code"), BUSINESS_ERRORS)
-def test_business_error_is_answered_with_its_code(lefi: Lefi, question: dict[str, Any],
-                                                   code: int) -> None:
-    asked: dict[str, Any] = dict(personnummer=SARA, benefits=["sjukpenning"], org=KOMMUN,
-                                 fromdatum=FROM, tomdatum=TOM)
+def test_business_error_is_answered_with_its_code(lefi: Lefi, question: dict[str, Any], code: int) -> None:
+    asked: dict[str, Any] = dict(
+        personnummer=SARA, benefits=["sjukpenning"], org=KOMMUN, fromdatum=FROM, tomdatum=TOM
+    )
     asked.update(question)
     reply = lefi.ask(asked.pop("personnummer"), asked.pop("benefits"), **asked)
     assert reply.status == code
@@ -485,8 +639,7 @@ def ask_expecting_fault(lefi: Lefi, question: dict[str, Any]) -> zeep.exceptions
 
 
 @pytest.mark.parametrize(("question", "kod"), TECHNICAL_ERRORS)
-def test_technical_error_is_a_soap_fault_naming_it(lefi: Lefi, question: dict[str, Any],
-                                                    kod: str) -> None:
+def test_technical_error_is_a_soap_fault_naming_it(lefi: Lefi, question: dict[str, Any], kod: str) -> None:
     fault = ask_expecting_fault(lefi, question)
     assert fault.code == "soap:Server"
     assert fault_kod(fault) == kod
@@ -505,6 +658,8 @@ FK_TEXTS = {
     "VERSIONEN_STODS_EJ": "Den begärda versionen stöds ej",
     "KONFIGURATIONSFEL": "Fel i konfiguration",
 }
+
+
 def _faultstring_params() -> list[Any]:
     params = []
     for p in TECHNICAL_ERRORS:
@@ -514,8 +669,9 @@ def _faultstring_params() -> list[Any]:
 
 
 @pytest.mark.parametrize(("question", "kod"), _faultstring_params())
-def test_technical_error_faultstring_is_the_status_text(lefi: Lefi, question: dict[str, Any],
-                                                         kod: str) -> None:
+def test_technical_error_faultstring_is_the_status_text(
+    lefi: Lefi, question: dict[str, Any], kod: str
+) -> None:
     fault = ask_expecting_fault(lefi, question)
     assert fault_kod(fault) == kod
     assert fault.message == FK_TEXTS[kod]
@@ -544,20 +700,19 @@ def test_a_barnbidrag_payment_never_reaches_the_insurer(lefi: Lefi) -> None:
         reply = lefi.ask(ARNE, ["utbetalning"], org=org, fromdatum="2025-06-01", tomdatum=TOM)
         assert reply.delivered("utbetalning")
         section = reply.benefit("utbetalning")
-        return [(txt(p, "forman"), txt(p, "totaltBruttobelopp"))
-                for p in section.findall(_q("period"))]
+        return [(txt(p, "forman"), txt(p, "totaltBruttobelopp")) for p in section.findall(_q("period"))]
 
     assert payments(KOMMUN) == [("PLV", "5600"), ("ABB", "625")]
     assert payments(INSURER) == [("PLV", "5600")]
 
 
 def test_the_org_type_filter_narrows_an_agreement_of_all(lefi: Lefi) -> None:
-    kronofogden = lefi.ask(FATIMA, ["barnbidrag", "vardbidrag", "foraldrapenning"],
-                           org=KRONOFOGDEN)
+    kronofogden = lefi.ask(FATIMA, ["barnbidrag", "vardbidrag", "foraldrapenning"], org=KRONOFOGDEN)
     assert delivered_keys(kronofogden) == ["foraldrapenning", "barnbidrag"]
     assert "vardbidrag" not in section_names(kronofogden)
-    myndighet = lefi.ask(FATIMA, ["foraldrapenning", "bostadsbidrag", "generellPersonInformation"],
-                         org=PENSIONSMYNDIGHETEN)
+    myndighet = lefi.ask(
+        FATIMA, ["foraldrapenning", "bostadsbidrag", "generellPersonInformation"], org=PENSIONSMYNDIGHETEN
+    )
     assert delivered_keys(myndighet) == ["generellPersonInformation"]
     assert section_names(myndighet) == []
 
@@ -572,7 +727,8 @@ def test_protected_identity_withholds_address_and_kommun(lefi: Lefi) -> None:
     assert person.find(_q("kommunbeteckning")) is None
     assert b"Hemliga" not in etree.tostring(reply.svar)
     assert periods(only_case(reply.benefit("sjukpenning"), "sjpArende")) == [
-        P("20260202", "20260220", "100", "19")]
+        P("20260202", "20260220", "100", "19")
+    ]
 
 
 def test_an_ongoing_case_is_returned_with_its_whole_history(lefi: Lefi) -> None:
@@ -657,10 +813,10 @@ def test_a_samordningsnummer_is_answered(lefi: Lefi, form: str) -> None:
     reply = lefi.ask(form, ["generellPersonInformation", "sjukpenning"])
     assert reply.status == 0
     assert reply.text("informationsfalt/person/personuppgifter/personnummer") == SAMUEL
-    assert reply.text("informationsfalt/person/personuppgifter/aviseringsnamn") == \
-        "Samordnad Samuel"
+    assert reply.text("informationsfalt/person/personuppgifter/aviseringsnamn") == "Samordnad Samuel"
     assert periods(only_case(reply.benefit("sjukpenning"), "sjpArende")) == [
-        P("20260402", "20260430", "100", "29")]
+        P("20260402", "20260430", "100", "29")
+    ]
 
 
 # -- 5. version life cycle ----------------------------------------------------------------
@@ -670,11 +826,9 @@ ServerFactory = Callable[..., Server]
 def test_version_5_has_reached_end_of_life_in_june_2027(server_factory: ServerFactory) -> None:
     later = make_client(server_factory("--clock", "2027-06-01T10:00", "--freeze-clock").url)
     with pytest.raises(zeep.exceptions.Fault) as raised:
-        later.ask(SARA, ["sjukpenning"], version="5", fromdatum="2026-01-01",
-                  tomdatum="2027-05-31")
+        later.ask(SARA, ["sjukpenning"], version="5", fromdatum="2026-01-01", tomdatum="2027-05-31")
     assert fault_kod(raised.value) == "VERSIONEN_STODS_EJ"
-    reply = later.ask(SARA, ["sjukpenning"], version="6", fromdatum="2026-01-01",
-                      tomdatum="2027-05-31")
+    reply = later.ask(SARA, ["sjukpenning"], version="6", fromdatum="2026-01-01", tomdatum="2027-05-31")
     assert reply.status == 0
     assert reply.delivered("sjukpenning")
 
@@ -682,17 +836,14 @@ def test_version_5_has_reached_end_of_life_in_june_2027(server_factory: ServerFa
 def test_version_6_is_not_released_in_march_2026(server_factory: ServerFactory) -> None:
     earlier = make_client(server_factory("--clock", "2026-03-01T10:00", "--freeze-clock").url)
     with pytest.raises(zeep.exceptions.Fault) as raised:
-        earlier.ask(SARA, ["sjukpenning"], version="6", fromdatum="2025-03-01",
-                    tomdatum="2026-02-28")
+        earlier.ask(SARA, ["sjukpenning"], version="6", fromdatum="2025-03-01", tomdatum="2026-02-28")
     assert fault_kod(raised.value) == "VERSIONEN_STODS_EJ"
-    reply = earlier.ask(SARA, ["sjukpenning"], version="5", fromdatum="2025-03-01",
-                        tomdatum="2026-02-28")
+    reply = earlier.ask(SARA, ["sjukpenning"], version="5", fromdatum="2025-03-01", tomdatum="2026-02-28")
     assert reply.status == 0
     assert reply.delivered("sjukpenning")
 
 
-def test_the_wsdl_before_version_6_is_released_describes_version_5(
-        server_factory: ServerFactory) -> None:
+def test_the_wsdl_before_version_6_is_released_describes_version_5(server_factory: ServerFactory) -> None:
     earlier = make_client(server_factory("--clock", "2026-03-01T10:00", "--freeze-clock").url)
     lista = earlier.client.get_type(f"{{{NS}}}FormansforteckningTyp")
     assert "merkostnadsersattning" not in [name for name, _ in lista.elements]
@@ -706,8 +857,7 @@ def _canonical(svar: etree._Element) -> bytes:
 def test_soap_12_gets_the_same_answer_as_soap_11(server: Server, lefi: Lefi) -> None:
     soap12 = make_client(server.url, port="EXAHamtaFormansinformationSoap12")
     question = dict(fromdatum="2025-01-01", tomdatum="2026-10-31")
-    benefits = ["generellPersonInformation", "sjukpenning", "sjukpenninggrundandeInkomst",
-                "utbetalning"]
+    benefits = ["generellPersonInformation", "sjukpenning", "sjukpenninggrundandeInkomst", "utbetalning"]
     over_12 = soap12.ask(SARA, benefits, **question)
     assert soap12.history.last_sent["envelope"].tag == f"{{{SOAP12_ENVELOPE}}}Envelope"
     assert soap12.history.last_received["envelope"].tag == f"{{{SOAP12_ENVELOPE}}}Envelope"
@@ -739,9 +889,14 @@ def test_time_travel_before_a_child_is_born(server_factory: ServerFactory) -> No
     """With the clock before Lisa's birth (2021-10-30), her parent's answer does not list
     her, and a question about her gets 11: she has no valid personnummer yet."""
     then = make_client(server_factory("--clock", "2021-06-01T10:00", "--freeze-clock").url)
-    reply = then.ask(FATIMA, ["generellPersonInformation"], fromdatum="2021-01-01",
-                     tomdatum="2021-05-31", version="5")
+    reply = then.ask(
+        FATIMA, ["generellPersonInformation"], fromdatum="2021-01-01", tomdatum="2021-05-31", version="5"
+    )
     barn = [el.text for el in reply.findall("informationsfalt/person/personuppgifter/barn/personnummer")]
     assert barn == ["201907222390"]
-    assert then.ask("202110302383", ["sjukpenning"], fromdatum="2021-01-01",
-                    tomdatum="2021-05-31", version="5").status == 11
+    assert (
+        then.ask(
+            "202110302383", ["sjukpenning"], fromdatum="2021-01-01", tomdatum="2021-05-31", version="5"
+        ).status
+        == 11
+    )

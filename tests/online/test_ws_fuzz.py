@@ -19,19 +19,57 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 
 # Text that XML 1.0 can carry (no control characters, no surrogates).
 xml_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
-numbers = st.one_of(xml_text, st.sampled_from([
-    "198506102386", "19850610-2386", "850610-2386", "850610+2386", "198506102387", "2120000142",
-    "212000-0142", "162120000142", "5566778899", "", " ", "0", "9" * 12, "19850610238६"]))
-dates = st.one_of(xml_text, st.sampled_from([
-    "2025-01-01", "20250101", "2026-11-02", "2026-11-03", "1999-12-31", "9999-12-31", "0001-01-01",
-    "2024-02-29", "2025-02-29", "", "2025-1-1"]), st.dates().map(str))
+numbers = st.one_of(
+    xml_text,
+    st.sampled_from(
+        [
+            "198506102386",
+            "19850610-2386",
+            "850610-2386",
+            "850610+2386",
+            "198506102387",
+            "2120000142",
+            "212000-0142",
+            "162120000142",
+            "5566778899",
+            "",
+            " ",
+            "0",
+            "9" * 12,
+            "19850610238६",
+        ]
+    ),
+)
+dates = st.one_of(
+    xml_text,
+    st.sampled_from(
+        [
+            "2025-01-01",
+            "20250101",
+            "2026-11-02",
+            "2026-11-03",
+            "1999-12-31",
+            "9999-12-31",
+            "0001-01-01",
+            "2024-02-29",
+            "2025-02-29",
+            "",
+            "2025-1-1",
+        ]
+    ),
+    st.dates().map(str),
+)
 versions = st.one_of(st.none(), xml_text, st.sampled_from(["4", "5", "6", "7", " 6 ", "06", ""]))
-flags = st.dictionaries(st.sampled_from([b.key for b in BENEFITS]),
-                        st.one_of(st.sampled_from(["true", "false", "1", "0"]), xml_text), max_size=6)
+flags = st.dictionaries(
+    st.sampled_from([b.key for b in BENEFITS]),
+    st.one_of(st.sampled_from(["true", "false", "1", "0"]), xml_text),
+    max_size=6,
+)
 
 
-def question(org: str, pnr: str, from_: str | None, tom: str | None, version: str | None,
-             benefits: dict[str, str]) -> bytes:
+def question(
+    org: str, pnr: str, from_: str | None, tom: str | None, version: str | None, benefits: dict[str, str]
+) -> bytes:
     parts = [f"<ext:organisationsnummer>{escape(org)}</ext:organisationsnummer>"]
     if version is not None:
         parts.append(f"<ext:versionsnummer>{escape(version)}</ext:versionsnummer>")
@@ -41,22 +79,43 @@ def question(org: str, pnr: str, from_: str | None, tom: str | None, version: st
     if tom is not None:
         person.append(f"<ext:tomdatum>{escape(tom)}</ext:tomdatum>")
     if benefits:
-        person.append("<ext:formansforteckning>" + "".join(
-            f"<ext:{k}>{escape(v)}</ext:{k}>" for k, v in benefits.items()) + "</ext:formansforteckning>")
-    return (f'<soap:Envelope xmlns:soap="{SOAP11}" xmlns:ext="{NS}"><soap:Body><ext:FK.Online.Fraga>'
-            f'<ext:generelltfalt>{"".join(parts)}</ext:generelltfalt><ext:informationsfalt><ext:person>'
-            f'{"".join(person)}</ext:person></ext:informationsfalt></ext:FK.Online.Fraga></soap:Body>'
-            "</soap:Envelope>").encode("utf-8")
+        person.append(
+            "<ext:formansforteckning>"
+            + "".join(f"<ext:{k}>{escape(v)}</ext:{k}>" for k, v in benefits.items())
+            + "</ext:formansforteckning>"
+        )
+    return (
+        f'<soap:Envelope xmlns:soap="{SOAP11}" xmlns:ext="{NS}"><soap:Body><ext:FK.Online.Fraga>'
+        f"<ext:generelltfalt>{''.join(parts)}</ext:generelltfalt><ext:informationsfalt><ext:person>"
+        f"{''.join(person)}</ext:person></ext:informationsfalt></ext:FK.Online.Fraga></soap:Body>"
+        "</soap:Envelope>"
+    ).encode()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(org=numbers, pnr=numbers, from_=st.one_of(st.none(), dates), tom=st.one_of(st.none(), dates),
-       version=versions, benefits=flags)
-def test_any_question_gets_an_answer_or_a_fault(server: Server, org: str, pnr: str, from_: str | None,
-                                                tom: str | None, version: str | None,
-                                                benefits: dict[str, str]) -> None:
-    r = requests.post(server.url + "/ws", data=question(org, pnr, from_, tom, version, benefits),
-                      headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=10)
+@given(
+    org=numbers,
+    pnr=numbers,
+    from_=st.one_of(st.none(), dates),
+    tom=st.one_of(st.none(), dates),
+    version=versions,
+    benefits=flags,
+)
+def test_any_question_gets_an_answer_or_a_fault(
+    server: Server,
+    org: str,
+    pnr: str,
+    from_: str | None,
+    tom: str | None,
+    version: str | None,
+    benefits: dict[str, str],
+) -> None:
+    r = requests.post(
+        server.url + "/ws",
+        data=question(org, pnr, from_, tom, version, benefits),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=10,
+    )
     body = etree.fromstring(r.content).find(f"{{{SOAP11}}}Body")
     assert body is not None
     child = body[0]

@@ -25,9 +25,10 @@ FRAGA = f"""<ext:FK.Online.Fraga xmlns:ext="{NS}">
 
 
 def envelope(body: str = FRAGA, ns: str = SOAP11, header: str = "") -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{ns}">'
-            f"<soap:Header>{header}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
-            ).encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{ns}">'
+        f"<soap:Header>{header}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
 
 
 def post(server: Server, data: bytes, content_type: str = XML11, path: str = "/ws") -> requests.Response:
@@ -82,10 +83,12 @@ def test_empty_body_is_a_client_fault(server: Server) -> None:
 
 
 def test_entity_expansion_is_refused(server: Server) -> None:
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
-            b'<soap:Envelope xmlns:soap="' + SOAP11.encode() + b'"><soap:Body>&lol3;</soap:Body></soap:Envelope>')
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        b'<soap:Envelope xmlns:soap="' + SOAP11.encode() + b'"><soap:Body>&lol3;</soap:Body></soap:Envelope>'
+    )
     r = post(server, bomb)
     code, reason, _ = fault_of(r)
     assert (r.status_code, code) == (400, "soap:Client")
@@ -93,8 +96,10 @@ def test_entity_expansion_is_refused(server: Server) -> None:
 
 
 def test_external_entity_is_refused_and_nothing_is_read(server: Server) -> None:
-    xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-           + envelope(FRAGA.replace("198506102386", "&e;")).split(b"?>", 1)[1])
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        + envelope(FRAGA.replace("198506102386", "&e;")).split(b"?>", 1)[1]
+    )
     r = post(server, xxe)
     assert r.status_code == 400
     assert b"root:" not in r.content
@@ -102,7 +107,9 @@ def test_external_entity_is_refused_and_nothing_is_read(server: Server) -> None:
 
 
 def test_question_invalid_for_the_schema_is_a_client_fault_with_details(server: Server) -> None:
-    broken = FRAGA.replace("<ext:sjukpenning>1</ext:sjukpenning>", "<ext:sjukpenning>kanske</ext:sjukpenning>")
+    broken = FRAGA.replace(
+        "<ext:sjukpenning>1</ext:sjukpenning>", "<ext:sjukpenning>kanske</ext:sjukpenning>"
+    )
     r = post(server, envelope(broken))
     code, reason, fault = fault_of(r)
     assert (r.status_code, code) == (500, "soap:Client")
@@ -166,8 +173,11 @@ def test_soap12_question_is_answered_in_soap12(server: Server) -> None:
 
 
 def test_soap12_client_fault_is_400_with_sender_code(server: Server) -> None:
-    r = post(server, envelope(FRAGA.replace("<ext:sjukpenning>1", "<ext:sjukpenning>x"), ns=SOAP12),
-             content_type=XML12)
+    r = post(
+        server,
+        envelope(FRAGA.replace("<ext:sjukpenning>1", "<ext:sjukpenning>x"), ns=SOAP12),
+        content_type=XML12,
+    )
     code, _, _ = fault_of(r)
     assert (r.status_code, code) == (400, "soap:Sender")
 
@@ -240,13 +250,22 @@ def test_the_wsdl_file_loads_offline_and_its_client_asks_the_server(server: Serv
     client = zeep.Client(str(SCHEMAS / "lefi-online.wsdl"), transport=Transport(session=NoNetwork()))
     service = client.create_service(
         "{http://schema.forsakringskassan.se/externa_intressenter/EXAHamtaFormansinformation}"
-        "EXAHamtaFormansinformationSoap11", server.url + "/ws")
+        "EXAHamtaFormansinformationSoap11",
+        server.url + "/ws",
+    )
     history = HistoryPlugin()
     client.plugins.append(history)
     svar = service.HamtaFormansinformation(
         generelltfalt={"organisationsnummer": "2120000142", "versionsnummer": "6"},
-        informationsfalt={"person": {"personnummer": "198506102386", "fromdatum": "2026-01-01",
-                                     "tomdatum": "2026-10-31", "formansforteckning": {"sjukpenning": True}}})
+        informationsfalt={
+            "person": {
+                "personnummer": "198506102386",
+                "fromdatum": "2026-01-01",
+                "tomdatum": "2026-10-31",
+                "formansforteckning": {"sjukpenning": True},
+            }
+        },
+    )
     assert svar.generelltfalt.status.kod == 0
     assert_valid(history.last_received["envelope"].find(f".//{{{NS}}}FK.Online.Svar"))
 
@@ -257,8 +276,10 @@ def test_upper_case_wsdl_query_is_served(server: Server) -> None:
 
 
 def test_nil_dates_are_missing_dates(server: Server) -> None:
-    nil = FRAGA.replace("<ext:fromdatum>2025-01-01</ext:fromdatum>",
-                        '<ext:fromdatum xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>')
+    nil = FRAGA.replace(
+        "<ext:fromdatum>2025-01-01</ext:fromdatum>",
+        '<ext:fromdatum xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>',
+    )
     r = post(server, envelope(nil))
     svar = etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar")
     assert_valid(svar)
@@ -273,8 +294,9 @@ def test_far_future_dates_are_code_8_not_a_crash(server: Server) -> None:
 
 
 def test_a_header_for_another_actor_is_not_ours_to_understand(server: Server) -> None:
-    header = (f'<x:Sak xmlns:x="urn:annat" soap:mustUnderstand="1" soap:actor="urn:proxy" '
-              f'xmlns:soap="{SOAP11}"/>')
+    header = (
+        f'<x:Sak xmlns:x="urn:annat" soap:mustUnderstand="1" soap:actor="urn:proxy" xmlns:soap="{SOAP11}"/>'
+    )
     assert post(server, envelope(header=header)).status_code == 200
 
 
@@ -285,8 +307,10 @@ def test_a_question_in_the_wrong_namespace_names_both(server: Server) -> None:
 
 
 def test_carriage_returns_in_referens_survive(server: Server) -> None:
-    ref = FRAGA.replace("<ext:versionsnummer>6</ext:versionsnummer>",
-                        "<ext:versionsnummer>6</ext:versionsnummer><ext:referens>a&#13;b</ext:referens>")
+    ref = FRAGA.replace(
+        "<ext:versionsnummer>6</ext:versionsnummer>",
+        "<ext:versionsnummer>6</ext:versionsnummer><ext:referens>a&#13;b</ext:referens>",
+    )
     r = post(server, envelope(ref))
     svar = etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar")
     assert svar.findtext(f"{{{NS}}}generelltfalt/{{{NS}}}referens") == "a\rb"
@@ -301,14 +325,21 @@ def test_two_bodies_or_header_after_body_are_refused(server: Server) -> None:
     two = envelope().replace(b"</soap:Envelope>", b"<soap:Body/></soap:Envelope>")
     code, reason, _ = fault_of(post(server, two))
     assert code == "soap:Client" and "Header and then one Body" in reason
-    late = envelope().replace(b"<soap:Header></soap:Header>", b"").replace(
-        b"</soap:Envelope>", b"<soap:Header/></soap:Envelope>")
+    late = (
+        envelope()
+        .replace(b"<soap:Header></soap:Header>", b"")
+        .replace(b"</soap:Envelope>", b"<soap:Header/></soap:Envelope>")
+    )
     assert fault_of(post(server, late))[0] == "soap:Client"
 
 
 def test_a_body_that_is_not_really_gzip_is_a_client_fault(server: Server) -> None:
-    r = requests.post(server.url + "/ws", data=envelope(),
-                      headers={"Content-Type": XML11, "Content-Encoding": "gzip"}, timeout=10)
+    r = requests.post(
+        server.url + "/ws",
+        data=envelope(),
+        headers={"Content-Type": XML11, "Content-Encoding": "gzip"},
+        timeout=10,
+    )
     code, reason, _ = fault_of(r)
     assert (r.status_code, code) == (400, "soap:Client")
     assert "cannot be read" in reason
@@ -317,8 +348,12 @@ def test_a_body_that_is_not_really_gzip_is_a_client_fault(server: Server) -> Non
 def test_a_gzipped_question_is_answered(server: Server) -> None:
     import gzip
 
-    r = requests.post(server.url + "/ws", data=gzip.compress(envelope()),
-                      headers={"Content-Type": XML11, "Content-Encoding": "gzip"}, timeout=10)
+    r = requests.post(
+        server.url + "/ws",
+        data=gzip.compress(envelope()),
+        headers={"Content-Type": XML11, "Content-Encoding": "gzip"},
+        timeout=10,
+    )
     assert r.status_code == 200
 
 
@@ -328,8 +363,10 @@ def test_too_large_is_refused_before_the_body_is_sent(server: Server) -> None:
 
     url = urlsplit(server.url)
     with socket.create_connection((url.hostname, url.port), timeout=10) as s:
-        s.sendall(b"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                  b"Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
+        s.sendall(
+            b"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            b"Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"
+        )
         head = s.recv(200)
     assert head.startswith(b"HTTP/1.1 413"), head
 

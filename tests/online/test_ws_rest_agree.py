@@ -4,7 +4,8 @@ same benefits withheld, and each business error mapped as the README says."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import pytest
 import requests
@@ -33,15 +34,22 @@ class Row(NamedTuple):
 TABLE = [
     Row(KOMMUN, "198506102386", ("sjukpenning", "generellPersonInformation", "sjukpenninggrundandeInkomst")),
     Row(KOMMUN, "198506102386", ("sjukpenning",), ("2024-01-01", "2024-12-31")),
-    Row(KOMMUN, "198803182388", ("foraldrapenning", "barnbidrag", "tillfalligForaldrapenning", "bostadsbidrag")),
+    Row(
+        KOMMUN,
+        "198803182388",
+        ("foraldrapenning", "barnbidrag", "tillfalligForaldrapenning", "bostadsbidrag"),
+    ),
     Row(KOMMUN, "195503071796", ("sjukOchAktivitetsersattning", "generellPersonInformation")),
     Row(KOMMUN, "197002259294", ("arbetsskadelivranta", "barnbidrag")),
     Row(INSURER, "197002259294", ("arbetsskadelivranta", "barnbidrag", "generellPersonInformation")),
     Row(INSURER, "198506102386", ("sjukpenning", "foraldrapenning")),
     Row(KOMMUN, "198010172388", ("handikappersattning", "merkostnadsersattning", "omvardnadsbidrag")),
     Row(KOMMUN, "199509152394", ("aktivitetsstod", "etableringsersattning", "programersattning")),
-    Row(KOMMUN, "199004242385", ("havandeskapspenning", "narstaendepenning", "smittbararersattning",
-                                 "rehabersattning")),
+    Row(
+        KOMMUN,
+        "199004242385",
+        ("havandeskapspenning", "narstaendepenning", "smittbararersattning", "rehabersattning"),
+    ),
     Row(KOMMUN, "197502199255", ("generellPersonInformation",)),
     Row(KOMMUN, "198000602394", ("sjukpenning", "generellPersonInformation")),  # samordningsnummer
     # business errors
@@ -84,8 +92,14 @@ def ws_periods(reply: Reply, key: str) -> list[tuple[Any, ...]]:
     for case in section:
         for p in case.findall(f"{{{NS}}}period"):
             days = p.findtext(f"{{{NS}}}antalDagar")
-            out.append((_day(p.findtext(f"{{{NS}}}from")), _day(p.findtext(f"{{{NS}}}tom")),
-                        int(p.findtext(f"{{{NS}}}omfattning") or 0), None if days is None else int(days)))
+            out.append(
+                (
+                    _day(p.findtext(f"{{{NS}}}from")),
+                    _day(p.findtext(f"{{{NS}}}tom")),
+                    int(p.findtext(f"{{{NS}}}omfattning") or 0),
+                    None if days is None else int(days),
+                )
+            )
     return sorted(out, key=str)
 
 
@@ -103,8 +117,14 @@ def rest_periods(body: dict[str, Any], key: str) -> list[tuple[Any, ...]]:
                 if d["forman"]["beskrivning"] != label:
                     continue
                 for p in d.get("periodbeslut", [d]):
-                    out.append((p["period"]["fran"], p["period"].get("till"),
-                                p["omfattning"]["taljare"] if "omfattning" in p else None, p.get("dagar")))
+                    out.append(
+                        (
+                            p["period"]["fran"],
+                            p["period"].get("till"),
+                            p["omfattning"]["taljare"] if "omfattning" in p else None,
+                            p.get("dagar"),
+                        )
+                    )
     return sorted(out, key=str)
 
 
@@ -112,13 +132,17 @@ def same_periods(ws: list[tuple[Any, ...]], rest: list[tuple[Any, ...]]) -> bool
     """Equal, where a field the contract lacks for the benefit (None in ``rest``) is skipped."""
     return len(ws) == len(rest) and all(
         all(r is None or w == r for w, r in zip(wp, rp, strict=True)) and wp[:2] == rp[:2]
-        for wp, rp in zip(ws, rest, strict=False))
+        for wp, rp in zip(ws, rest, strict=False)
+    )
 
 
-@pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r.org}-{r.personnummer}-{'+'.join(r.benefits) or 'none'}")
+@pytest.mark.parametrize(
+    "row", TABLE, ids=lambda r: f"{r.org}-{r.personnummer}-{'+'.join(r.benefits) or 'none'}"
+)
 def test_ws_and_rest_agree(lefi: Lefi, rest: Rest, row: Row) -> None:
-    reply = lefi.ask(row.personnummer, list(row.benefits), org=row.org, fromdatum=row.period[0],
-                     tomdatum=row.period[1])
+    reply = lefi.ask(
+        row.personnummer, list(row.benefits), org=row.org, fromdatum=row.period[0], tomdatum=row.period[1]
+    )
     lists: dict[str, list[str]] = {}
     for key in row.benefits:
         name, code = v9_code(key)
@@ -131,8 +155,11 @@ def test_ws_and_rest_agree(lefi: Lefi, rest: Rest, row: Row) -> None:
     if reply.status != 0:
         assert set(body) == {"utlamnare"}  # a person without information
         return
-    withheld = {a["formansgrupp"]["kod"] if "formansgrupp" in a else a["ovrigInformationstyp"]["kod"]
-                for items in body.get("avvikelser", {}).values() for a in items}
+    withheld = {
+        a["formansgrupp"]["kod"] if "formansgrupp" in a else a["ovrigInformationstyp"]["kod"]
+        for items in body.get("avvikelser", {}).values()
+        for a in items
+    }
     for key in row.benefits:
         assert reply.delivered(key) == (v9_code(key)[1] not in withheld), key
         if not reply.delivered(key):
@@ -145,21 +172,35 @@ def test_ws_and_rest_agree(lefi: Lefi, rest: Rest, row: Row) -> None:
             assert ("adress" in person) == (ws_person.find(f"{{{NS}}}folkbokforingsadress") is not None)
             assert person["skyddad"] == (ws_person.findtext(f"{{{NS}}}sarskildProvning") == "true")
         elif key == "sjukpenninggrundandeInkomst":
-            ws_sgi = [_day(e.text) for e in reply.findall(
-                f"informationsfalt/person/formansinformation/{key}/sgiArende/beslutFrom")]
-            assert ws_sgi == [d["faststalldes"] for d in body["formansinformation"][
-                "sjukpenninggrundandeInkomstuppgift"]]
+            ws_sgi = [
+                _day(e.text)
+                for e in reply.findall(
+                    f"informationsfalt/person/formansinformation/{key}/sgiArende/beslutFrom"
+                )
+            ]
+            assert ws_sgi == [
+                d["faststalldes"] for d in body["formansinformation"]["sjukpenninggrundandeInkomstuppgift"]
+            ]
         else:
             assert same_periods(ws_periods(reply, key), rest_periods(body, key)), (
-                key, ws_periods(reply, key), rest_periods(body, key))
+                key,
+                ws_periods(reply, key),
+                rest_periods(body, key),
+            )
 
 
 def test_payments_agree(lefi: Lefi, rest: Rest) -> None:
     """The payments REST shows for a group are WS's payments of that group's benefits."""
-    reply = lefi.ask("198506102386", ["utbetalning"], org=KOMMUN, fromdatum="2025-06-01", tomdatum="2026-10-31")
-    ws = sorted((_day(p.findtext(f"{{{NS}}}utbetalningsdatum")), p.findtext(f"{{{NS}}}nettobelopp"))
-                for p in reply.findall("informationsfalt/person/formansinformation/utbetalning/period")
-                if p.findtext(f"{{{NS}}}forman") == "DAG")
+    reply = lefi.ask(
+        "198506102386", ["utbetalning"], org=KOMMUN, fromdatum="2025-06-01", tomdatum="2026-10-31"
+    )
+    ws = sorted(
+        (_day(p.findtext(f"{{{NS}}}utbetalningsdatum")), p.findtext(f"{{{NS}}}nettobelopp"))
+        for p in reply.findall("informationsfalt/person/formansinformation/utbetalning/period")
+        if p.findtext(f"{{{NS}}}forman") == "DAG"
+    )
     body = rest.ask("198506102386", period=("2025-06-01", "2026-10-31"), utbetalningar=["FK:SJP"]).json()
-    ours = sorted((p["datum"], p["nettobelopp"]["summa"]) for p in body["formansinformation"]["utbetalningsuppgift"])
+    ours = sorted(
+        (p["datum"], p["nettobelopp"]["summa"]) for p in body["formansinformation"]["utbetalningsuppgift"]
+    )
     assert ws and [(d, float(n)) for d, n in ws] == ours

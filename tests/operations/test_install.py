@@ -57,28 +57,54 @@ def test_a_fresh_venv_install_serves(tmp_path: Path) -> None:
     venv = tmp_path / "opt-lefi"
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     # the dependencies, from this test run's environment (a plain path: its own .pth
     # files, e.g. an editable install of this checkout, are not run)
     (site / "test-run-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "."],
-                   cwd=source, check=True, timeout=240)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "."],
+        cwd=source,
+        check=True,
+        timeout=240,
+    )
     shutil.rmtree(source)  # as the Dockerfile does: nothing may come from the source tree
 
-    installed = json.loads(subprocess.run(
-        [str(python), "-c", "import json, simulator, importlib.metadata as m; print(json.dumps("
-         "[simulator.__file__, m.requires('lefi-sandbox')]))"],
-        capture_output=True, text=True, check=True, cwd=tmp_path).stdout)
+    installed = json.loads(
+        subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import json, simulator, importlib.metadata as m; print(json.dumps("
+                "[simulator.__file__, m.requires('lefi-sandbox')]))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        ).stdout
+    )
     assert installed[0].startswith(str(site)), installed[0]
     for requirement in map(Requirement, installed[1]):
         if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-            assert requirement.specifier.contains(metadata.version(requirement.name), prereleases=True), requirement
+            assert requirement.specifier.contains(metadata.version(requirement.name), prereleases=True), (
+                requirement
+            )
     assert (venv / "share" / "lefi-sandbox" / "scenarios" / "default.yaml").is_file()
 
     port = _free_port()
-    server = subprocess.Popen([str(venv / "bin" / "lefi-sim"), "serve", "--port", str(port), "--freeze-clock"],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(venv / "bin" / "lefi-sim"), "serve", "--port", str(port), "--freeze-clock"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         health = None
         for _ in range(150):

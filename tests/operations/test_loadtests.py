@@ -106,12 +106,28 @@ def test_a_massfraga_job_missing_an_answer_is_reported() -> None:
     assert job.done
 
 
-@pytest.mark.parametrize("script", ["bench.py", "massfraga_bench.py", "population_bench.py", "prenumeration_bench.py",
-                                    "run_profile.py", "soak.py", "web_bench.py", "partners.py"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "bench.py",
+        "massfraga_bench.py",
+        "population_bench.py",
+        "prenumeration_bench.py",
+        "run_profile.py",
+        "soak.py",
+        "web_bench.py",
+        "partners.py",
+    ],
+)
 def test_every_load_script_starts(script: str) -> None:
     """Each script's imports and arguments hold (a benchmark is run by hand, rarely: a
     broken import must show here first)."""
-    done = subprocess.run([sys.executable, str(ROOT / "loadtests" / script), "--help"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "loadtests" / script), "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import redis
@@ -41,7 +41,13 @@ SCENARIO = ROOT / "tests" / "scenarios" / "prenumeration.yaml"
 TRYGGHET, PM, KFM, KOMMUN = "5566778899", "2021005299", "2021005489", "2120000142"
 SARA, FATIMA, NILS = "198506102386", "198803182388", "194507167072"
 PRODUCT = "2ea96132-1846-4afe-b965-29a018456fce"
-SARA_ORDER = {SARA: {"sjukpenning": "2024-01-01", "utbetalning": "2025-01-01", "generellPersonInformation": "2024-01-01"}}
+SARA_ORDER = {
+    SARA: {
+        "sjukpenning": "2024-01-01",
+        "utbetalning": "2025-01-01",
+        "generellPersonInformation": "2024-01-01",
+    }
+}
 
 
 @pytest.fixture
@@ -61,28 +67,38 @@ def start(tmp_path: Path) -> Iterator[Callable[..., tuple[Server, Path]]]:
 
 def test_schemas_list_the_catalogue_and_validate_our_own_order() -> None:
     xsd = etree.parse(str(SCHEMAS / "prenumeration-bestallning.xsd"))
-    enum = xsd.xpath("//xs:simpleType[@name='BestallningFormanTyp']//xs:enumeration/@value",
-                     namespaces={"xs": "http://www.w3.org/2001/XMLSchema"})
+    enum = xsd.xpath(
+        "//xs:simpleType[@name='BestallningFormanTyp']//xs:enumeration/@value",
+        namespaces={"xs": "http://www.w3.org/2001/XMLSchema"},
+    )
     assert tuple(enum) == keys_for_version(CURRENT)
     assert ORDER_SCHEMA.validate(etree.fromstring(order(TRYGGHET, SARA_ORDER, {FATIMA: []}, [])))
 
 
-def test_monday_1700_is_answered_tuesday_morning_with_the_history(start: Callable[..., tuple[Server, Path]]) -> None:
+def test_monday_1700_is_answered_tuesday_morning_with_the_history(
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
     srv, _ = start()
     drop = Drop(srv.url, TRYGGHET)
     set_clock(srv.url, "2026-11-02T17:00:00+01:00")
     receipt = drop.send(order(TRYGGHET, SARA_ORDER))
     assert receipt.status_code == 202, receipt.text
-    assert receipt.json()["intagsdag"] == "2026-11-02" and receipt.json()["besvaras"] == "2026-11-03T07:00+01:00"
+    assert (
+        receipt.json()["intagsdag"] == "2026-11-02" and receipt.json()["besvaras"] == "2026-11-03T07:00+01:00"
+    )
     set_clock(srv.url, "2026-11-03T06:59:00+01:00")  # the batch has run at 01:00; files come at 07:00
     settle()
     assert drop.names() == []
     set_clock(srv.url, "2026-11-03T07:00:00+01:00")
     [name] = drop.wait_for(1)
     [answer] = drop.answers()
-    assert answer.upto == "20261102" and answer.count("antalPoster") == 1 and answer.count("antalAndringar") == 0
+    assert (
+        answer.upto == "20261102" and answer.count("antalPoster") == 1 and answer.count("antalAndringar") == 0
+    )
     [record] = answer.records(SARA)
-    assert record.findtext(q("leveranstyp")) == "FORSTA" and record.findtext(f"{q('status')}/{q('kod')}") == "0"
+    assert (
+        record.findtext(q("leveranstyp")) == "FORSTA" and record.findtext(f"{q('status')}/{q('kod')}") == "0"
+    )
     info = record.find(q("formansinformation"))
     # the history from the ordered date: the case closed 2025-01-10 and the one still running
     cases = info.findall(f"{q('sjukpenning')}/{q('sjpArende')}")
@@ -105,7 +121,9 @@ def test_wednesday_1745_is_taken_in_thursday_morning(start: Callable[..., tuple[
     (folder(data, TRYGGHET, "in") / "bestallning-1.xml").write_bytes(order(TRYGGHET, SARA_ORDER))
     settle(1.5)
     [kept] = drop.orders()
-    assert kept["fil"] == "bestallning-1.xml" and kept["kanal"] == "file" and kept["intagsdag"] == "2026-11-05"
+    assert (
+        kept["fil"] == "bestallning-1.xml" and kept["kanal"] == "file" and kept["intagsdag"] == "2026-11-05"
+    )
     assert list(folder(data, TRYGGHET, "in").iterdir()) == []  # taken from in/ once kept
     set_clock(srv.url, "2026-11-05T09:00:00+01:00")
     settle()
@@ -118,28 +136,47 @@ def test_wednesday_1745_is_taken_in_thursday_morning(start: Callable[..., tuple[
 
 
 def test_later_files_hold_exactly_the_changes_and_an_empty_day_still_has_start_and_end(
-        start: Callable[..., tuple[Server, Path]]) -> None:
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
     srv, _ = start()
     drop = Drop(srv.url, TRYGGHET)
-    assert drop.send(order(TRYGGHET, {**SARA_ORDER, FATIMA: {"sjukpenning": "2026-01-01",
-                                                             "utbetalning": "2026-01-01"}})).status_code == 202
+    assert (
+        drop.send(
+            order(
+                TRYGGHET, {**SARA_ORDER, FATIMA: {"sjukpenning": "2026-01-01", "utbetalning": "2026-01-01"}}
+            )
+        ).status_code
+        == 202
+    )
     set_clock(srv.url, "2026-11-07T07:30:00+01:00")  # Saturday: the batches of Tue, Wed, Thu, Fri and Sat
     drop.wait_for(5)
     first, tue, wed, thu, fri = drop.answers()
-    assert [a.upto for a in (first, tue, wed, thu, fri)] == ["20261102", "20261103", "20261104", "20261105",
-                                                            "20261106"]
+    assert [a.upto for a in (first, tue, wed, thu, fri)] == [
+        "20261102",
+        "20261103",
+        "20261104",
+        "20261105",
+        "20261106",
+    ]
     assert first.count("antalPoster") == 2 and first.changes() == []
     # each later file: exactly that day's events the subscriber may see; Fatima's
     # föräldrapenning and tillfällig föräldrapenning are outside Trygghet's agreement
     assert tue.changes() == [(SARA, "20261103", "UTBETALNING", "utbetalning")]
     assert wed.changes() == [(SARA, "20261104", "ARENDE_AVSLUTAS", "sjukpenning")]
-    assert thu.changes() == [(SARA, "20261105", "FLYTTNING", None), (SARA, "20261105", "ARENDE_STARTAR", "sjukpenning")]
-    ended = wed.records(SARA)[0].find(f"{q('andring')}/{q('formansinformation')}/{q('sjukpenning')}/{q('sjpArende')}")
+    assert thu.changes() == [
+        (SARA, "20261105", "FLYTTNING", None),
+        (SARA, "20261105", "ARENDE_STARTAR", "sjukpenning"),
+    ]
+    ended = wed.records(SARA)[0].find(
+        f"{q('andring')}/{q('formansinformation')}/{q('sjukpenning')}/{q('sjpArende')}"
+    )
     assert ended.findtext(q("arendestatus")) == "9"
     moved = thu.records(SARA)[0].find(f"{q('andring')}/{q('personuppgifter')}")
     assert moved.findtext(f"{q('folkbokforingsadress')}/{q('postort')}") == "Stockholm"
     # nothing happened on Friday: the file holds only the start and end records, all counts zero
-    assert fri.records() == [] and [fri.count(n) for n in ("antalPoster", "antalFormaner", "antalAndringar")] == [0, 0, 0]
+    assert fri.records() == [] and [
+        fri.count(n) for n in ("antalPoster", "antalFormaner", "antalAndringar")
+    ] == [0, 0, 0]
     assert [s["levereradTom"] for s in drop.subscriptions()] == ["2026-11-06", "2026-11-06"]
     # the timeline as seen by the online question agrees: Sara moved on Thursday
     assert Drop(srv.url, KOMMUN).send(order(KOMMUN, SARA_ORDER)).status_code == 403
@@ -198,14 +235,18 @@ def test_a_full_refresh_resends_everything(start: Callable[..., tuple[Server, Pa
     assert first.records(SARA)[0].find(q("formansinformation")) is not None
 
 
-@pytest.mark.parametrize(("ordered", "not_yet", "answered"), [
-    # Kristi himmelsfärdsdag, Thursday 2026-05-14: Wednesday's order is answered on Friday
-    ("2026-05-13T10:00:00+02:00", "2026-05-14T09:00:00+02:00", "2026-05-15T07:00:00+02:00"),
-    # Midsommarafton (de facto holiday) and Midsommardagen: Thursday's order waits until Tuesday
-    ("2026-06-18T16:00:00+02:00", "2026-06-22T09:00:00+02:00", "2026-06-23T07:00:00+02:00"),
-])
-def test_holidays_shift_the_batch(start: Callable[..., tuple[Server, Path]], ordered: str, not_yet: str,
-                                  answered: str) -> None:
+@pytest.mark.parametrize(
+    ("ordered", "not_yet", "answered"),
+    [
+        # Kristi himmelsfärdsdag, Thursday 2026-05-14: Wednesday's order is answered on Friday
+        ("2026-05-13T10:00:00+02:00", "2026-05-14T09:00:00+02:00", "2026-05-15T07:00:00+02:00"),
+        # Midsommarafton (de facto holiday) and Midsommardagen: Thursday's order waits until Tuesday
+        ("2026-06-18T16:00:00+02:00", "2026-06-22T09:00:00+02:00", "2026-06-23T07:00:00+02:00"),
+    ],
+)
+def test_holidays_shift_the_batch(
+    start: Callable[..., tuple[Server, Path]], ordered: str, not_yet: str, answered: str
+) -> None:
     srv, _ = start("--clock", ordered, "--freeze-clock")
     drop = Drop(srv.url, TRYGGHET)
     receipt = drop.send(order(TRYGGHET, {SARA: {"sjukpenning": "2026-01-01"}})).json()
@@ -217,23 +258,35 @@ def test_holidays_shift_the_batch(start: Callable[..., tuple[Server, Path]], ord
     drop.wait_for(1)
 
 
-def test_orders_refused_with_an_error_file_naming_line_and_reason(start: Callable[..., tuple[Server, Path]]) -> None:
+def test_orders_refused_with_an_error_file_naming_line_and_reason(
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
     srv, data = start()
     drop = Drop(srv.url, TRYGGHET)
-    bad = order(TRYGGHET, {SARA: {"sjukpenning": "2024-01-01", "foraldrapenning": "2024-01-01"},
-                           "198506102387": {"sjukpenning": "2024-01-01"}})
+    bad = order(
+        TRYGGHET,
+        {
+            SARA: {"sjukpenning": "2024-01-01", "foraldrapenning": "2024-01-01"},
+            "198506102387": {"sjukpenning": "2024-01-01"},
+        },
+    )
     (folder(data, TRYGGHET, "in") / "fel.xml").write_bytes(bad)
     (folder(data, TRYGGHET, "in") / "gammal.xml").write_bytes(order(TRYGGHET, SARA_ORDER, version="2.0.3"))
-    (folder(data, TRYGGHET, "in") / "trasig.xml").write_bytes(order(TRYGGHET, SARA_ORDER).replace(
-        b"<ext:nyPrenumeration>", b"<ext:nyPrenumeration><ext:okand/>"))
+    (folder(data, TRYGGHET, "in") / "trasig.xml").write_bytes(
+        order(TRYGGHET, SARA_ORDER).replace(b"<ext:nyPrenumeration>", b"<ext:nyPrenumeration><ext:okand/>")
+    )
     errors = drop.wait_for(3, prefix="FEL-")
     files = {n.split("-")[1]: etree.fromstring(drop.fetch(n)) for n in errors}
     for root in files.values():
         assert SVAR_SCHEMA.validate(root), SVAR_SCHEMA.error_log
     fel = [(f.findtext(q("rad")), f.findtext(q("meddelande"))) for f in files["fel"].findall(q("fel"))]
-    assert fel == [("7", "förmånen foraldrapenning ingår inte i organisationens avtal"),
-                   ("9", "personnummer '198506102387': wrong check digit 7, expected 6")]
-    [(_, old)] = [(f.findtext(q("rad")), f.findtext(q("meddelande"))) for f in files["gammal"].findall(q("fel"))]
+    assert fel == [
+        ("7", "förmånen foraldrapenning ingår inte i organisationens avtal"),
+        ("9", "personnummer '198506102387': wrong check digit 7, expected 6"),
+    ]
+    [(_, old)] = [
+        (f.findtext(q("rad")), f.findtext(q("meddelande"))) for f in files["gammal"].findall(q("fel"))
+    ]
     assert "2.0.3" in old and "2.0.4" in old
     [broken] = files["trasig"].findall(q("fel"))
     assert broken.findtext(q("rad")) == "4" and "okand" in broken.findtext(q("meddelande"))
@@ -242,8 +295,15 @@ def test_orders_refused_with_an_error_file_naming_line_and_reason(start: Callabl
     refused = drop.send(bad)
     assert refused.status_code == 400 and SVAR_SCHEMA.validate(etree.fromstring(refused.content))
     assert drop.send(b"<not xml").status_code == 400
-    assert requests.post(f"{srv.url}/prenumeration/{TRYGGHET}/bestallningar", data=b"x",
-                         headers={"Content-Type": "application/json"}, timeout=10).status_code == 415
+    assert (
+        requests.post(
+            f"{srv.url}/prenumeration/{TRYGGHET}/bestallningar",
+            data=b"x",
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        ).status_code
+        == 415
+    )
     # not the sender's own orgnummer
     other = drop.send(order(PM, SARA_ORDER))
     assert other.status_code == 400 and b"5566778899" in other.content
@@ -251,14 +311,17 @@ def test_orders_refused_with_an_error_file_naming_line_and_reason(start: Callabl
     assert requests.get(f"{srv.url}/prenumeration/{KOMMUN}/svar", timeout=10).status_code == 403
     assert requests.get(f"{srv.url}/prenumeration/5560001116/svar", timeout=10).status_code == 404
     assert requests.get(f"{srv.url}/prenumeration/12345/svar", timeout=10).status_code == 404
-    old_version = requests.get(f"{srv.url}/prenumeration/{TRYGGHET}/svar", params={"version": "2.0.3"}, timeout=10)
+    old_version = requests.get(
+        f"{srv.url}/prenumeration/{TRYGGHET}/svar", params={"version": "2.0.3"}, timeout=10
+    )
     assert old_version.status_code == 400 and "2.0.4" in old_version.json()["error"]
     assert requests.get(f"{srv.url}/prenumeration/{TRYGGHET}/svar/..%2Fin", timeout=10).status_code == 404
     assert srv.alive()
 
 
 def test_a_file_dropped_twice_is_two_orders_answered_by_the_admin_batch(
-        start: Callable[..., tuple[Server, Path]]) -> None:
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
     srv, data = start()
     drop = Drop(srv.url, TRYGGHET)
     (folder(data, TRYGGHET, "in") / "b.xml").write_bytes(order(TRYGGHET, SARA_ORDER))
@@ -274,8 +337,13 @@ def test_a_file_dropped_twice_is_two_orders_answered_by_the_admin_batch(
     [answer] = drop.answers()
     assert answer.count("antalPoster") == 1 and answer.records(SARA)[0].findtext(q("leveranstyp")) == "FORSTA"
     # the CLI runs the same batch: nothing new has happened, an empty file
-    cli = subprocess.run([sys.executable, "-m", "simulator", "admin", "--url", srv.url, "prenumeration", "batch"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    cli = subprocess.run(
+        [sys.executable, "-m", "simulator", "admin", "--url", srv.url, "prenumeration", "batch"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert cli.returncode == 0, cli.stderr
     assert len(drop.names()) == 2 and drop.answers()[1].count("antalPoster") == 0
     # the admin API's reset forgets orders, subscriptions and files
@@ -284,7 +352,9 @@ def test_a_file_dropped_twice_is_two_orders_answered_by_the_admin_batch(
 
 
 def _send_shs(url: str, sender: str, body: bytes, **label: str) -> requests.Response:
-    return post_shs(url, shs_label(sender=sender, product=PRODUCT, datapart_type="bestallning", **label), [body])
+    return post_shs(
+        url, shs_label(sender=sender, product=PRODUCT, datapart_type="bestallning", **label), [body]
+    )
 
 
 def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Path]]) -> None:
@@ -297,16 +367,20 @@ def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Pat
     assert again.status_code == 202 and again.headers["X-shs-duplicatemsg"] == "yes"
     assert len(Drop(srv.url, PM).orders()) == 1
     assert shs_error(_send_shs(srv.url, PM, body, transfer_type="synch"))[0] == "MissingAgreement"
-    no_agreement = _send_shs(srv.url, KFM, order(KFM, {NILS: {"pension": "2020-01-01"}}), transfer_type="asynch")
+    no_agreement = _send_shs(
+        srv.url, KFM, order(KFM, {NILS: {"pension": "2020-01-01"}}), transfer_type="asynch"
+    )
     assert shs_error(no_agreement)[0] == "MissingAgreement"
-    invalid = _send_shs(srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}, version="1.3.8"),
-                        transfer_type="asynch")
+    invalid = _send_shs(
+        srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}, version="1.3.8"), transfer_type="asynch"
+    )
     code, error = shs_error(invalid)
     assert code == "IllegalMessageStructure" and "2.0.4" in error.get("errorinfo")
     set_clock(srv.url, "2026-11-03T07:00:00+01:00")
     [name] = Drop(srv.url, PM).wait_for(1)
-    listed = etree.fromstring(requests.get(f"{srv.url}/shs/ds/{PM}", params={"producttype": PRODUCT},
-                                           timeout=10).content).findall("message")
+    listed = etree.fromstring(
+        requests.get(f"{srv.url}/shs/ds/{PM}", params={"producttype": PRODUCT}, timeout=10).content
+    ).findall("message")
     assert len(listed) == 1 and listed[0].find("data").get("filename") == name
     fetched = requests.get(f"{srv.url}/shs/ds/{PM}/{listed[0].get('tx.id')}", timeout=10)
     message = shs_reply(fetched)
@@ -318,14 +392,16 @@ def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Pat
     srv.process.wait(timeout=10)
     again, _ = start("--clock", "2026-11-03T08:00:00+01:00", "--freeze-clock", data=data)
     time.sleep(1)
-    relisted = etree.fromstring(requests.get(f"{again.url}/shs/ds/{PM}", params={"producttype": PRODUCT},
-                                             timeout=10).content).findall("message")
+    relisted = etree.fromstring(
+        requests.get(f"{again.url}/shs/ds/{PM}", params={"producttype": PRODUCT}, timeout=10).content
+    ).findall("message")
     assert [m.get("tx.id") for m in relisted] == [listed[0].get("tx.id")]
 
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
-def test_subscriptions_survive_a_restart(start: Callable[..., tuple[Server, Path]], store: str,
-                                         request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_subscriptions_survive_a_restart(
+    start: Callable[..., tuple[Server, Path]], store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     """Orders, subscriptions and deliveries outlive the process, in SQLite under --data-dir
     and in Redis with --redis."""
     args: list[str] = []
@@ -347,13 +423,19 @@ def test_subscriptions_survive_a_restart(start: Callable[..., tuple[Server, Path
     assert len(drop.orders()) == 1 and drop.subscriptions()[0]["levereradTom"] == "2026-11-03"
 
 
-def test_an_unreachable_store_is_a_503_and_the_server_goes_on(start: Callable[..., tuple[Server, Path]]) -> None:
+def test_an_unreachable_store_is_a_503_and_the_server_goes_on(
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
     srv, _ = start("--redis", "redis://127.0.0.1:9/0")  # nothing listens there
     drop = Drop(srv.url, TRYGGHET)
     refused = drop.send(order(TRYGGHET, SARA_ORDER))
     assert refused.status_code == 503 and "durable store" in refused.json()["error"]
-    assert _send_shs(srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}),
-                     transfer_type="asynch").status_code == 503
+    assert (
+        _send_shs(
+            srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}), transfer_type="asynch"
+        ).status_code
+        == 503
+    )
     settle()
     assert srv.alive() and "prenumeration: ConnectionError" in srv.log.read_text()
 
@@ -373,26 +455,37 @@ def test_bad_names_in_the_folder_stop_nothing(start: Callable[..., tuple[Server,
     error = etree.fromstring(drop.fetch(error_file))
     assert error.findtext(q("fil")) == "fel_namn.xml"
     assert [o["fil"] for o in drop.orders()] == ["beställning.xml"]
-    (folder(data, TRYGGHET, "in") / "sedan.xml").write_bytes(order(TRYGGHET, {FATIMA: {"sjukpenning": "2024-01-01"}}))
+    (folder(data, TRYGGHET, "in") / "sedan.xml").write_bytes(
+        order(TRYGGHET, {FATIMA: {"sjukpenning": "2024-01-01"}})
+    )
     deadline = time.monotonic() + 10
     while len(drop.orders()) < 2:
         assert time.monotonic() < deadline, "the intake stopped after the bad files"
         time.sleep(0.1)
     assert os.listdir(inbox) == []
     # over HTTP: a control character in filnamn and a refused order: the error file, not a 500
-    refused = requests.post(f"{drop.base}/bestallningar?filnamn=a%01b.xml", data=b"<x/>",
-                            headers={"Content-Type": "text/xml"}, timeout=10)
+    refused = requests.post(
+        f"{drop.base}/bestallningar?filnamn=a%01b.xml",
+        data=b"<x/>",
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
     assert refused.status_code == 400, refused.text
     assert etree.fromstring(refused.content).findtext(q("fil")) == "a_b.xml"
-    taken = requests.post(f"{drop.base}/bestallningar?filnamn=%ED%A0%80%01.xml", data=order(TRYGGHET, SARA_ORDER),
-                          headers={"Content-Type": "text/xml"}, timeout=10)
+    taken = requests.post(
+        f"{drop.base}/bestallningar?filnamn=%ED%A0%80%01.xml",
+        data=order(TRYGGHET, SARA_ORDER),
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
     assert taken.status_code == 202, taken.text
     settle(0.5)
     assert srv.alive() and "Traceback" not in srv.log.read_text(errors="replace")
 
 
 def test_a_receipt_after_the_clock_went_back_names_the_day_it_is_answered(
-        start: Callable[..., tuple[Server, Path]]) -> None:
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
     """The batches ran up to Friday; the clock moved back to Monday: the next batch is still
     Saturday's, and the receipt says so (not "Tuesday 07:00")."""
     srv, _ = start()
@@ -418,7 +511,8 @@ def _outbox(url: str, flt: str | None = None) -> list[str]:
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
 def test_an_acknowledged_answer_file_stays_acknowledged_after_kill_9(
-        start: Callable[..., tuple[Server, Path]], store: str, request: pytest.FixtureRequest) -> None:
+    start: Callable[..., tuple[Server, Path]], store: str, request: pytest.FixtureRequest
+) -> None:
     """The SHS outbox of answer files and its acknowledgements are durable: fetched and
     acknowledged, SIGKILL, restarted on the same store: not offered again."""
     args: list[str] = []
@@ -427,13 +521,19 @@ def test_an_acknowledged_answer_file_stays_acknowledged_after_kill_9(
         redis.Redis.from_url(url).flushdb()
         args = ["--redis", url]
     srv, data = start(*args)
-    assert _send_shs(srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}),
-                     transfer_type="asynch").status_code == 202
+    assert (
+        _send_shs(
+            srv.url, PM, order(PM, {NILS: {"pension": "2020-01-01"}}), transfer_type="asynch"
+        ).status_code
+        == 202
+    )
     set_clock(srv.url, "2026-11-03T07:00:00+01:00")
     Drop(srv.url, PM).wait_for(1)
     [tx] = _outbox(srv.url, "noack")
     assert requests.get(f"{srv.url}/shs/ds/{PM}/{tx}", timeout=10).status_code == 200
-    assert requests.post(f"{srv.url}/shs/ds/{PM}/{tx}", params={"action": "ack"}, timeout=10).status_code == 200
+    assert (
+        requests.post(f"{srv.url}/shs/ds/{PM}/{tx}", params={"action": "ack"}, timeout=10).status_code == 200
+    )
     assert _outbox(srv.url, "noack") == []
     srv.process.kill()
     srv.process.wait(timeout=10)
@@ -445,7 +545,9 @@ def test_an_acknowledged_answer_file_stays_acknowledged_after_kill_9(
     assert _outbox(again.url) == []
 
 
-def test_two_hosts_on_one_redis_make_one_first_delivery(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_two_hosts_on_one_redis_make_one_first_delivery(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     """Two servers (each its own folder) share one Redis. 300 persons make the first delivery
     take long enough for both hosts to be at it at once: still one batch, one answer file."""
     url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/13"
@@ -456,8 +558,10 @@ def test_two_hosts_on_one_redis_make_one_first_delivery(request: pytest.FixtureR
     path = tmp_path / "population.yaml"
     path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
     persons = GeneratedPopulation.build(Population(count=300, seed=11), default.parent).numbers()
-    hosts = [start_server(tmp_path, "--redis", url, "--data-dir", str(tmp_path / name), scenario=path)
-             for name in ("a", "b")]
+    hosts = [
+        start_server(tmp_path, "--redis", url, "--data-dir", str(tmp_path / name), scenario=path)
+        for name in ("a", "b")
+    ]
     try:
         drops = [Drop(h.url, TRYGGHET) for h in hosts]
         ordered = order(TRYGGHET, {p: {"sjukpenning": "2024-01-01"} for p in list(persons)[:300]})

@@ -42,21 +42,63 @@ BENEFITS = {"sjukpenning": "2026-01-01", "utbetalning": "2026-01-01"}
 
 def _scenario(path: Path) -> tuple[list[str], dict[str, list[str]]]:
     orgs = [make_orgnummer(f"556{n:06d}").value for n in range(ORGS)]
-    persons = {org: [make_personnummer(date(1970 + i, 1 + j, 10), 100 + j).value
-                     for j in range(PERSONS + EXTRA + DROPPED)] for i, org in enumerate(orgs)}
-    timeline = [{"date": day, "personnummer": pnr, "event": "payment", "payment": {
-                    "benefit": "sjukpenning", "date": day, "from": day, "tom": day,
-                    "gross": 1000 + n, "tax": 300, "net": 700 + n}}
-                for pnrs in persons.values() for pnr in pnrs for n, day in enumerate(EVENT_DAYS)]
+    persons = {
+        org: [
+            make_personnummer(date(1970 + i, 1 + j, 10), 100 + j).value
+            for j in range(PERSONS + EXTRA + DROPPED)
+        ]
+        for i, org in enumerate(orgs)
+    }
+    timeline = [
+        {
+            "date": day,
+            "personnummer": pnr,
+            "event": "payment",
+            "payment": {
+                "benefit": "sjukpenning",
+                "date": day,
+                "from": day,
+                "tom": day,
+                "gross": 1000 + n,
+                "tax": 300,
+                "net": 700 + n,
+            },
+        }
+        for pnrs in persons.values()
+        for pnr in pnrs
+        for n, day in enumerate(EVENT_DAYS)
+    ]
     scenario = {
-        "name": "prenumeration-crash", "clock": {"start": "2026-11-02T09:00:00+01:00", "frozen": True},
-        "organisations": [{"orgnummer": org, "name": f"Försäkringsbolag {n}", "type": "forsakringsbolag",
-                           "transports": ["ws"], "agreement": ["sjukpenning", "utbetalning"], "prenumeration": True}
-                          for n, org in enumerate(orgs)],
-        "persons": [{"personnummer": pnr, "first_name": "Test", "last_name": f"Person {pnr[-4:]}",
-                     "cases": [{"benefit": "sjukpenning", "status": "pagaende", "reported": "2026-03-01",
-                                "periods": [{"from": "2026-03-02", "omfattning": 100}]}]}
-                    for pnrs in persons.values() for pnr in pnrs],
+        "name": "prenumeration-crash",
+        "clock": {"start": "2026-11-02T09:00:00+01:00", "frozen": True},
+        "organisations": [
+            {
+                "orgnummer": org,
+                "name": f"Försäkringsbolag {n}",
+                "type": "forsakringsbolag",
+                "transports": ["ws"],
+                "agreement": ["sjukpenning", "utbetalning"],
+                "prenumeration": True,
+            }
+            for n, org in enumerate(orgs)
+        ],
+        "persons": [
+            {
+                "personnummer": pnr,
+                "first_name": "Test",
+                "last_name": f"Person {pnr[-4:]}",
+                "cases": [
+                    {
+                        "benefit": "sjukpenning",
+                        "status": "pagaende",
+                        "reported": "2026-03-01",
+                        "periods": [{"from": "2026-03-02", "omfattning": 100}],
+                    }
+                ],
+            }
+            for pnrs in persons.values()
+            for pnr in pnrs
+        ],
         "timeline": timeline,
     }
     path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -73,8 +115,17 @@ class Crashing:
         self.landed: Counter[str] = Counter()  # "batch" / "publication": kills inside one
 
     def start(self, clock: str) -> Server:
-        self.server = start_server(self.tmp, "--data-dir", str(self.data), "--clock", clock, "--freeze-clock",
-                                   "--request-log", "off", scenario=self.scenario)
+        self.server = start_server(
+            self.tmp,
+            "--data-dir",
+            str(self.data),
+            "--clock",
+            clock,
+            "--freeze-clock",
+            "--request-log",
+            "off",
+            scenario=self.scenario,
+        )
         return self.server
 
     def log(self) -> str:
@@ -108,21 +159,37 @@ class Crashing:
 
 
 # what the server logs when a step begins and when it ends
-STEPS = {"batch": (re.compile(r"batch \S+ \(information up to \S+\) begins"), re.compile(r"batch \S+ .*answer files")),
-         "publication": (re.compile(r"publishing \d+ answer files"), re.compile(r"published \d+ answer files"))}
+STEPS = {
+    "batch": (
+        re.compile(r"batch \S+ \(information up to \S+\) begins"),
+        re.compile(r"batch \S+ .*answer files"),
+    ),
+    "publication": (re.compile(r"publishing \d+ answer files"), re.compile(r"published \d+ answer files")),
+}
 
 
 def _open_steps(log: str) -> list[str]:
     """The steps the log shows begun and not ended."""
-    return [step for step, (begins, ends) in STEPS.items() if len(begins.findall(log)) > len(ends.findall(log))]
+    return [
+        step for step, (begins, ends) in STEPS.items() if len(begins.findall(log)) > len(ends.findall(log))
+    ]
 
 
 def _batches_done(url: str, orgs: list[str], files: int) -> bool:
-    return all(len([n for n in Drop(url, org).names() if n.startswith("LEFI-PREN-")]) >= files for org in orgs)
+    return all(
+        len([n for n in Drop(url, org).names() if n.startswith("LEFI-PREN-")]) >= files for org in orgs
+    )
 
 
-def _run_with_kills(crash: Crashing, clock: str, orgs: list[str], files: int, kills: list[str],
-                    rng: random.Random, during: threading.Thread | None = None) -> None:
+def _run_with_kills(
+    crash: Crashing,
+    clock: str,
+    orgs: list[str],
+    files: int,
+    kills: list[str],
+    rng: random.Random,
+    during: threading.Thread | None = None,
+) -> None:
     """Moves the clock to ``clock`` (batches start), kills the server ``kills`` times while a
     batch or a publication runs, restarts it each time, then lets them finish."""
     assert crash.server is not None
@@ -142,7 +209,8 @@ def _run_with_kills(crash: Crashing, clock: str, orgs: list[str], files: int, ki
 
 
 def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(20261103)
     scenario = tmp_path / "crash.yaml"
     orgs, persons = _scenario(scenario)
@@ -158,7 +226,7 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
     def order_more() -> None:
         """Orders sent while the server may die: those answered 202 must survive."""
         for org in orgs:
-            for pnr in persons[org][PERSONS:PERSONS + EXTRA]:
+            for pnr in persons[org][PERSONS : PERSONS + EXTRA]:
                 try:
                     response = Drop(srv.url, org).send(order(org, {pnr: BENEFITS}))
                 except requests.RequestException:
@@ -192,8 +260,15 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
                 break
         assert inside, "no kill landed between keeping a dropped file's order and removing the file"
         # Tuesday 07:00: the night's batch (the first deliveries) runs late, killed twice
-        _run_with_kills(crash, "2026-11-03T07:00:00+01:00", orgs, 1, ["batch", "publication"], rng,
-                        threading.Thread(target=order_more))
+        _run_with_kills(
+            crash,
+            "2026-11-03T07:00:00+01:00",
+            orgs,
+            1,
+            ["batch", "publication"],
+            rng,
+            threading.Thread(target=order_more),
+        )
         # Saturday: the batches of Wednesday to Saturday, killed three times
         _run_with_kills(crash, "2026-11-07T07:00:00+01:00", orgs, 5, ["batch", "batch", "publication"], rng)
         assert crash.kills >= 6
@@ -217,8 +292,12 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
             assert set(first) == subscribed
             # every change after a person's first delivery, up to Friday: exactly once
             delivered = Counter(c for a in answers for c in a.changes())
-            expected = Counter((pnr, f"{day:%Y%m%d}", "UTBETALNING", "utbetalning")
-                               for pnr in subscribed for day in EVENT_DAYS if f"{day:%Y%m%d}" > first[pnr])
+            expected = Counter(
+                (pnr, f"{day:%Y%m%d}", "UTBETALNING", "utbetalning")
+                for pnr in subscribed
+                for day in EVENT_DAYS
+                if f"{day:%Y%m%d}" > first[pnr]
+            )
             assert delivered == expected, org
     finally:
         crash.stop()

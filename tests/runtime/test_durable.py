@@ -26,19 +26,31 @@ def test_write_if_absent_writes_once(stores: tuple[Durable, Durable]) -> None:
 
     async def main() -> None:
         await a.write([Put("x", "old", {"v": 0})])
-        first = await a.write_if("done", "run1/org", None,
-                                 [Put("done", "run1/org", {"by": "a"}), Put("x", "k", {"v": 1}), Delete("x", "old")])
-        second = await b.write_if("done", "run1/org", None, [Put("done", "run1/org", {"by": "b"}), Put("x", "k", {"v": 2})])
+        first = await a.write_if(
+            "done",
+            "run1/org",
+            None,
+            [Put("done", "run1/org", {"by": "a"}), Put("x", "k", {"v": 1}), Delete("x", "old")],
+        )
+        second = await b.write_if(
+            "done", "run1/org", None, [Put("done", "run1/org", {"by": "b"}), Put("x", "k", {"v": 2})]
+        )
         assert (first, second) == (True, False)
         assert await b.get("done", "run1/org") == {"by": "a"}
         assert await b.get("x", "k") == {"v": 1}  # nothing of the refused write
         assert await b.get("x", "old") is None  # the winner's delete happened
         # racing: of many concurrent writers exactly one gets through
-        results = await asyncio.gather(*(s.write_if("done", "run2/org", None, [Put("done", "run2/org", {"by": n})])
-                                         for n, s in enumerate([a, b] * 5)))
+        results = await asyncio.gather(
+            *(
+                s.write_if("done", "run2/org", None, [Put("done", "run2/org", {"by": n})])
+                for n, s in enumerate([a, b] * 5)
+            )
+        )
         assert sorted(results) == [False] * 9 + [True]
         # as read: a document changed meanwhile refuses the write
-        assert await a.write_if("done", "run1/org", {"by": "a"}, [Put("done", "run1/org", {"by": "a", "n": 2})])
+        assert await a.write_if(
+            "done", "run1/org", {"by": "a"}, [Put("done", "run1/org", {"by": "a", "n": 2})]
+        )
         assert not await b.write_if("done", "run1/org", {"by": "a"}, [Put("x", "k", {"v": 3})])
         assert await b.get("x", "k") == {"v": 1}
         for s in (a, b):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -111,14 +112,19 @@ def content_type(soap: str = SOAP11) -> str:
 
 
 def post(url: str, body: bytes | None = None, soap: str = SOAP11, timeout: float = 10) -> requests.Response:
-    return requests.post(url + PATH, data=body or question(soap=soap), timeout=timeout,
-                         headers={"Content-Type": content_type(soap), "SOAPAction": '""'})
+    return requests.post(
+        url + PATH,
+        data=body or question(soap=soap),
+        timeout=timeout,
+        headers={"Content-Type": content_type(soap), "SOAPAction": '""'},
+    )
 
 
 async def _aiohttp_post(url: str, timeout: float) -> tuple[int, dict[str, str], bytes]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-        async with session.post(url + PATH, data=question(),
-                                headers={"Content-Type": content_type(), "SOAPAction": '""'}) as resp:
+        async with session.post(
+            url + PATH, data=question(), headers={"Content-Type": content_type(), "SOAPAction": '""'}
+        ) as resp:
             headers = dict(resp.headers)
             try:
                 body = await resp.read()
@@ -142,8 +148,10 @@ def aiohttp_post(url: str, timeout: float = 10) -> tuple[int, dict[str, str], by
 def raw_exchange(url: str, body: bytes) -> bytes:
     """POSTs over a bare socket; returns every byte the server sent before it closed."""
     parts = urlsplit(url)
-    head = (f"POST {PATH} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type()}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type()}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
     received = b""
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(head + body)
@@ -226,13 +234,19 @@ def test_soap_fault_client_over_soap_12_is_sender(admin: AdminClient, srv: Serve
     assert_sara_answered(ask_sara(soap12))
 
 
-@pytest.mark.parametrize(("code", "soap", "status", "value"), [
-    ("Server", SOAP11, 500, "soap:Server"), ("Sender", SOAP11, 500, "soap:Client"),
-    ("Server", SOAP12, 500, "soap:Receiver"), ("Receiver", SOAP12, 500, "soap:Receiver"),
-    ("Sender", SOAP12, 400, "soap:Sender"),
-])
-def test_soap_fault_code_in_each_soap_version(admin: AdminClient, srv: Server, code: str, soap: str,
-                                              status: int, value: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "soap", "status", "value"),
+    [
+        ("Server", SOAP11, 500, "soap:Server"),
+        ("Sender", SOAP11, 500, "soap:Client"),
+        ("Server", SOAP12, 500, "soap:Receiver"),
+        ("Receiver", SOAP12, 500, "soap:Receiver"),
+        ("Sender", SOAP12, 400, "soap:Sender"),
+    ],
+)
+def test_soap_fault_code_in_each_soap_version(
+    admin: AdminClient, srv: Server, code: str, soap: str, status: int, value: str
+) -> None:
     admin.add_fault(id="kod", kind="soap_fault", fault_code=code, fault_reason="kod")
     resp = post(srv.url, soap=soap)
     assert resp.status_code == status
@@ -242,8 +256,9 @@ def test_soap_fault_code_in_each_soap_version(admin: AdminClient, srv: Server, c
     assert got == value
 
 
-def test_http_status_503_reaches_zeep_as_a_transport_error(admin: AdminClient, lefi: Lefi,
-                                                           srv: Server) -> None:
+def test_http_status_503_reaches_zeep_as_a_transport_error(
+    admin: AdminClient, lefi: Lefi, srv: Server
+) -> None:
     admin.add_fault(id="h503", kind="http_status", status=503)
     with pytest.raises(zeep.exceptions.TransportError) as raised:
         ask_sara(lefi)
@@ -261,7 +276,7 @@ def test_latency_goes_before_a_transport_fault(admin: AdminClient, srv: Server) 
     started = time.monotonic()
     assert post(srv.url).status_code == 503
     assert time.monotonic() - started >= 0.2
-    entry, = admin.journal(fault_rule="sen503")
+    (entry,) = admin.journal(fault_rule="sen503")
     assert entry["outcome"] == "injected:http_status" and entry["duration_ms"] >= 200
 
 
@@ -283,8 +298,9 @@ def test_reset_answers_nothing(admin: AdminClient, srv: Server, lefi: Lefi) -> N
     assert_sara_answered(ask_sara(lefi))
 
 
-def test_truncated_body_is_shorter_than_its_content_length(admin: AdminClient, srv: Server,
-                                                           lefi: Lefi) -> None:
+def test_truncated_body_is_shorter_than_its_content_length(
+    admin: AdminClient, srv: Server, lefi: Lefi
+) -> None:
     admin.add_fault(id="half", kind="truncated")
     with pytest.raises(TruncatedBody) as raised:
         aiohttp_post(srv.url)
@@ -343,14 +359,16 @@ def test_fixed_latency_answers_correctly_later(admin: AdminClient, lefi: Lefi) -
     elapsed = time.monotonic() - started
     assert_sara_answered(reply)
     assert elapsed >= 0.3  # the latency is added, not a performance figure
-    entry, = admin.journal(fault_rule="seg")
+    (entry,) = admin.journal(fault_rule="seg")
     assert entry["outcome"] == "ok"  # the answer itself is the normal one
     assert entry["duration_ms"] >= 300
 
 
-@pytest.mark.parametrize("latency", [{"uniform": [0.01, 0.1]},
-                                     {"lognormal": {"median": 0.02, "sigma": 0.5, "max": 0.1}}],
-                         ids=["uniform", "lognormal"])
+@pytest.mark.parametrize(
+    "latency",
+    [{"uniform": [0.01, 0.1]}, {"lognormal": {"median": 0.02, "sigma": 0.5, "max": 0.1}}],
+    ids=["uniform", "lognormal"],
+)
 def test_random_latency_answers_correctly(admin: AdminClient, lefi: Lefi, latency: dict[str, Any]) -> None:
     admin.add_fault(id="slump", kind="latency", latency=latency)
     for _ in range(3):
@@ -366,8 +384,9 @@ def assert_hit(ask: Callable[[], Reply], reason: str) -> None:
 
 
 @pytest.mark.parametrize("org_form", [KOMMUN, "212000-0142", "162120000142"])
-def test_organisation_rule_leaves_other_organisations_alone(admin: AdminClient, lefi: Lefi,
-                                                            org_form: str) -> None:
+def test_organisation_rule_leaves_other_organisations_alone(
+    admin: AdminClient, lefi: Lefi, org_form: str
+) -> None:
     admin.add_fault(id="org", kind="soap_fault", organisation=org_form, fault_reason="org")
     assert_hit(lambda: ask_sara(lefi), "org")
     assert_sara_answered(ask_sara(lefi, org=KRONOFOGDEN))
@@ -416,7 +435,7 @@ def test_times_2_fires_twice_then_serves(admin: AdminClient, lefi: Lefi) -> None
     assert_hit(lambda: ask_sara(lefi), "tva")
     assert_sara_answered(ask_sara(lefi))
     assert_sara_answered(ask_sara(lefi))
-    rule, = admin.faults()
+    (rule,) = admin.faults()
     assert (rule["id"], rule["used"]) == ("tva", 2)
 
 
@@ -428,8 +447,9 @@ def test_first_matching_rule_that_fires_applies(admin: AdminClient, lefi: Lefi) 
 
 
 @pytest.mark.parametrize(("probability", "hits"), [(0, 0), (1, 8)])
-def test_probability_0_never_and_1_always(admin: AdminClient, srv: Server, probability: float,
-                                          hits: int) -> None:
+def test_probability_0_never_and_1_always(
+    admin: AdminClient, srv: Server, probability: float, hits: int
+) -> None:
     admin.add_fault(id="kanske", kind="http_status", status=503, probability=probability)
     statuses = [post(srv.url).status_code for _ in range(8)]
     assert statuses.count(503) == hits
@@ -449,7 +469,12 @@ def test_the_same_fault_seed_gives_the_same_hits(server_factory: ServerFactory) 
 
 # -- journal and metrics ------------------------------------------------------------------
 def test_journal_records_each_injected_outcome(admin: AdminClient, srv: Server, lefi: Lefi) -> None:
-    for kind, extra in (("http_status", {"status": 502}), ("malformed", {}), ("truncated", {}), ("reset", {})):
+    for kind, extra in (
+        ("http_status", {"status": 502}),
+        ("malformed", {}),
+        ("truncated", {}),
+        ("reset", {}),
+    ):
         admin.add_fault(id=f"j-{kind}", kind=kind, times=1, **extra)
         try:
             post(srv.url)
@@ -461,9 +486,12 @@ def test_journal_records_each_injected_outcome(admin: AdminClient, srv: Server, 
     assert_sara_answered(ask_sara(lefi))
     entries = {e["fault_rule"]: e for e in admin.journal(bodies=False)}
     assert {k: entries[k]["outcome"] for k in entries if k} == {
-        "j-http_status": "injected:http_status", "j-malformed": "injected:malformed",
-        "j-truncated": "injected:truncated", "j-reset": "injected:reset",
-        "j-tech": "technical:KONFIGURATIONSFEL"}
+        "j-http_status": "injected:http_status",
+        "j-malformed": "injected:malformed",
+        "j-truncated": "injected:truncated",
+        "j-reset": "injected:reset",
+        "j-tech": "technical:KONFIGURATIONSFEL",
+    }
     assert entries["j-http_status"]["status"] == 502
     assert entries[None]["outcome"] == "ok"  # the last, normal question
     assert admin.count(outcome="injected") == 4
@@ -476,23 +504,30 @@ def test_journal_records_an_injected_soap_fault_as_injected(admin: AdminClient, 
     admin.add_fault(id="j-soap", kind="soap_fault", fault_reason="x")
     with pytest.raises(zeep.exceptions.Fault):
         ask_sara(lefi)
-    entry, = admin.journal(fault_rule="j-soap")
+    (entry,) = admin.journal(fault_rule="j-soap")
     assert entry["outcome"] == "injected:soap_fault"
 
 
 def test_metrics_count_injected_faults_and_requests(admin: AdminClient, srv: Server) -> None:
     faults_before = metric(srv.url, "lefi_faults_injected_total", kind="http_status", rule="m503")
-    injected_before = metric(srv.url, "lefi_requests_total", binding="ws", outcome="injected:http_status",
-                             organisation=KOMMUN)
+    injected_before = metric(
+        srv.url, "lefi_requests_total", binding="ws", outcome="injected:http_status", organisation=KOMMUN
+    )
     ok_before = metric(srv.url, "lefi_requests_total", binding="ws", outcome="ok", organisation=KOMMUN)
     admin.add_fault(id="m503", kind="http_status", status=503, times=3)
     statuses = [post(srv.url).status_code for _ in range(5)]
     assert statuses == [503, 503, 503, 200, 200]
     assert metric(srv.url, "lefi_faults_injected_total", kind="http_status", rule="m503") == faults_before + 3
-    assert metric(srv.url, "lefi_requests_total", binding="ws", outcome="injected:http_status",
-                  organisation=KOMMUN) == injected_before + 3
-    assert metric(srv.url, "lefi_requests_total", binding="ws", outcome="ok",
-                  organisation=KOMMUN) == ok_before + 2
+    assert (
+        metric(
+            srv.url, "lefi_requests_total", binding="ws", outcome="injected:http_status", organisation=KOMMUN
+        )
+        == injected_before + 3
+    )
+    assert (
+        metric(srv.url, "lefi_requests_total", binding="ws", outcome="ok", organisation=KOMMUN)
+        == ok_before + 2
+    )
 
 
 # -- rules from a scenario file, refused rules ----------------------------------------------
@@ -517,20 +552,27 @@ def test_rules_from_the_scenario_file_apply_from_the_start(server_factory: Serve
         ask_sara(lefi)
 
 
-@pytest.mark.parametrize(("rule", "field"), [
-    ({"id": "x", "kind": "explode"}, "kind"),
-    ({"id": "x", "kind": "technical_error"}, "technical_error"),
-    ({"id": "x", "kind": "technical_error", "technical_error": "INGET_SADANT_FEL"}, "technical_error"),
-    ({"id": "x", "kind": "soap_fault", "benefit": "flygpengar"}, "benefit"),
-    ({"id": "x", "kind": "soap_fault", "personnummer": "198506102387"}, "personnummer"),
-    ({"id": "x", "kind": "soap_fault", "personnummer": "850610-2386"}, "personnummer"),  # would never match
-    ({"id": "x", "kind": "soap_fault", "organisation": "2120000143"}, "organisation"),
-    ({"id": "x", "kind": "latency"}, "latency"),
-    ({"id": "x y", "kind": "reset"}, "id"),
-    ({"id": "x", "kind": "reset", "probability": 1.5}, "probability"),
-])
-def test_a_bad_rule_is_refused_and_the_rules_are_unchanged(admin: AdminClient, lefi: Lefi,
-                                                           rule: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({"id": "x", "kind": "explode"}, "kind"),
+        ({"id": "x", "kind": "technical_error"}, "technical_error"),
+        ({"id": "x", "kind": "technical_error", "technical_error": "INGET_SADANT_FEL"}, "technical_error"),
+        ({"id": "x", "kind": "soap_fault", "benefit": "flygpengar"}, "benefit"),
+        ({"id": "x", "kind": "soap_fault", "personnummer": "198506102387"}, "personnummer"),
+        (
+            {"id": "x", "kind": "soap_fault", "personnummer": "850610-2386"},
+            "personnummer",
+        ),  # would never match
+        ({"id": "x", "kind": "soap_fault", "organisation": "2120000143"}, "organisation"),
+        ({"id": "x", "kind": "latency"}, "latency"),
+        ({"id": "x y", "kind": "reset"}, "id"),
+        ({"id": "x", "kind": "reset", "probability": 1.5}, "probability"),
+    ],
+)
+def test_a_bad_rule_is_refused_and_the_rules_are_unchanged(
+    admin: AdminClient, lefi: Lefi, rule: dict[str, Any], field: str
+) -> None:
     admin.add_fault(id="kvar", kind="soap_fault", personnummer=SAMUEL, fault_reason="kvar")
     before = admin.faults()
     with pytest.raises(AdminError) as raised:
@@ -562,8 +604,13 @@ def test_the_scenario_file_of_this_module_is_valid() -> None:
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "simulator", "scenario", "check", str(FAULTS_SCENARIO)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "scenario", "check", str(FAULTS_SCENARIO)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -587,19 +634,23 @@ def _binding_request(binding: str) -> tuple[str, bytes, dict[str, str]]:
         body = soap_envelope(fraga(SARA, ["sjukpenning"]), ssek_header())
         return "/ssek/FK.EXA.Lefi.Fraga", body, {"Content-Type": "text/xml; charset=utf-8"}
     if binding == "shs":
-        ctype, body = shs_message(shs_label(sender=KRONOFOGDEN), [fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN)
-                                                                   .encode()])
+        ctype, body = shs_message(
+            shs_label(sender=KRONOFOGDEN), [fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN).encode()]
+        )
         return "/mt", body, {"Content-Type": ctype}
     assert binding == "rest"
-    body = b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2026-10-31"}, ' \
-           b'"formansinformation": ["FK:SJP"]}'
+    body = (
+        b'{"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2026-10-31"}, '
+        b'"formansinformation": ["FK:SJP"]}'
+    )
     return FRAGA.format(aktorsId=INSURER_AKTOR), body, {"Content-Type": "application/json"}
 
 
 @pytest.mark.parametrize("binding", ["ws", "ssek", "shs", "rest"])
 @pytest.mark.parametrize("kind", ["http_status", "reset", "truncated", "malformed", "latency"])
-def test_transport_faults_apply_to_every_binding_alike(admin: AdminClient, srv: Server, binding: str,
-                                                       kind: str) -> None:
+def test_transport_faults_apply_to_every_binding_alike(
+    admin: AdminClient, srv: Server, binding: str, kind: str
+) -> None:
     path, body, headers = _binding_request(binding)
     normal = requests.post(srv.url + path, data=body, headers=headers, timeout=10)
     assert normal.status_code == 200, normal.text[:300]

@@ -32,11 +32,17 @@ def test_an_outcome_reads_as_the_journal_has_always_written_it(outcome: Outcome,
 def test_the_filter_matches_the_whole_text_or_the_kind() -> None:
     refused = Outcome.business(Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER)
     assert refused.matches("business") and refused.matches("business:3")
-    assert not refused.matches("business:4") and not refused.matches("ok") and not refused.matches("business:")
+    assert (
+        not refused.matches("business:4") and not refused.matches("ok") and not refused.matches("business:")
+    )
 
 
 def test_only_answers_are_not_errors() -> None:
-    assert [o.kind for o, _ in TEXTS if not o.is_error] == [OutcomeKind.OK, OutcomeKind.BUSINESS, OutcomeKind.BUSINESS]
+    assert [o.kind for o, _ in TEXTS if not o.is_error] == [
+        OutcomeKind.OK,
+        OutcomeKind.BUSINESS,
+        OutcomeKind.BUSINESS,
+    ]
 
 
 def test_the_middleware_outcome_by_status() -> None:

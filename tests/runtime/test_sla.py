@@ -12,9 +12,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Awaitable, Callable, Iterator, TypeVar
+from typing import TypeVar
 
 import pytest
 import requests
@@ -75,10 +76,13 @@ def test_the_second_question_inside_one_second_is_refused(make_counters: Callabl
         assert await ask(gate) is None
         assert await ask(gate, org=INSURER) is None  # another organisation has its own limit
         await gate.counters.close()
+
     run(scenario())
 
 
-def test_200_ms_after_an_answer_is_refused_and_300_ms_served(make_counters: Callable[[], CounterStore]) -> None:
+def test_200_ms_after_an_answer_is_refused_and_300_ms_served(
+    make_counters: Callable[[], CounterStore],
+) -> None:
     async def scenario() -> None:
         gate = gate_at(MONDAY, make_counters(), limits={"online": {"per_second": 10}})
         assert await ask(gate) is None  # answered at 10:00:00.000
@@ -89,6 +93,7 @@ def test_200_ms_after_an_answer_is_refused_and_300_ms_served(make_counters: Call
         gate.clock.advance(timedelta(milliseconds=100))
         assert await ask(gate) is None
         await gate.counters.close()
+
     run(scenario())
 
 
@@ -102,6 +107,7 @@ def test_a_second_concurrent_onlinefraga_is_refused(make_counters: Callable[[], 
         await gate.release(first)
         assert await ask(gate) is None
         await gate.counters.close()
+
     run(scenario())
 
 
@@ -119,15 +125,20 @@ def test_the_sixth_concurrent_massfraga_is_refused(make_counters: Callable[[], C
         gate.clock.advance(timedelta(seconds=1))
         assert await ask(gate, channel="massfraga") is None
         await gate.counters.close()
+
     run(scenario())
 
 
 def test_the_hour_limit(make_counters: Callable[[], CounterStore]) -> None:
     """3600 an hour: shown with the second and minute limits raised (at the SLA's own
     limits 1/s and 60/min keep a partner under 3600/h)."""
+
     async def scenario() -> None:
-        gate = gate_at(MONDAY, make_counters(),
-                       limits={"online": {"per_second": 100, "per_minute": 6000, "min_gap_ms": 0}})
+        gate = gate_at(
+            MONDAY,
+            make_counters(),
+            limits={"online": {"per_second": 100, "per_minute": 6000, "min_gap_ms": 0}},
+        )
         for _ in range(3600):
             assert await ask(gate) is None
             gate.clock.advance(timedelta(milliseconds=100))  # 3600 questions in 6 minutes
@@ -137,6 +148,7 @@ def test_the_hour_limit(make_counters: Callable[[], CounterStore]) -> None:
         gate.clock.set(MONDAY + timedelta(hours=1))
         assert await ask(gate) is None
         await gate.counters.close()
+
     run(scenario())
 
 
@@ -148,31 +160,35 @@ def test_the_minute_limit(make_counters: Callable[[], CounterStore]) -> None:
             gate.clock.advance(timedelta(milliseconds=500))
         assert await ask(gate) == "per_minute"
         await gate.counters.close()
+
     run(scenario())
 
 
-@pytest.mark.parametrize("when, channel, profile, closed", [
-    ("2026-06-19T10:00", "massfraga", "sla", True),    # Midsommarafton
-    ("2026-12-24T10:00", "massfraga", "sla", True),    # Julafton
-    ("2026-12-31T10:00", "massfraga", "sla", True),    # Nyårsafton
-    ("2026-12-25T10:00", "massfraga", "sla", True),    # Juldagen
-    ("2026-11-07T17:00", "online", "sla", True),       # Saturday: the service window
-    ("2026-11-07T17:00", "massfraga", "sla", True),    # Saturday: massfråga 07:30-16:00
-    ("2026-11-07T15:59", "online", "sla", False),
-    ("2026-11-08T12:59", "online", "sla", True),       # the window ends Sunday 13:00
-    ("2026-11-08T13:00", "online", "sla", False),
-    ("2026-12-24T10:00", "online", "sla", False),      # online is open every day in the SLA
-    ("2026-12-23T16:29", "massfraga", "sla", False),   # the day before Julafton
-    ("2026-12-23T16:31", "massfraga", "sla", True),
-    ("2026-10-30T16:29", "online", "classic", False),  # the day before Alla helgons dag
-    ("2026-10-30T16:30", "online", "classic", True),
-    ("2026-10-31T12:00", "online", "classic", True),   # the red day itself
-    ("2026-11-02T06:59", "online", "classic", True),   # a weekday opens at 07:00
-    ("2026-11-02T21:29", "online", "classic", False),
-    ("2026-11-02T21:30", "online", "classic", True),
-    ("2026-10-30T16:00", "massfraga", "classic", True),  # äldreomsorg: 16:30-24:00 before a red day
-    ("2026-10-30T23:59", "massfraga", "classic", False),
-])
+@pytest.mark.parametrize(
+    "when, channel, profile, closed",
+    [
+        ("2026-06-19T10:00", "massfraga", "sla", True),  # Midsommarafton
+        ("2026-12-24T10:00", "massfraga", "sla", True),  # Julafton
+        ("2026-12-31T10:00", "massfraga", "sla", True),  # Nyårsafton
+        ("2026-12-25T10:00", "massfraga", "sla", True),  # Juldagen
+        ("2026-11-07T17:00", "online", "sla", True),  # Saturday: the service window
+        ("2026-11-07T17:00", "massfraga", "sla", True),  # Saturday: massfråga 07:30-16:00
+        ("2026-11-07T15:59", "online", "sla", False),
+        ("2026-11-08T12:59", "online", "sla", True),  # the window ends Sunday 13:00
+        ("2026-11-08T13:00", "online", "sla", False),
+        ("2026-12-24T10:00", "online", "sla", False),  # online is open every day in the SLA
+        ("2026-12-23T16:29", "massfraga", "sla", False),  # the day before Julafton
+        ("2026-12-23T16:31", "massfraga", "sla", True),
+        ("2026-10-30T16:29", "online", "classic", False),  # the day before Alla helgons dag
+        ("2026-10-30T16:30", "online", "classic", True),
+        ("2026-10-31T12:00", "online", "classic", True),  # the red day itself
+        ("2026-11-02T06:59", "online", "classic", True),  # a weekday opens at 07:00
+        ("2026-11-02T21:29", "online", "classic", False),
+        ("2026-11-02T21:30", "online", "classic", True),
+        ("2026-10-30T16:00", "massfraga", "classic", True),  # äldreomsorg: 16:30-24:00 before a red day
+        ("2026-10-30T23:59", "massfraga", "classic", False),
+    ],
+)
 def test_opening_hours(when: str, channel: str, profile: str, closed: bool) -> None:
     gate = gate_at(datetime.fromisoformat(when).replace(tzinfo=STOCKHOLM), MemoryCounters(), profile=profile)
     admission, breach = run(gate.admit(KOMMUN, channel))
@@ -199,6 +215,7 @@ def test_record_mode_serves_and_reports_and_off_does_nothing() -> None:
 
 def test_redis_admits_exactly_one_of_many_simultaneous_questions_from_two_clients(redis_url: str) -> None:
     """Two clients (as two workers would hold) race for the one place: one wins."""
+
     async def scenario() -> list[str | None]:
         prefix = f"test:{uuid.uuid4().hex}"
         a, b = RedisCounters(redis_url, prefix), RedisCounters(redis_url, prefix)
@@ -242,7 +259,9 @@ def breach_of(response: requests.Response) -> tuple[str, str, float]:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def sla_server(request: pytest.FixtureRequest, server_factory: Callable[..., Server]) -> Callable[..., Server]:
+def sla_server(
+    request: pytest.FixtureRequest, server_factory: Callable[..., Server]
+) -> Callable[..., Server]:
     """Servers on the SLA scenario: each test runs with the counts in the process, and
     again with them in a real Redis (an empty database of its own)."""
     if request.param == "memory":
@@ -251,7 +270,9 @@ def sla_server(request: pytest.FixtureRequest, server_factory: Callable[..., Ser
     return lambda *args: server_factory(*args, "--redis", url, scenario=SLA_SCENARIO)
 
 
-def test_ws_refuses_the_second_question_with_a_fault_naming_the_rule(sla_server: Callable[..., Server]) -> None:
+def test_ws_refuses_the_second_question_with_a_fault_naming_the_rule(
+    sla_server: Callable[..., Server],
+) -> None:
     server = sla_server("--sla-mode", "reject")
     admin = AdminClient(server.url)
     assert ask_raw(server.url).status_code == 200
@@ -268,8 +289,9 @@ def test_ws_refuses_the_second_question_with_a_fault_naming_the_rule(sla_server:
     assert admin.count(outcome="sla") == 2 and admin.count(outcome="sla:min_gap") == 1
     assert admin.count(sla_breach="per_second") == 1
     metrics = requests.get(f"{server.url}/metrics", timeout=10).text
-    assert re.search(rf'lefi_sla_breaches_total\{{mode="reject",organisation="{KOMMUN}",rule="min_gap"\}} 1\.0',
-                     metrics), metrics
+    assert re.search(
+        rf'lefi_sla_breaches_total\{{mode="reject",organisation="{KOMMUN}",rule="min_gap"\}} 1\.0', metrics
+    ), metrics
 
 
 def test_ws_gap_200_ms_refused_300_ms_served(sla_server: Callable[..., Server]) -> None:
@@ -303,7 +325,9 @@ def _in_flight(admin: AdminClient) -> bool:
     return any(rule["used"] for rule in admin.faults())
 
 
-def test_ws_closed_on_saturday_evening_and_open_on_sunday_afternoon(sla_server: Callable[..., Server]) -> None:
+def test_ws_closed_on_saturday_evening_and_open_on_sunday_afternoon(
+    sla_server: Callable[..., Server],
+) -> None:
     server = sla_server("--sla-mode", "reject", "--clock", "2026-11-07T17:00", "--freeze-clock")
     refused = ask_raw(server.url)
     code, rule, retry = breach_of(refused)
@@ -314,8 +338,9 @@ def test_ws_closed_on_saturday_evening_and_open_on_sunday_afternoon(sla_server: 
 
 
 def test_ws_classic_profile_closes_at_1630_before_a_red_day(sla_server: Callable[..., Server]) -> None:
-    server = sla_server("--sla-mode", "reject", "--sla-profile", "classic", "--clock", "2026-10-30T16:29",
-                        "--freeze-clock")
+    server = sla_server(
+        "--sla-mode", "reject", "--sla-profile", "classic", "--clock", "2026-10-30T16:29", "--freeze-clock"
+    )
     assert ask_raw(server.url).status_code == 200
     AdminClient(server.url).advance(minutes=2)
     assert breach_of(ask_raw(server.url))[1] == "closed"
@@ -354,7 +379,9 @@ def _empty_redis(redis_url: str, db: int) -> str:
     return url
 
 
-def test_two_servers_sharing_redis_enforce_one_limit(server_factory: Callable[..., Server], redis_url: str) -> None:
+def test_two_servers_sharing_redis_enforce_one_limit(
+    server_factory: Callable[..., Server], redis_url: str
+) -> None:
     """Two hosts behind a load balancer: a question to one counts for the other."""
     url = _empty_redis(redis_url, 1)
     a = server_factory("--sla-mode", "reject", "--redis", url, scenario=SLA_SCENARIO)
@@ -369,10 +396,12 @@ def test_two_servers_sharing_redis_enforce_one_limit(server_factory: Callable[..
     assert ask_raw(b.url).status_code == 200
 
 
-def test_two_workers_on_one_port_share_one_limit_through_redis(server_factory: Callable[..., Server],
-                                                               redis_url: str) -> None:
-    server = server_factory("--sla-mode", "reject", "--workers", "2", "--redis", _empty_redis(redis_url, 2),
-                            scenario=SLA_SCENARIO)
+def test_two_workers_on_one_port_share_one_limit_through_redis(
+    server_factory: Callable[..., Server], redis_url: str
+) -> None:
+    server = server_factory(
+        "--sla-mode", "reject", "--workers", "2", "--redis", _empty_redis(redis_url, 2), scenario=SLA_SCENARIO
+    )
     # the fixture waited for one worker; the other may still be starting
     listening: set[str] = set()
     deadline = time.monotonic() + 60
@@ -382,15 +411,20 @@ def test_two_workers_on_one_port_share_one_limit_through_redis(server_factory: C
     assert len(listening) == 2, "the second worker did not start"
     workers, statuses = set(), []
     for _ in range(20):  # a new connection each time: the kernel spreads them over the workers
-        response = requests.post(f"{server.url}/ws", data=raw_question(),
-                                 headers={"Content-Type": "text/xml", "Connection": "close"}, timeout=30)
+        response = requests.post(
+            f"{server.url}/ws",
+            data=raw_question(),
+            headers={"Content-Type": "text/xml", "Connection": "close"},
+            timeout=30,
+        )
         workers.add(response.headers["X-LEFI-Worker"])
         statuses.append(response.status_code)
     assert len(workers) == 2, "both workers answered"
     assert statuses.count(200) == 1 and statuses.count(500) == 19  # one limit, whichever worker asked
     # an admin call reaches one worker; the other follows
-    requests.post(f"{server.url}/_admin/clock/advance", json={"hours": 2}, headers={"Connection": "close"},
-                  timeout=10).raise_for_status()
+    requests.post(
+        f"{server.url}/_admin/clock/advance", json={"hours": 2}, headers={"Connection": "close"}, timeout=10
+    ).raise_for_status()
 
     def clocks() -> dict[str, str]:
         seen: dict[str, str] = {}
@@ -414,13 +448,17 @@ def test_ssek_breach_is_web_service_unavailable_with_fault_data(strict_default: 
     from support.partner_clients import fraga, post_soap, soap_envelope, soap_fault, ssek_header
 
     def ask_ssek() -> requests.Response:
-        return post_soap(strict_default.url, soap_envelope(fraga("198506102386", ["sjukpenning"]), ssek_header()))
+        return post_soap(
+            strict_default.url, soap_envelope(fraga("198506102386", ["sjukpenning"]), ssek_header())
+        )
 
     assert ask_ssek().status_code == 200
     refused = ask_ssek()
     fault = soap_fault(refused)  # validates ssek:FaultData against ssek.xsd when ../shared is here
     assert fault.code.endswith("}WebServiceUnavailable")
-    assert fault.items()[0]["Code"] == "WebServiceUnavailable" and fault.items()[0]["Location"] == "SLA/min_gap"
+    assert (
+        fault.items()[0]["Code"] == "WebServiceUnavailable" and fault.items()[0]["Location"] == "SLA/min_gap"
+    )
     assert "SLA-regeln min_gap" in fault.reason and refused.headers["Retry-After"] == "1"
     assert AdminClient(strict_default.url).count(binding="ssek", outcome="sla:min_gap") == 1
 
@@ -440,12 +478,17 @@ def test_shs_breach_is_an_shs_error_message_naming_the_rule(strict_default: Serv
     assert refused.headers["Retry-After"] == "1"
 
 
-def test_rest_breach_is_429_and_closed_is_503_with_retry_after(strict_default: Server, tmp_path: Path) -> None:
+def test_rest_breach_is_429_and_closed_is_503_with_retry_after(
+    strict_default: Server, tmp_path: Path
+) -> None:
     from support.rest_client import FRAGA, KOMMUN_AKTOR
 
     url = strict_default.url + FRAGA.format(aktorsId=KOMMUN_AKTOR)
-    body = {"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2026-10-31"},
-            "formansinformation": ["FK:SJP"]}
+    body = {
+        "personnummer": "198506102386",
+        "period": {"from": "2025-01-01", "tom": "2026-10-31"},
+        "formansinformation": ["FK:SJP"],
+    }
     assert requests.post(url, json=body, timeout=30).status_code == 200
     refused = requests.post(url, json=body, timeout=30)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
@@ -472,14 +515,20 @@ def test_ssbtek_breach_is_a_soap_fault_naming_the_rule(strict_default: Server) -
     request = mapping["request"]["bodyPatterns"][0]["equalToXml"].replace("${xmlunit.ignore}", "x-1").encode()
 
     def ask_ssbtek() -> requests.Response:
-        return requests.post(strict_default.url + mapping["request"]["url"], data=request, timeout=30,
-                             headers={"Content-Type": "text/xml; charset=utf-8"})
+        return requests.post(
+            strict_default.url + mapping["request"]["url"],
+            data=request,
+            timeout=30,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
 
     assert ask_ssbtek().status_code == 200
     refused = ask_ssbtek()
     assert refused.status_code == 500 and refused.headers["Retry-After"] == "1"
     doc = etree.fromstring(refused.content)
-    assert doc.findtext(".//faultcode") == "soap:Client" and "SLA-regeln min_gap" in doc.findtext(".//faultstring")
+    assert doc.findtext(".//faultcode") == "soap:Client" and "SLA-regeln min_gap" in doc.findtext(
+        ".//faultstring"
+    )
     assert doc.findtext(".//{http://schema.forsakringskassan.se/integration/ssbt/10}felkod") == "SLA_MIN_GAP"
 
 
@@ -504,13 +553,20 @@ def test_the_clock_moves_in_real_time_across_dst() -> None:
 def test_a_redis_that_goes_away_does_not_fail_the_answers(server_factory: Callable[..., Server]) -> None:
     """The gate serves unchecked (and logs why) rather than failing partners for the
     sandbox's own trouble."""
-    server = server_factory("--sla-mode", "reject", "--redis", "redis://127.0.0.1:9/0",  # nothing listens there
-                            scenario=SLA_SCENARIO)
+    server = server_factory(
+        "--sla-mode",
+        "reject",
+        "--redis",
+        "redis://127.0.0.1:9/0",  # nothing listens there
+        scenario=SLA_SCENARIO,
+    )
     assert [ask_raw(server.url).status_code for _ in range(2)] == [200, 200]
     assert "SLA gate skipped" in server.log.read_text()
 
 
-def test_servers_sharing_redis_share_admin_changes(server_factory: Callable[..., Server], redis_url: str) -> None:
+def test_servers_sharing_redis_share_admin_changes(
+    server_factory: Callable[..., Server], redis_url: str
+) -> None:
     """An admin call reaches one host (or worker); the others follow through Redis, so that
     they keep one clock — the shared SLA counts are only right if they do."""
     url = _empty_redis(redis_url, 4)
@@ -524,7 +580,9 @@ def test_servers_sharing_redis_share_admin_changes(server_factory: Callable[...,
     assert _eventually(lambda: [r["id"] for r in admin_b.faults()] == ["down"])
     assert ask_raw(b.url).status_code == 503
     admin_b.reset()
-    assert _eventually(lambda: admin_a.clock()["now"].startswith("2026-11-02T10:00:00") and admin_a.faults() == [])
+    assert _eventually(
+        lambda: admin_a.clock()["now"].startswith("2026-11-02T10:00:00") and admin_a.faults() == []
+    )
     admin_a.load_scenario(SLA_SCENARIO.read_text(encoding="utf-8").replace("name: sla", "name: shared"))
     assert _eventually(lambda: admin_b.scenario()["name"] == "shared")
 

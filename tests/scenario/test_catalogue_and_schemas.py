@@ -21,13 +21,31 @@ V9 = SHARED / "reference" / "lefi-v9" / "lefi-formansinformation-v9.openapi.yaml
 
 # Seed 001 §2.2 (LEFI Online, Allmän information), legacy names → catalogue labels.
 SEED_BENEFITS = {
-    "sjukOchAktivitetsersattning", "efterlevandepension", "bostadstillagg", "pension", "prognos",
-    "arbetsskadelivranta", "yrkesskadelivranta", "handikappersattning", "vardbidrag",
-    "levnadsintyg", "generellPersonInformation", "aktivitetsstod", "foraldrapenning",
-    "narstaendepenning", "sjukpenning", "smittbararersattning",
-    "dagpenningTillTotalforsvarspliktiga", "havandeskapspenning", "rehabersattning",
-    "sjukpenninggrundandeInkomst", "tillfalligForaldrapenning", "utbetalning", "bostadsbidrag",
-    "barnbidrag", "underhallsstod",
+    "sjukOchAktivitetsersattning",
+    "efterlevandepension",
+    "bostadstillagg",
+    "pension",
+    "prognos",
+    "arbetsskadelivranta",
+    "yrkesskadelivranta",
+    "handikappersattning",
+    "vardbidrag",
+    "levnadsintyg",
+    "generellPersonInformation",
+    "aktivitetsstod",
+    "foraldrapenning",
+    "narstaendepenning",
+    "sjukpenning",
+    "smittbararersattning",
+    "dagpenningTillTotalforsvarspliktiga",
+    "havandeskapspenning",
+    "rehabersattning",
+    "sjukpenninggrundandeInkomst",
+    "tillfalligForaldrapenning",
+    "utbetalning",
+    "bostadsbidrag",
+    "barnbidrag",
+    "underhallsstod",
 }
 
 
@@ -71,7 +89,9 @@ def test_history_limits_of_seed_section_2_3() -> None:
     assert earliest["pension"] == date(2001, 1, 1)
     assert catalogue.benefit("pension").history.earliest(date(1937, 12, 31), today) == date(2003, 1, 1)
     assert earliest["utbetalning"] == date(2025, 5, 2)  # 18 months back
-    assert catalogue.benefit("utbetalning").history.earliest(date(1950, 1, 1), date(2009, 1, 1)) == date(2008, 7, 1)
+    assert catalogue.benefit("utbetalning").history.earliest(date(1950, 1, 1), date(2009, 1, 1)) == date(
+        2008, 7, 1
+    )
     assert catalogue.benefit("levnadsintyg").history.current_only
     assert catalogue.benefit("prognos").history.latest_years == 2
 
@@ -91,8 +111,9 @@ def test_xsd_benefit_lists_match_the_catalogue(version: int) -> None:
 
 
 @pytest.mark.parametrize("version", [5, 6])
-@pytest.mark.parametrize("sample", ["miun_svar_193802458988.xml", "miun_svar_194201338763.xml",
-                                    "miun_svar_197410356757.xml"])
+@pytest.mark.parametrize(
+    "sample", ["miun_svar_193802458988.xml", "miun_svar_194201338763.xml", "miun_svar_197410356757.xml"]
+)
 @pytest.mark.reference
 def test_fks_real_answers_validate_against_our_answer_xsd(version: int, sample: str) -> None:
     root = etree.parse(str(need(LEGACY / sample))).getroot()
@@ -101,23 +122,34 @@ def test_fks_real_answers_validate_against_our_answer_xsd(version: int, sample: 
     assert schema.validate(etree.ElementTree(svar)), schema.error_log
 
 
-@pytest.mark.parametrize(("today", "served"), [
-    (date(2019, 12, 31), (4,)),
-    (date(2020, 12, 31), (4, 5)),  # V4 served until it closed, beside V5
-    (date(2021, 1, 1), (5,)),
-    (date(2026, 3, 31), (5,)),
-    (date(2026, 4, 1), (5, 6)),  # 6 released; 5 has a year left
-    (date(2027, 3, 31), (5, 6)),
-    (date(2027, 4, 1), (6,)),  # 5 reaches end of life a year after 6's release
-])
+@pytest.mark.parametrize(
+    ("today", "served"),
+    [
+        (date(2019, 12, 31), (4,)),
+        (date(2020, 12, 31), (4, 5)),  # V4 served until it closed, beside V5
+        (date(2021, 1, 1), (5,)),
+        (date(2026, 3, 31), (5,)),
+        (date(2026, 4, 1), (5, 6)),  # 6 released; 5 has a year left
+        (date(2027, 3, 31), (5, 6)),
+        (date(2027, 4, 1), (6,)),  # 5 reaches end of life a year after 6's release
+    ],
+)
 def test_two_versions_at_a_time(today: date, served: tuple[int, ...]) -> None:
     assert open_versions(today) == served
     assert supported_versions(today) == tuple(v for v in served if v != 4)  # V4 is not in the sandbox
 
 
-@pytest.mark.parametrize(("sent", "code"), [(None, "VERSIONSNR_SAKNAS"), ("", "VERSIONSNR_SAKNAS"),
-                                            ("4", "VERSIONEN_STODS_EJ"), ("sex", "VERSIONEN_STODS_EJ"),
-                                            ("+6", "VERSIONEN_STODS_EJ"), ("٦", "VERSIONEN_STODS_EJ")])
+@pytest.mark.parametrize(
+    ("sent", "code"),
+    [
+        (None, "VERSIONSNR_SAKNAS"),
+        ("", "VERSIONSNR_SAKNAS"),
+        ("4", "VERSIONEN_STODS_EJ"),
+        ("sex", "VERSIONEN_STODS_EJ"),
+        ("+6", "VERSIONEN_STODS_EJ"),
+        ("٦", "VERSIONEN_STODS_EJ"),
+    ],
+)
 def test_version_errors(sent: str | None, code: str) -> None:
     with pytest.raises(TechnicalError) as err:
         require_supported(sent, date(2026, 11, 2))
@@ -128,8 +160,9 @@ def test_committed_scenario_json_schema_is_up_to_date() -> None:
     from simulator.server.cli import scenario_json_schema
 
     committed = (SCHEMAS / "scenario.schema.json").read_text(encoding="utf-8")
-    assert committed.strip() == scenario_json_schema().strip(), \
+    assert committed.strip() == scenario_json_schema().strip(), (
         "run: lefi-sim scenario schema > schemas/scenario.schema.json"
+    )
 
 
 def test_version_numbers_may_have_leading_zeros_and_spaces() -> None:

@@ -10,9 +10,9 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from lxml import etree
@@ -38,8 +38,9 @@ ALL_PINS = ROOT.parent / "shared" / "reference" / "testpersonnummer" / "allPins.
 ANCHOR = date(2026, 11, 2)
 
 
-def build(count: int, seed: int = 7, anchor: date | None = ANCHOR, base: Path = ROOT,
-          **spec: object) -> GeneratedPopulation:
+def build(
+    count: int, seed: int = 7, anchor: date | None = ANCHOR, base: Path = ROOT, **spec: object
+) -> GeneratedPopulation:
     return GeneratedPopulation.build(Population(count=count, seed=seed, **spec), base, anchor)  # type: ignore[arg-type]
 
 
@@ -84,7 +85,9 @@ def test_numbers_are_valid_unique_and_born_by_the_anchor() -> None:
 
 
 def test_no_samordningsnummer_when_the_share_is_zero() -> None:
-    assert not any(Personnummer(n).is_samordningsnummer for n in build(3000, samordningsnummer_share=0).numbers())
+    assert not any(
+        Personnummer(n).is_samordningsnummer for n in build(3000, samordningsnummer_share=0).numbers()
+    )
 
 
 # --- determinism --------------------------------------------------------------------------
@@ -113,10 +116,18 @@ def test_same_people_in_another_process(persons: list[Person]) -> None:
         "numbers = list(pop.numbers())\n"
         "h = hashlib.sha256()\n"
         "for n in numbers[1000:1100]: h.update(pop.person(n).model_dump_json().encode())\n"
-        "print(h.hexdigest())\n")
+        "print(h.hexdigest())\n"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # another str hash than this process's
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=60, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
     assert out == digest(persons[1000:1100])
 
 
@@ -188,7 +199,9 @@ def test_amounts_and_dates_are_plausible(pop: GeneratedPopulation, persons: list
                 # (a survivor applies within weeks of the death; the pension runs from the month after)
                 assert c.reported <= min(x.from_ for x in c.periods) + timedelta(days=40), (p.personnummer, c)
         if p.deceased is not None:
-            assert p.deceased <= ANCHOR and not any(pay.date > p.deceased + timedelta(days=40) for pay in p.payments)
+            assert p.deceased <= ANCHOR and not any(
+                pay.date > p.deceased + timedelta(days=40) for pay in p.payments
+            )
         age = ANCHOR.year - Personnummer(p.personnummer).birth_date.year
         if p.pension is not None and p.pension.alderspension:
             assert age >= 65
@@ -255,14 +268,19 @@ def test_skatteverkets_test_numbers_as_the_source(tmp_path: Path) -> None:
     assert check_scenario(Scenario(name="skv", persons=tuple(p for p in people if p is not None))) == []
 
 
-@pytest.mark.parametrize(("lines", "line", "words"), [
-    (["Personnummer", "198506102386"], 1, "header"),
-    (["Testpersonnummer", "198506102386", "19850610-2386"], 3, "12-digit"),
-    (["Testpersonnummer", "198506102386", "", "198506102387"], 4, "check digit"),
-    (["Testpersonnummer", "198506102386", "198506102386"], 3, "twice"),
-    (["Testpersonnummer", "198506102386", "198803182388"], None, "needs 3 numbers; the file holds 2"),
-])
-def test_bad_csv_is_refused_with_its_line(tmp_path: Path, lines: list[str], line: int | None, words: str) -> None:
+@pytest.mark.parametrize(
+    ("lines", "line", "words"),
+    [
+        (["Personnummer", "198506102386"], 1, "header"),
+        (["Testpersonnummer", "198506102386", "19850610-2386"], 3, "12-digit"),
+        (["Testpersonnummer", "198506102386", "", "198506102387"], 4, "check digit"),
+        (["Testpersonnummer", "198506102386", "198506102386"], 3, "twice"),
+        (["Testpersonnummer", "198506102386", "198803182388"], None, "needs 3 numbers; the file holds 2"),
+    ],
+)
+def test_bad_csv_is_refused_with_its_line(
+    tmp_path: Path, lines: list[str], line: int | None, words: str
+) -> None:
     write_csv(tmp_path / "bad.csv", lines)
     with pytest.raises(PopulationError) as caught:
         build(3, numbers="bad.csv", base=tmp_path)
@@ -285,13 +303,17 @@ def test_a_written_scenario_loads_and_holds_the_same_people(tmp_path: Path) -> N
     write_scenario_yaml(out, 40, 5, as_of=date(2026, 6, 1))
     scenario = load_scenario(out)  # raises with every problem when the file does not check
     assert len(scenario.persons) == 40 and scenario.clock.start is not None
-    assert scenario.clock.start.date() == date(2026, 6, 1) and scenario.clock.start.utcoffset() == timedelta(hours=2)
+    assert scenario.clock.start.date() == date(2026, 6, 1) and scenario.clock.start.utcoffset() == timedelta(
+        hours=2
+    )
     assert {o.orgnummer for o in scenario.organisations} >= {"2120000142", "5566778899"}
     pop = build(40, seed=5, anchor=date(2026, 6, 1))
     assert list(scenario.persons) == list(pop.persons())
     text = out.read_text(encoding="utf-8")
     assert "&id" not in text and "*id" not in text  # no YAML aliases in a file people edit
-    assert "kommunkod: '" in text and "kommunkod: 0" not in text  # numbers-as-text stay text for any YAML tool
+    assert (
+        "kommunkod: '" in text and "kommunkod: 0" not in text
+    )  # numbers-as-text stay text for any YAML tool
 
 
 def test_a_written_scenario_to_a_stream_passes_the_cli_check(tmp_path: Path) -> None:
@@ -299,8 +321,13 @@ def test_a_written_scenario_to_a_stream_passes_the_cli_check(tmp_path: Path) -> 
     write_scenario_yaml(buffer, 30, 11, as_of=ANCHOR, progress=False)
     path = tmp_path / "s.yaml"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "simulator", "scenario", "check", str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "scenario", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "30 persons" in done.stdout
 
@@ -308,17 +335,30 @@ def test_a_written_scenario_to_a_stream_passes_the_cli_check(tmp_path: Path) -> 
 # --- through the server -----------------------------------------------------------------------
 
 
-def test_the_server_answers_generated_persons_validly(tmp_path: Path, server_factory: Callable[..., Server]) -> None:
+def test_the_server_answers_generated_persons_validly(
+    tmp_path: Path, server_factory: Callable[..., Server]
+) -> None:
     scenario = tmp_path / "population.yaml"
-    scenario.write_text((ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8")
-                        + "\npopulation: {count: 500, seed: 2}\n", encoding="utf-8")
+    scenario.write_text(
+        (ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8")
+        + "\npopulation: {count: 500, seed: 2}\n",
+        encoding="utf-8",
+    )
     server = server_factory(scenario=scenario)
     pop = build(500, seed=2)
     delivered: Counter[str] = Counter()
     for i, number in enumerate(list(pop.numbers())[::10]):
         version = 5 if i % 5 == 0 else 6
-        answer = ask_raw(server.url, raw_question(number, keys_for_version(version), fromdatum="2024-11-01",
-                                                  tomdatum="2026-10-31", version=version))
+        answer = ask_raw(
+            server.url,
+            raw_question(
+                number,
+                keys_for_version(version),
+                fromdatum="2024-11-01",
+                tomdatum="2026-10-31",
+                version=version,
+            ),
+        )
         assert answer.status_code == 200, answer.text
         svar = etree.fromstring(answer.content).find(f".//{{{NS}}}FK.Online.Svar")
         assert svar is not None, answer.text
@@ -328,4 +368,6 @@ def test_the_server_answers_generated_persons_validly(tmp_path: Path, server_fac
         assert person is not None
         delivered.update(etree.QName(child).localname for child in person if len(child) > 1)
     # answers carry data, not only empty blocks
-    assert {"utbetalning", "barnbidrag", "sjukpenninggrundandeInkomst", "prognos"} <= set(delivered), delivered
+    assert {"utbetalning", "barnbidrag", "sjukpenninggrundandeInkomst", "prognos"} <= set(delivered), (
+        delivered
+    )

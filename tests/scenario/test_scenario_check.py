@@ -18,8 +18,13 @@ GOOD_PERSON = """\
 
 
 def check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "simulator", "scenario", "check", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", "scenario", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -35,36 +40,95 @@ def test_default_scenario_is_valid() -> None:
     assert "OK" in result.stdout and "26 persons" in result.stdout
 
 
-@pytest.mark.parametrize(("text", "line", "reason"), [
-    ("name: x\npersons:\n  - personnummer: [unclosed\n", 3, "not valid YAML"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    shoe_size: 42\n", 6, "shoe_size: Extra inputs are not permitted"),
-    ("name: x\npersons:\n" + GOOD_PERSON.replace("2386", "2387"), 3, "wrong check digit"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    cases:\n      - benefit: sjukpeng\n        status: avslutat\n",
-     7, "unknown benefit 'sjukpeng'"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    payments:\n      - {benefit: sjukpenning, date: 2025-01-01, "
-     "from: 2025-01-01, tom: 2025-01-31, gross: 100, tax: 30, net: 80}\n", 7, "net 80 is not gross 100 - tax 30"),
-    ("name: x\npersons:\n" + GOOD_PERSON + GOOD_PERSON, 6, "already used by persons[0]"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    technical_error: OOPS\n", 6, "technical_error: Input should be"),
-    ("name: x\norganisations:\n  - {orgnummer: '2120000143', name: K, type: kommun}\n", 3,
-     "not a valid orgnummer"),
-    ("name: x\norganisations:\n  - orgnummer: '2120000142'\n    name: K\n    type: kommun\n"
-     "    agreement: [sjukpenning, flygpengar]\n", 6, "unknown benefit 'flygpengar'"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    cases:\n      - benefit: sjukpenning\n        status: avslutat\n"
-     "        periods:\n          - {from: 2025-02-01, tom: 2025-01-01}\n", 10, "ends (2025-01-01) before it starts"),
-    ("- just\n- a list\n", 1, "a scenario is a mapping"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    deceased: 2025-02-29\n", 6, "'2025-02-29' is not a date"),
-    ("name: x\npersons: []\norganisations: []\npersons: []\n", 4, "'persons' is given twice (first on line 2)"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    new_personnummer: '198506102386'\n", 6, "its own personnummer"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    payments:\n      - {benefit: levnadsintyg, date: 2025-01-01, "
-     "from: 2025-01-01, tom: 2025-01-31, gross: 100, net: 100}\n", 7, "levnadsintyg has no payments"),
-    ("name: x\npersons:\n" + GOOD_PERSON + "    cases:\n      - benefit: prognos\n        status: avslutat\n",
-     7, "prognos has no cases"),
-    ("name: x\norganisations:\n  - {orgnummer: '2120000142', name: K, type: kommun, users: [{personnummer: "
-     "'197808072388', name: A}]}\n  - {orgnummer: '5566778899', name: F, type: forsakringsbolag, users: "
-     "[{personnummer: '19780807-2388', name: B}]}\n", 4, "user 197808072388 is already registered for "
-     "organisations[0] (users[0])"),
-])
-def test_broken_scenario_names_file_line_and_reason(tmp_path: Path, text: str, line: int, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("name: x\npersons:\n  - personnummer: [unclosed\n", 3, "not valid YAML"),
+        (
+            "name: x\npersons:\n" + GOOD_PERSON + "    shoe_size: 42\n",
+            6,
+            "shoe_size: Extra inputs are not permitted",
+        ),
+        ("name: x\npersons:\n" + GOOD_PERSON.replace("2386", "2387"), 3, "wrong check digit"),
+        (
+            "name: x\npersons:\n"
+            + GOOD_PERSON
+            + "    cases:\n      - benefit: sjukpeng\n        status: avslutat\n",
+            7,
+            "unknown benefit 'sjukpeng'",
+        ),
+        (
+            "name: x\npersons:\n"
+            + GOOD_PERSON
+            + "    payments:\n      - {benefit: sjukpenning, date: 2025-01-01, "
+            "from: 2025-01-01, tom: 2025-01-31, gross: 100, tax: 30, net: 80}\n",
+            7,
+            "net 80 is not gross 100 - tax 30",
+        ),
+        ("name: x\npersons:\n" + GOOD_PERSON + GOOD_PERSON, 6, "already used by persons[0]"),
+        (
+            "name: x\npersons:\n" + GOOD_PERSON + "    technical_error: OOPS\n",
+            6,
+            "technical_error: Input should be",
+        ),
+        (
+            "name: x\norganisations:\n  - {orgnummer: '2120000143', name: K, type: kommun}\n",
+            3,
+            "not a valid orgnummer",
+        ),
+        (
+            "name: x\norganisations:\n  - orgnummer: '2120000142'\n    name: K\n    type: kommun\n"
+            "    agreement: [sjukpenning, flygpengar]\n",
+            6,
+            "unknown benefit 'flygpengar'",
+        ),
+        (
+            "name: x\npersons:\n"
+            + GOOD_PERSON
+            + "    cases:\n      - benefit: sjukpenning\n        status: avslutat\n"
+            "        periods:\n          - {from: 2025-02-01, tom: 2025-01-01}\n",
+            10,
+            "ends (2025-01-01) before it starts",
+        ),
+        ("- just\n- a list\n", 1, "a scenario is a mapping"),
+        ("name: x\npersons:\n" + GOOD_PERSON + "    deceased: 2025-02-29\n", 6, "'2025-02-29' is not a date"),
+        (
+            "name: x\npersons: []\norganisations: []\npersons: []\n",
+            4,
+            "'persons' is given twice (first on line 2)",
+        ),
+        (
+            "name: x\npersons:\n" + GOOD_PERSON + "    new_personnummer: '198506102386'\n",
+            6,
+            "its own personnummer",
+        ),
+        (
+            "name: x\npersons:\n"
+            + GOOD_PERSON
+            + "    payments:\n      - {benefit: levnadsintyg, date: 2025-01-01, "
+            "from: 2025-01-01, tom: 2025-01-31, gross: 100, net: 100}\n",
+            7,
+            "levnadsintyg has no payments",
+        ),
+        (
+            "name: x\npersons:\n"
+            + GOOD_PERSON
+            + "    cases:\n      - benefit: prognos\n        status: avslutat\n",
+            7,
+            "prognos has no cases",
+        ),
+        (
+            "name: x\norganisations:\n  - {orgnummer: '2120000142', name: K, type: kommun, users: [{personnummer: "
+            "'197808072388', name: A}]}\n  - {orgnummer: '5566778899', name: F, type: forsakringsbolag, users: "
+            "[{personnummer: '19780807-2388', name: B}]}\n",
+            4,
+            "user 197808072388 is already registered for organisations[0] (users[0])",
+        ),
+    ],
+)
+def test_broken_scenario_names_file_line_and_reason(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
     path = write(tmp_path, text)
     result = check(path)
     assert result.returncode == 1
@@ -74,9 +138,12 @@ def test_broken_scenario_names_file_line_and_reason(tmp_path: Path, text: str, l
 
 
 def test_every_problem_is_listed(tmp_path: Path) -> None:
-    text = ("name: x\npersons:\n" + GOOD_PERSON.replace("2386", "2387")
-            + GOOD_PERSON.replace("198506102386", "198506102386").replace("Sara", "Sara2")
-            + "    civilstand: sambo\n")
+    text = (
+        "name: x\npersons:\n"
+        + GOOD_PERSON.replace("2386", "2387")
+        + GOOD_PERSON.replace("198506102386", "198506102386").replace("Sara", "Sara2")
+        + "    civilstand: sambo\n"
+    )
     result = check(write(tmp_path, text))
     assert result.returncode == 1
     lines = result.stderr.splitlines()

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from lxml import etree
@@ -123,7 +123,7 @@ def test_case_starts_on_its_day_not_when_the_case_starts(at: Asker) -> None:
     # answer has no case, although the case's own dates lie before today
     assert sjp_cases(at.on("2026-11-02", CARL, ["sjukpenning"])) == []
     assert sjp_cases(at.on("2026-11-09", CARL, ["sjukpenning"])) == []
-    case, = sjp_cases(at.on("2026-11-10", CARL, ["sjukpenning"]))
+    (case,) = sjp_cases(at.on("2026-11-10", CARL, ["sjukpenning"]))
     assert txt(case, "arendestatus") == "1"
     assert txt(case, "anmalningsdatum") == "20261103"
     assert txt(case, "sjukpenningtyp") == "101"
@@ -131,25 +131,28 @@ def test_case_starts_on_its_day_not_when_the_case_starts(at: Asker) -> None:
 
 
 def test_case_ends_closes_the_case_and_cuts_its_periods(at: Asker) -> None:
-    case, = sjp_cases(at.on("2026-11-14", ELIN, ["sjukpenning"]))
+    (case,) = sjp_cases(at.on("2026-11-14", ELIN, ["sjukpenning"]))
     assert txt(case, "arendestatus") == "1"  # pågående
     assert periods(case) == [("20260504", "20261031", "100"), ("20261101", "20261130", "50")]
-    case, = sjp_cases(at.on("2026-11-15", ELIN, ["sjukpenning"]))
+    (case,) = sjp_cases(at.on("2026-11-15", ELIN, ["sjukpenning"]))
     assert txt(case, "arendestatus") == "9"  # avslutat
     assert periods(case) == [("20260504", "20261031", "100"), ("20261101", "20261115", "50")]
     # weeks later the period planned from 2026-12-01 does not appear: the case has ended
-    case, = sjp_cases(at.on("2026-12-02", ELIN, ["sjukpenning"]))
+    (case,) = sjp_cases(at.on("2026-12-02", ELIN, ["sjukpenning"]))
     assert txt(case, "arendestatus") == "9"
     assert periods(case) == [("20260504", "20261031", "100"), ("20261101", "20261115", "50")]
 
 
 def test_payment_appears_on_its_day(at: Asker) -> None:
     assert payments(at.on("2026-11-24", CARL, ["utbetalning"])) == []
-    paid, = payments(at.on("2026-11-25", CARL, ["utbetalning"]))
+    (paid,) = payments(at.on("2026-11-25", CARL, ["utbetalning"]))
     assert txt(paid, "utbetalningsdatum") == "20261125"
     assert (txt(paid, "from"), txt(paid, "tom")) == ("20261103", "20261124")
     assert (txt(paid, "totaltBruttobelopp"), txt(paid, "totaltSkattebelopp"), txt(paid, "nettobelopp")) == (
-        "18400", "5520", "12880")
+        "18400",
+        "5520",
+        "12880",
+    )
 
 
 def test_new_personnummer_old_number_answers_4_and_the_new_one_answers(at: Asker) -> None:
@@ -170,7 +173,7 @@ def test_new_personnummer_old_number_answers_4_and_the_new_one_answers(at: Asker
     assert txt(person, "aviseringsnamn") == "Nummer Nina"
     assert txt(person, "kommunbeteckning") == "0580"
     assert new.text("informationsfalt/person/nyttPersonnummer") is None
-    case, = sjp_cases(new)  # her history follows her to the new number
+    (case,) = sjp_cases(new)  # her history follows her to the new number
     assert periods(case) == [("20260302", "20260331", "100")]
     assert address(new) == ("Bytesgatan 3", "58223", "Linköping")
 
@@ -220,7 +223,7 @@ def test_protected_identity_withholds_the_address_from_its_day(at: Asker) -> Non
 
 def test_protected_identity_of_a_related_person_follows_their_record(at: Asker) -> None:
     def sigge_as_marias_samhorig(reply: Reply) -> str | None:
-        related, = personuppgifter(reply).findall(_q("samhorigperson"))
+        (related,) = personuppgifter(reply).findall(_q("samhorigperson"))
         assert txt(related, "personnummer") == SIGGE
         return txt(related, "sarskildProvning")
 
@@ -245,7 +248,10 @@ def test_advance_reaches_an_event(admin: AdminClient, at: Asker) -> None:
     assert clock["today"] == "2026-11-10"
     assert len(sjp_cases(at.ask(CARL, ["sjukpenning"], "2026-11-10"))) == 1
     # the journal notes each question at the simulator's time
-    assert [e["at"][:10] for e in admin.journal(personnummer=CARL, bodies=False)] == ["2026-11-10", "2026-11-02"]
+    assert [e["at"][:10] for e in admin.journal(personnummer=CARL, bodies=False)] == [
+        "2026-11-10",
+        "2026-11-02",
+    ]
 
 
 def test_the_day_of_an_event_begins_at_midnight_swedish_time(admin: AdminClient, at: Asker) -> None:
@@ -283,7 +289,7 @@ def test_a_day_within_the_past_is_answered_as_today_knows_it(at: Asker) -> None:
     """Asked on 2026-12-10 about a period that ended 2026-11-12, Elin's case is closed:
     the timeline gives the person as today's day finds them, whatever period is asked."""
     at.on("2026-12-10", ELIN, ["sjukpenning"])
-    case, = sjp_cases(at.lefi.ask(ELIN, ["sjukpenning"], fromdatum="2026-11-01", tomdatum="2026-11-12"))
+    (case,) = sjp_cases(at.lefi.ask(ELIN, ["sjukpenning"], fromdatum="2026-11-01", tomdatum="2026-11-12"))
     assert txt(case, "arendestatus") == "9"
     assert periods(case)[-1] == ("20261101", "20261115", "50")
 
@@ -301,8 +307,13 @@ timeline:
 
 
 def check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "simulator", "scenario", "check", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", "scenario", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_timeline_scenario_is_valid() -> None:
@@ -311,28 +322,54 @@ def test_the_timeline_scenario_is_valid() -> None:
     assert "OK" in result.stdout and "7 persons" in result.stdout
 
 
-@pytest.mark.parametrize(("events", "line", "reason"), [
-    ('  - {date: 2026-11-10, personnummer: "199101012392", event: dies}\n',
-     8, "199101012392 is not one of the scenario's persons"),
-    ('  - date: 2026-11-10\n    personnummer: "198506102386"\n    event: case_starts\n'
-     '    case: {benefit: flygpengar, status: pagaende, periods: [{from: 2026-11-10}]}\n',
-     11, "unknown benefit 'flygpengar'"),
-    ('  - date: 2026-11-25\n    personnummer: "198506102386"\n    event: payment\n'
-     '    payment: {benefit: sjukpenning, date: 2026-11-24, from: 2026-11-01, tom: 2026-11-24,'
-     ' gross: 100, net: 100}\n',
-     8, "the payment's date 2026-11-24 is not the event's date 2026-11-25"),
-    ('  - {date: 2026-11-10, personnummer: "198506102386", event: case_ends}\n',
-     8, "event case_ends needs benefit"),
-    ('  - {date: 2026-11-10, personnummer: "198506102386", event: case_ends, benefit: sjukpeng}\n',
-     8, "unknown benefit 'sjukpeng'"),
-    ('  - {date: 2026-11-10, personnummer: "198506102386", event: new_personnummer,'
-     ' new_personnummer: "198506102386"}\n', 8, "its own personnummer"),
-    ('  - {date: 2026-11-10, personnummer: "198506102386", event: moves}\n',
-     8, "event moves needs address and/or kommunkod"),
-    ('  - {date: 2026-11-31, personnummer: "198506102386", event: dies}\n', 8, "not a date"),
-])
-def test_a_broken_timeline_is_refused_with_file_line_reason(tmp_path: Path, events: str, line: int,
-                                                            reason: str) -> None:
+@pytest.mark.parametrize(
+    ("events", "line", "reason"),
+    [
+        (
+            '  - {date: 2026-11-10, personnummer: "199101012392", event: dies}\n',
+            8,
+            "199101012392 is not one of the scenario's persons",
+        ),
+        (
+            '  - date: 2026-11-10\n    personnummer: "198506102386"\n    event: case_starts\n'
+            "    case: {benefit: flygpengar, status: pagaende, periods: [{from: 2026-11-10}]}\n",
+            11,
+            "unknown benefit 'flygpengar'",
+        ),
+        (
+            '  - date: 2026-11-25\n    personnummer: "198506102386"\n    event: payment\n'
+            "    payment: {benefit: sjukpenning, date: 2026-11-24, from: 2026-11-01, tom: 2026-11-24,"
+            " gross: 100, net: 100}\n",
+            8,
+            "the payment's date 2026-11-24 is not the event's date 2026-11-25",
+        ),
+        (
+            '  - {date: 2026-11-10, personnummer: "198506102386", event: case_ends}\n',
+            8,
+            "event case_ends needs benefit",
+        ),
+        (
+            '  - {date: 2026-11-10, personnummer: "198506102386", event: case_ends, benefit: sjukpeng}\n',
+            8,
+            "unknown benefit 'sjukpeng'",
+        ),
+        (
+            '  - {date: 2026-11-10, personnummer: "198506102386", event: new_personnummer,'
+            ' new_personnummer: "198506102386"}\n',
+            8,
+            "its own personnummer",
+        ),
+        (
+            '  - {date: 2026-11-10, personnummer: "198506102386", event: moves}\n',
+            8,
+            "event moves needs address and/or kommunkod",
+        ),
+        ('  - {date: 2026-11-31, personnummer: "198506102386", event: dies}\n', 8, "not a date"),
+    ],
+)
+def test_a_broken_timeline_is_refused_with_file_line_reason(
+    tmp_path: Path, events: str, line: int, reason: str
+) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(BASE + events, encoding="utf-8")
     result = check(path)
@@ -345,8 +382,9 @@ def test_a_broken_timeline_is_refused_with_file_line_reason(tmp_path: Path, even
 def test_the_base_of_the_broken_timelines_is_valid(tmp_path: Path) -> None:
     """So that each broken timeline above fails for its event alone."""
     path = tmp_path / "good.yaml"
-    path.write_text(BASE + '  - {date: 2026-11-10, personnummer: "198506102386", event: dies}\n',
-                    encoding="utf-8")
+    path.write_text(
+        BASE + '  - {date: 2026-11-10, personnummer: "198506102386", event: dies}\n', encoding="utf-8"
+    )
     result = check(path)
     assert result.returncode == 0, result.stderr
 
@@ -359,14 +397,17 @@ def test_a_chain_of_renames_points_every_old_number_at_the_newest(tmp_path: Path
     from simulator.scenario.store import make_store
 
     chain = tmp_path / "chain.yaml"
-    chain.write_text("""name: chain
+    chain.write_text(
+        """name: chain
 organisations: [{orgnummer: "2120000142", name: K, type: kommun, agreement: all}]
 persons: [{personnummer: "198506102386", first_name: A, last_name: B}]
 timeline:
   - {date: 2026-12-01, personnummer: "198506102386", event: new_personnummer, new_personnummer: "198803182388"}
   - {date: 2026-12-10, personnummer: "198803182388", event: new_personnummer, new_personnummer: "198701252390"}
   - {date: 2026-12-12, personnummer: "198701252390", event: moves, kommunkod: "0180"}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     store = make_store(load_scenario(chain))
 
     def on(number: str, day: date) -> tuple[str | None, str | None] | None:
@@ -382,14 +423,21 @@ timeline:
 
 def test_renames_that_go_round_in_a_circle_are_refused(tmp_path: Path) -> None:
     cycle = tmp_path / "cycle.yaml"
-    cycle.write_text("""name: cycle
+    cycle.write_text(
+        """name: cycle
 organisations: [{orgnummer: "2120000142", name: K, type: kommun, agreement: all}]
 persons: [{personnummer: "198506102386", first_name: A, last_name: B}]
 timeline:
   - {date: 2026-12-01, personnummer: "198803182388", event: new_personnummer, new_personnummer: "198701252390"}
   - {date: 2026-12-10, personnummer: "198701252390", event: new_personnummer, new_personnummer: "198803182388"}
-""", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "simulator", "scenario", "check", str(cycle)],
-                            capture_output=True, text=True, timeout=60)
+""",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "scenario", "check", str(cycle)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "go round in a circle" in result.stderr
     assert re.search(r"cycle\.yaml:5: timeline\[0\]", result.stderr), result.stderr

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -107,7 +107,9 @@ def check(case: Hostile, reply: Reply) -> None:
         expected = case.code or "ssek:ContentInvalid"
         assert code.split(":")[-1] == expected.split(":")[-1], (case.name, code, reason)
         if expected.startswith("ssek:"):
-            ns = fault.nsmap.get(code.split(":")[0]) or etree.fromstring(reply.body).nsmap.get(code.split(":")[0])
+            ns = fault.nsmap.get(code.split(":")[0]) or etree.fromstring(reply.body).nsmap.get(
+                code.split(":")[0]
+            )
             assert ns == SSEK_NS or code.startswith("sub:"), code
             assert fault.find(f"detail/{{{SSEK_NS}}}FaultData") is not None
         assert case.says.lower() in reason.lower(), (case.name, reason)
@@ -115,12 +117,18 @@ def check(case: Hostile, reply: Reply) -> None:
         code, reason, fault = soap_fault(reply)
         assert code == (case.code or "soap:Client"), (case.name, code, reason)
         if code == "soap:Client":
-            assert fault.findtext(f"detail/{{{SSBT}}}hamtaBastjanstInformationFault/{{{SSBT}}}felkod") == "OGILTIG_FRAGA"
+            assert (
+                fault.findtext(f"detail/{{{SSBT}}}hamtaBastjanstInformationFault/{{{SSBT}}}felkod")
+                == "OGILTIG_FRAGA"
+            )
         assert case.says.lower() in reason.lower(), (case.name, reason)
     elif kind == "shs":
         assert reply.headers.get("x-shs-errorcode") == "IllegalMessageStructure", (case.name, reply.headers)
         assert reply.content_type == "multipart/mixed"
-        assert case.says.lower() in reply.body.decode("utf-8", "replace").lower(), (case.name, reply.body[:600])
+        assert case.says.lower() in reply.body.decode("utf-8", "replace").lower(), (
+            case.name,
+            reply.body[:600],
+        )
     else:
         assert kind == "rest" and reply.content_type == "application/json"
         message = json.loads(reply.body)["meddelande"]
@@ -128,7 +136,9 @@ def check(case: Hostile, reply: Reply) -> None:
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
-def test_each_hostile_request_gets_the_bindings_own_error(srv: Server, fetches: Fetches, case: Hostile) -> None:
+def test_each_hostile_request_gets_the_bindings_own_error(
+    srv: Server, fetches: Fetches, case: Hostile
+) -> None:
     check(case, send(srv.url, case.request(fetches.url)))
     assert fetches.calls == 0, "the server fetched what a hostile document pointed at"
 

@@ -24,8 +24,14 @@ from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 
 SSBT = "http://schema.forsakringskassan.se/integration/ssbt/10"
 GOOD_XML = raw_question()
-GOOD_JSON = json.dumps({"personnummer": "198506102386", "period": {"from": "2025-01-01", "tom": "2026-10-31"},
-                        "formansinformation": ["FK:SJP"], "utbetalningar": ["FK:SJP"]}).encode()
+GOOD_JSON = json.dumps(
+    {
+        "personnummer": "198506102386",
+        "period": {"from": "2025-01-01", "tom": "2026-10-31"},
+        "formansinformation": ["FK:SJP"],
+        "utbetalningar": ["FK:SJP"],
+    }
+).encode()
 GOOD_SSBTEK = envelope(f'<ssbt:testaBastjanstInformation xmlns:ssbt="{SSBT}"/>')
 
 
@@ -38,25 +44,47 @@ def mangled(draw: st.DrawFn, good: bytes) -> bytes:
         chunk = draw(st.binary(min_size=1, max_size=12))
         action = draw(st.sampled_from(["replace", "cut", "insert"]))
         if action == "replace":
-            body[at:at + len(chunk)] = chunk
+            body[at : at + len(chunk)] = chunk
         elif action == "cut":
-            del body[at:at + len(chunk)]
+            del body[at : at + len(chunk)]
         else:
             body[at:at] = chunk
     return bytes(body)
 
 
-xml_bytes = st.one_of(mangled(GOOD_XML), st.binary(max_size=300), st.sampled_from([
-    b"<!DOCTYPE a [<!ENTITY b 'c'>]><a>&b;</a>", b"<a>" * 300, b"\xef\xbb\xbf<a/>", b"<?xml version='1.0' "
-    b"encoding='klingon'?><a/>", b"<a xmlns:x='urn:x'><x:b/></a>", "<å>ä</å>".encode("utf-16")]))
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                         max_size=4), max_leaves=20)
-questionlike = st.fixed_dictionaries({}, optional={
-    "personnummer": st.one_of(st.text(max_size=14), st.just("198506102386"), st.integers()),
-    "period": st.one_of(json_values, st.fixed_dictionaries({"from": st.text(max_size=12), "tom": st.text(max_size=12)})),
-    "formansinformation": st.one_of(json_values, st.lists(st.sampled_from(["FK:SJP", "FK:GEPI", "PM:AP", "x"]))),
-    "utbetalningar": json_values, "ovrigInformation": json_values})
+xml_bytes = st.one_of(
+    mangled(GOOD_XML),
+    st.binary(max_size=300),
+    st.sampled_from(
+        [
+            b"<!DOCTYPE a [<!ENTITY b 'c'>]><a>&b;</a>",
+            b"<a>" * 300,
+            b"\xef\xbb\xbf<a/>",
+            b"<?xml version='1.0' encoding='klingon'?><a/>",
+            b"<a xmlns:x='urn:x'><x:b/></a>",
+            "<å>ä</å>".encode("utf-16"),
+        ]
+    ),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+questionlike = st.fixed_dictionaries(
+    {},
+    optional={
+        "personnummer": st.one_of(st.text(max_size=14), st.just("198506102386"), st.integers()),
+        "period": st.one_of(
+            json_values, st.fixed_dictionaries({"from": st.text(max_size=12), "tom": st.text(max_size=12)})
+        ),
+        "formansinformation": st.one_of(
+            json_values, st.lists(st.sampled_from(["FK:SJP", "FK:GEPI", "PM:AP", "x"]))
+        ),
+        "utbetalningar": json_values,
+        "ovrigInformation": json_values,
+    },
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -69,8 +97,15 @@ def test_the_xml_parser_fails_only_with_its_own_error(data: bytes) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(data=xml_bytes, content_type=st.one_of(st.sampled_from(
-    ["text/xml", "application/soap+xml", "text/xml; charset=utf-8", "application/xml", ""]), st.text(max_size=40)))
+@given(
+    data=xml_bytes,
+    content_type=st.one_of(
+        st.sampled_from(
+            ["text/xml", "application/soap+xml", "text/xml; charset=utf-8", "application/xml", ""]
+        ),
+        st.text(max_size=40),
+    ),
+)
 def test_the_envelope_reader_fails_only_with_soap_faults(data: bytes, content_type: str) -> None:
     try:
         parse_envelope(data, content_type)
@@ -79,8 +114,14 @@ def test_the_envelope_reader_fails_only_with_soap_faults(data: bytes, content_ty
 
 
 @settings(max_examples=400, deadline=None)
-@given(data=st.one_of(mangled(GOOD_JSON), st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode()),
-                      questionlike.map(lambda v: json.dumps(v).encode())))
+@given(
+    data=st.one_of(
+        mangled(GOOD_JSON),
+        st.binary(max_size=200),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        questionlike.map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_the_v9_json_reader_fails_only_with_its_own_error(data: bytes) -> None:
     try:
         parse_question(data)
@@ -91,7 +132,9 @@ def test_the_v9_json_reader_fails_only_with_its_own_error(data: bytes) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(mangled(GOOD_JSON), questionlike.map(lambda v: json.dumps(v).encode())))
 def test_any_rest_body_gets_the_contracts_json(server: Server, data: bytes) -> None:
-    r = requests.post(server.url + REST_PATH, data=data, headers={"Content-Type": "application/json"}, timeout=30)
+    r = requests.post(
+        server.url + REST_PATH, data=data, headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert r.status_code in (200, 400, 403), r.text[:300]
     body = r.json()
     assert ("meddelande" in body) == (r.status_code != 200)
@@ -106,12 +149,15 @@ def test_any_ssbtek_message_gets_an_answer_or_a_fault_with_fks_detail(server: Se
     assert body is not None and len(body) == 1
     if r.status_code != 200:
         assert body[0].tag == f"{{{SOAP11}}}Fault"
-        assert body[0].find(f"detail/{{{SSBT}}}hamtaBastjanstInformationFault") is not None or \
-            body[0].findtext("faultcode") in ("soap:VersionMismatch", "soap:MustUnderstand")
+        assert body[0].find(f"detail/{{{SSBT}}}hamtaBastjanstInformationFault") is not None or body[
+            0
+        ].findtext("faultcode") in ("soap:VersionMismatch", "soap:MustUnderstand")
 
 
-HEAD = (b"POST /ws HTTP/1.1\r\nHost: sandbox\r\nContent-Type: text/xml; charset=utf-8\r\n"
-        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(GOOD_XML))
+HEAD = (
+    b"POST /ws HTTP/1.1\r\nHost: sandbox\r\nContent-Type: text/xml; charset=utf-8\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(GOOD_XML)
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,8 +10,8 @@ import http.client
 import socket
 import ssl
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 __all__ = ["Hostile", "Wire", "Reply", "CORPUS", "send", "envelope", "fraga_xml", "REST_PATH"]
@@ -19,7 +19,9 @@ __all__ = ["Hostile", "Wire", "Reply", "CORPUS", "send", "envelope", "fraga_xml"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
-REST_PATH = "/lefi-extern-formansinformation/v9/aktorer/7c0e5a9e-2120-4142-9a1e-000000000142/formansinformation/fraga"
+REST_PATH = (
+    "/lefi-extern-formansinformation/v9/aktorer/7c0e5a9e-2120-4142-9a1e-000000000142/formansinformation/fraga"
+)
 PATHS = {"ws": "/ws", "ssek": "/ssek/FK.EXA.Lefi.Fraga", "ssbtek": "/ssbtek", "shs": "/mt", "rest": REST_PATH}
 TWENTY_MB = 20 * 1024 * 1024
 BOUNDARY = "hostile-boundary"
@@ -59,20 +61,28 @@ class Hostile:
 
 # -- documents ---------------------------------------------------------------------------
 def envelope(body: str, soap: str = SOAP11, prolog: str = "") -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n{prolog}<soap:Envelope xmlns:soap="{soap}">'
-            f"<soap:Body>{body}</soap:Body></soap:Envelope>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{prolog}<soap:Envelope xmlns:soap="{soap}">'
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
 
 
 def fraga_xml(extra: str = "") -> str:
-    return (f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>2120000142'
-            f"</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
-            f"<ext:informationsfalt><ext:person><ext:personnummer>198506102386{extra}</ext:personnummer>"
-            f"</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>")
+    return (
+        f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>2120000142'
+        f"</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
+        f"<ext:informationsfalt><ext:person><ext:personnummer>198506102386{extra}</ext:personnummer>"
+        f"</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>"
+    )
 
 
-BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
-                            for i in range(1, 10)) + "]>\n")
+BILLION_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    )
+    + "]>\n"
+)
 
 
 def _xxe(_: str) -> str:
@@ -96,23 +106,28 @@ def _documents(fetch_url: str) -> dict[str, bytes]:
 
 # -- requests ------------------------------------------------------------------------------
 def _request(path: str, content_type: str, body: bytes, extra: bytes = b"") -> Wire:
-    head = (f"POST {path} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+    ).encode()
     return Wire(head + extra + b"\r\n" + body)
 
 
 def _multipart(label: bytes, data: bytes = b"", close: bool = True) -> bytes:
     parts = [label, data] if data else [label]
-    body = b"".join(f"--{BOUNDARY}\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n".encode() + p + b"\r\n"
-                    for p in parts)
+    body = b"".join(
+        f"--{BOUNDARY}\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n".encode() + p + b"\r\n" for p in parts
+    )
     return body + (f"--{BOUNDARY}--\r\n".encode() if close else b"")
 
 
 SHS_TYPE = f"multipart/mixed; boundary={BOUNDARY}"
-SHS_LABEL = (b'<?xml version="1.0" encoding="UTF-8"?><shs.label version="1.2" tx.id="a" corr.id="b" '
-             b'transfer-type="synch" sequence-type="request"><from>urn:X-shs:2021005489</from>'
-             b"<product>urn:X-shs:045a177d-ca3d-4a66-b222-a7e0ebbaf0b9</product>"
-             b'<content content.id="c"><data datapartType="fraga"/></content></shs.label>')
+SHS_LABEL = (
+    b'<?xml version="1.0" encoding="UTF-8"?><shs.label version="1.2" tx.id="a" corr.id="b" '
+    b'transfer-type="synch" sequence-type="request"><from>urn:X-shs:2021005489</from>'
+    b"<product>urn:X-shs:045a177d-ca3d-4a66-b222-a7e0ebbaf0b9</product>"
+    b'<content content.id="c"><data datapartType="fraga"/></content></shs.label>'
+)
 
 
 def _wrap(binding: str, document: bytes) -> Wire:
@@ -126,16 +141,20 @@ def _huge(binding: str) -> Wire:
     """A 20 MB body announced by Content-Length: only its first 64 KB are sent; the answer
     must come without the rest."""
     content_type = {"shs": SHS_TYPE, "rest": "application/json"}.get(binding, "text/xml")
-    head = (f"POST {PATHS[binding]} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {TWENTY_MB}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST {PATHS[binding]} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {TWENTY_MB}\r\nConnection: close\r\n\r\n"
+    ).encode()
     return Wire(head + b"<" * 65536)
 
 
 def _huge_chunked(binding: str) -> Wire:
     """A 20 MB body without a length, chunked: the server must stop reading at its limit."""
     content_type = {"shs": SHS_TYPE, "rest": "application/json"}.get(binding, "text/xml")
-    head = (f"POST {PATHS[binding]} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
-            f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST {PATHS[binding]} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
+        f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode()
 
     def chunks() -> Iterator[bytes]:
         chunk = b"%x\r\n" % 65536 + b"x" * 65536 + b"\r\n"
@@ -156,41 +175,121 @@ def _corpus() -> list[Hostile]:
     cases: list[Hostile] = []
     for binding in ("ws", "ssek", "ssbtek", "shs"):
         for name in ("billion-laughs", "xxe-local-file", "external-dtd"):
-            cases.append(Hostile(f"{binding}-{name}", binding,
-                                 lambda url, b=binding, n=name: _wrap(b, _documents(url)[n]), 400, "DOCTYPE"))
-        cases.append(Hostile(f"{binding}-deep-nesting", binding,
-                             lambda url, b=binding: _wrap(b, _documents(url)["deep-nesting"]), 400, "nest"))
-        cases.append(Hostile(f"{binding}-invalid-utf8", binding,
-                             lambda url, b=binding: _wrap(b, _documents(url)["invalid-utf8"]), 400, "not"))
+            cases.append(
+                Hostile(
+                    f"{binding}-{name}",
+                    binding,
+                    lambda url, b=binding, n=name: _wrap(b, _documents(url)[n]),
+                    400,
+                    "DOCTYPE",
+                )
+            )
+        cases.append(
+            Hostile(
+                f"{binding}-deep-nesting",
+                binding,
+                lambda url, b=binding: _wrap(b, _documents(url)["deep-nesting"]),
+                400,
+                "nest",
+            )
+        )
+        cases.append(
+            Hostile(
+                f"{binding}-invalid-utf8",
+                binding,
+                lambda url, b=binding: _wrap(b, _documents(url)["invalid-utf8"]),
+                400,
+                "not",
+            )
+        )
     for binding in ("ws", "ssek", "ssbtek", "shs", "rest"):
         says = "larger than"
         status = 400 if binding == "rest" else 413  # LEFI v9's contract has no 413
         cases.append(Hostile(f"{binding}-20mb-body", binding, lambda url, b=binding: _huge(b), status, says))
-        cases.append(Hostile(f"{binding}-20mb-chunked", binding, lambda url, b=binding: _huge_chunked(b),
-                             status, says))
-        cases.append(Hostile(f"{binding}-1000-headers", binding, lambda url, b=binding: _many_headers(b), 400,
-                             "cannot be read as HTTP"))
+        cases.append(
+            Hostile(f"{binding}-20mb-chunked", binding, lambda url, b=binding: _huge_chunked(b), status, says)
+        )
+        cases.append(
+            Hostile(
+                f"{binding}-1000-headers",
+                binding,
+                lambda url, b=binding: _many_headers(b),
+                400,
+                "cannot be read as HTTP",
+            )
+        )
     for binding in ("ws", "ssek", "ssbtek"):
-        cases.append(Hostile(f"{binding}-soap12-as-text-xml", binding, lambda url, b=binding: _request(
-            PATHS[b], "text/xml; charset=utf-8", envelope(fraga_xml(), SOAP12)), 500, "application/soap+xml",
-            code="soap:VersionMismatch"))
-        cases.append(Hostile(f"{binding}-soap11-as-soap-xml", binding, lambda url, b=binding: _request(
-            PATHS[b], "application/soap+xml; charset=utf-8", envelope(fraga_xml())), 500, "text/xml",
-            code="soap:VersionMismatch"))
-        cases.append(Hostile(f"{binding}-wrong-media-type", binding, lambda url, b=binding: _request(
-            PATHS[b], "application/json", envelope(fraga_xml())), 415, "media type"))
+        cases.append(
+            Hostile(
+                f"{binding}-soap12-as-text-xml",
+                binding,
+                lambda url, b=binding: _request(
+                    PATHS[b], "text/xml; charset=utf-8", envelope(fraga_xml(), SOAP12)
+                ),
+                500,
+                "application/soap+xml",
+                code="soap:VersionMismatch",
+            )
+        )
+        cases.append(
+            Hostile(
+                f"{binding}-soap11-as-soap-xml",
+                binding,
+                lambda url, b=binding: _request(
+                    PATHS[b], "application/soap+xml; charset=utf-8", envelope(fraga_xml())
+                ),
+                500,
+                "text/xml",
+                code="soap:VersionMismatch",
+            )
+        )
+        cases.append(
+            Hostile(
+                f"{binding}-wrong-media-type",
+                binding,
+                lambda url, b=binding: _request(PATHS[b], "application/json", envelope(fraga_xml())),
+                415,
+                "media type",
+            )
+        )
     cases += [
-        Hostile("shs-truncated-multipart", "shs", lambda url: _request(
-            PATHS["shs"], SHS_TYPE, _multipart(SHS_LABEL, envelope(fraga_xml()), close=False)[:-40]), 400,
-            "closing boundary"),
-        Hostile("shs-no-boundary", "shs", lambda url: _request(PATHS["shs"], "multipart/mixed",
-                                                               _multipart(SHS_LABEL)), 400, "boundary"),
-        Hostile("rest-deep-nesting", "rest", lambda url: _request(
-            REST_PATH, "application/json", b"[" * 10_000 + b"]" * 10_000), 400, "nästlad"),
-        Hostile("rest-invalid-utf8", "rest", lambda url: _request(
-            REST_PATH, "application/json", b'{"personnummer": "19850610\xff\xfe2386"}'), 400, "JSON"),
-        Hostile("rest-wrong-media-type", "rest", lambda url: _request(
-            REST_PATH, "text/xml", b'{"personnummer": "198506102386"}'), 400, "application/json"),
+        Hostile(
+            "shs-truncated-multipart",
+            "shs",
+            lambda url: _request(
+                PATHS["shs"], SHS_TYPE, _multipart(SHS_LABEL, envelope(fraga_xml()), close=False)[:-40]
+            ),
+            400,
+            "closing boundary",
+        ),
+        Hostile(
+            "shs-no-boundary",
+            "shs",
+            lambda url: _request(PATHS["shs"], "multipart/mixed", _multipart(SHS_LABEL)),
+            400,
+            "boundary",
+        ),
+        Hostile(
+            "rest-deep-nesting",
+            "rest",
+            lambda url: _request(REST_PATH, "application/json", b"[" * 10_000 + b"]" * 10_000),
+            400,
+            "nästlad",
+        ),
+        Hostile(
+            "rest-invalid-utf8",
+            "rest",
+            lambda url: _request(REST_PATH, "application/json", b'{"personnummer": "19850610\xff\xfe2386"}'),
+            400,
+            "JSON",
+        ),
+        Hostile(
+            "rest-wrong-media-type",
+            "rest",
+            lambda url: _request(REST_PATH, "text/xml", b'{"personnummer": "198506102386"}'),
+            400,
+            "application/json",
+        ),
     ]
     return cases
 

@@ -68,10 +68,17 @@ class Lefi:
     client: zeep.Client
     history: HistoryPlugin
 
-    def ask(self, personnummer: str, benefits: list[str] | None = None, *,
-            org: str = "2120000142", fromdatum: str | None = "2025-01-01",
-            tomdatum: str | None = "2026-10-31", version: str | None = "6",
-            referens: str | None = None) -> Reply:
+    def ask(
+        self,
+        personnummer: str,
+        benefits: list[str] | None = None,
+        *,
+        org: str = "2120000142",
+        fromdatum: str | None = "2025-01-01",
+        tomdatum: str | None = "2026-10-31",
+        version: str | None = "6",
+        referens: str | None = None,
+    ) -> Reply:
         """Ask over SOAP; every answer is validated against the answer XSD of its version."""
         generellt: dict[str, Any] = {"organisationsnummer": org}
         if version is not None:
@@ -86,7 +93,8 @@ class Lefi:
         if benefits is not None:
             person["formansforteckning"] = {b: True for b in benefits}
         result = self.client.service.HamtaFormansinformation(
-            generelltfalt=generellt, informationsfalt={"person": person})
+            generelltfalt=generellt, informationsfalt={"person": person}
+        )
         envelope = self.history.last_received["envelope"]
         svar = envelope.find(f".//{{{NS}}}FK.Online.Svar")
         assert svar is not None, etree.tostring(envelope)
@@ -98,15 +106,24 @@ class Lefi:
 def make_lefi(url: str, path: str = "/ws/FK.EXA.Lefi.Fraga", port: str | None = None) -> Lefi:
     """A zeep client from the served WSDL; ``port`` picks the SOAP 1.2 port by name."""
     history = HistoryPlugin()
-    client = zeep.Client(f"{url}{path}?wsdl", plugins=[history],
-                         service_name="EXAHamtaFormansinformationService" if port else None,
-                         port_name=port)
+    client = zeep.Client(
+        f"{url}{path}?wsdl",
+        plugins=[history],
+        service_name="EXAHamtaFormansinformationService" if port else None,
+        port_name=port,
+    )
     return Lefi(client, history)
 
 
-def raw_question(personnummer: str = "198506102386", benefits: tuple[str, ...] = ("sjukpenning",), *,
-                 org: str = "2120000142", fromdatum: str = "2025-01-01", tomdatum: str = "2026-10-31",
-                 version: int = 6) -> bytes:
+def raw_question(
+    personnummer: str = "198506102386",
+    benefits: tuple[str, ...] = ("sjukpenning",),
+    *,
+    org: str = "2120000142",
+    fromdatum: str = "2025-01-01",
+    tomdatum: str = "2026-10-31",
+    version: int = 6,
+) -> bytes:
     """A SOAP 1.1 question as a partner's own XML code would write it (for raw HTTP clients)."""
     wanted = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -121,7 +138,12 @@ def raw_question(personnummer: str = "198506102386", benefits: tuple[str, ...] =
 </soap:Envelope>""".encode()
 
 
-def ask_raw(url: str, body: bytes | None = None, path: str = "/ws",
-            headers: dict[str, str] | None = None) -> requests.Response:
-    return requests.post(url + path, data=body if body is not None else raw_question(),
-                         headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}, timeout=30)
+def ask_raw(
+    url: str, body: bytes | None = None, path: str = "/ws", headers: dict[str, str] | None = None
+) -> requests.Response:
+    return requests.post(
+        url + path,
+        data=body if body is not None else raw_question(),
+        headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})},
+        timeout=30,
+    )

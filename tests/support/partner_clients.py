@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -40,16 +40,28 @@ FK = "2021005521"
 LEFI_PRODUCT = "045a177d-ca3d-4a66-b222-a7e0ebbaf0b9"  # the default scenario's LEFI Online product
 LEKA = "http://schema.forsakringskassan.se/leka"
 # what a massfråga asks by default
-MASSFRAGA_BENEFITS = ["sjukpenning", "foraldrapenning", "barnbidrag", "utbetalning",
-                      "generellPersonInformation"]
+MASSFRAGA_BENEFITS = [
+    "sjukpenning",
+    "foraldrapenning",
+    "barnbidrag",
+    "utbetalning",
+    "generellPersonInformation",
+]
 SSEK_REFERENCE = SHARED / "reference" / "ssek"
 SHS_REFERENCE = SHARED / "reference" / "shs"
 
 
 # -- the question ----------------------------------------------------------------------
-def fraga(personnummer: str, benefits: list[str] | None = None, *, org: str = "5566778899",
-          fromdatum: str | None = "2025-01-01", tomdatum: str | None = "2026-10-31",
-          version: str | None = "6", referens: str | None = None) -> str:
+def fraga(
+    personnummer: str,
+    benefits: list[str] | None = None,
+    *,
+    org: str = "5566778899",
+    fromdatum: str | None = "2025-01-01",
+    tomdatum: str | None = "2026-10-31",
+    version: str | None = "6",
+    referens: str | None = None,
+) -> str:
     """FK.Online.Fraga as XML text (the same question zeep builds from the WSDL)."""
     gen = f"<ext:organisationsnummer>{escape(org)}</ext:organisationsnummer>"
     if version is not None:
@@ -62,17 +74,30 @@ def fraga(personnummer: str, benefits: list[str] | None = None, *, org: str = "5
     if tomdatum is not None:
         person += f"<ext:tomdatum>{tomdatum}</ext:tomdatum>"
     if benefits is not None:
-        person += "<ext:formansforteckning>" + "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits) + \
-            "</ext:formansforteckning>"
-    return (f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt>{gen}</ext:generelltfalt>'
-            f"<ext:informationsfalt><ext:person>{person}</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>")
+        person += (
+            "<ext:formansforteckning>"
+            + "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits)
+            + "</ext:formansforteckning>"
+        )
+    return (
+        f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt>{gen}</ext:generelltfalt>'
+        f"<ext:informationsfalt><ext:person>{person}</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>"
+    )
 
 
 # -- SSEK ------------------------------------------------------------------------------
-def ssek_header(sender: str = "5566778899", sender_type: str | None = "ORGNR", *, receiver: str = FK,
-                receiver_type: str | None = "ORGNR", tx_id: str | None = "new", soap: str = SOAP11,
-                must_understand: bool = True) -> str:
+def ssek_header(
+    sender: str = "5566778899",
+    sender_type: str | None = "ORGNR",
+    *,
+    receiver: str = FK,
+    receiver_type: str | None = "ORGNR",
+    tx_id: str | None = "new",
+    soap: str = SOAP11,
+    must_understand: bool = True,
+) -> str:
     """An ssek:SSEK header block; ``tx_id="new"`` makes a fresh UUID, None leaves TxId out."""
+
     def party(name: str, value: str, id_type: str | None) -> str:
         attr = f" ssek:Type={quoteattr(id_type)}" if id_type is not None else ""
         return f"<ssek:{name}{attr}>{escape(value)}</ssek:{name}>"
@@ -81,18 +106,23 @@ def ssek_header(sender: str = "5566778899", sender_type: str | None = "ORGNR", *
         tx_id = str(uuid.uuid4())
     mu = f' soap:mustUnderstand="{"1" if soap == SOAP11 else "true"}"' if must_understand else ""
     tx = f"<ssek:TxId>{escape(tx_id)}</ssek:TxId>" if tx_id is not None else ""
-    return (f'<ssek:SSEK xmlns:ssek="{SSEK_NS}"{mu}>{party("SenderId", sender, sender_type)}'
-            f'{party("ReceiverId", receiver, receiver_type)}{tx}</ssek:SSEK>')
+    return (
+        f'<ssek:SSEK xmlns:ssek="{SSEK_NS}"{mu}>{party("SenderId", sender, sender_type)}'
+        f"{party('ReceiverId', receiver, receiver_type)}{tx}</ssek:SSEK>"
+    )
 
 
 def soap_envelope(body: str, header: str = "", soap: str = SOAP11) -> bytes:
     head = f"<soap:Header>{header}</soap:Header>" if header else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{soap}">{head}'
-            f"<soap:Body>{body}</soap:Body></soap:Envelope>").encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{soap}">{head}'
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
 
 
-def post_soap(url: str, data: bytes, soap: str = SOAP11, path: str = SSEK_PATH,
-              content_type: str | None = None) -> requests.Response:
+def post_soap(
+    url: str, data: bytes, soap: str = SOAP11, path: str = SSEK_PATH, content_type: str | None = None
+) -> requests.Response:
     if content_type is None:
         content_type = "text/xml; charset=utf-8" if soap == SOAP11 else "application/soap+xml; charset=utf-8"
     headers = {"Content-Type": content_type}
@@ -101,7 +131,7 @@ def post_soap(url: str, data: bytes, soap: str = SOAP11, path: str = SSEK_PATH,
     return requests.post(url + path, data=data, headers=headers, timeout=10)
 
 
-@lru_cache(maxsize=None)
+@cache
 def ssek_schema() -> etree.XMLSchema | None:
     path = SSEK_REFERENCE / "ssek.xsd"
     return etree.XMLSchema(etree.parse(str(path))) if path.is_file() else None
@@ -153,8 +183,10 @@ class SoapFaultSeen:
         raise AssertionError(f"no ssek:FaultData in the detail: {self.detail}")
 
     def items(self) -> list[dict[str, str | None]]:
-        return [{c: item.findtext(f"{{{SSEK_NS}}}{c}") for c in ("Code", "Description", "Location", "System")}
-                for item in self.fault_data().iter(f"{{{SSEK_NS}}}FaultItem")]
+        return [
+            {c: item.findtext(f"{{{SSEK_NS}}}{c}") for c in ("Code", "Description", "Location", "System")}
+            for item in self.fault_data().iter(f"{{{SSEK_NS}}}FaultItem")
+        ]
 
 
 def _resolve(el: etree._Element, text: str) -> str:
@@ -171,8 +203,12 @@ def soap_fault(response: requests.Response) -> SoapFaultSeen:
         code_el = fault11.find("faultcode")
         assert code_el is not None
         detail_el = fault11.find("detail")
-        seen = SoapFaultSeen(_resolve(code_el, code_el.text or ""), None, fault11.findtext("faultstring") or "",
-                             [] if detail_el is None else list(detail_el))
+        seen = SoapFaultSeen(
+            _resolve(code_el, code_el.text or ""),
+            None,
+            fault11.findtext("faultstring") or "",
+            [] if detail_el is None else list(detail_el),
+        )
     else:
         fault = root.find(f"{{{SOAP12}}}Body/{{{SOAP12}}}Fault")
         assert fault is not None, response.text
@@ -180,9 +216,12 @@ def soap_fault(response: requests.Response) -> SoapFaultSeen:
         sub = fault.find(f"{{{SOAP12}}}Code/{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
         detail_el = fault.find(f"{{{SOAP12}}}Detail")
         assert value is not None
-        seen = SoapFaultSeen(_resolve(value, value.text or ""), None if sub is None else _resolve(sub, sub.text or ""),
-                             fault.findtext(f"{{{SOAP12}}}Reason/{{{SOAP12}}}Text") or "",
-                             [] if detail_el is None else list(detail_el))
+        seen = SoapFaultSeen(
+            _resolve(value, value.text or ""),
+            None if sub is None else _resolve(sub, sub.text or ""),
+            fault.findtext(f"{{{SOAP12}}}Reason/{{{SOAP12}}}Text") or "",
+            [] if detail_el is None else list(detail_el),
+        )
     for el in seen.detail:
         if etree.QName(el).namespace == SSEK_NS:
             assert_valid_ssek(el)
@@ -195,15 +234,19 @@ def soap_fault(response: requests.Response) -> SoapFaultSeen:
 def massfraga_xml(persons: list[str], org: str = "5566778899", benefits: list[str] | None = None) -> str:
     numbers = "".join(f"<ext:personnummer>{p}</ext:personnummer>" for p in persons)
     wanted = "".join(f"<ext:{b}>true</ext:{b}>" for b in benefits or MASSFRAGA_BENEFITS)
-    return (f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>{org}'
-            "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
-            f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01</ext:fromdatum>"
-            f"<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning>{wanted}</ext:formansforteckning>"
-            "</ext:informationsfalt></ext:FK.Massfraga.Fraga>")
+    return (
+        f'<ext:FK.Massfraga.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>{org}'
+        "</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
+        f"<ext:informationsfalt><ext:personer>{numbers}</ext:personer><ext:fromdatum>2025-01-01</ext:fromdatum>"
+        f"<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning>{wanted}</ext:formansforteckning>"
+        "</ext:informationsfalt></ext:FK.Massfraga.Fraga>"
+    )
 
 
 HAMTA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"/>'
-HAMTA_KVITTERA = f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+HAMTA_KVITTERA = (
+    f'<ext:FK.Massfraga.Hamta xmlns:ext="{NS}"><ext:kvittera>true</ext:kvittera></ext:FK.Massfraga.Hamta>'
+)
 
 
 def pull_header(tx_id: str, method: str | None = "AsynchPull", *, sender: str = "5566778899") -> str:
@@ -214,24 +257,45 @@ def pull_header(tx_id: str, method: str | None = "AsynchPull", *, sender: str = 
 
 def register_xml(org: str, *persons: str) -> str:
     numbers = "".join(f"<leka:personnummer>{p}</leka:personnummer>" for p in persons)
-    return (f'<leka:RegistreraPrenumeration xmlns:leka="{LEKA}"><leka:organisationsnummer>{org}'
-            f"</leka:organisationsnummer>{numbers}</leka:RegistreraPrenumeration>")
+    return (
+        f'<leka:RegistreraPrenumeration xmlns:leka="{LEKA}"><leka:organisationsnummer>{org}'
+        f"</leka:organisationsnummer>{numbers}</leka:RegistreraPrenumeration>"
+    )
 
 
 # -- SHS -------------------------------------------------------------------------------
 _POLICY = email.policy.SMTP.clone(linesep="\r\n")  # MIME as on the wire: CRLF lines
 
 
-def shs_label(*, sender: str = "2021005489", to: str | None = FK, product: str = LEFI_PRODUCT,
-              transfer_type: str = "synch", sequence_type: str = "request", tx_id: str | None = None,
-              corr_id: str | None = None, content_id: str | None = None, status: str = "test",
-              agreement: str | None = None, datapart_type: str = "fraga", data_parts: int = 1,
-              doctype: bool = False, extra: str = "") -> bytes:
+def shs_label(
+    *,
+    sender: str = "2021005489",
+    to: str | None = FK,
+    product: str = LEFI_PRODUCT,
+    transfer_type: str = "synch",
+    sequence_type: str = "request",
+    tx_id: str | None = None,
+    corr_id: str | None = None,
+    content_id: str | None = None,
+    status: str = "test",
+    agreement: str | None = None,
+    datapart_type: str = "fraga",
+    data_parts: int = 1,
+    doctype: bool = False,
+    extra: str = "",
+) -> bytes:
     """An shs.label 1.2 as an SHS client writes it (``doctype``: with the DOCTYPE line the
     Inera Axel client writes, which the sandbox refuses)."""
-    attrs = {"version": "1.2", "tx.id": tx_id or str(uuid.uuid4()), "corr.id": corr_id or str(uuid.uuid4()),
-             "transfer-type": transfer_type, "message-type": "simple", "document-type": "simple",
-             "sequence-type": sequence_type, "status": status}
+    attrs = {
+        "version": "1.2",
+        "tx.id": tx_id or str(uuid.uuid4()),
+        "corr.id": corr_id or str(uuid.uuid4()),
+        "transfer-type": transfer_type,
+        "message-type": "simple",
+        "document-type": "simple",
+        "sequence-type": sequence_type,
+        "status": status,
+    }
     if agreement is not None:
         attrs["shs.agreement"] = agreement
     attr_text = " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items())
@@ -240,9 +304,11 @@ def shs_label(*, sender: str = "2021005489", to: str | None = FK, product: str =
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     if doctype:
         head += '<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n'
-    return (head + f'<shs.label {attr_text}><from commonName="Partner">urn:X-shs:{sender}</from>{to_el}'
-            f"<product>urn:X-shs:{product}</product><datetime>2026-11-02T09:00:00</datetime>"
-            f'<content content.id="{content_id or uuid.uuid4()}">{data}</content>{extra}</shs.label>').encode()
+    return (
+        head + f'<shs.label {attr_text}><from commonName="Partner">urn:X-shs:{sender}</from>{to_el}'
+        f"<product>urn:X-shs:{product}</product><datetime>2026-11-02T09:00:00</datetime>"
+        f'<content content.id="{content_id or uuid.uuid4()}">{data}</content>{extra}</shs.label>'
+    ).encode()
 
 
 def shs_message(label: bytes, data: list[bytes] | None = None, data_cte: str = "binary") -> tuple[str, bytes]:
@@ -255,13 +321,23 @@ def shs_message(label: bytes, data: list[bytes] | None = None, data_cte: str = "
     msg.attach(part)
     for body in data if data is not None else []:
         part = EmailMessage(policy=_POLICY)
-        part.set_content(body, maintype="text", subtype="xml", cte=data_cte, params={"charset": "UTF-8"},
-                         filename="fraga.xml", disposition="attachment")
+        part.set_content(
+            body,
+            maintype="text",
+            subtype="xml",
+            cte=data_cte,
+            params={"charset": "UTF-8"},
+            filename="fraga.xml",
+            disposition="attachment",
+        )
         msg.attach(part)
     raw = msg.as_bytes(policy=_POLICY)
     head, _, body = raw.partition(b"\r\n\r\n")
-    content_type = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-type:"))
+    content_type = next(
+        line.split(b":", 1)[1].strip()
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-type:")
+    )
     return content_type.decode(), body
 
 
@@ -270,7 +346,7 @@ def post_shs(url: str, label: bytes, data: list[bytes] | None = None, **kw: Any)
     return requests.post(url + "/mt", data=body, headers={"Content-Type": content_type}, timeout=10)
 
 
-@lru_cache(maxsize=None)
+@cache
 def shs_dtd(name: str) -> etree.DTD | None:
     path = SHS_REFERENCE / name
     return etree.DTD(str(path)) if path.is_file() else None
@@ -316,10 +392,12 @@ class ShsMessage:
         return error
 
 
-def parse_shs(content_type: str, body: bytes, headers: dict[str, str] | None = None,
-              validate: bool = True) -> ShsMessage:
+def parse_shs(
+    content_type: str, body: bytes, headers: dict[str, str] | None = None, validate: bool = True
+) -> ShsMessage:
     msg = BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
     assert msg.is_multipart() and not msg.defects, (msg.defects, body[:300])
     parts = list(msg.iter_parts())
     # without blank text: Axel's labels say standalone="yes", which DTD validation holds against whitespace
@@ -345,9 +423,13 @@ def shs_error(response: requests.Response) -> tuple[str, etree._Element]:
 
 
 # -- scenarios -------------------------------------------------------------------------
-def default_scenario_with(tmp_path: Path, *, faults: list[dict[str, Any]] | None = None,
-                          organisations: list[dict[str, Any]] | None = None,
-                          clock: dict[str, Any] | None = None) -> Path:
+def default_scenario_with(
+    tmp_path: Path,
+    *,
+    faults: list[dict[str, Any]] | None = None,
+    organisations: list[dict[str, Any]] | None = None,
+    clock: dict[str, Any] | None = None,
+) -> Path:
     """The default scenario plus fault rules and organisations, written to ``tmp_path``."""
     data = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     data["organisations"] = list(data["organisations"]) + list(organisations or [])
@@ -368,7 +450,9 @@ KRONOFOGDEN = "2021005489"  # an SHS agreement for massfråga, asynchronous
 SHS_MASSFRAGA = "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93"
 
 
-def post_shs_massfraga(url: str, persons: list[str], tx_id: str, transfer_type: str = "asynch") -> requests.Response:
+def post_shs_massfraga(
+    url: str, persons: list[str], tx_id: str, transfer_type: str = "asynch"
+) -> requests.Response:
     label = shs_label(sender=KRONOFOGDEN, product=SHS_MASSFRAGA, transfer_type=transfer_type, tx_id=tx_id)
     return post_shs(url, label, [massfraga_xml(persons, org=KRONOFOGDEN).encode()])
 
@@ -377,7 +461,9 @@ def shs_outbox_reply(url: str, tx_id: str) -> tuple[str, etree._Element]:
     """(the reply's tx.id, its FK.Massfraga.Svar) once it waits in Kronofogden's outbox."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        listing = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}?producttype={SHS_MASSFRAGA}&filter=noack", timeout=10)
+        listing = requests.get(
+            f"{url}/shs/ds/{KRONOFOGDEN}?producttype={SHS_MASSFRAGA}&filter=noack", timeout=10
+        )
         for message in etree.fromstring(listing.content).iterfind("message"):
             fetched = requests.get(f"{url}/shs/ds/{KRONOFOGDEN}/{message.get('tx.id')}", timeout=30)
             reply = shs_reply(fetched)

@@ -4,9 +4,9 @@ drop, answer files read and checked against the project's answer schema."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import requests
 from lxml import etree
@@ -22,30 +22,45 @@ def q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-def order(org: str, new: dict[str, dict[str, str]] | None = None, cancel: dict[str, list[str]] | None = None,
-          refresh: Iterable[str] | None = None, version: str = "2.0.4") -> bytes:
+def order(
+    org: str,
+    new: dict[str, dict[str, str]] | None = None,
+    cancel: dict[str, list[str]] | None = None,
+    refresh: Iterable[str] | None = None,
+    version: str = "2.0.4",
+) -> bytes:
     """An order file: ``new`` personnummer → {benefit: from-date}; ``cancel`` personnummer →
     benefits (empty: all); ``refresh`` personnummer (empty: every subscription)."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<ext:FK.Prenumeration.Bestallning xmlns:ext="{NS}" version="{version}">',
-             f"  <ext:organisationsnummer>{org}</ext:organisationsnummer>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<ext:FK.Prenumeration.Bestallning xmlns:ext="{NS}" version="{version}">',
+        f"  <ext:organisationsnummer>{org}</ext:organisationsnummer>",
+    ]
     if new:
         lines.append("  <ext:nyPrenumeration>")
         for pnr, benefits in new.items():
             lines.append(f"    <ext:person><ext:personnummer>{pnr}</ext:personnummer>")
-            lines += [f"      <ext:forman><ext:namn>{b}</ext:namn><ext:fromdatum>{d}</ext:fromdatum></ext:forman>"
-                      for b, d in benefits.items()]
+            lines += [
+                f"      <ext:forman><ext:namn>{b}</ext:namn><ext:fromdatum>{d}</ext:fromdatum></ext:forman>"
+                for b, d in benefits.items()
+            ]
             lines.append("    </ext:person>")
         lines.append("  </ext:nyPrenumeration>")
     if cancel:
         lines.append("  <ext:avslut>")
         for pnr, benefits in cancel.items():
-            lines.append(f"    <ext:person><ext:personnummer>{pnr}</ext:personnummer>"
-                         + "".join(f"<ext:forman>{b}</ext:forman>" for b in benefits) + "</ext:person>")
+            lines.append(
+                f"    <ext:person><ext:personnummer>{pnr}</ext:personnummer>"
+                + "".join(f"<ext:forman>{b}</ext:forman>" for b in benefits)
+                + "</ext:person>"
+            )
         lines.append("  </ext:avslut>")
     if refresh is not None:
-        lines.append("  <ext:heluppdatering>" + "".join(
-            f"<ext:personnummer>{p}</ext:personnummer>" for p in refresh) + "</ext:heluppdatering>")
+        lines.append(
+            "  <ext:heluppdatering>"
+            + "".join(f"<ext:personnummer>{p}</ext:personnummer>" for p in refresh)
+            + "</ext:heluppdatering>"
+        )
     lines.append("</ext:FK.Prenumeration.Bestallning>")
     return "\n".join(lines).encode("utf-8")
 
@@ -56,7 +71,9 @@ class AnswerFile:
     root: etree._Element
 
     def records(self, pnr: str | None = None) -> list[etree._Element]:
-        return [p for p in self.root.findall(q("person")) if pnr is None or p.findtext(q("personnummer")) == pnr]
+        return [
+            p for p in self.root.findall(q("person")) if pnr is None or p.findtext(q("personnummer")) == pnr
+        ]
 
     def count(self, name: str) -> int:
         return int(self.root.findtext(f"{q('slutpost')}/{q(name)}") or -1)
@@ -67,8 +84,16 @@ class AnswerFile:
 
     def changes(self) -> list[tuple[str, str, str, str | None]]:
         """(personnummer, datum, handelse, forman) of every andring."""
-        return [(p.findtext(q("personnummer")) or "", a.findtext(q("datum")) or "", a.findtext(q("handelse")) or "",
-                 a.findtext(q("forman"))) for p in self.records() for a in p.findall(q("andring"))]
+        return [
+            (
+                p.findtext(q("personnummer")) or "",
+                a.findtext(q("datum")) or "",
+                a.findtext(q("handelse")) or "",
+                a.findtext(q("forman")),
+            )
+            for p in self.records()
+            for a in p.findall(q("andring"))
+        ]
 
 
 def parse_answer(name: str, body: bytes) -> AnswerFile:
@@ -85,8 +110,13 @@ class Drop:
         self.base = f"{url}/prenumeration/{org}"
 
     def send(self, body: bytes, name: str = "bestallning.xml") -> requests.Response:
-        return requests.post(f"{self.base}/bestallningar", params={"filnamn": name}, data=body,
-                             headers={"Content-Type": "text/xml"}, timeout=30)
+        return requests.post(
+            f"{self.base}/bestallningar",
+            params={"filnamn": name},
+            data=body,
+            headers={"Content-Type": "text/xml"},
+            timeout=30,
+        )
 
     def orders(self) -> list[dict]:
         return requests.get(f"{self.base}/bestallningar", timeout=10).json()["bestallningar"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def need_reference(path: Path) -> None:
         pytest.skip(f"FK's official contract {path} is not here (../shared/reference is absent; CI has it)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _contract(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -48,7 +48,9 @@ def official_v9() -> dict[str, Any]:
     return _contract(OFFICIAL_V9)
 
 
-def validate_against(contract: dict[str, Any], template: str, method: str, response: requests.Response) -> None:
+def validate_against(
+    contract: dict[str, Any], template: str, method: str, response: requests.Response
+) -> None:
     """The response's status is one the contract lists for the operation, it is JSON, and
     its body validates against the contract's schema for that status.
 
@@ -59,7 +61,8 @@ def validate_against(contract: dict[str, Any], template: str, method: str, respo
     declared = operation["responses"]
     assert str(response.status_code) in declared, (
         f"{method} {template}: status {response.status_code} is not in the contract ({sorted(declared)}): "
-        f"{response.text[:300]}")
+        f"{response.text[:300]}"
+    )
     assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
     declared_response = declared[str(response.status_code)]
     if "$ref" in declared_response:  # '#/components/responses/...'
@@ -89,8 +92,14 @@ class Rest:
     url: str
     session: requests.Session
 
-    def ask(self, personnummer: str, aktor: str = KOMMUN_AKTOR, *, period: tuple[str, str] | None =
-            ("2025-01-01", "2026-10-31"), **lists: list[str]) -> requests.Response:
+    def ask(
+        self,
+        personnummer: str,
+        aktor: str = KOMMUN_AKTOR,
+        *,
+        period: tuple[str, str] | None = ("2025-01-01", "2026-10-31"),
+        **lists: list[str],
+    ) -> requests.Response:
         body: dict[str, Any] = {"personnummer": personnummer, **lists}
         if period is not None:
             body["period"] = {"from": period[0], "tom": period[1]}
@@ -101,10 +110,15 @@ class Rest:
         assert_conforms(FRAGA, "post", response)
         return response
 
-    def post_raw(self, aktor: str, data: bytes, content_type: str = "application/json",
-                 **headers: str) -> requests.Response:
-        response = self.session.post(self.url + FRAGA.format(aktorsId=aktor), data=data, timeout=30,
-                                     headers={"Content-Type": content_type, **headers})
+    def post_raw(
+        self, aktor: str, data: bytes, content_type: str = "application/json", **headers: str
+    ) -> requests.Response:
+        response = self.session.post(
+            self.url + FRAGA.format(aktorsId=aktor),
+            data=data,
+            timeout=30,
+            headers={"Content-Type": content_type, **headers},
+        )
         assert_conforms(FRAGA, "post", response)
         return response
 
@@ -119,16 +133,26 @@ class Rest:
 # FK's two files, unchanged, goes in a temporary folder with stand-ins at the imported
 # paths, each declaring the one type FK's XSD uses from it (open content).
 _STANDINS = {
-    "rsv/zg/bs/service/ws/beskattningws/ZgBsBeskattningWSService_schema.xsd":
-        ("http://beskattningws.ws.service.bs.zg.rsv.se/", "BeskattningsuppgifterResponseTYPE"),
-    "arbetsformedlingen/api/arbetssokande/ersattningsstod/v2/ers_stod.xsd":
-        ("http://api.arbetsformedlingen.se/arbetssokande/ersattningsstod/v2", "SvarMeddelande"),
-    "../schemas/ubpservice/int014/UnemploymentBenefitPaymentService.xsd":
-        ("http://INT014.UBPService.Schemas", "GetUnemploymentBenefitPaymentResponseType"),
-    "transportstyrelsen/schema/ssbtek/hamtauppgifterresponder/_1/HamtaUppgifterResponder_1.0.xsd":
-        ("http://schema.transportstyrelsen.se/ssbtek/hamtauppgifterresponder/1", "HamtaUppgifterResponseType"),
-    "migrationsverket/schema/ssbtek/_1/SSBTEKWebService_schema1.xsd":
-        ("http://schema.migrationsverket.se/ssbtek/1/", "findByPersonnummerResponse"),
+    "rsv/zg/bs/service/ws/beskattningws/ZgBsBeskattningWSService_schema.xsd": (
+        "http://beskattningws.ws.service.bs.zg.rsv.se/",
+        "BeskattningsuppgifterResponseTYPE",
+    ),
+    "arbetsformedlingen/api/arbetssokande/ersattningsstod/v2/ers_stod.xsd": (
+        "http://api.arbetsformedlingen.se/arbetssokande/ersattningsstod/v2",
+        "SvarMeddelande",
+    ),
+    "../schemas/ubpservice/int014/UnemploymentBenefitPaymentService.xsd": (
+        "http://INT014.UBPService.Schemas",
+        "GetUnemploymentBenefitPaymentResponseType",
+    ),
+    "transportstyrelsen/schema/ssbtek/hamtauppgifterresponder/_1/HamtaUppgifterResponder_1.0.xsd": (
+        "http://schema.transportstyrelsen.se/ssbtek/hamtauppgifterresponder/1",
+        "HamtaUppgifterResponseType",
+    ),
+    "migrationsverket/schema/ssbtek/_1/SSBTEKWebService_schema1.xsd": (
+        "http://schema.migrationsverket.se/ssbtek/1/",
+        "findByPersonnummerResponse",
+    ),
 }
 _DEPTH = 5  # FK's imports climb five folders ("../../../../../")
 
@@ -148,7 +172,9 @@ def official_ssbtek_dir(tmp: Path) -> Path:
             f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{ns}">'
             f'<xs:complexType name="{type_name}"><xs:sequence>'
             f'<xs:any processContents="lax" minOccurs="0" maxOccurs="unbounded"/></xs:sequence>'
-            f"<xs:anyAttribute processContents=\"lax\"/></xs:complexType></xs:schema>", encoding="utf-8")
+            f'<xs:anyAttribute processContents="lax"/></xs:complexType></xs:schema>',
+            encoding="utf-8",
+        )
     return here
 
 

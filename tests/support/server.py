@@ -38,8 +38,9 @@ class Server:
         return self.process.poll() is None
 
 
-def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO,
-                 session: requests.Session | None = None) -> Server:
+def start_server(
+    tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO, session: requests.Session | None = None
+) -> Server:
     """A simulator process. The SLA gate is off unless the test asks for it: most tests
     ask many questions in one frozen instant, which the SLA would refuse (test_sla.py).
     With ``--tls`` among ``args`` it is polled over https with ``session`` (its certificates)."""
@@ -51,9 +52,23 @@ def start_server(tmp: Path, *args: str, scenario: Path = DEFAULT_SCENARIO,
     log = tmp / f"server-{port}.log"
     handle = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--scenario", str(scenario),
-         "--host", "127.0.0.1", "--port", str(port), *args],
-        cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "serve",
+            "--scenario",
+            str(scenario),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
     url = f"{'https' if '--tls' in args else 'http'}://127.0.0.1:{port}"
     poll = session or requests.Session()
     deadline = time.monotonic() + 30

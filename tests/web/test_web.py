@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -20,8 +20,13 @@ from support.lefi import ask_raw, raw_question
 from support.server import NS, ROOT, Server, running
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=(
-    "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"))]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason=("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"),
+    ),
+]
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
@@ -42,8 +47,10 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def browser() -> Iterator[Browser]:
     assert CHROMIUM is not None
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         yield chromium
         chromium.close()
 
@@ -79,14 +86,18 @@ def ask(page: Page, personnummer: str, fromdatum: str = "2025-01-01", tomdatum: 
 
 def benefit_boxes(page: Page) -> list[tuple[str, bool]]:
     boxes = page.locator("input[name=formaner]")
-    return [(boxes.nth(i).get_attribute("value") or "", boxes.nth(i).is_checked()) for i in range(boxes.count())]
+    return [
+        (boxes.nth(i).get_attribute("value") or "", boxes.nth(i).is_checked()) for i in range(boxes.count())
+    ]
 
 
 def table(page: Page, key: str) -> list[tuple[str, str]]:
     """The rows of a benefit's table as (label, value), in order."""
     rows = page.locator(f"#t-{key} tbody tr:not(.group)")
-    return [(rows.nth(i).locator("th").inner_text().strip(), rows.nth(i).locator("td").inner_text().strip())
-            for i in range(rows.count())]
+    return [
+        (rows.nth(i).locator("th").inner_text().strip(), rows.nth(i).locator("td").inner_text().strip())
+        for i in range(rows.count())
+    ]
 
 
 def admin(srv: Server, method: str, path: str, **kwargs: object) -> requests.Response:
@@ -112,7 +123,11 @@ def test_municipal_user_logs_in_and_every_benefit_is_checked(page: Page) -> None
     assert len(boxes) == 37 and all(checked for _, checked in boxes)  # every v6 benefit but Personuppgifter
     assert "generellPersonInformation" not in dict(boxes)
     # the seed's examples beside each field, tied to it
-    for label, example in (("Personnummer", "19750412-2345"), ("Fr.o.m.", "2006-01-01"), ("T.o.m.", "2006-01-01")):
+    for label, example in (
+        ("Personnummer", "19750412-2345"),
+        ("Fr.o.m.", "2006-01-01"),
+        ("T.o.m.", "2006-01-01"),
+    ):
         field = page.get_by_label(label)
         hint = page.locator(f"#{field.get_attribute('aria-describedby')}")
         expect(hint).to_have_text(f"Exempel: {example}")
@@ -125,8 +140,15 @@ def test_insurer_user_sees_its_benefits_none_checked_and_markera_alla(page: Page
     boxes = benefit_boxes(page)
     # agreement ∩ the insurer filter, Personuppgifter asked always and never offered
     assert [key for key, _ in boxes] == [
-        "arbetsskadelivranta", "yrkesskadelivranta", "sjukOchAktivitetsersattning", "sjukpenning",
-        "rehabersattning", "sjukpenninggrundandeInkomst", "levnadsintyg", "utbetalning"]
+        "arbetsskadelivranta",
+        "yrkesskadelivranta",
+        "sjukOchAktivitetsersattning",
+        "sjukpenning",
+        "rehabersattning",
+        "sjukpenninggrundandeInkomst",
+        "levnadsintyg",
+        "utbetalning",
+    ]
     assert not any(checked for _, checked in boxes)
     page.get_by_label("Personnummer").fill("19850610-2386")
     page.get_by_role("button", name="Markera alla").click()
@@ -144,9 +166,12 @@ def test_unregistered_users_are_refused(page: Page) -> None:
     log_in(page, "19850610-2386")  # a person in the scenario, but no user of any organisation
     expect(page.locator("#nekad")).to_have_text(
         "Inloggningen nekades: 19850610-2386 är inte registrerad för någon organisation i "
-        "Försäkringskassans behörighetssystem.")
+        "Försäkringskassans behörighetssystem."
+    )
     log_in(page, OLLE, "Telia e-legitimation")
-    expect(page.locator("#nekad")).to_contain_text("Obehöriga Försäkringar AB är inte behörig till LEFI Online")
+    expect(page.locator("#nekad")).to_contain_text(
+        "Obehöriga Försäkringar AB är inte behörig till LEFI Online"
+    )
     page.goto("/lefi/hamta")  # still not logged in
     expect(page).to_have_url(re.compile(r"/lefi/login$"))
     # the login form's own checks, tied to their fields
@@ -170,7 +195,8 @@ def test_logged_out_after_120_idle_minutes_by_the_simulator_clock(page: Page, sr
     ask(page, "19850610-2386")
     expect(page).to_have_url(re.compile(r"/lefi/login\?utloggad=inaktiv$"))
     expect(page.locator("#meddelande")).to_have_text(
-        "Du har loggats ut eftersom du inte har varit aktiv på 120 minuter. Logga in igen.")
+        "Du har loggats ut eftersom du inte har varit aktiv på 120 minuter. Logga in igen."
+    )
     page.goto("/lefi/hamta")
     expect(page).to_have_url(re.compile(r"/lefi/login$"))
 
@@ -191,8 +217,16 @@ def test_a_valid_query_shows_the_engines_answer_in_tables(page: Page, srv: Serve
     person = dict(table(page, "personuppgifter"))
     assert person["Personnummer / samordningsnummer"] == "198506102386"
     assert (person["Utdelningsadress 1"], person["Postkod"], person["Postort"], person["Land"]) == (
-        "Testgatan 11", "26875", "Tågarp", "Sverige")
-    assert (person["Kommunbeteckning"], person["Skyddad identitet"], person["Försäkrad"]) == ("1214", "Nej", "Ja")
+        "Testgatan 11",
+        "26875",
+        "Tågarp",
+        "Sverige",
+    )
+    assert (person["Kommunbeteckning"], person["Skyddad identitet"], person["Försäkrad"]) == (
+        "1214",
+        "Nej",
+        "Ja",
+    )
     assert person["Arbetsgivare – organisationsnummer"] == "5566778899"
     sjp = table(page, "sjukpenning")
     assert ("Ärendestatus", "Avslutat") in sjp and ("Ärendestatus", "Pågående") in sjp
@@ -200,10 +234,18 @@ def test_a_valid_query_shows_the_engines_answer_in_tables(page: Page, srv: Serve
     assert ("T o m datum", "Pågår") in sjp and ("Karens", "Ja") in sjp
     assert page.locator("#t-sjukpenning tr.group").all_inner_texts() == ["Ärende 1", "Ärende 2"]
     sgi = table(page, "sjukpenninggrundandeInkomst")  # the decision in force at the start, and a later one
-    assert sgi[:6] == [("Ärende from", "2023-01-01"), ("Beslut from", "2023-01-01"),
-                       ("SGI-typ", "A- eller B-inkomst (vanligt SGI)"), ("Årsinkomst A", "385000 SEK"),
-                       ("Årsinkomst B", "0 SEK"), ("Karenstid", "1 dag")]
-    assert page.locator("#t-sjukpenninggrundandeInkomst tr.group").all_inner_texts() == ["Beslut 1", "Beslut 2"]
+    assert sgi[:6] == [
+        ("Ärende from", "2023-01-01"),
+        ("Beslut from", "2023-01-01"),
+        ("SGI-typ", "A- eller B-inkomst (vanligt SGI)"),
+        ("Årsinkomst A", "385000 SEK"),
+        ("Årsinkomst B", "0 SEK"),
+        ("Karenstid", "1 dag"),
+    ]
+    assert page.locator("#t-sjukpenninggrundandeInkomst tr.group").all_inner_texts() == [
+        "Beslut 1",
+        "Beslut 2",
+    ]
     expect(page.locator("#utan-uppgifter li")).to_contain_text(["Arbetsskadelivränta", "Efterlevandepension"])
     shoot(page, "visa.png")
     # the same engine as the system-to-system bindings: WS says the same
@@ -211,7 +253,11 @@ def test_a_valid_query_shows_the_engines_answer_in_tables(page: Page, srv: Serve
     assert svar.findtext(f".//{{{NS}}}AInkomst") == "385000"
     # journalled as binding web, with who asked about whom
     entry = admin(srv, "GET", "/journal", params={"binding": "web"}).json()["entries"][0]
-    assert (entry["organisation"], entry["personnummer"], entry["outcome"]) == ("2120000142", "198506102386", "ok")
+    assert (entry["organisation"], entry["personnummer"], entry["outcome"]) == (
+        "2120000142",
+        "198506102386",
+        "ok",
+    )
     assert "sjukpenning" in entry["benefits"] and "generellPersonInformation" in entry["benefits"]
 
 
@@ -221,7 +267,9 @@ def test_every_benefit_kind_the_engine_returns_is_shown(page: Page) -> None:
     pension = table(page, "pension")
     assert ("Pensionsandel", "100 %") in pension
     assert ("Garantipension", "2000 SEK per månad (24000 SEK per år) från 2025-01-01") in pension
-    assert page.locator("#t-pension tr.group").all_inner_texts() == ["Premiepension"] * 2 + ["Ålderspension"] * 2
+    assert (
+        page.locator("#t-pension tr.group").all_inner_texts() == ["Premiepension"] * 2 + ["Ålderspension"] * 2
+    )
     prognos = dict(table(page, "prognos"))
     assert prognos["Belopp"].endswith(" SEK") and prognos["Uttagsålder"].endswith(" år")
     assert ("Ärendestatus", "Pågående") in table(page, "bostadstillagg")
@@ -244,7 +292,13 @@ def test_each_validation_message(page: Page, srv: Server) -> None:
         ("19850610-2386", "", "2026-10-31", "fromdatum", "Ange Fr.o.m.-datum."),
         ("19850610-2386", "2025-01-01", "", "tomdatum", "Ange T.o.m.-datum."),
         ("19850610-2386", "2025-13-01", "2026-10-31", "fromdatum", "ska vara ett datum"),
-        ("19850610-2386", "2025-01-01", "2026-11-03", "tomdatum", "inte vara efter dagens datum (2026-11-02)"),
+        (
+            "19850610-2386",
+            "2025-01-01",
+            "2026-11-03",
+            "tomdatum",
+            "inte vara efter dagens datum (2026-11-02)",
+        ),
         ("19850610-2386", "2026-11-03", "2026-11-03", "fromdatum", "inte vara efter dagens datum"),
         ("19850610-2386", "2024-11-01", "2026-11-01", "tomdatum", "Sökperioden får vara högst 2 år."),
         ("19850610-2386", "2026-01-01", "2025-01-01", "tomdatum", "T.o.m. får inte vara före Fr.o.m."),
@@ -267,7 +321,10 @@ def test_each_validation_message(page: Page, srv: Server) -> None:
     expect(page.locator("#formaner")).to_have_attribute("aria-describedby", "formaner-fel")
     page.locator(".error-summary a").click()  # the summary's link takes the keyboard to the field
     expect(page.locator("#formaner")).to_be_focused()
-    assert admin(srv, "GET", "/journal/count", params={"binding": "web", "outcome": "invalid"}).json()["count"] == 11
+    assert (
+        admin(srv, "GET", "/journal/count", params={"binding": "web", "outcome": "invalid"}).json()["count"]
+        == 11
+    )
 
 
 def test_keyboard_only(page: Page) -> None:
@@ -295,22 +352,37 @@ def test_business_and_technical_errors_are_readable(page: Page, srv: Server) -> 
     log_in(page, HANNA)
     ask(page, "19910216-2394")
     expect(page.locator("#fel")).to_have_text(
-        "Personen har fått ett nytt personnummer: 19921007-2386. Sök på det nya personnumret. (Felkod 4.)")
+        "Personen har fått ett nytt personnummer: 19921007-2386. Sök på det nya personnumret. (Felkod 4.)"
+    )
     page.get_by_role("link", name="Ny sökning").click()
     ask(page, "19820204-2399")
-    expect(page.locator("#fel")).to_have_text("Personen finns inte i Försäkringskassans kundregister. (Felkod 3.)")
+    expect(page.locator("#fel")).to_have_text(
+        "Personen finns inte i Försäkringskassans kundregister. (Felkod 3.)"
+    )
     page.goto("/lefi/hamta")
     ask(page, "19940122-8565")  # a person whose source system fails
     expect(page.locator("#fel")).to_contain_text(
-        "Tekniskt fel: Anrop mot KUF misslyckades (ANROP_MOT_KUF_MISSLYCKADES).")
+        "Tekniskt fel: Anrop mot KUF misslyckades (ANROP_MOT_KUF_MISSLYCKADES)."
+    )
     expect(page.get_by_label("Personnummer")).to_have_value("19940122-8565")  # the form, ready to try again
     # fault rules apply to the web binding as to any other
-    admin(srv, "POST", "/faults", json={"id": "web-down", "kind": "soap_fault", "binding": "web",
-                                        "fault_reason": "Underhåll pågår"})
+    admin(
+        srv,
+        "POST",
+        "/faults",
+        json={"id": "web-down", "kind": "soap_fault", "binding": "web", "fault_reason": "Underhåll pågår"},
+    )
     ask(page, "19850610-2386")
     expect(page.locator("#fel")).to_contain_text("Simulerat fel (regel web-down): Underhåll pågår.")
-    outcomes = [e["outcome"] for e in admin(srv, "GET", "/journal", params={"binding": "web"}).json()["entries"]]
-    assert outcomes[:4] == ["injected:soap_fault", "technical:ANROP_MOT_KUF_MISSLYCKADES", "business:3", "business:4"]
+    outcomes = [
+        e["outcome"] for e in admin(srv, "GET", "/journal", params={"binding": "web"}).json()["entries"]
+    ]
+    assert outcomes[:4] == [
+        "injected:soap_fault",
+        "technical:ANROP_MOT_KUF_MISSLYCKADES",
+        "business:3",
+        "business:4",
+    ]
 
 
 # -- the QA dashboard ----------------------------------------------------------------------
@@ -326,7 +398,9 @@ def test_dashboard_shows_a_ws_query_in_the_journal(page: Page, srv: Server) -> N
     raw = page.locator('#journal tr[data-raw-for="dash-ws-1"]')
     expect(raw).to_be_hidden()
     row.get_by_role("button", name="Request and answer of ws request dash-ws-1").click()
-    expect(raw.locator("pre.body").nth(0)).to_contain_text("<ext:personnummer>198506102386</ext:personnummer>")
+    expect(raw.locator("pre.body").nth(0)).to_contain_text(
+        "<ext:personnummer>198506102386</ext:personnummer>"
+    )
     expect(raw.locator("pre.body").nth(1)).to_contain_text("FK.Online.Svar")
     assert ask_raw(srv.url, raw_question("199102162394")).status_code == 200  # a business error: code 4
     expect(page.locator('#journal tr[data-id] [data-field="outcome"]').first).to_have_text("business:4")
@@ -375,7 +449,8 @@ def test_dashboard_fault_rule_makes_the_next_query_fail(page: Page, srv: Server)
     expect(rule).to_contain_text("organisation=2120000142, binding=ws")
     failed = ask_raw(srv.url)
     assert failed.status_code == 500 and b"<kod>ANROP_MOT_KUF_MISSLYCKADES</kod>" in failed.content.replace(
-        b"ext:", b"")
+        b"ext:", b""
+    )
     expect(rule.locator("td").nth(3)).to_have_text("1")  # used once
     # a refused rule says why
     page.get_by_label("Id", exact=True).fill("broken")

@@ -24,8 +24,11 @@ def admin_token_for(host: str, given: str | None) -> str | None:
     if _is_loopback(host):
         return None
     token = secrets.token_urlsafe(24)
-    print(f"LEFI sandbox: the admin API requires a token (bound to {host}): send "
-          f"'Authorization: Bearer {token}', or open {PREFIX}/login?token={token} in a browser", flush=True)
+    print(
+        f"LEFI sandbox: the admin API requires a token (bound to {host}): send "
+        f"'Authorization: Bearer {token}', or open {PREFIX}/login?token={token} in a browser",
+        flush=True,
+    )
     return token
 
 
@@ -57,8 +60,11 @@ def require_token(token: str) -> Any:
         if scheme.lower() != "bearer":
             sent = request.cookies.get(TOKEN_COOKIE, "")
         if not hmac.compare_digest(sent.strip().encode(), expected):
-            response = error(401, "the admin API requires its token: Authorization: Bearer <token> "
-                              f"(lefi-sim admin --token, $LEFI_ADMIN_TOKEN) or the {TOKEN_COOKIE} cookie")
+            response = error(
+                401,
+                "the admin API requires its token: Authorization: Bearer <token> "
+                f"(lefi-sim admin --token, $LEFI_ADMIN_TOKEN) or the {TOKEN_COOKIE} cookie",
+            )
             response.headers["WWW-Authenticate"] = 'Bearer realm="lefi-sandbox-admin"'
             return response
         return await handler(request)
@@ -71,6 +77,7 @@ def _login(request: web.Request, expected: bytes) -> web.StreamResponse:
     if not hmac.compare_digest(request.query.get("token", "").encode(), expected):
         return error(401, "wrong or missing ?token=")
     response = web.HTTPSeeOther(PREFIX + "/ui")  # the QA dashboard
-    response.set_cookie(TOKEN_COOKIE, expected.decode(), httponly=True, samesite="Strict", path=PREFIX,
-                        secure=request.secure)
+    response.set_cookie(
+        TOKEN_COOKIE, expected.decode(), httponly=True, samesite="Strict", path=PREFIX, secure=request.secure
+    )
     return response

@@ -52,9 +52,13 @@ async def advance_clock(request: web.Request) -> web.Response:
     """``{"days": 1, "hours": 2, ...}``: moves the clock forward (negative: back)."""
     sandbox = sandbox_of(request)
     body = await json_body(request)
-    if not isinstance(body, dict) or not body or not set(body) <= _UNITS \
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in body.values()):
-        return error(400, f"send numbers for any of {sorted(_UNITS)}, e.g. {{\"days\": 1}}")
+    if (
+        not isinstance(body, dict)
+        or not body
+        or not set(body) <= _UNITS
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in body.values())
+    ):
+        return error(400, f'send numbers for any of {sorted(_UNITS)}, e.g. {{"days": 1}}')
     before = sandbox.clock.now()
     try:
         delta = timedelta(**body)

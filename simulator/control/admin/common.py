@@ -11,8 +11,17 @@ from aiohttp import web
 from simulator.control.bus import CONTROL, Message
 from simulator.runtime.sandbox import SANDBOX, Sandbox
 
-__all__ = ["PREFIX", "error", "bad", "json_body", "sandbox_of", "scenario_summary", "clock_json", "share",
-           "share_faults"]
+__all__ = [
+    "PREFIX",
+    "error",
+    "bad",
+    "json_body",
+    "sandbox_of",
+    "scenario_summary",
+    "clock_json",
+    "share",
+    "share_faults",
+]
 
 PREFIX = "/_admin"
 
@@ -27,13 +36,15 @@ def error(status: int, message: str, problems: list[str] | None = None) -> web.R
 async def json_body(request: web.Request) -> Any:
     """The request's JSON, or a 400/415 raised as a JSON error."""
     if request.content_type not in ("application/json", ""):
-        raise web.HTTPUnsupportedMediaType(text=json.dumps({"error": "send application/json"}),
-                                           content_type="application/json")
+        raise web.HTTPUnsupportedMediaType(
+            text=json.dumps({"error": "send application/json"}), content_type="application/json"
+        )
     try:
         return json.loads(await request.read() or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(text=json.dumps({"error": f"not JSON: {exc}"}),
-                                 content_type="application/json") from None
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"not JSON: {exc}"}), content_type="application/json"
+        ) from None
 
 
 def sandbox_of(request: web.Request) -> Sandbox:
@@ -42,12 +53,17 @@ def sandbox_of(request: web.Request) -> Sandbox:
 
 def scenario_summary(sandbox: Sandbox) -> dict[str, Any]:
     s = sandbox.scenario
-    return {"name": s.name, "description": s.description,
-            "source": str(sandbox.source) if sandbox.source else None,
-            "generation": sandbox.generation, "persons": sandbox.store.person_count(),
-            "organisations": len(s.organisations), "timeline_events": len(s.timeline),
-            "fault_rules": len(s.faults),
-            "population": s.population.model_dump(mode="json") if s.population else None}
+    return {
+        "name": s.name,
+        "description": s.description,
+        "source": str(sandbox.source) if sandbox.source else None,
+        "generation": sandbox.generation,
+        "persons": sandbox.store.person_count(),
+        "organisations": len(s.organisations),
+        "timeline_events": len(s.timeline),
+        "fault_rules": len(s.faults),
+        "population": s.population.model_dump(mode="json") if s.population else None,
+    }
 
 
 def clock_json(sandbox: Sandbox) -> dict[str, Any]:

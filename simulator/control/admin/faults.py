@@ -28,8 +28,11 @@ def _parse_rules(data: Any) -> tuple[list[FaultRule], list[str]]:
         rules = _RULES.validate_python(data)
     except ValidationError as exc:
         return [], [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    problems = [f"{i}.{'.'.join(str(x) for x in loc)}: {reason}"
-                for i, rule in enumerate(rules) for loc, reason in check_fault_rule(rule)]
+    problems = [
+        f"{i}.{'.'.join(str(x) for x in loc)}: {reason}"
+        for i, rule in enumerate(rules)
+        for loc, reason in check_fault_rule(rule)
+    ]
     ids = [r.id for r in rules]
     problems += [f"fault rule id {i!r} given twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
     return rules, problems

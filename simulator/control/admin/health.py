@@ -27,9 +27,14 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
-    return web.json_response({
-        "status": "ok", "version": __version__, "scenario": sandbox.scenario.name,
-        "generation": sandbox.generation, "clock": clock_json(sandbox),
-        "journal": {"size": sandbox.journal.size, "entries": len(sandbox.journal)},
-        "fault_rules": len(sandbox.faults.rules()),
-    })
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "scenario": sandbox.scenario.name,
+            "generation": sandbox.generation,
+            "clock": clock_json(sandbox),
+            "journal": {"size": sandbox.journal.size, "entries": len(sandbox.journal)},
+            "fault_rules": len(sandbox.faults.rules()),
+        }
+    )

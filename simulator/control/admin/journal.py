@@ -13,8 +13,14 @@ from simulator.domain.clock import STOCKHOLM
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.observability.journal import JournalFilter
 
-__all__ = ["get_journal", "count_journal", "get_journal_entry", "clear_journal", "get_journal_settings",
-           "put_journal_settings"]
+__all__ = [
+    "get_journal",
+    "count_journal",
+    "get_journal_entry",
+    "clear_journal",
+    "get_journal_settings",
+    "put_journal_settings",
+]
 
 _FILTERS = ("organisation", "binding", "personnummer", "outcome", "path", "fault_rule", "sla_breach")
 
@@ -60,8 +66,13 @@ async def get_journal(request: web.Request) -> web.Response:
         return error(400, "limit: a whole number")
     bodies = request.query.get("bodies", "true") != "false"
     entries = sandbox.journal.entries(where, max(limit, 0))
-    return web.json_response({"entries": [e.as_json(bodies) for e in entries],
-                              "size": sandbox.journal.size, "held": len(sandbox.journal)})
+    return web.json_response(
+        {
+            "entries": [e.as_json(bodies) for e in entries],
+            "size": sandbox.journal.size,
+            "held": len(sandbox.journal),
+        }
+    )
 
 
 async def count_journal(request: web.Request) -> web.Response:

@@ -40,7 +40,9 @@ async def put_scenario(request: web.Request) -> web.Response:
     try:
         scenario = await loading.load_text(sandbox, text, name, keep_clock=keep_clock)
     except ScenarioError as exc:
-        return error(400, "scenario refused; the running scenario is unchanged", [str(p) for p in exc.problems])
+        return error(
+            400, "scenario refused; the running scenario is unchanged", [str(p) for p in exc.problems]
+        )
     log.info("scenario %r loaded through the admin API", scenario.name)
     await share(request, ScenarioLoaded(text=text, name=name, keep_clock=keep_clock))
     return web.json_response(scenario_summary(sandbox))

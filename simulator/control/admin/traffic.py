@@ -33,10 +33,20 @@ async def get_traffic(request: web.Request) -> web.Response:
     names = {o.orgnummer: o.name for o in sandbox.store.organisations()}
     organisations = []
     for org, points in sorted(series.items()):
-        organisations.append({
-            "organisation": org, "name": names.get(org),
-            "limit_per_minute": sandbox.gate.limits(org, Channel.ONLINE).per_minute,
-            "last_minute": last_minute.get(org, [Tally()])[0].as_json(),
-            "series": [p.as_json() for p in points]})
-    return web.json_response({"now": datetime.fromtimestamp(now, STOCKHOLM).isoformat(), "minutes": minutes,
-                              "step": step, "organisations": organisations})
+        organisations.append(
+            {
+                "organisation": org,
+                "name": names.get(org),
+                "limit_per_minute": sandbox.gate.limits(org, Channel.ONLINE).per_minute,
+                "last_minute": last_minute.get(org, [Tally()])[0].as_json(),
+                "series": [p.as_json() for p in points],
+            }
+        )
+    return web.json_response(
+        {
+            "now": datetime.fromtimestamp(now, STOCKHOLM).isoformat(),
+            "minutes": minutes,
+            "step": step,
+            "organisations": organisations,
+        }
+    )

@@ -15,7 +15,16 @@ import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Limits", "SLA_DEFAULTS", "Verdict", "CounterStore", "MemoryCounters", "RedisCounters", "WINDOWS", "StoreUnavailable"]
+__all__ = [
+    "Limits",
+    "SLA_DEFAULTS",
+    "Verdict",
+    "CounterStore",
+    "MemoryCounters",
+    "RedisCounters",
+    "WINDOWS",
+    "StoreUnavailable",
+]
 
 # rule name, window length in ms, the Limits field that bounds it
 WINDOWS = (("per_second", 1_000), ("per_minute", 60_000), ("per_hour", 3_600_000))
@@ -78,7 +87,9 @@ class MemoryCounters:
     async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
         with self._lock:
             st = self._states.setdefault(key, _State())
-            del st.log[:bisect.bisect_right(st.log, now_ms - WINDOWS[-1][1])]  # older than the longest window
+            del st.log[
+                : bisect.bisect_right(st.log, now_ms - WINDOWS[-1][1])
+            ]  # older than the longest window
             verdict = _judge(st, now_ms, limits)
             if verdict.rule is None or record_anyway:
                 bisect.insort(st.log, now_ms)
@@ -185,9 +196,20 @@ class RedisCounters:
     async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
         member = f"{now_ms}:{os.getpid()}:{self._tag}:{next(self._ids)}"  # unique per question
         try:
-            rule, retry = await self._admit(keys=self._keys(key), args=[
-                now_ms, limits.per_second, limits.per_minute, limits.per_hour, limits.min_gap_ms,
-                limits.max_in_flight, member, "1" if record_anyway else "0", IN_FLIGHT_TTL_S])
+            rule, retry = await self._admit(
+                keys=self._keys(key),
+                args=[
+                    now_ms,
+                    limits.per_second,
+                    limits.per_minute,
+                    limits.per_hour,
+                    limits.min_gap_ms,
+                    limits.max_in_flight,
+                    member,
+                    "1" if record_anyway else "0",
+                    IN_FLIGHT_TTL_S,
+                ],
+            )
         except (self._errors, OSError) as exc:
             raise StoreUnavailable(f"Redis: {exc}") from None
         rule = rule.decode() if isinstance(rule, bytes) else rule

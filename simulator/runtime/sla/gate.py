@@ -10,7 +10,7 @@ Every breach is counted in metrics and the journal in every mode but ``off``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from simulator.domain.clock import Clock
 from simulator.runtime.sla.counters import SLA_DEFAULTS, CounterStore, Limits, MemoryCounters
@@ -40,7 +40,7 @@ class SlaBreach(Exception):
         self.retry_at = retry_at
         # in UTC: the same-zone difference ignores a DST change in between (the Saturday
         # service window always holds the change weekends)
-        self.retry_after = max(0.0, (retry_at.astimezone(timezone.utc) - now.astimezone(timezone.utc)).total_seconds())
+        self.retry_after = max(0.0, (retry_at.astimezone(UTC) - now.astimezone(UTC)).total_seconds())
 
     @property
     def closed(self) -> bool:
@@ -58,8 +58,14 @@ class Admission:
 
 
 class SlaGate:
-    def __init__(self, settings: SlaSettings, clock: Clock, counters: CounterStore | None = None,
-                 mode: SlaMode | str | None = None, profile: SlaProfile | str | None = None) -> None:
+    def __init__(
+        self,
+        settings: SlaSettings,
+        clock: Clock,
+        counters: CounterStore | None = None,
+        mode: SlaMode | str | None = None,
+        profile: SlaProfile | str | None = None,
+    ) -> None:
         self.clock = clock
         self.counters: CounterStore = counters or MemoryCounters()
         self.mode_override = SlaMode(mode) if mode else None
@@ -76,13 +82,17 @@ class SlaGate:
 
     def limits(self, organisation: str, channel: Channel) -> Limits:
         limits = SLA_DEFAULTS[channel]
-        for override in (self.settings.limits.get(channel),
-                         self.settings.organisations.get(organisation, {}).get(channel)):
+        for override in (
+            self.settings.limits.get(channel),
+            self.settings.organisations.get(organisation, {}).get(channel),
+        ):
             if override is not None:
                 limits = _merge(limits, override)
         return limits
 
-    async def admit(self, organisation: str, channel: Channel | str) -> tuple[Admission | None, SlaBreach | None]:
+    async def admit(
+        self, organisation: str, channel: Channel | str
+    ) -> tuple[Admission | None, SlaBreach | None]:
         """The admission to release when answered (None: nothing to release) and the
         breach, if any. Raises nothing: the caller decides by ``mode``."""
         channel = Channel(channel)
@@ -92,8 +102,13 @@ class SlaGate:
         try:
             self.hours.check(channel, now)
         except Closed as closed:
-            breach = SlaBreach("closed", f"SLA: {CHANNEL_NAMES[channel]} är stängd: {closed.reason}. "
-                               f"Öppnar {closed.until.isoformat(timespec='minutes')}", closed.until, now)
+            breach = SlaBreach(
+                "closed",
+                f"SLA: {CHANNEL_NAMES[channel]} är stängd: {closed.reason}. "
+                f"Öppnar {closed.until.isoformat(timespec='minutes')}",
+                closed.until,
+                now,
+            )
             if self.mode is SlaMode.REJECT:
                 return None, breach
             closed_breach: SlaBreach | None = breach
@@ -106,11 +121,14 @@ class SlaGate:
         admission = Admission(key) if admitted else None
         if verdict.rule is None:
             return admission, closed_breach
-        retry_at = (now.astimezone(timezone.utc) + timedelta(milliseconds=max(verdict.retry_ms, 1))).astimezone(
-            now.tzinfo)
-        text = (f"SLA-regeln {verdict.rule} bröts: {_RULE_TEXT[verdict.rule].format(limits=limits)} "
-                f"för organisation {organisation} ({CHANNEL_NAMES[channel]}). "
-                f"Försök igen om {verdict.retry_ms} ms ({retry_at.isoformat(timespec='milliseconds')})")
+        retry_at = (now.astimezone(UTC) + timedelta(milliseconds=max(verdict.retry_ms, 1))).astimezone(
+            now.tzinfo
+        )
+        text = (
+            f"SLA-regeln {verdict.rule} bröts: {_RULE_TEXT[verdict.rule].format(limits=limits)} "
+            f"för organisation {organisation} ({CHANNEL_NAMES[channel]}). "
+            f"Försök igen om {verdict.retry_ms} ms ({retry_at.isoformat(timespec='milliseconds')})"
+        )
         return admission, closed_breach or SlaBreach(verdict.rule, text, retry_at, now)
 
     async def release(self, admission: Admission) -> None:

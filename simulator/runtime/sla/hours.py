@@ -16,7 +16,7 @@ profile, its de facto holidays (Midsommarafton, Julafton, Nyårsafton).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
@@ -62,12 +62,30 @@ def _spans(*pairs: str) -> tuple[Span, ...]:
 _WEEK = tuple[tuple[Span, ...], ...]
 _SCHEDULES: dict[tuple[str, str], tuple[_WEEK, tuple[Span, ...], tuple[Span, ...], bool]] = {
     # (weekdays, day before a holiday, holiday, de facto holidays count)
-    (SlaProfile.SLA, Channel.ONLINE): ((_spans("00:00-24:00"),) * 7, _spans("00:00-24:00"), _spans("00:00-24:00"), False),
-    (SlaProfile.SLA, Channel.MASSFRAGA): ((_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
-                           _spans("07:00-16:30"), (), True),
-    (SlaProfile.CLASSIC, Channel.ONLINE): ((_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
-                            _spans("07:00-16:30"), (), False),
-    (SlaProfile.CLASSIC, Channel.MASSFRAGA): ((_spans("07:00-24:00"),) * 5 + ((), ()), _spans("16:30-24:00"), (), False),
+    (SlaProfile.SLA, Channel.ONLINE): (
+        (_spans("00:00-24:00"),) * 7,
+        _spans("00:00-24:00"),
+        _spans("00:00-24:00"),
+        False,
+    ),
+    (SlaProfile.SLA, Channel.MASSFRAGA): (
+        (_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
+        _spans("07:00-16:30"),
+        (),
+        True,
+    ),
+    (SlaProfile.CLASSIC, Channel.ONLINE): (
+        (_spans("07:00-21:30"),) * 5 + (_spans("07:30-16:00"), _spans("13:00-21:30")),
+        _spans("07:00-16:30"),
+        (),
+        False,
+    ),
+    (SlaProfile.CLASSIC, Channel.MASSFRAGA): (
+        (_spans("07:00-24:00"),) * 5 + ((), ()),
+        _spans("16:30-24:00"),
+        (),
+        False,
+    ),
 }
 
 
@@ -94,7 +112,7 @@ class OpeningHours:
         if cached is not None:
             return cached
         # stepped in UTC, so that no minute is skipped or repeated at a DST change
-        t, limit = start.astimezone(timezone.utc), start.astimezone(timezone.utc) + timedelta(days=14)
+        t, limit = start.astimezone(UTC), start.astimezone(UTC) + timedelta(days=14)
         while t < limit and self._closed_because(channel, t.astimezone(start.tzinfo)) is not None:
             t += timedelta(minutes=1)
         t = t.astimezone(start.tzinfo)

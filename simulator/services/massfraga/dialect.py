@@ -17,7 +17,16 @@ from simulator.runtime.sandbox import Sandbox
 from simulator.scenario.models import Organisation
 from simulator.services.massfraga import jobs as massfraga
 
-__all__ = ["HAMTA", "MASSFRAGA", "NS", "SCHEMA_FILE", "question_template", "receipt", "render_answers", "schema"]
+__all__ = [
+    "HAMTA",
+    "MASSFRAGA",
+    "NS",
+    "SCHEMA_FILE",
+    "question_template",
+    "receipt",
+    "render_answers",
+    "schema",
+]
 
 NS = lefi_xml.NS
 MASSFRAGA = f"{{{NS}}}FK.Massfraga.Fraga"
@@ -35,17 +44,25 @@ def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-def question_template(fraga: etree._Element, sandbox: Sandbox, sender: Organisation) -> tuple[int, str, list[str]]:
+def question_template(
+    fraga: etree._Element, sandbox: Sandbox, sender: Organisation
+) -> tuple[int, str, list[str]]:
     """(version, an FK.Online.Fraga to fill in per person, the persons) of a massfråga.
     Raises ``QuestionInvalid`` for a message the schema rejects, ``TechnicalError`` for an
     unserved version and ``PermissionError`` for a question asking as another organisation."""
     asked = sum(1 for _ in fraga.iterfind(f"{_q('informationsfalt')}/{_q('personer')}/{_q('personnummer')}"))
     if asked > massfraga.MAX_PERSONS:  # said plainly, not as the schema's maxOccurs
-        raise lefi_xml.QuestionInvalid(0, [Problem(f"{asked} personer; en massfråga har högst "
-                                                   f"{massfraga.MAX_PERSONS}")], against=SCHEMA_FILE)
+        raise lefi_xml.QuestionInvalid(
+            0,
+            [Problem(f"{asked} personer; en massfråga har högst {massfraga.MAX_PERSONS}")],
+            against=SCHEMA_FILE,
+        )
     if not schema().validate(fraga):
-        raise lefi_xml.QuestionInvalid(0, [Problem(e.message, e.line or None, e.column or None)
-                                           for e in schema().error_log], against=SCHEMA_FILE)
+        raise lefi_xml.QuestionInvalid(
+            0,
+            [Problem(e.message, e.line or None, e.column or None) for e in schema().error_log],
+            against=SCHEMA_FILE,
+        )
     version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
     asker = (fraga.findtext(f"{_q('generelltfalt')}/{_q('organisationsnummer')}") or "").strip()
     if orgnummer.is_valid(asker) and orgnummer.canonical(asker) != sender.orgnummer:
@@ -67,17 +84,25 @@ def question_template(fraga: etree._Element, sandbox: Sandbox, sender: Organisat
 
 def render_answers(job: massfraga.Job, answers: list[dict[str, str]]) -> str:
     """FK.Massfraga.Svar: every person's answer as the onlinefråga gave it."""
-    parts = [(f'<ext:FK.Massfraga.Svar xmlns:ext="{NS}"><ext:jobbId>{job.id}</ext:jobbId>'
-             f"<ext:antalPersoner>{len(job.persons)}</ext:antalPersoner><ext:mottaget>{job.received}</ext:mottaget>"
-             f"<ext:klart>{job.finished}</ext:klart>")]
+    parts = [
+        (
+            f'<ext:FK.Massfraga.Svar xmlns:ext="{NS}"><ext:jobbId>{job.id}</ext:jobbId>'
+            f"<ext:antalPersoner>{len(job.persons)}</ext:antalPersoner><ext:mottaget>{job.received}</ext:mottaget>"
+            f"<ext:klart>{job.finished}</ext:klart>"
+        )
+    ]
     for a in answers:
-        parts.append(f"<ext:personsvar><ext:personnummer>{escape(a['personnummer'])}</ext:personnummer>"
-                     f"{a['svar']}</ext:personsvar>")
+        parts.append(
+            f"<ext:personsvar><ext:personnummer>{escape(a['personnummer'])}</ext:personnummer>"
+            f"{a['svar']}</ext:personsvar>"
+        )
     parts.append("</ext:FK.Massfraga.Svar>")
     return "".join(parts)
 
 
 def receipt(job: massfraga.Job) -> str:
-    return (f'<ext:FK.Massfraga.Kvittens xmlns:ext="{NS}"><ext:jobbId>{job.id}</ext:jobbId>'
-            f"<ext:antalPersoner>{len(job.persons)}</ext:antalPersoner>"
-            f"<ext:mottaget>{job.received}</ext:mottaget></ext:FK.Massfraga.Kvittens>")
+    return (
+        f'<ext:FK.Massfraga.Kvittens xmlns:ext="{NS}"><ext:jobbId>{job.id}</ext:jobbId>'
+        f"<ext:antalPersoner>{len(job.persons)}</ext:antalPersoner>"
+        f"<ext:mottaget>{job.received}</ext:mottaget></ext:FK.Massfraga.Kvittens>"
+    )

@@ -69,9 +69,11 @@ class AnswersMissing(Exception):
     """A finished job lacks answers (lost from the store): the job is broken, and a partial
     answer set must never pass for the whole."""
 
-    def __init__(self, j: "Job", missing: list[int]) -> None:
-        super().__init__(f"Massfrågan {j.id} är trasig: svaren på {len(missing)} av {len(j.persons)} personer "
-                         f"saknas (den första: person {missing[0] + 1}); ställ frågan igen")
+    def __init__(self, j: Job, missing: list[int]) -> None:
+        super().__init__(
+            f"Massfrågan {j.id} är trasig: svaren på {len(missing)} av {len(j.persons)} personer "
+            f"saknas (den första: person {missing[0] + 1}); ställ frågan igen"
+        )
         self.job, self.missing = j, missing
 
 
@@ -125,33 +127,72 @@ class Job:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Job:
-        return cls(**{**doc, "binding": JobBinding(doc["binding"]), "form": JobForm(doc["form"]),
-                      "status": JobStatus(doc["status"])})
+        return cls(
+            **{
+                **doc,
+                "binding": JobBinding(doc["binding"]),
+                "form": JobForm(doc["form"]),
+                "status": JobStatus(doc["status"]),
+            }
+        )
 
     def summary(self) -> dict[str, Any]:
         """What the admin API and the REST resource show of a job."""
-        return {"id": self.id, "organisation": self.organisation, "binding": self.binding.value,
-                "status": self.status.value,
-                "antalPersoner": len(self.persons), "besvarade": self.answered, "mottaget": self.received,
-                "klart": self.finished, "kvitterat": self.acknowledged}
+        return {
+            "id": self.id,
+            "organisation": self.organisation,
+            "binding": self.binding.value,
+            "status": self.status.value,
+            "antalPersoner": len(self.persons),
+            "besvarade": self.answered,
+            "mottaget": self.received,
+            "klart": self.finished,
+            "kvitterat": self.acknowledged,
+        }
 
 
 def _answer_key(job_id: int, index: int) -> str:
     return f"{job_id:010d}:{index:06d}"
 
 
-async def submit(sandbox: Sandbox, *, organisation: str, binding: JobBinding, form: JobForm, question: dict[str, Any],
-                 version: int, persons: list[str], reference: str | None = None,
-                 fingerprint: str | None = None, extra: dict[str, Any] | None = None) -> Job:
+async def submit(
+    sandbox: Sandbox,
+    *,
+    organisation: str,
+    binding: JobBinding,
+    form: JobForm,
+    question: dict[str, Any],
+    version: int,
+    persons: list[str],
+    reference: str | None = None,
+    fingerprint: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Job:
     """Writes a new job durably (and its reference, in the same write) and returns it."""
     job_id = await sandbox.durable.next_id(JOBS)
-    new = Job(id=job_id, organisation=organisation, binding=binding, form=form, question=question,
-              version=version, persons=persons, status=JobStatus.MOTTAGET, answered=0,
-              received=sandbox.clock.now().isoformat(timespec="seconds"), reference=reference, extra=extra)
+    new = Job(
+        id=job_id,
+        organisation=organisation,
+        binding=binding,
+        form=form,
+        question=question,
+        version=version,
+        persons=persons,
+        status=JobStatus.MOTTAGET,
+        answered=0,
+        received=sandbox.clock.now().isoformat(timespec="seconds"),
+        reference=reference,
+        extra=extra,
+    )
     changes: list[Put | Delete] = [Put(JOBS, new.key, new.doc())]
     if reference is not None:
-        changes.append(Put(BY_REFERENCE, f"{organisation}:{binding}:{reference}",
-                           {"job": job_id, "fingerprint": fingerprint}))
+        changes.append(
+            Put(
+                BY_REFERENCE,
+                f"{organisation}:{binding}:{reference}",
+                {"job": job_id, "fingerprint": fingerprint},
+            )
+        )
     await sandbox.durable.write(changes)
     return new
 
@@ -161,7 +202,9 @@ async def job(sandbox: Sandbox, job_id: int) -> Job | None:
     return None if doc is None else Job.from_doc(doc)
 
 
-async def job_reference(sandbox: Sandbox, organisation: str, binding: str, reference: str) -> dict[str, Any] | None:
+async def job_reference(
+    sandbox: Sandbox, organisation: str, binding: str, reference: str
+) -> dict[str, Any] | None:
     """``{"job": id, "fingerprint": ...}`` of the job the binding's own id named, if any
     (kept after the job is acknowledged: a resend is known for what it is)."""
     return await sandbox.durable.get(BY_REFERENCE, f"{organisation}:{binding}:{reference}")
@@ -192,8 +235,9 @@ async def acknowledge(sandbox: Sandbox, j: Job) -> None:
 
 
 # -- answering one person, as the onlinefråga would ---------------------------------------
-def answer_json(sandbox: Sandbox, organisation: str, question: dict[str, Any], version: int,
-                personnummer: str) -> dict[str, Any]:
+def answer_json(
+    sandbox: Sandbox, organisation: str, question: dict[str, Any], version: int, personnummer: str
+) -> dict[str, Any]:
     """The v9 REST answer for one person: the HTTP status and body the onlinefråga gives."""
     now = sandbox.clock.now()
     try:
@@ -209,13 +253,16 @@ def answer_json(sandbox: Sandbox, organisation: str, question: dict[str, Any], v
     return {"personnummer": personnummer, "status": reply.status, "svar": reply.body}
 
 
-def answer_xml(sandbox: Sandbox, template: str, version: int, transport: Transport,
-               personnummer: str) -> dict[str, Any]:
+def answer_xml(
+    sandbox: Sandbox, template: str, version: int, transport: Transport, personnummer: str
+) -> dict[str, Any]:
     """``FK.Online.Svar`` for one person (or its ``TeknisktFel`` / ``Valideringsfel``), as
     text: the template question with this person's number, checked and answered as an
     onlinefråga of ``version``."""
     fraga = etree.fromstring(template)
-    pnr_el = fraga.find(f"{{{lefi_xml.NS}}}informationsfalt/{{{lefi_xml.NS}}}person/{{{lefi_xml.NS}}}personnummer")
+    pnr_el = fraga.find(
+        f"{{{lefi_xml.NS}}}informationsfalt/{{{lefi_xml.NS}}}person/{{{lefi_xml.NS}}}personnummer"
+    )
     assert pnr_el is not None  # the template is made by the binding
     pnr_el.text = personnummer
     try:
@@ -223,11 +270,17 @@ def answer_xml(sandbox: Sandbox, template: str, version: int, transport: Transpo
         query = lefi_xml.parse_question(fraga, version, transport)
         answer = sandbox.engine.answer(query)
     except lefi_xml.QuestionInvalid as exc:
-        return {"personnummer": personnummer, "kod": "Valideringsfel",
-                "svar": etree.tostring(lefi_xml.validation_detail(exc.problems), encoding="unicode")}
+        return {
+            "personnummer": personnummer,
+            "kod": "Valideringsfel",
+            "svar": etree.tostring(lefi_xml.validation_detail(exc.problems), encoding="unicode"),
+        }
     except TechnicalError as exc:
-        return {"personnummer": personnummer, "kod": exc.status.name,
-                "svar": etree.tostring(lefi_xml.technical_error_detail(exc), encoding="unicode")}
+        return {
+            "personnummer": personnummer,
+            "kod": exc.status.name,
+            "svar": etree.tostring(lefi_xml.technical_error_detail(exc), encoding="unicode"),
+        }
     return {"personnummer": personnummer, "kod": answer.status_code, "svar": lefi_xml.render_answer(answer)}
 
 
@@ -258,9 +311,11 @@ async def process(app: web.Application, j: Job, still_holder: Any) -> None:
         if not await still_holder():
             return  # another worker took over (this one stalled past its lease)
         start = j.answered
-        chunk = j.persons[start:start + CHUNK]
-        changes: list[Put | Delete] = [Put(ANSWERS, _answer_key(j.id, start + i), _answer_one(sandbox, j, pnr))
-                                       for i, pnr in enumerate(chunk)]
+        chunk = j.persons[start : start + CHUNK]
+        changes: list[Put | Delete] = [
+            Put(ANSWERS, _answer_key(j.id, start + i), _answer_one(sandbox, j, pnr))
+            for i, pnr in enumerate(chunk)
+        ]
         j.answered = start + len(chunk)
         j.status = JobStatus.BEARBETAS
         if j.answered == len(j.persons):
@@ -308,5 +363,3 @@ def wake(app: web.Application) -> None:
     event = app.get(WAKE)
     if event is not None:
         event.set()
-
-

@@ -52,9 +52,15 @@ _PLACEHOLDER = "191212121212"
 
 def setup(app: web.Application) -> None:
     jobs = BASE + "/aktorer/{aktorsId}/jobb"
-    app.router.add_post(jobs, handle_submit, expect_handler=expect_handler(
-        lambda request, exc: json_response(felsvar(400, f"Frågan kan inte läsas: {exc.reason}",
-                                                   request.app[SANDBOX].clock.now()))))
+    app.router.add_post(
+        jobs,
+        handle_submit,
+        expect_handler=expect_handler(
+            lambda request, exc: json_response(
+                felsvar(400, f"Frågan kan inte läsas: {exc.reason}", request.app[SANDBOX].clock.now())
+            )
+        ),
+    )
     app.router.add_get(jobs, handle_list)
     app.router.add_get(jobs + "/{id}", handle_status)
     app.router.add_delete(jobs + "/{id}", handle_acknowledge)
@@ -86,17 +92,31 @@ def parse_submission(data: bytes, now: datetime) -> tuple[list[str], dict[str, A
     try:  # JSON may escape a lone surrogate (\ud800), which is no text: refused here, not stored
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise Refused(felsvar(400, "Felaktig fråga: texten innehåller ett ensamt surrogattecken "
-                              "(\\ud800–\\udfff), som inte är Unicode-text", now)) from None
+        raise Refused(
+            felsvar(
+                400,
+                "Felaktig fråga: texten innehåller ett ensamt surrogattecken "
+                "(\\ud800–\\udfff), som inte är Unicode-text",
+                now,
+            )
+        ) from None
     if not isinstance(body, dict):
         raise Refused(felsvar(400, "Felaktig fråga: ett JSON-objekt väntas", now))
     persons = body.pop("personnummer", None)
     if not isinstance(persons, list) or not persons or not all(isinstance(p, str) for p in persons):
-        raise Refused(felsvar(400, "Felaktig fråga: personnummer ska vara en lista med minst ett personnummer "
-                              "(text)", now))
+        raise Refused(
+            felsvar(
+                400, "Felaktig fråga: personnummer ska vara en lista med minst ett personnummer (text)", now
+            )
+        )
     if len(persons) > massfraga.MAX_PERSONS:
-        raise Refused(felsvar(400, f"Felaktig fråga: {len(persons)} personer; en massfråga har högst "
-                              f"{massfraga.MAX_PERSONS}", now))
+        raise Refused(
+            felsvar(
+                400,
+                f"Felaktig fråga: {len(persons)} personer; en massfråga har högst {massfraga.MAX_PERSONS}",
+                now,
+            )
+        )
     try:  # the shared part (period, codes) is checked once; each number is checked as its person is answered
         lefi_json.parse_question(lefi_json.dumps({**body, "personnummer": _PLACEHOLDER}))
     except lefi_json.FragaInvalid as exc:
@@ -109,8 +129,15 @@ async def handle_submit(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
         persons, question = parse_submission(await read_json(request, now), now)
-        job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.REST, form=massfraga.JobForm.JSON,
-                                     question=question, version=newest_supported(sandbox.clock.today()), persons=persons)
+        job = await massfraga.submit(
+            sandbox,
+            organisation=org.orgnummer,
+            binding=massfraga.JobBinding.REST,
+            form=massfraga.JobForm.JSON,
+            question=question,
+            version=newest_supported(sandbox.clock.today()),
+            persons=persons,
+        )
         massfraga.wake(request.app)
         location = f"{BASE}/aktorer/{request.match_info['aktorsId']}/jobb/{job.id}"
         return LefiReply(202, _status(job, location), {"Location": location})
@@ -137,7 +164,9 @@ async def handle_list(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
         base = f"{BASE}/aktorer/{request.match_info['aktorsId']}/jobb"
-        found = [j for j in await massfraga.jobs(sandbox, org.orgnummer) if j.binding is massfraga.JobBinding.REST]
+        found = [
+            j for j in await massfraga.jobs(sandbox, org.orgnummer) if j.binding is massfraga.JobBinding.REST
+        ]
         return LefiReply(200, {"jobb": [_status(j, f"{base}/{j.id}") for j in found]})
 
     return await respond(request, work)
@@ -168,17 +197,31 @@ async def handle_answers(request: web.Request) -> web.Response:
         start = _number(request, "fran", 0, 0, massfraga.MAX_PERSONS, now)
         count = _number(request, "antal", PAGE_DEFAULT, 1, PAGE_MAX, now)
         if job.status is not massfraga.JobStatus.KLART:
-            return LefiReply(409, felsvar(409, f"Jobbet är inte klart: {job.answered} av {len(job.persons)} "
-                                          "personer besvarade", now).body, {"Retry-After": "1"})
+            return LefiReply(
+                409,
+                felsvar(
+                    409, f"Jobbet är inte klart: {job.answered} av {len(job.persons)} personer besvarade", now
+                ).body,
+                {"Retry-After": "1"},
+            )
         try:
             page = await massfraga.answers(sandbox, job, start, count)
         except massfraga.AnswersMissing as exc:  # a broken job is the server's fault, never a short page
             raise Refused(felsvar(500, str(exc), now)) from None
         following = start + len(page)
-        return LefiReply(200, {"id": job.id, "fran": start, "antal": len(page), "totalt": len(job.persons),
-                               "svar": page,
-                               "nasta": (f"{request.path}?fran={following}&antal={count}"
-                                         if following < len(job.persons) else None)})
+        return LefiReply(
+            200,
+            {
+                "id": job.id,
+                "fran": start,
+                "antal": len(page),
+                "totalt": len(job.persons),
+                "svar": page,
+                "nasta": (
+                    f"{request.path}?fran={following}&antal={count}" if following < len(job.persons) else None
+                ),
+            },
+        )
 
     return await respond(request, work)
 
@@ -197,5 +240,6 @@ async def handle_acknowledge(request: web.Request) -> web.Response:
 
 
 async def handle_openapi(request: web.Request) -> web.Response:
-    return web.Response(body=(SCHEMA_DIR / OPENAPI_FILE).read_bytes(), content_type="application/yaml",
-                        charset="utf-8")
+    return web.Response(
+        body=(SCHEMA_DIR / OPENAPI_FILE).read_bytes(), content_type="application/yaml", charset="utf-8"
+    )

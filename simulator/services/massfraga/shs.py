@@ -48,19 +48,26 @@ def setup(app: web.Application) -> None:
     app.on_startup.append(redeliver)
 
 
-async def receive(request: web.Request, org: Organisation, label: shs.Label, parts: list[Part]) -> web.Response:
+async def receive(
+    request: web.Request, org: Organisation, label: shs.Label, parts: list[Part]
+) -> web.Response:
     """Stores the question and answers 202, or raises ``ShsError``."""
     sandbox = request.app[SANDBOX]
     if label.transfer_type != "asynch":
-        raise shs.ShsError("IllegalMessageStructure", "A massfråga is sent with transfer-type asynch: its answers "
-                           "wait in the delivery service")
+        raise shs.ShsError(
+            "IllegalMessageStructure",
+            "A massfråga is sent with transfer-type asynch: its answers wait in the delivery service",
+        )
     headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id}
     earlier = await massfraga.job_reference(sandbox, org.orgnummer, "shs", label.tx_id)
     if earlier is not None:  # a resend: received once, answered once
         job = await massfraga.job(sandbox, earlier["job"])
         arrived = job.received if job is not None else sandbox.clock.now().isoformat()
-        return web.Response(status=202, text=label.tx_id, headers={
-            **headers, "X-shs-arrivaldate": arrived[:19], "X-shs-duplicatemsg": "yes"})
+        return web.Response(
+            status=202,
+            text=label.tx_id,
+            headers={**headers, "X-shs-arrivaldate": arrived[:19], "X-shs-duplicatemsg": "yes"},
+        )
     try:
         await sandbox.identify(exchange_of(request), org.orgnummer)  # the fault rules, now
         fraga = shs.read_question(parts, label, MASSFRAGA)
@@ -68,12 +75,21 @@ async def receive(request: web.Request, org: Organisation, label: shs.Label, par
     except (lefi_xml.QuestionInvalid, PermissionError, TechnicalError, InjectedFault) as exc:
         # answered by the SHS receive service's ladder as the ShsError this makes of it
         raise ladder.render_error(request, _AS_SHS_ERROR, exc, log) from None
-    job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.SHS, form=massfraga.JobForm.XML,
-                                 question={"template": template}, version=version, persons=persons,
-                                 reference=label.tx_id, extra={"label": asdict(label)})
+    job = await massfraga.submit(
+        sandbox,
+        organisation=org.orgnummer,
+        binding=massfraga.JobBinding.SHS,
+        form=massfraga.JobForm.XML,
+        question={"template": template},
+        version=version,
+        persons=persons,
+        reference=label.tx_id,
+        extra={"label": asdict(label)},
+    )
     massfraga.wake(request.app)
-    return web.Response(status=202, text=label.tx_id,
-                        headers={**headers, "X-shs-arrivaldate": shs_time(sandbox.clock.now())})
+    return web.Response(
+        status=202, text=label.tx_id, headers={**headers, "X-shs-arrivaldate": shs_time(sandbox.clock.now())}
+    )
 
 
 class _AsShsError(Renderer[shs.ShsError]):
@@ -87,12 +103,18 @@ class _AsShsError(Renderer[shs.ShsError]):
         return None
 
     def technical(self, exc: TechnicalError) -> shs.ShsError:
-        return shs.ShsError("OtherError", f"TeknisktFel {exc.status.name}: {exc.detail or exc.status.text}",
-                            appinfo=[("TeknisktFel", exc.status.name)])
+        return shs.ShsError(
+            "OtherError",
+            f"TeknisktFel {exc.status.name}: {exc.detail or exc.status.text}",
+            appinfo=[("TeknisktFel", exc.status.name)],
+        )
 
     def injected(self, exc: InjectedFault) -> shs.ShsError:
-        return shs.ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
-                            appinfo=[("regel", exc.rule.id)])
+        return shs.ShsError(
+            "OtherError",
+            f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
+            appinfo=[("regel", exc.rule.id)],
+        )
 
     def unexpected(self) -> shs.ShsError:
         return shs.ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500)
@@ -113,12 +135,24 @@ async def deliver(app: web.Application, job: massfraga.Job) -> None:
     except massfraga.AnswersMissing as broken:
         # never a partial answer set passing for the whole: the partner gets an SHS error saying so
         log.warning("massfråga %s over SHS: %s", job.id, broken)
-        message = shs.error_message(sandbox, shs.ShsError("OtherError", str(broken)), label, job.organisation,
-                                    tx_id=tx_id)
+        message = shs.error_message(
+            sandbox, shs.ShsError("OtherError", str(broken)), label, job.organisation, tx_id=tx_id
+        )
     else:
-        data = Part("text/xml", b'<?xml version="1.0" encoding="UTF-8"?>\n' + body, "UTF-8", "massfraga-svar.xml")
-        message = shs.build_message(sandbox, job.organisation, label, "reply", label.product, label.content_id,
-                                    data, shs.REPLY_PART, tx_id=tx_id)
+        data = Part(
+            "text/xml", b'<?xml version="1.0" encoding="UTF-8"?>\n' + body, "UTF-8", "massfraga-svar.xml"
+        )
+        message = shs.build_message(
+            sandbox,
+            job.organisation,
+            label,
+            "reply",
+            label.product,
+            label.content_id,
+            data,
+            shs.REPLY_PART,
+            tx_id=tx_id,
+        )
     await app[shs.DELIVERY].keep(message, on_ack=("massfraga", {"job": job.id}))
 
 

@@ -62,49 +62,82 @@ async def handle(request: web.Request) -> web.Response:
             return await _submit(request, sandbox, org, body, tx_id)
         if body.tag == HAMTA:
             return await _pull(sandbox, org, body, tx_id)
-        raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {body.tag!r}, expected "
-                        "FK.Massfraga.Fraga or FK.Massfraga.Hamta", "Body")
+        raise SsekFault(
+            "ContentInvalid",
+            f"Unknown operation: the body holds {body.tag!r}, expected "
+            "FK.Massfraga.Fraga or FK.Massfraga.Hamta",
+            "Body",
+        )
 
     return await serve(request, work, asynch_methods=(PULL,), channel=Channel.MASSFRAGA)
 
 
-async def _submit(request: web.Request, sandbox: Sandbox, org: Organisation, body: etree._Element,
-                  tx_id: str) -> str:
+async def _submit(
+    request: web.Request, sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id: str
+) -> str:
     fingerprint = etree.tostring(body, method="c14n", exclusive=True).decode()
     earlier = await massfraga.job_reference(sandbox, org.orgnummer, "ssek", tx_id)
     if earlier is not None:
         if earlier.get("fingerprint") != fingerprint:
-            raise SsekFault("TxIdInvalid", f"TxId {tx_id} was already used by this sender for another "
-                            "massfråga; a resend must carry the same question", "SSEK/TxId")
+            raise SsekFault(
+                "TxIdInvalid",
+                f"TxId {tx_id} was already used by this sender for another "
+                "massfråga; a resend must carry the same question",
+                "SSEK/TxId",
+            )
         job = await massfraga.job(sandbox, earlier["job"])
         if job is None:
-            raise SsekFault("TxIdInvalid", f"The massfråga of TxId {tx_id} is answered and acknowledged; "
-                            "send a new question with a new TxId", "SSEK/TxId")
+            raise SsekFault(
+                "TxIdInvalid",
+                f"The massfråga of TxId {tx_id} is answered and acknowledged; "
+                "send a new question with a new TxId",
+                "SSEK/TxId",
+            )
         return receipt(job)
     try:
         version, template, persons = question_template(body, sandbox, org)
     except PermissionError as exc:
-        raise SsekFault("SenderIdUnknown", f"SenderId is organisation {exc}",
-                        "Body/FK.Massfraga.Fraga/generelltfalt/organisationsnummer") from None
-    job = await massfraga.submit(sandbox, organisation=org.orgnummer, binding=massfraga.JobBinding.SSEK, form=massfraga.JobForm.XML,
-                                 question={"template": template}, version=version, persons=persons,
-                                 reference=tx_id, fingerprint=fingerprint)
+        raise SsekFault(
+            "SenderIdUnknown",
+            f"SenderId is organisation {exc}",
+            "Body/FK.Massfraga.Fraga/generelltfalt/organisationsnummer",
+        ) from None
+    job = await massfraga.submit(
+        sandbox,
+        organisation=org.orgnummer,
+        binding=massfraga.JobBinding.SSEK,
+        form=massfraga.JobForm.XML,
+        question={"template": template},
+        version=version,
+        persons=persons,
+        reference=tx_id,
+        fingerprint=fingerprint,
+    )
     massfraga.wake(request.app)
     return receipt(job)
 
 
 async def _pull(sandbox: Sandbox, org: Organisation, body: etree._Element, tx_id: str) -> str:
     if not schema().validate(body):
-        raise lefi_xml.QuestionInvalid(0, [Problem(e.message, e.line or None) for e in schema().error_log],
-                                       against=SCHEMA_FILE)
+        raise lefi_xml.QuestionInvalid(
+            0, [Problem(e.message, e.line or None) for e in schema().error_log], against=SCHEMA_FILE
+        )
     earlier = await massfraga.job_reference(sandbox, org.orgnummer, "ssek", tx_id)
     job = None if earlier is None else await massfraga.job(sandbox, earlier["job"])
     if job is None:
-        raise SsekFault("TxIdUnknown", f"No massfråga of this sender has TxId {tx_id}" + (
-            " any more: its answers were acknowledged" if earlier is not None else ""), "SSEK/TxId")
+        raise SsekFault(
+            "TxIdUnknown",
+            f"No massfråga of this sender has TxId {tx_id}"
+            + (" any more: its answers were acknowledged" if earlier is not None else ""),
+            "SSEK/TxId",
+        )
     if job.status is not massfraga.JobStatus.KLART:
-        raise SsekFault("NoResultAvailable", f"The massfråga of TxId {tx_id} is being answered: "
-                        f"{job.answered} of {len(job.persons)} persons; pull again later", "SSEK/TxId")
+        raise SsekFault(
+            "NoResultAvailable",
+            f"The massfråga of TxId {tx_id} is being answered: "
+            f"{job.answered} of {len(job.persons)} persons; pull again later",
+            "SSEK/TxId",
+        )
     try:
         reply = render_answers(job, await massfraga.answers(sandbox, job))
     except massfraga.AnswersMissing as exc:  # a broken job is the server's fault, never a short answer

@@ -46,8 +46,9 @@ OPENAPI_FILE = "lefi-v9-openapi.yaml"
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_post(BASE + "/aktorer/{aktorsId}/formansinformation/fraga", handle_fraga,
-                        expect_handler=_expect)
+    app.router.add_post(
+        BASE + "/aktorer/{aktorsId}/formansinformation/fraga", handle_fraga, expect_handler=_expect
+    )
     app.router.add_get(BASE + "/aktorer/{aktorsId}/tillgangligaInformationstyper", handle_available)
     app.router.add_get(BASE + "/openapi.yaml", handle_openapi)
 
@@ -68,8 +69,9 @@ def find_aktor(sandbox: Sandbox, aktors_id: str) -> Organisation | None:
     return None
 
 
-async def answer_question(sandbox: Sandbox, request: web.Request, org: Organisation, fraga: Fraga,
-                          transport: Transport) -> LefiReply:
+async def answer_question(
+    sandbox: Sandbox, request: web.Request, org: Organisation, fraga: Fraga, transport: Transport
+) -> LefiReply:
     """The v9 reply to a parsed question (REST and SSBTEK). Raises ``TechnicalError`` that is
     not a source-system failure, and ``InjectedFault``, for the binding to render."""
     query = lefi_json.to_query(fraga, org.orgnummer, transport, newest_supported(sandbox.clock.today()))
@@ -129,8 +131,10 @@ class RestRenderer(Renderer[web.Response]):
 
     def sla(self, breach: SlaBreach) -> web.Response:
         # 429 for a limit, 503 while closed; Retry-After says when (the LefiFelsvar shape)
-        return json_response(felsvar(503 if breach.closed else 429, breach.text, self.now),
-                             {"Retry-After": breach.retry_after_header})
+        return json_response(
+            felsvar(503 if breach.closed else 429, breach.text, self.now),
+            {"Retry-After": breach.retry_after_header},
+        )
 
     def injected(self, exc: InjectedFault) -> web.Response:
         return json_response(technical_reply(exc, self.now))
@@ -154,8 +158,13 @@ async def respond(request: web.Request, work: Work) -> web.Response:
 
 
 def json_response(reply: LefiReply, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=reply.status, body=lefi_json.dumps(reply.body), content_type="application/json",
-                        charset="utf-8", headers={**(reply.headers or {}), **(headers or {})})
+    return web.Response(
+        status=reply.status,
+        body=lefi_json.dumps(reply.body),
+        content_type="application/json",
+        charset="utf-8",
+        headers={**(reply.headers or {}), **(headers or {})},
+    )
 
 
 async def aktor(request: web.Request, sandbox: Sandbox, now: datetime) -> Organisation:
@@ -180,15 +189,19 @@ async def read_json(request: web.Request, now: datetime) -> bytes:
 def check_media_type(request: web.Request, now: datetime) -> None:
     mt = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if mt != "application/json" and not (mt.startswith("application/") and mt.endswith("+json")):
-        raise Refused(felsvar(400, f"Frågan ska skickas som application/json, inte "
-                                   f"{echo(mt) or '(ingen typ)'}",
-                               now))
+        raise Refused(
+            felsvar(400, f"Frågan ska skickas som application/json, inte {echo(mt) or '(ingen typ)'}", now)
+        )
 
 
-_expect = expect_handler(lambda request, exc: json_response(
-    felsvar(400, f"Frågan kan inte läsas: {exc.reason}", request.app[SANDBOX].clock.now())))
+_expect = expect_handler(
+    lambda request, exc: json_response(
+        felsvar(400, f"Frågan kan inte läsas: {exc.reason}", request.app[SANDBOX].clock.now())
+    )
+)
 
 
 async def handle_openapi(request: web.Request) -> web.Response:
-    return web.Response(body=(SCHEMA_DIR / OPENAPI_FILE).read_bytes(), content_type="application/yaml",
-                        charset="utf-8")
+    return web.Response(
+        body=(SCHEMA_DIR / OPENAPI_FILE).read_bytes(), content_type="application/yaml", charset="utf-8"
+    )

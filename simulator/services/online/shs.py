@@ -22,9 +22,8 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
@@ -60,8 +59,20 @@ from simulator.scenario.models import Channel, Organisation, ShsAgreement, Trans
 from simulator.scenario.store import ScenarioStore
 from simulator.stores.durable import is_outage
 
-__all__ = ["RECEIVE_PATH", "DELIVERY_PATH", "LEFI_PRODUCT", "ERROR_CODES", "DELIVERY", "ShsError", "setup",
-           "Product", "register_product", "fk_message", "build_message", "error_message"]
+__all__ = [
+    "RECEIVE_PATH",
+    "DELIVERY_PATH",
+    "LEFI_PRODUCT",
+    "ERROR_CODES",
+    "DELIVERY",
+    "ShsError",
+    "setup",
+    "Product",
+    "register_product",
+    "fk_message",
+    "build_message",
+    "error_message",
+]
 
 log = logging.getLogger("simulator.shs")
 
@@ -71,8 +82,16 @@ DELIVERY_PATH = "/shs/ds"
 # product ids are given to partners with their agreements and are not public.
 LEFI_PRODUCT = "045a177d-ca3d-4a66-b222-a7e0ebbaf0b9"
 SHS_PRODUCTS = ("error", "confirm")  # SHS's own product types, for management messages
-ERROR_CODES = ("IllegalMessageStructure", "UnknownReceiver", "UnknownSender", "MissingAgreement",
-               "UnknownProductType", "IllegalProductType", "OtherError", "MessageNotFound")
+ERROR_CODES = (
+    "IllegalMessageStructure",
+    "UnknownReceiver",
+    "UnknownSender",
+    "MissingAgreement",
+    "UnknownProductType",
+    "IllegalProductType",
+    "OtherError",
+    "MessageNotFound",
+)
 QUESTION_PART = "fraga"  # datapartType of the question, and of the reply:
 REPLY_PART = "svar"
 _URN = re.compile(r"^urn:x-shs:", re.IGNORECASE)
@@ -87,7 +106,7 @@ class Product:
     gets (request, sender, label, parts) once the agreement is checked."""
 
     channel: Channel  # the SLA channel it counts on
-    receive: Callable[[web.Request, Organisation, "Label", list[Part]], Awaitable[web.StreamResponse]]
+    receive: Callable[[web.Request, Organisation, Label, list[Part]], Awaitable[web.StreamResponse]]
 
 
 def register_product(app: web.Application, pid: str, product: Product) -> None:
@@ -111,8 +130,13 @@ class ShsError(Exception):
 def invalid_message(info: str, problems: Sequence[Problem]) -> ShsError:
     """A message that does not validate: IllegalMessageStructure, with the first 20 problems
     (and their lines) for the partner."""
-    return ShsError("IllegalMessageStructure", info, appinfo=[
-        ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in problems[:20]])
+    return ShsError(
+        "IllegalMessageStructure",
+        info,
+        appinfo=[
+            ("Valideringsfel", (f"rad {p.line}: " if p.line else "") + p.message) for p in problems[:20]
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -175,7 +199,9 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         try:
             parts = parse_multipart(request.headers.get("Content-Type", ""), data)
         except MultipartError as exc:
-            raise ShsError("IllegalMessageStructure", f"The message is not a readable SHS message: {exc}") from None
+            raise ShsError(
+                "IllegalMessageStructure", f"The message is not a readable SHS message: {exc}"
+            ) from None
         renderer.label = label = read_label(parts)
         org = find_sender(sandbox.store, label)
         exchange = exchange_of(request)
@@ -185,25 +211,40 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         # the label's from is who asks: the SLA counts it (and the journal names it) from here
         await sandbox.identify(exchange, org.orgnummer, faults=False)
         if label.to is not None and not is_fk(_URN.sub("", label.to.strip())):
-            raise ShsError("UnknownReceiver", f"The receiver {echo_repr(label.to)} is not Försäkringskassan "
-                           f"(urn:X-shs:{FK_ORGNUMMER})")
+            raise ShsError(
+                "UnknownReceiver",
+                f"The receiver {echo_repr(label.to)} is not Försäkringskassan (urn:X-shs:{FK_ORGNUMMER})",
+            )
         check_product(sandbox.store, label, products_of(request.app))
         find_agreement(org, label)
         if product is not None:
             return await product.receive(request, org, label, parts)
         fraga = read_question(parts, label)
-        receipt = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id}
+        receipt = {
+            "X-shs-txid": label.tx_id,
+            "X-shs-corrid": label.corr_id,
+            "X-shs-contentid": label.content_id,
+        }
         delivery = request.app[DELIVERY]
         if label.transfer_type == "asynch":
             earlier = delivery.reply_to(org.orgnummer, label.tx_id)
             if earlier is not None:  # a resend: received once, answered once
-                return web.Response(status=202, text=label.tx_id, headers={
-                    **receipt, "X-shs-arrivaldate": shs_time(earlier.arrived), "X-shs-duplicatemsg": "yes"})
+                return web.Response(
+                    status=202,
+                    text=label.tx_id,
+                    headers={
+                        **receipt,
+                        "X-shs-arrivaldate": shs_time(earlier.arrived),
+                        "X-shs-duplicatemsg": "yes",
+                    },
+                )
         reply = await _answer(sandbox, exchange, org, label, fraga)
         if label.transfer_type == "synch":
             return _message_response(200 if reply.sequence_type == "reply" else 400, reply)
         delivery.put(reply, label.tx_id)
-        return web.Response(status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)})
+        return web.Response(
+            status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)}
+        )
 
     return await ladder.answer(request, renderer, work, log)
 
@@ -224,19 +265,27 @@ class ShsRenderer(Renderer[web.StreamResponse]):
 
     def sla(self, breach: SlaBreach) -> web.StreamResponse:
         # the SLA's refusal as an SHS error message naming the rule, at once (also for asynch)
-        refusal = ShsError("OtherError", breach.text, appinfo=[
-            ("regel", breach.rule), ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds"))])
+        refusal = ShsError(
+            "OtherError",
+            breach.text,
+            appinfo=[
+                ("regel", breach.rule),
+                ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds")),
+            ],
+        )
         response = _error_response(self.sandbox, refusal, self.label)
         response.headers["Retry-After"] = breach.retry_after_header
         return response
 
     def unexpected(self) -> web.StreamResponse:
-        return _error_response(self.sandbox, ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500),
-                               self.label)
+        return _error_response(
+            self.sandbox, ShsError("OtherError", "Oväntat fel i sandlådan; se serverns logg", 500), self.label
+        )
 
 
 def read_label(parts: list[Part]) -> Label:
     """The first part's ``shs.label``: well formed, without a DOCTYPE, with what SHS 1.2 requires."""
+
     def illegal(reason: str) -> ShsError:
         return ShsError("IllegalMessageStructure", reason)
 
@@ -244,8 +293,9 @@ def read_label(parts: list[Part]) -> Label:
         raise illegal("The message has no parts; the first part is the shs.label")
     first = parts[0]
     if first.content_type not in ("text/xml", "application/xml"):
-        raise illegal(f"The first part is {first.content_type}; an SHS message starts with the shs.label "
-                      "as text/xml")
+        raise illegal(
+            f"The first part is {first.content_type}; an SHS message starts with the shs.label as text/xml"
+        )
     try:
         root = parse_xml(first.body)
     except UnsafeOrBrokenXml as exc:
@@ -258,8 +308,10 @@ def read_label(parts: list[Part]) -> Label:
 
     def token(name: str, value: str | None) -> str:
         if value is None or not _NMTOKEN.match(value):
-            raise illegal(f"The shs.label's {name} is {'missing' if value is None else echo_repr(value)}; "
-                          "it is a name token (e.g. a UUID)")
+            raise illegal(
+                f"The shs.label's {name} is {'missing' if value is None else echo_repr(value)}; "
+                "it is a name token (e.g. a UUID)"
+            )
         return value
 
     def choice(name: str, allowed: tuple[str, ...], default: str | None) -> str:
@@ -295,15 +347,28 @@ def read_label(parts: list[Part]) -> Label:
     to_el = root.find("to")
     to = (to_el.text or "").strip() if to_el is not None else None
     datapart_types = tuple(d.get("datapartType") or "" for d in content.findall("data"))
-    return Label(tx_id, corr_id, content_id, transfer_type, sequence_type, status, agreement,
-                 (sender_el.text or "").strip(), to or None, (product_el.text or "").strip(), datapart_types)
+    return Label(
+        tx_id,
+        corr_id,
+        content_id,
+        transfer_type,
+        sequence_type,
+        status,
+        agreement,
+        (sender_el.text or "").strip(),
+        to or None,
+        (product_el.text or "").strip(),
+        datapart_types,
+    )
 
 
 def find_sender(store: ScenarioStore, label: Label) -> Organisation:
     number = _orgnummer_of(label.sender)
     if number is None:
-        raise ShsError("UnknownSender", f"The sender {echo_repr(label.sender)} is not an SHS address "
-                       "urn:X-shs:<organisationsnummer>")
+        raise ShsError(
+            "UnknownSender",
+            f"The sender {echo_repr(label.sender)} is not an SHS address urn:X-shs:<organisationsnummer>",
+        )
     org = store.organisation(orgnummer.Orgnummer(number))
     if org is None:
         raise ShsError("UnknownSender", f"The sender {echo_repr(label.sender)} is not a known organisation")
@@ -317,8 +382,11 @@ def check_product(store: ScenarioStore, label: Label, products: Mapping[str, Pro
         return
     known = {product_id(a.product) for o in store.organisations() for a in o.shs_agreements}
     if pid in known or pid in SHS_PRODUCTS:
-        raise ShsError("IllegalProductType", f"Product type {echo_repr(label.product)} is not a LEFI Online "
-                       f"question; this service answers urn:X-shs:{LEFI_PRODUCT}")
+        raise ShsError(
+            "IllegalProductType",
+            f"Product type {echo_repr(label.product)} is not a LEFI Online "
+            f"question; this service answers urn:X-shs:{LEFI_PRODUCT}",
+        )
     raise ShsError("UnknownProductType", f"Product type {echo_repr(label.product)} is not known")
 
 
@@ -328,19 +396,28 @@ def find_agreement(org: Organisation, label: Label) -> ShsAgreement:
     if label.agreement is not None:
         agreements = [a for a in agreements if a.id == label.agreement]
         if not agreements:
-            raise ShsError("MissingAgreement", f"Agreement {label.agreement} is not an agreement of "
-                           f"{org.orgnummer} for product type {label.product}")
+            raise ShsError(
+                "MissingAgreement",
+                f"Agreement {label.agreement} is not an agreement of "
+                f"{org.orgnummer} for product type {label.product}",
+            )
     if not agreements:
-        raise ShsError("MissingAgreement", f"{org.orgnummer} has no agreement for product type {label.product}")
+        raise ShsError(
+            "MissingAgreement", f"{org.orgnummer} has no agreement for product type {label.product}"
+        )
     for agreement in agreements:
         if agreement.transfer_type in ("any", label.transfer_type):
             return agreement
-    raise ShsError("MissingAgreement", f"The agreement of {org.orgnummer} for product type {label.product} "
-                   f"is for {agreements[0].transfer_type} transfer, not {label.transfer_type}")
+    raise ShsError(
+        "MissingAgreement",
+        f"The agreement of {org.orgnummer} for product type {label.product} "
+        f"is for {agreements[0].transfer_type} transfer, not {label.transfer_type}",
+    )
 
 
 def read_question(parts: list[Part], label: Label, expected: str = lefi_xml.FRAGA) -> etree._Element:
     """The one data part: an FK.Online.Fraga (or the ``expected`` element of another product)."""
+
     def illegal(reason: str) -> ShsError:
         return ShsError("IllegalMessageStructure", reason)
 
@@ -350,7 +427,9 @@ def read_question(parts: list[Part], label: Label, expected: str = lefi_xml.FRAG
     if len(data) != 1:
         raise illegal(f"The message has {len(data)} data parts; a LEFI question has one")
     if len(label.datapart_types) != len(data):
-        raise illegal(f"The label lists {len(label.datapart_types)} data parts and the message holds {len(data)}")
+        raise illegal(
+            f"The label lists {len(label.datapart_types)} data parts and the message holds {len(data)}"
+        )
     if data[0].content_type not in ("text/xml", "application/xml"):
         raise illegal(f"The data part is {data[0].content_type}; the question is text/xml")
     try:
@@ -375,8 +454,9 @@ def _as_declared(part: Part) -> bytes:
         return part.body  # the parser says what is wrong with it
 
 
-async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label: Label,
-                  fraga: etree._Element) -> Delivered:
+async def _answer(
+    sandbox: Sandbox, exchange: Exchange, org: Organisation, label: Label, fraga: etree._Element
+) -> Delivered:
     """The reply message, or the error message of a technical error or fault rule."""
     try:
         version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
@@ -387,47 +467,88 @@ async def _answer(sandbox: Sandbox, exchange: Exchange, org: Organisation, label
             raise invalid_message(str(exc), exc.problems) from None
         if orgnummer.is_valid(query.orgnummer) and orgnummer.canonical(query.orgnummer) != org.orgnummer:
             # the sender asks only as itself (SPEC §7); a malformed orgnummer is the engine's code 12
-            raise ShsError("UnknownSender", f"The sender is {org.orgnummer}; it cannot ask as organisation "
-                           f"{query.orgnummer}")
+            raise ShsError(
+                "UnknownSender",
+                f"The sender is {org.orgnummer}; it cannot ask as organisation {query.orgnummer}",
+            )
         answer = await sandbox.answer(query, exchange)
     except TechnicalError as exc:
         # an asynch error message goes out with 202: the journal must not take it for an answer
         exchange.outcome = exchange.outcome or Outcome.technical(exc.status)
-        return error_message(sandbox, ShsError("OtherError", f"TeknisktFel {exc.status.name}: "
-                                                f"{exc.detail or exc.status.text}",
-                                                appinfo=[("TeknisktFel", exc.status.name),
-                                                         ("beskrivning", exc.detail or exc.status.text)]),
-                              label, org.orgnummer)
+        return error_message(
+            sandbox,
+            ShsError(
+                "OtherError",
+                f"TeknisktFel {exc.status.name}: {exc.detail or exc.status.text}",
+                appinfo=[("TeknisktFel", exc.status.name), ("beskrivning", exc.detail or exc.status.text)],
+            ),
+            label,
+            org.orgnummer,
+        )
     except InjectedFault as exc:
-        return error_message(sandbox, ShsError("OtherError", f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
-                                                appinfo=[("regel", exc.rule.id)]), label, org.orgnummer)
+        return error_message(
+            sandbox,
+            ShsError(
+                "OtherError",
+                f"Simulerat fel (regel {exc.rule.id}): {exc.reason}",
+                appinfo=[("regel", exc.rule.id)],
+            ),
+            label,
+            org.orgnummer,
+        )
     svar = lefi_xml.render_answer(answer).encode("utf-8")
     svar = b'<?xml version="1.0" encoding="UTF-8"?>\n' + svar
-    return build_message(sandbox, org.orgnummer, label, "reply", label.product, label.content_id,
-                    Part("text/xml", svar, "UTF-8", "svar.xml"), REPLY_PART)
+    return build_message(
+        sandbox,
+        org.orgnummer,
+        label,
+        "reply",
+        label.product,
+        label.content_id,
+        Part("text/xml", svar, "UTF-8", "svar.xml"),
+        REPLY_PART,
+    )
 
 
 # -- SHS messages out ------------------------------------------------------------------
-def fk_message(sandbox: Sandbox, to: str, product: str, tx_id: str, data: Part, datapart_type: str) -> Delivered:
+def fk_message(
+    sandbox: Sandbox, to: str, product: str, tx_id: str, data: Part, datapart_type: str
+) -> Delivered:
     """A message from FK that answers no question of its own (an answer file): asynch,
     for ``to``'s outbox; ``tx_id`` chosen by the caller, so that making it again gives the same."""
-    return build_message(sandbox, to, None, "event", product, tx_id, data, datapart_type, tx_id=tx_id,
-                         transfer_type="asynch")
+    return build_message(
+        sandbox, to, None, "event", product, tx_id, data, datapart_type, tx_id=tx_id, transfer_type="asynch"
+    )
 
 
-def build_message(sandbox: Sandbox, to: str | None, request: Label | None, sequence_type: str, product: str,
-                  content_id: str, data: Part, datapart_type: str, tx_id: str | None = None,
-                  transfer_type: str = "synch") -> Delivered:
+def build_message(
+    sandbox: Sandbox,
+    to: str | None,
+    request: Label | None,
+    sequence_type: str,
+    product: str,
+    content_id: str,
+    data: Part,
+    datapart_type: str,
+    tx_id: str | None = None,
+    transfer_type: str = "synch",
+) -> Delivered:
     """A message from FK: the label, then ``data``."""
     now = sandbox.clock.now()
     tx_id = tx_id or str(uuid.uuid4())
     corr_id = request.corr_id if request is not None else tx_id
     label = etree.Element("shs.label")
-    for name, value in (("version", "1.2"), ("tx.id", tx_id), ("corr.id", corr_id),
-                        ("shs.agreement", request.agreement if request and sequence_type == "reply" else None),
-                        ("transfer-type", request.transfer_type if request else transfer_type),
-                        ("message-type", "simple"), ("document-type", "simple"),
-                        ("sequence-type", sequence_type), ("status", request.status if request else "production")):
+    for name, value in (
+        ("version", "1.2"),
+        ("tx.id", tx_id),
+        ("corr.id", corr_id),
+        ("shs.agreement", request.agreement if request and sequence_type == "reply" else None),
+        ("transfer-type", request.transfer_type if request else transfer_type),
+        ("message-type", "simple"),
+        ("document-type", "simple"),
+        ("sequence-type", sequence_type),
+        ("status", request.status if request else "production"),
+    ):
         if value is not None:
             label.set(name, value)
     etree.SubElement(label, "from", commonName=FK_NAME).text = f"urn:X-shs:{FK_ORGNUMMER}"
@@ -438,15 +559,25 @@ def build_message(sandbox: Sandbox, to: str | None, request: Label | None, seque
     content = etree.SubElement(label, "content")
     content.set("content.id", content_id)
     etree.SubElement(content, "data", datapartType=datapart_type, filename=data.filename or "data.xml")
-    content_type, body = build_multipart([
-        Part("text/xml", etree.tostring(label, xml_declaration=True, encoding="UTF-8"), "UTF-8"), data])
+    content_type, body = build_multipart(
+        [Part("text/xml", etree.tostring(label, xml_declaration=True, encoding="UTF-8"), "UTF-8"), data]
+    )
     return Delivered(
-        outbox=to or "", tx_id=tx_id, corr_id=corr_id, content_id=content_id,
-        sender=f"urn:X-shs:{FK_ORGNUMMER}", to=f"urn:X-shs:{to}" if to else "", product=product,
-        product_id=product_id(product), sequence_type=sequence_type,
-        status=request.status if request else "production", arrived=now,
+        outbox=to or "",
+        tx_id=tx_id,
+        corr_id=corr_id,
+        content_id=content_id,
+        sender=f"urn:X-shs:{FK_ORGNUMMER}",
+        to=f"urn:X-shs:{to}" if to else "",
+        product=product,
+        product_id=product_id(product),
+        sequence_type=sequence_type,
+        status=request.status if request else "production",
+        arrived=now,
         data=(DataPart(datapart_type, data.filename or "data.xml", len(data.body)),),
-        content_type=content_type, body=body)
+        content_type=content_type,
+        body=body,
+    )
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -457,8 +588,9 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None,
-                  tx_id: str | None = None) -> Delivered:
+def error_message(
+    sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None, tx_id: str | None = None
+) -> Delivered:
     """An SHS error message: product error, sequence-type adm, an shs.management data part."""
     management = etree.Element("shs.management", version="1.2")
     management.set("corr.id", request.corr_id if request else str(uuid.uuid4()))
@@ -467,16 +599,24 @@ def error_message(sandbox: Sandbox, error: ShsError, request: Label | None, to: 
     el = etree.SubElement(management, "error", errorcode=error.code, errorinfo=_xml_text(error.info))
     for name, text in error.appinfo:
         etree.SubElement(el, "appinfo", name=name).text = _xml_text(text)
-    data = Part("text/xml", etree.tostring(management, xml_declaration=True, encoding="UTF-8"), "UTF-8", "error.xml")
-    message = build_message(sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error",
-                            tx_id=tx_id)
+    data = Part(
+        "text/xml", etree.tostring(management, xml_declaration=True, encoding="UTF-8"), "UTF-8", "error.xml"
+    )
+    message = build_message(
+        sandbox, to, request, "adm", "urn:X-shs:error", str(uuid.uuid4()), data, "error", tx_id=tx_id
+    )
     message.error_code = error.code
     return message
 
 
 def _message_response(status: int, message: Delivered, extra: dict[str, str] | None = None) -> web.Response:
-    headers = {"Content-Type": message.content_type, "X-shs-txid": message.tx_id,
-               "X-shs-corrid": message.corr_id, "X-shs-contentid": message.content_id, **(extra or {})}
+    headers = {
+        "Content-Type": message.content_type,
+        "X-shs-txid": message.tx_id,
+        "X-shs-corrid": message.corr_id,
+        "X-shs-contentid": message.content_id,
+        **(extra or {}),
+    }
     if message.error_code is not None:
         headers["X-shs-errorcode"] = message.error_code
     return web.Response(status=status, body=message.body, headers=headers)
@@ -488,8 +628,9 @@ def _error_response(sandbox: Sandbox, error: ShsError, request: Label | None) ->
 
 
 def _refuse_body(request: web.Request, error: BodyError) -> web.StreamResponse:
-    return _error_response(request.app[SANDBOX], ShsError("IllegalMessageStructure", error.reason, error.status),
-                           None)
+    return _error_response(
+        request.app[SANDBOX], ShsError("IllegalMessageStructure", error.reason, error.status), None
+    )
 
 
 # -- the delivery service -------------------------------------------------------------
@@ -500,8 +641,9 @@ async def _outbox(request: web.Request) -> str:
     text = request.match_info["outbox"]
     number = _orgnummer_of(text if _URN.match(text) else f"urn:X-shs:{text}")
     if number is None or sandbox.store.organisation(orgnummer.Orgnummer(number)) is None:
-        raise ShsError("UnknownReceiver", f"{echo_repr(text)} is not the orgnummer of a known "
-                                          f"organisation", 404)
+        raise ShsError(
+            "UnknownReceiver", f"{echo_repr(text)} is not the orgnummer of a known organisation", 404
+        )
     exchange = exchange_of(request)
     exchange.sla_checked = True
     await sandbox.identify(exchange, number)
@@ -520,9 +662,11 @@ def _delivery_error(request: web.Request, exc: Exception) -> web.Response:
     return _error_response(sandbox, exc, None)
 
 
-def _store_away(handler: Callable[[web.Request], Awaitable[web.Response]]
-                ) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _store_away(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The durable outbox unreachable (Redis away, a disk error): an SHS error saying so, 503."""
+
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.Response:
         try:
@@ -530,9 +674,15 @@ def _store_away(handler: Callable[[web.Request], Awaitable[web.Response]]
         except Exception as exc:
             if not is_outage(exc):
                 raise
-            log.warning("delivery service: the durable store is unreachable (%s: %s)", type(exc).__name__, exc)
-            return _error_response(request.app[SANDBOX], ShsError(
-                "OtherError", "The delivery service's store is unreachable for now; try again", 503), None)
+            log.warning(
+                "delivery service: the durable store is unreachable (%s: %s)", type(exc).__name__, exc
+            )
+            return _error_response(
+                request.app[SANDBOX],
+                ShsError("OtherError", "The delivery service's store is unreachable for now; try again", 503),
+                None,
+            )
+
     return wrapped
 
 
@@ -547,15 +697,24 @@ async def handle_list(request: web.Request) -> web.Response:
             raise ShsError("OtherError", f"status={echo_repr(status, TOKEN)}: filter on test or production")
         flt = q.get("filter")
         if flt not in (None, "noack"):
-            raise ShsError("OtherError", f"filter={echo_repr(flt, TOKEN)}: the filter is noack "
-                                         f"(unacknowledged)")
+            raise ShsError(
+                "OtherError", f"filter={echo_repr(flt, TOKEN)}: the filter is noack (unacknowledged)"
+            )
         max_hits = q.get("maxhits", "200")
         if not re.fullmatch(r"[0-9]{1,4}", max_hits) or not 1 <= int(max_hits) <= 1000:  # ASCII digits only
             raise ShsError("OtherError", f"maxhits={echo_repr(max_hits, TOKEN)}: a number from 1 to 1000")
         product = q.get("producttype")
-        messages = await request.app[DELIVERY].list(outbox, Filter(
-            product_id=product_id(product) if product else None, status=status, unacknowledged=flt == "noack",
-            corr_id=q.get("corrid"), content_id=q.get("contentid"), max_hits=int(max_hits)))
+        messages = await request.app[DELIVERY].list(
+            outbox,
+            Filter(
+                product_id=product_id(product) if product else None,
+                status=status,
+                unacknowledged=flt == "noack",
+                corr_id=q.get("corrid"),
+                content_id=q.get("contentid"),
+                max_hits=int(max_hits),
+            ),
+        )
     except (ShsError, TechnicalError, InjectedFault, NotCertified) as exc:
         return _delivery_error(request, exc)
     return web.Response(body=render_message_list(messages), content_type="text/xml", charset="utf-8")
@@ -566,8 +725,9 @@ async def _find(request: web.Request) -> tuple[str, Delivered]:
     tx_id = request.match_info["tx_id"]
     message = await request.app[DELIVERY].get(outbox, tx_id)
     if message is None:
-        raise ShsError("MessageNotFound", f"No message {echo_repr(tx_id)} in the delivery service for "
-                                          f"{outbox}", 404)
+        raise ShsError(
+            "MessageNotFound", f"No message {echo_repr(tx_id)} in the delivery service for {outbox}", 404
+        )
     return outbox, message
 
 

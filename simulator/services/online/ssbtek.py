@@ -106,15 +106,33 @@ class SsbtekRenderer(SoapRenderer):
         return _fault(self.version, fault, http_headers={"Retry-After": breach.retry_after_header})
 
     def injected(self, exc: InjectedFault) -> web.Response:
-        return _fault(self.version, SoapFault(FaultCode.by_name(exc.code), exc.reason, detail=[
-            _fault_detail(self.operation, "SIMULERAT_FEL", [f"Simulerat fel (regel {exc.rule.id}): {exc.reason}"])]))
+        return _fault(
+            self.version,
+            SoapFault(
+                FaultCode.by_name(exc.code),
+                exc.reason,
+                detail=[
+                    _fault_detail(
+                        self.operation,
+                        "SIMULERAT_FEL",
+                        [f"Simulerat fel (regel {exc.rule.id}): {exc.reason}"],
+                    )
+                ],
+            ),
+        )
 
     def technical(self, exc: TechnicalError) -> None:
         return None
 
     def unexpected(self) -> web.Response:
-        return _fault(self.version, SoapFault(FaultCode.RECEIVER, "Oväntat fel i sandlådan; se serverns logg",
-                                              detail=[_fault_detail(self.operation, "TEKNISKT_FEL", ["Oväntat fel"])]))
+        return _fault(
+            self.version,
+            SoapFault(
+                FaultCode.RECEIVER,
+                "Oväntat fel i sandlådan; se serverns logg",
+                detail=[_fault_detail(self.operation, "TEKNISKT_FEL", ["Oväntat fel"])],
+            ),
+        )
 
 
 @binding("ssbtek")
@@ -132,8 +150,11 @@ async def handle(request: web.Request) -> web.Response:
         check_must_understand(message, understood=set())
         body = message.body
         if body.tag not in (HAMTA, TESTA):
-            raise SoapFault(FaultCode.SENDER, f"Unknown operation: the body holds {body.tag!r}, expected "
-                            f"hamtaBastjanstInformation or testaBastjanstInformation in {NS}")
+            raise SoapFault(
+                FaultCode.SENDER,
+                f"Unknown operation: the body holds {body.tag!r}, expected "
+                f"hamtaBastjanstInformation or testaBastjanstInformation in {NS}",
+            )
         renderer.operation = etree.QName(body).localname
         _validate(body)
         answer = await _hamta(sandbox, request, body) if body.tag == HAMTA else _testa(sandbox, request)
@@ -146,8 +167,11 @@ def _validate(body: etree._Element) -> None:
     schema = _schema()
     if not schema.validate(etree.ElementTree(body)):
         problems = [Problem(e.message, e.line or None, e.column or None) for e in list(schema.error_log)[:20]]
-        raise SoapFault(FaultCode.SENDER, f"The question is not valid for SSBTEK v10: {problems[0].message}",
-                        problems=problems)
+        raise SoapFault(
+            FaultCode.SENDER,
+            f"The question is not valid for SSBTEK v10: {problems[0].message}",
+            problems=problems,
+        )
 
 
 def _fault_detail(operation: str, felkod: str, messages: list[str]) -> etree._Element:
@@ -172,7 +196,9 @@ async def _hamta(sandbox: Sandbox, request: web.Request, fraga: etree._Element) 
     svar = etree.Element(_q("hamtaBastjanstInformationResponse"), nsmap={"ssbt": NS})
     if generella.findtext(_q("fraganSkallInkluderasISvaret"), "").strip() in ("true", "1"):
         original = _sub(svar, "fraga")
-        original.extend([etree.fromstring(etree.tostring(generella)), etree.fromstring(etree.tostring(specifika))])
+        original.extend(
+            [etree.fromstring(etree.tostring(generella)), etree.fromstring(etree.tostring(specifika))]
+        )
     for echoed in ("frageTidpunkt", "korrelationsid"):
         value = generella.findtext(_q(echoed))
         if value is not None:
@@ -187,17 +213,21 @@ async def _hamta(sandbox: Sandbox, request: web.Request, fraga: etree._Element) 
     return svar
 
 
-async def _fk_part(sandbox: Sandbox, request: web.Request, part: etree._Element, fraga: etree._Element | None,
-                   ingivare: str) -> None:
+async def _fk_part(
+    sandbox: Sandbox, request: web.Request, part: etree._Element, fraga: etree._Element | None, ingivare: str
+) -> None:
     """Försäkringskassan's part: LEFI v9's answer as data, or the error LEFI gave."""
     if fraga is None:
         _error(part, "SSBT", "FRAGA_SAKNAS", "FK ska ingå men frågan till Försäkringskassan saknas")
         return
     version = (fraga.findtext(_q("version")) or "v9").strip()
     if version not in LEFI_VERSIONS:
-        _error(part, "SSBT", "VERSIONEN_STODS_EJ",
-               f"LEFI version {echo_repr(version, TOKEN)} finns inte; sandlådan har "
-               f"{', '.join(LEFI_VERSIONS)}")
+        _error(
+            part,
+            "SSBT",
+            "VERSIONEN_STODS_EJ",
+            f"LEFI version {echo_repr(version, TOKEN)} finns inte; sandlådan har {', '.join(LEFI_VERSIONS)}",
+        )
         return
     try:
         reply = await _lefi(sandbox, request, fraga, ingivare)
@@ -246,8 +276,15 @@ def _testa(sandbox: Sandbox, request: web.Request) -> etree._Element:
 
 def _refuse_body(request: web.Request, exc: BodyError) -> web.Response:
     version = soap_version_of(request.headers.get("Content-Type", "")) or SoapVersion.V11
-    return _fault(version, SoapFault(FaultCode.SENDER, exc.reason, http_status=exc.status, detail=[
-        _fault_detail("hamtaBastjanstInformation", "OGILTIG_FRAGA", [exc.reason])]))
+    return _fault(
+        version,
+        SoapFault(
+            FaultCode.SENDER,
+            exc.reason,
+            http_status=exc.status,
+            detail=[_fault_detail("hamtaBastjanstInformation", "OGILTIG_FRAGA", [exc.reason])],
+        ),
+    )
 
 
 _expect = expect_handler(_refuse_body)
@@ -255,8 +292,14 @@ _expect = expect_handler(_refuse_body)
 
 async def handle_get(request: web.Request) -> web.Response:
     if "wsdl" not in {k.lower() for k in request.query}:
-        raise web.HTTPMethodNotAllowed("GET", ["POST"], text=(
-            f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"))
+        raise web.HTTPMethodNotAllowed(
+            "GET",
+            ["POST"],
+            text=(f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"),
+        )
     origin = request_origin(request)
-    return web.Response(body=wsdl_for("ssbtek-v10.wsdl", origin + request.path, f"{origin}/schemas/ssbtek-v10.xsd"),
-                        content_type="text/xml", charset="utf-8")
+    return web.Response(
+        body=wsdl_for("ssbtek-v10.wsdl", origin + request.path, f"{origin}/schemas/ssbtek-v10.xsd"),
+        content_type="text/xml",
+        charset="utf-8",
+    )

@@ -14,8 +14,8 @@ the same sender gets the stored answer, without asking the engine again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from lxml import etree
@@ -162,27 +162,44 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         stored = resends.get((org.orgnummer, tx_id))
         if stored is not None:
             if stored.fingerprint != fingerprint:
-                raise SsekFault("TxIdInvalid", f"TxId {tx_id} was already used by this sender for another "
-                                "question; a resend must carry the same question", "SSEK/TxId")
+                raise SsekFault(
+                    "TxIdInvalid",
+                    f"TxId {tx_id} was already used by this sender for another "
+                    "question; a resend must carry the same question",
+                    "SSEK/TxId",
+                )
             await sandbox.identify(exchange, org.orgnummer, stored.personnummer, stored.benefits)
             exchange.outcome = stored.outcome
             reply = reply_header(header, tx_id, renderer.version)  # this request's header, swapped
-            return xml_response(200, render_envelope(renderer.version, stored.svar, [reply]), renderer.version)
+            return xml_response(
+                200, render_envelope(renderer.version, stored.svar, [reply]), renderer.version
+            )
         if fraga.tag != lefi_xml.FRAGA:
-            raise SsekFault("ContentInvalid", f"Unknown operation: the body holds {fraga.tag!r}, expected "
-                            f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)", "Body")
+            raise SsekFault(
+                "ContentInvalid",
+                f"Unknown operation: the body holds {fraga.tag!r}, expected "
+                f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)",
+                "Body",
+            )
         version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
         lefi_xml.validate_question(fraga, version)
         query = lefi_xml.parse_question(fraga, version, Transport.SSEK)
         if orgnummer.is_valid(query.orgnummer) and orgnummer.canonical(query.orgnummer) != org.orgnummer:
             # the sender asks only as itself (SPEC §7); a malformed orgnummer is the engine's code 12
-            raise SsekFault("SenderIdUnknown", f"SenderId {header.sender.id!r} is organisation {org.orgnummer}; "
-                            f"it cannot ask as organisation {query.orgnummer}",
-                            "Body/FK.Online.Fraga/generelltfalt/organisationsnummer")
+            raise SsekFault(
+                "SenderIdUnknown",
+                f"SenderId {header.sender.id!r} is organisation {org.orgnummer}; "
+                f"it cannot ask as organisation {query.orgnummer}",
+                "Body/FK.Online.Fraga/generelltfalt/organisationsnummer",
+            )
         answer = await sandbox.answer(query, exchange)
         svar = lefi_xml.render_answer(answer)
-        resends.put((org.orgnummer, tx_id), Stored(fingerprint, svar, header, query.personnummer,
-                                                   tuple(sorted(query.benefits)), exchange.outcome))
+        resends.put(
+            (org.orgnummer, tx_id),
+            Stored(
+                fingerprint, svar, header, query.personnummer, tuple(sorted(query.benefits)), exchange.outcome
+            ),
+        )
         reply = reply_header(header, tx_id, renderer.version)
         return xml_response(200, render_envelope(renderer.version, svar, [reply]), renderer.version)
 
@@ -192,8 +209,13 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
 Work = Callable[[SoapMessage, Organisation, str], Awaitable[etree._Element | str]]
 
 
-async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, ...] = (),
-                channel: Channel = Channel.ONLINE) -> web.Response:
+async def serve(
+    request: web.Request,
+    work: Work,
+    *,
+    asynch_methods: tuple[str, ...] = (),
+    channel: Channel = Channel.ONLINE,
+) -> web.Response:
     """An SSEK request to another service (massfråga, LEKA): the envelope and the SSEK header
     checked, the sender identified on the SLA ``channel`` and the fault rules drawn, then
     ``work(message, sender, TxId)`` makes the body of the answer; what it raises is answered
@@ -212,9 +234,12 @@ async def serve(request: web.Request, work: Work, *, asynch_methods: tuple[str, 
         org, tx_id = await accept_sender(sandbox, exchange, header, faults=True)
         renderer.tx_id = tx_id
         if asynch_methods and header.asynch_method not in asynch_methods:
-            raise SsekFault("AsynchMethodUnsupported", "This service is asynchronous: send the SSEK header with "
-                            f'AsynchMethod="{asynch_methods[0]}", then pull the answer with the same TxId',
-                            "SSEK/@AsynchMethod")
+            raise SsekFault(
+                "AsynchMethodUnsupported",
+                "This service is asynchronous: send the SSEK header with "
+                f'AsynchMethod="{asynch_methods[0]}", then pull the answer with the same TxId',
+                "SSEK/@AsynchMethod",
+            )
         body = await work(message, org, tx_id)
         reply = reply_header(header, tx_id, renderer.version)
         return xml_response(200, render_envelope(renderer.version, body, [reply]), renderer.version)
@@ -235,8 +260,9 @@ class SsekRenderer(SoapRenderer):
             return fault_response(self.version, _soap_fault(exc, self.tx_id))
         if isinstance(exc, lefi_xml.QuestionInvalid):
             items = [FaultItem("ContentInvalid", p.message, _where(p)) for p in exc.problems[:20]]
-            return fault_response(self.version,
-                                  _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), self.tx_id))
+            return fault_response(
+                self.version, _soap_fault(SsekFault("ContentInvalid", str(exc), None, items), self.tx_id)
+            )
         if isinstance(exc, SoapFault):
             if exc.code is FaultCode.SENDER and not exc.subcode:
                 # what the envelope layer refuses is content the service cannot accept: an SSEK fault too
@@ -248,26 +274,35 @@ class SsekRenderer(SoapRenderer):
         return None
 
     def not_certified(self, exc: NotCertified) -> web.Response:
-        return fault_response(self.version,
-                              _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), self.tx_id))
+        return fault_response(
+            self.version, _soap_fault(SsekFault("SenderIdUnknown", exc.text, "SSEK/SenderId"), self.tx_id)
+        )
 
     def sla(self, breach: SlaBreach) -> web.Response:
         # the SLA's refusal as SSEK has it: WebServiceUnavailable, FaultData naming the rule
         unavailable = SsekFault("WebServiceUnavailable", breach.text, f"SLA/{breach.rule}")
-        return fault_response(self.version, _soap_fault(unavailable, self.tx_id),
-                              http_headers={"Retry-After": breach.retry_after_header})
+        return fault_response(
+            self.version,
+            _soap_fault(unavailable, self.tx_id),
+            http_headers={"Retry-After": breach.retry_after_header},
+        )
 
 
-async def accept_sender(sandbox: Sandbox, exchange: Exchange, header: SsekHeader, *,
-                        faults: bool = False) -> tuple[Organisation, str]:
+async def accept_sender(
+    sandbox: Sandbox, exchange: Exchange, header: SsekHeader, *, faults: bool = False
+) -> tuple[Organisation, str]:
     """The sending organisation and the TxId, or the SSEK fault saying why not. The SenderId
     is who asks: the SLA counts it (and the journal names it) from here; ``faults``: draw
     the fault rules now too (a service that asks no engine question later)."""
     org = find_sender(sandbox.store, header.sender)
     await sandbox.identify(exchange, org.orgnummer, faults=faults)
     if not is_fk(header.receiver.id):
-        raise SsekFault("ReceiverIdUnknown", f"ReceiverId {header.receiver.id!r} is not Försäkringskassan "
-                        f"(ReceiverId Type ORGNR {FK_ORGNUMMER})", "SSEK/ReceiverId")
+        raise SsekFault(
+            "ReceiverIdUnknown",
+            f"ReceiverId {header.receiver.id!r} is not Försäkringskassan "
+            f"(ReceiverId Type ORGNR {FK_ORGNUMMER})",
+            "SSEK/ReceiverId",
+        )
     return org, check_tx_id(header.tx_id)
 
 
@@ -278,19 +313,33 @@ def read_header(message: SoapMessage, asynch_methods: tuple[str, ...] = ()) -> S
     blocks = [h for h in message.headers if h.tag == SSEK_HEADER]
     if not blocks:
         others = [etree.QName(h).localname for h in message.headers if etree.QName(h).localname == "SSEK"]
-        hint = (f" (an SSEK header in another namespace was sent; this service understands {SSEK_NS})"
-                if others else "")
-        raise SoapFault(FaultCode.MUST_UNDERSTAND,
-                        f"The SSEK header ({SSEK_NS}) is required by this service and is missing{hint}")
+        hint = (
+            f" (an SSEK header in another namespace was sent; this service understands {SSEK_NS})"
+            if others
+            else ""
+        )
+        raise SoapFault(
+            FaultCode.MUST_UNDERSTAND,
+            f"The SSEK header ({SSEK_NS}) is required by this service and is missing{hint}",
+        )
     if len(blocks) > 1:
-        raise SsekFault("ContentInvalid", f"The message holds {len(blocks)} SSEK headers; send one", "Header/SSEK")
+        raise SsekFault(
+            "ContentInvalid", f"The message holds {len(blocks)} SSEK headers; send one", "Header/SSEK"
+        )
     block = blocks[0]
     asynch = block.get("AsynchMethod") or block.get(_s("AsynchMethod"))
     if asynch is not None and asynch not in asynch_methods:
-        raise SsekFault("AsynchMethodUnsupported", f"AsynchMethod {echo_repr(asynch, TOKEN)}: " + (
-            f"this service takes {', '.join(asynch_methods)}" if asynch_methods else
-            "this service answers synchronously only; leave AsynchMethod out (a massfråga is asked "
-            "with AsynchPull at /ssek/FK.EXA.Lefi.Massfraga)"), "SSEK/@AsynchMethod")
+        raise SsekFault(
+            "AsynchMethodUnsupported",
+            f"AsynchMethod {echo_repr(asynch, TOKEN)}: "
+            + (
+                f"this service takes {', '.join(asynch_methods)}"
+                if asynch_methods
+                else "this service answers synchronously only; leave AsynchMethod out (a massfråga is asked "
+                "with AsynchPull at /ssek/FK.EXA.Lefi.Massfraga)"
+            ),
+            "SSEK/@AsynchMethod",
+        )
     sender = _party(block, "SenderId", "SenderIdUnknown")
     receiver = _party(block, "ReceiverId", "ReceiverIdUnknown")
     tx = block.find(_s("TxId"))
@@ -305,9 +354,11 @@ def _party(block: etree._Element, name: str, missing_code: str) -> Party:
     # ssek.xsd qualifies its attributes (ssek:Type); an unqualified Type is read too
     id_type = (el.get(_s("Type")) or el.get("Type") or "CN").strip()
     if id_type not in ID_TYPES:
-        raise SsekFault("ContentInvalid", f"{name} Type {echo_repr(id_type, TOKEN)} is not one of "
-                                          f"{', '.join(ID_TYPES)}",
-                        f"SSEK/{name}/@Type")
+        raise SsekFault(
+            "ContentInvalid",
+            f"{name} Type {echo_repr(id_type, TOKEN)} is not one of {', '.join(ID_TYPES)}",
+            f"SSEK/{name}/@Type",
+        )
     return Party(text, id_type)
 
 
@@ -320,19 +371,32 @@ def find_sender(store: ScenarioStore, sender: Party) -> Organisation:
         for known in org.ssek_sender_ids:
             if known.type != sender.type:
                 continue
-            if known.id.strip() == sender.id or (sender.type == "ORGNR" and orgnummer.canonical(known.id) == canonical):
+            if known.id.strip() == sender.id or (
+                sender.type == "ORGNR" and orgnummer.canonical(known.id) == canonical
+            ):
                 return org
-    raise SsekFault("SenderIdUnknown", f"SenderId {echo_repr(sender.id)} (Type {sender.type}) is not a known "
-                    "sender", "SSEK/SenderId")
+    raise SsekFault(
+        "SenderIdUnknown",
+        f"SenderId {echo_repr(sender.id)} (Type {sender.type}) is not a known sender",
+        "SSEK/SenderId",
+    )
 
 
 def check_tx_id(tx_id: str | None) -> str:
     if not tx_id:
-        raise SsekFault("TxIdMissing", "The SSEK header has no TxId; this service requires one "
-                        f"({TX_ID_LENGTH} characters, e.g. a UUID)", "SSEK/TxId")
+        raise SsekFault(
+            "TxIdMissing",
+            "The SSEK header has no TxId; this service requires one "
+            f"({TX_ID_LENGTH} characters, e.g. a UUID)",
+            "SSEK/TxId",
+        )
     if not well_formed(tx_id):
-        raise SsekFault("TxIdInvalid", f"TxId {echo_repr(tx_id)} is {len(tx_id)} characters; a TxId is "
-                        f"{TX_ID_LENGTH} printable characters without spaces, e.g. a UUID", "SSEK/TxId")
+        raise SsekFault(
+            "TxIdInvalid",
+            f"TxId {echo_repr(tx_id)} is {len(tx_id)} characters; a TxId is "
+            f"{TX_ID_LENGTH} printable characters without spaces, e.g. a UUID",
+            "SSEK/TxId",
+        )
     return tx_id
 
 
@@ -364,8 +428,13 @@ def fault_data(fault: SsekFault, tx_id: str | None) -> etree._Element:
 
 def _soap_fault(fault: SsekFault, tx_id: str | None) -> SoapFault:
     # every SSEK fault here is the sender's to correct: Client / Sender with ssek:<code>
-    return SoapFault(FaultCode.SENDER, fault.reason, detail=[fault_data(fault, tx_id)],
-                     subcode=fault.code, subcode_ns=SSEK_NS)
+    return SoapFault(
+        FaultCode.SENDER,
+        fault.reason,
+        detail=[fault_data(fault, tx_id)],
+        subcode=fault.code,
+        subcode_ns=SSEK_NS,
+    )
 
 
 def reply_header(header: SsekHeader, tx_id: str, version: SoapVersion) -> etree._Element:

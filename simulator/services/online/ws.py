@@ -67,8 +67,10 @@ class WsRenderer(SoapRenderer):
                 exc.detail = [lefi_xml.validation_detail(exc.problems)]
             return _fault(self.version, exc)
         if isinstance(exc, lefi_xml.QuestionInvalid):
-            return _fault(self.version, SoapFault(FaultCode.SENDER, str(exc),
-                                                  detail=[lefi_xml.validation_detail(exc.problems)]))
+            return _fault(
+                self.version,
+                SoapFault(FaultCode.SENDER, str(exc), detail=[lefi_xml.validation_detail(exc.problems)]),
+            )
         return None
 
 
@@ -79,8 +81,9 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
     async def work() -> web.Response:
         data = await _read_body(request)
         media_type = request.headers.get("Content-Type", "")
-        key = sandbox.answers.key("ws", media_type, data, sandbox.generation, sandbox.clock.today(),
-                                  exchange_of(request).certified)
+        key = sandbox.answers.key(
+            "ws", media_type, data, sandbox.generation, sandbox.clock.today(), exchange_of(request).certified
+        )
         cached = None if closed_v4 else sandbox.answers.get(key)
         if cached is not None:  # asked before today: the same bytes, after the gate and fault rules
             return _xml(200, await sandbox.replay(cached, exchange_of(request)), renderer.version)
@@ -89,14 +92,21 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         check_must_understand(message, understood=set())
         if closed_v4:
             # the V4 address: V4 is not in the sandbox, and closed for good after 2020
-            raise TechnicalError(TeknisktFel.VERSIONEN_STODS_EJ, (
-                "Version 4 av LEFI Online finns inte i sandlådan" if 4 in open_versions(sandbox.clock.today())
-                else "Version 4 av LEFI Online stängdes 2020-12-31"))
+            raise TechnicalError(
+                TeknisktFel.VERSIONEN_STODS_EJ,
+                (
+                    "Version 4 av LEFI Online finns inte i sandlådan"
+                    if 4 in open_versions(sandbox.clock.today())
+                    else "Version 4 av LEFI Online stängdes 2020-12-31"
+                ),
+            )
         fraga = message.body
         if fraga.tag != lefi_xml.FRAGA:
-            raise SoapFault(FaultCode.SENDER,
-                            f"Unknown operation: the body holds {fraga.tag!r}, expected "
-                            f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)")
+            raise SoapFault(
+                FaultCode.SENDER,
+                f"Unknown operation: the body holds {fraga.tag!r}, expected "
+                f"{lefi_xml.FRAGA!r} (HamtaFormansinformation)",
+            )
         version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
         lefi_xml.validate_question(fraga, version)
         query = lefi_xml.parse_question(fraga, version, Transport.WS)
@@ -111,18 +121,26 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
 async def handle_get(request: web.Request) -> web.Response:
     query = {k.lower(): v for k, v in request.query.items()}  # ?WSDL as .NET tools write it
     if "wsdl" not in query:
-        raise web.HTTPMethodNotAllowed("GET", ["POST"], text=(
-            f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"))
+        raise web.HTTPMethodNotAllowed(
+            "GET",
+            ["POST"],
+            text=(f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"),
+        )
     served = supported_versions(request.app[SANDBOX].clock.today())
     asked = query.get("version", "") or query.get("wsdl", "")
     # default: the newest version served today (before a release, the previous one)
     version = max(served, default=CURRENT)
     if asked:
         if not re.fullmatch(r"[0-9]{1,3}", asked) or int(asked) not in served:  # ASCII digits only
-            raise web.HTTPNotFound(text=f"version {asked!r} is not served; served: "
-                                   f"{', '.join(map(str, served))}\n")
+            raise web.HTTPNotFound(
+                text=f"version {asked!r} is not served; served: {', '.join(map(str, served))}\n"
+            )
         version = int(asked)
     origin = request_origin(request)
-    return web.Response(body=wsdl_for("lefi-online.wsdl", origin + request.path,
-                                      f"{origin}/schemas/lefi-online-v{version}.xsd"),
-                        content_type="text/xml", charset="utf-8")
+    return web.Response(
+        body=wsdl_for(
+            "lefi-online.wsdl", origin + request.path, f"{origin}/schemas/lefi-online-v{version}.xsd"
+        ),
+        content_type="text/xml",
+        charset="utf-8",
+    )

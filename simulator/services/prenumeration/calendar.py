@@ -14,14 +14,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Callable
 
 from simulator.domain.clock import STOCKHOLM
 from simulator.runtime.sla.hours import holiday
 
-__all__ = ["INTAKE_CLOSES", "BATCH_AT", "DELIVERY_OPENS", "is_working_day", "is_delivery_day", "intake_day", "next_delivery_day", "batch_time",
-           "delivery_time"]
+__all__ = [
+    "INTAKE_CLOSES",
+    "BATCH_AT",
+    "DELIVERY_OPENS",
+    "is_working_day",
+    "is_delivery_day",
+    "intake_day",
+    "next_delivery_day",
+    "batch_time",
+    "delivery_time",
+]
 
 INTAKE_CLOSES = time(17, 30)  # it opens at 08:00: an order before then waits for the same day's intake
 BATCH_AT = time(1, 0)

@@ -52,9 +52,11 @@ BASE = "/lefi"
 # the e-legitimationer of seed 001 §5 (simulated: no identity provider is asked)
 METHODS = {"bankid": "BankID", "mobilt_bankid": "Mobilt BankID", "telia": "Telia e-legitimation"}
 PERSON_INFORMATION = "generellPersonInformation"  # always asked: "Personuppgifter" heads every answer
-_LOGGED_OUT = {"1": "Du är nu utloggad.",
-               "inaktiv": f"Du har loggats ut eftersom du inte har varit aktiv på "
-                          f"{int(IDLE_TIMEOUT.total_seconds() // 60)} minuter. Logga in igen."}
+_LOGGED_OUT = {
+    "1": "Du är nu utloggad.",
+    "inaktiv": f"Du har loggats ut eftersom du inte har varit aktiv på "
+    f"{int(IDLE_TIMEOUT.total_seconds() // 60)} minuter. Logga in igen.",
+}
 
 
 def setup(app: web.Application) -> None:
@@ -97,14 +99,23 @@ def _logged_in(request: web.Request) -> WebSession:
 async def _form(request: web.Request) -> dict[str, list[str]]:
     """The posted form (our pages post application/x-www-form-urlencoded); anything else
     is refused with a page saying so."""
+
     def refused(exc_class: type[web.HTTPException], message: str) -> web.HTTPException:
         exchange_of(request).outcome = Outcome.rejected()
-        return render_refusal(exc_class, "fel.html", today=_now(request).date(),
-                              title="Formuläret kunde inte läsas", message=message)
+        return render_refusal(
+            exc_class,
+            "fel.html",
+            today=_now(request).date(),
+            title="Formuläret kunde inte läsas",
+            message=message,
+        )
 
     if request.content_type != "application/x-www-form-urlencoded":
-        raise refused(web.HTTPUnsupportedMediaType, "Formuläret ska skickas som "
-                      f"application/x-www-form-urlencoded, inte {echo(request.content_type)}.")
+        raise refused(
+            web.HTTPUnsupportedMediaType,
+            "Formuläret ska skickas som "
+            f"application/x-www-form-urlencoded, inte {echo(request.content_type)}.",
+        )
     try:
         data = await request.post()
     except (ValueError, UnicodeDecodeError):
@@ -121,8 +132,13 @@ async def _posted(request: web.Request, session: WebSession | None) -> dict[str,
     form = await _form(request)
     if session is None or not session.token_ok(_first(form, "csrf")):
         exchange_of(request).outcome = Outcome.rejected()
-        raise render_refusal(web.HTTPForbidden, "fel.html", today=_now(request).date(), title="Sidan har gått ut",
-                             message="Formuläret har gått ut eller kom från en annan webbplats, så det skickades inte.")
+        raise render_refusal(
+            web.HTTPForbidden,
+            "fel.html",
+            today=_now(request).date(),
+            title="Sidan har gått ut",
+            message="Formuläret har gått ut eller kom från en annan webbplats, så det skickades inte.",
+        )
     return form
 
 
@@ -145,10 +161,18 @@ def _login_context(request: web.Request, session: WebSession, **extra: Any) -> d
     sandbox = request.app[SANDBOX]
     users = [(u, org) for org in sandbox.store.organisations() for u in org.users]
     context: dict[str, Any] = {
-        "today": sandbox.clock.today(), "csrf": session.csrf, "methods": METHODS, "users": users,
-        "method": "", "personnummer": "", "errors": {}, "refusal": None,
-        "message": _LOGGED_OUT.get(request.query.get("utloggad", "")), "session": None,
-        "dashed": _dashed}
+        "today": sandbox.clock.today(),
+        "csrf": session.csrf,
+        "methods": METHODS,
+        "users": users,
+        "method": "",
+        "personnummer": "",
+        "errors": {},
+        "refusal": None,
+        "message": _LOGGED_OUT.get(request.query.get("utloggad", "")),
+        "session": None,
+        "dashed": _dashed,
+    }
     context.update(extra)
     return context
 
@@ -166,8 +190,11 @@ def _logged_out(request: web.Request, session: WebSession, reason: str) -> web.H
     request.app[SESSIONS].drop(session)
     exchange_of(request).outcome = Outcome.rejected()
     fresh = request.app[SESSIONS].new(_now(request))
-    refusal = render_refusal(web.HTTPForbidden, "login.html",
-                             **_login_context(request, fresh, refusal=f"Du har loggats ut: {reason}"))
+    refusal = render_refusal(
+        web.HTTPForbidden,
+        "login.html",
+        **_login_context(request, fresh, refusal=f"Du har loggats ut: {reason}"),
+    )
     set_cookie(request, refusal, fresh)
     return refusal
 
@@ -204,15 +231,27 @@ async def login(request: web.Request) -> web.Response:
     assert pnr is not None
     found = _registered(sandbox, pnr)
     if found is None:
-        return _login_response(request, 403, method=method, personnummer=typed, refusal=(
-            f"Inloggningen nekades: {_dashed(pnr.value)} är inte registrerad för någon organisation i "
-            "Försäkringskassans behörighetssystem."))
+        return _login_response(
+            request,
+            403,
+            method=method,
+            personnummer=typed,
+            refusal=(
+                f"Inloggningen nekades: {_dashed(pnr.value)} är inte registrerad för någon organisation i "
+                "Försäkringskassans behörighetssystem."
+            ),
+        )
     org, user = found
     try:
         sandbox.engine.allowed_benefits(org.orgnummer, Transport.WEB)
     except (BusinessError, TechnicalError) as exc:
-        return _login_response(request, 403, method=method, personnummer=typed,
-                               refusal=f"Inloggningen nekades: {_organisation_refusal(org, exc)}")
+        return _login_response(
+            request,
+            403,
+            method=method,
+            personnummer=typed,
+            refusal=f"Inloggningen nekades: {_organisation_refusal(org, exc)}",
+        )
     request.app[SESSIONS].drop(session)
     fresh = request.app[SESSIONS].new(_now(request))
     fresh.user, fresh.organisation, fresh.method = user.personnummer, org.orgnummer, method
@@ -265,8 +304,9 @@ def _offer(request: web.Request, session: WebSession) -> Offer:
     org = sandbox.store.organisation(Orgnummer(session.organisation))
     user = next((u for u in org.users if u.personnummer == session.user), None) if org else None
     if org is None or user is None:
-        raise _logged_out(request, session, "du är inte längre registrerad för organisationen i "
-                                            "behörighetssystemet.")
+        raise _logged_out(
+            request, session, "du är inte längre registrerad för organisationen i behörighetssystemet."
+        )
     try:
         allowed = sandbox.engine.allowed_benefits(org.orgnummer, Transport.WEB)
     except (BusinessError, TechnicalError) as exc:
@@ -277,17 +317,36 @@ def _offer(request: web.Request, session: WebSession) -> Offer:
     return Offer(org, user, version, tuple((label, members) for label, members in groups if members))
 
 
-def _hamta_response(request: web.Request, session: WebSession, offer: Offer, form: HamtaForm,
-                    status: int = 200, alert: str | None = None,
-                    headers: dict[str, str] | None = None) -> web.Response:
-    return render("hamta.html", status, headers, **_page(request, session, offer), form=form,
-                  fields=FIELDS, benefits_field=BENEFITS_FIELD, alert=alert)
+def _hamta_response(
+    request: web.Request,
+    session: WebSession,
+    offer: Offer,
+    form: HamtaForm,
+    status: int = 200,
+    alert: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return render(
+        "hamta.html",
+        status,
+        headers,
+        **_page(request, session, offer),
+        form=form,
+        fields=FIELDS,
+        benefits_field=BENEFITS_FIELD,
+        alert=alert,
+    )
 
 
 def _page(request: web.Request, session: WebSession, offer: Offer) -> dict[str, Any]:
     """What the header of every logged-in page shows."""
-    return {"today": request.app[SANDBOX].clock.today(), "csrf": session.csrf, "offer": offer,
-            "method": METHODS.get(session.method or "", ""), "dashed": _dashed}
+    return {
+        "today": request.app[SANDBOX].clock.today(),
+        "csrf": session.csrf,
+        "offer": offer,
+        "method": METHODS.get(session.method or "", ""),
+        "dashed": _dashed,
+    }
 
 
 async def hamta_page(request: web.Request) -> web.Response:
@@ -298,7 +357,7 @@ async def hamta_page(request: web.Request) -> web.Response:
 
 
 async def markera_alla(request: web.Request) -> web.Response:
-    """"Markera alla" without script: the form again, as typed, every benefit checked."""
+    """ "Markera alla" without script: the form again, as typed, every benefit checked."""
     session = _logged_in(request)
     posted = await _posted(request, session)
     offer = _offer(request, session)
@@ -309,7 +368,7 @@ async def markera_alla(request: web.Request) -> web.Response:
 
 @binding("web")
 async def hamta(request: web.Request) -> web.Response:
-    """"Skicka": the form's checks, then the engine's answer as "Visa förmånsinformation"."""
+    """ "Skicka": the form's checks, then the engine's answer as "Visa förmånsinformation"."""
     sandbox = request.app[SANDBOX]
     exchange = exchange_of(request)
     try:
@@ -326,18 +385,28 @@ async def hamta(request: web.Request) -> web.Response:
         exchange.outcome = Outcome.invalid()
         exchange.personnummer = form.personnummer.strip()[:20] or None
         return _hamta_response(request, session, offer, form, 400)
-    query = Query(orgnummer=offer.organisation.orgnummer, personnummer=question.personnummer.value,
-                  from_date=question.from_date, tom_date=question.tom_date,
-                  benefits=question.benefits | {PERSON_INFORMATION}, version=offer.version,
-                  transport=Transport.WEB)
+    query = Query(
+        orgnummer=offer.organisation.orgnummer,
+        personnummer=question.personnummer.value,
+        from_date=question.from_date,
+        tom_date=question.tom_date,
+        benefits=question.benefits | {PERSON_INFORMATION},
+        version=offer.version,
+        transport=Transport.WEB,
+    )
     try:
         answer = await sandbox.answer(query, exchange)
     except (SlaBreach, TechnicalError, InjectedFault) as exc:  # anything else is the server's 500
         return ladder.render_error(request, _HamtaRenderer(request, session, offer, form), exc, log)
-    return render("visa.html", **_page(request, session, offer), form=form, question=question,
-                  tables=answer_tables(answer.person) if answer.person is not None else (),
-                  refusal=None if answer.status is None else business_message(answer),
-                  labels=[b.label for b in BENEFITS if b.key in question.benefits])
+    return render(
+        "visa.html",
+        **_page(request, session, offer),
+        form=form,
+        question=question,
+        tables=answer_tables(answer.person) if answer.person is not None else (),
+        refusal=None if answer.status is None else business_message(answer),
+        labels=[b.label for b in BENEFITS if b.key in question.benefits],
+    )
 
 
 class _HamtaRenderer(Renderer[web.Response]):
@@ -350,8 +419,11 @@ class _HamtaRenderer(Renderer[web.Response]):
         return _hamta_response(self.request, self.session, self.offer, self.form, status, alert, headers)
 
     def sla(self, breach: SlaBreach) -> web.Response:
-        return self._page(503 if breach.closed else 429, f"Frågan kan inte tas emot just nu. {breach.text}",
-                          {"Retry-After": breach.retry_after_header})
+        return self._page(
+            503 if breach.closed else 429,
+            f"Frågan kan inte tas emot just nu. {breach.text}",
+            {"Retry-After": breach.retry_after_header},
+        )
 
     def injected(self, exc: InjectedFault) -> web.Response:
         return self._page(500, f"Tekniskt fel: {_technical_text(exc)} Försök igen senare.")
@@ -374,8 +446,10 @@ def business_message(answer: Answer) -> str:
     if status is Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER:
         text = "Personen finns inte i Försäkringskassans kundregister."
     elif status is Verksamhetsfel.NYTT_PERSONNUMMER and answer.new_personnummer:
-        text = (f"Personen har fått ett nytt personnummer: {_dashed(answer.new_personnummer)}. "
-                "Sök på det nya personnumret.")
+        text = (
+            f"Personen har fått ett nytt personnummer: {_dashed(answer.new_personnummer)}. "
+            "Sök på det nya personnumret."
+        )
     elif status is Verksamhetsfel.NYTT_PERSONNUMMER:
         text = "Personen har dubbla kundid hos Försäkringskassan; uppgifterna kan inte lämnas ut."
     elif status is Verksamhetsfel.ORGANISATIONEN_EJ_BEHORIG_ENLIGT_BAD:

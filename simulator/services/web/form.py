@@ -5,9 +5,9 @@ form only says them where the user can correct them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 from simulator.domain.personnummer import InvalidPersonnummer, Personnummer, luhn_check_digit
 from simulator.engine.engine import MAX_PERIOD_YEARS, period_end_limit
@@ -70,11 +70,16 @@ class HamtaForm:
     @classmethod
     def read(cls, posted: Mapping[str, list[str]], offered: tuple[str, ...]) -> HamtaForm:
         """What was posted (each field's values); only benefits the page offered count."""
+
         def first(name: str) -> str:
             return posted.get(name, [""])[0][:40]
 
-        return cls(personnummer=first("personnummer"), fromdatum=first("fromdatum"), tomdatum=first("tomdatum"),
-                   benefits=frozenset(posted.get(BENEFITS_FIELD, ())) & frozenset(offered))
+        return cls(
+            personnummer=first("personnummer"),
+            fromdatum=first("fromdatum"),
+            tomdatum=first("tomdatum"),
+            benefits=frozenset(posted.get(BENEFITS_FIELD, ())) & frozenset(offered),
+        )
 
     def check(self, today: date) -> ValidQuestion | None:
         """The question when every check passes; else None, with ``errors`` filled in."""

@@ -17,14 +17,30 @@ STATIC_PREFIX = "/lefi/static"
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("simulator.services.web", "templates"),
-    autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
 def _swedish_day(value: date | datetime) -> str:
-    """"Mån 2 november 2026", as the e-tjänst's header shows the day."""
+    """ "Mån 2 november 2026", as the e-tjänst's header shows the day."""
     days = ["Mån", "Tis", "Ons", "Tors", "Fre", "Lör", "Sön"]
-    months = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-              "september", "oktober", "november", "december"]
+    months = [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ]
     return f"{days[value.weekday()]} {value.day} {months[value.month - 1]} {value.year}"
 
 
@@ -32,11 +48,13 @@ _ENV.filters["swedish_day"] = _swedish_day
 _ENV.globals["static"] = STATIC_PREFIX
 
 
-def render(template: str, status: int = 200, headers: dict[str, str] | None = None,
-           **context: Any) -> web.Response:
+def render(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> web.Response:
     html = _ENV.get_template(template).render(**context)
-    return _protect(web.Response(status=status, text=html, content_type="text/html", charset="utf-8",
-                                 headers=headers))
+    return _protect(
+        web.Response(status=status, text=html, content_type="text/html", charset="utf-8", headers=headers)
+    )
 
 
 E = TypeVar("E", bound=web.HTTPException)
@@ -56,5 +74,6 @@ def _protect(response: R) -> R:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'")
+        "frame-ancestors 'none'; form-action 'self'"
+    )
     return response

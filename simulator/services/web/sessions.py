@@ -72,5 +72,6 @@ SESSIONS = web.AppKey("web_sessions", Sessions)
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, session: WebSession) -> None:
-    response.set_cookie(COOKIE, session.id, path="/lefi", httponly=True, samesite="Lax",
-                        secure=request.secure)
+    response.set_cookie(
+        COOKIE, session.id, path="/lefi", httponly=True, samesite="Lax", secure=request.secure
+    )

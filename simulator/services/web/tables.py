@@ -4,10 +4,10 @@ is delivered is the engine's business."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Callable
 
 from simulator.domain.benefits import benefit
 from simulator.engine.answer import (
@@ -24,8 +24,10 @@ from simulator.scenario.models import Amount, Case, Payment, Period
 
 __all__ = ["Row", "RowGroup", "Table", "answer_tables"]
 
-_BEFORE_LIMIT = ("En del av sökperioden ligger före den tidpunkt från vilken uppgifter om förmånen "
-                 "lämnas ut; den delen visas inte.")
+_BEFORE_LIMIT = (
+    "En del av sökperioden ligger före den tidpunkt från vilken uppgifter om förmånen "
+    "lämnas ut; den delen visas inte."
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,12 @@ def _sek(value: Decimal | None) -> str | None:
 
 
 def _omfattning(percent: int) -> str:
-    named = {100: "Hel ersättning", 75: "Tre fjärdedels ersättning", 50: "Halv ersättning",
-             25: "En fjärdedels ersättning"}
+    named = {
+        100: "Hel ersättning",
+        75: "Tre fjärdedels ersättning",
+        50: "Halv ersättning",
+        25: "En fjärdedels ersättning",
+    }
     return named.get(percent, f"{percent} %")
 
 
@@ -87,30 +93,45 @@ def answer_tables(person: PersonAnswer) -> tuple[Table, ...]:
 def _personuppgifter(person: PersonAnswer) -> Table:
     p = person.personuppgifter
     if p is None:  # the organisation may not receive personuppgifter: the number only
-        return Table("personuppgifter", "Personuppgifter",
-                     (RowGroup(None, _rows(("Personnummer / samordningsnummer", person.personnummer))),))
+        return Table(
+            "personuppgifter",
+            "Personuppgifter",
+            (RowGroup(None, _rows(("Personnummer / samordningsnummer", person.personnummer))),),
+        )
     address = p.address
-    groups = [RowGroup(None, _rows(
-        ("Personnummer / samordningsnummer", p.personnummer),
-        ("Namn", p.name),
-        ("Utdelningsadress 1", address.street if address else None),
-        ("C/o-adress", address.co if address else None),
-        ("Postkod", address.postnummer.replace(" ", "") if address else None),
-        ("Postort", address.postort if address else None),
-        ("Land", address.land if address else None),
-        ("Kommunbeteckning", p.kommunkod),
-        ("Skyddad identitet", p.protected_identity),
-        ("Arbetsgivare – organisationsnummer", p.employer),
-        ("Civilstånd", p.civilstand.label),
-        ("Försäkrad", p.insured),
-        ("Avregistrerad (avliden)", p.deceased),
-    ))]
+    groups = [
+        RowGroup(
+            None,
+            _rows(
+                ("Personnummer / samordningsnummer", p.personnummer),
+                ("Namn", p.name),
+                ("Utdelningsadress 1", address.street if address else None),
+                ("C/o-adress", address.co if address else None),
+                ("Postkod", address.postnummer.replace(" ", "") if address else None),
+                ("Postort", address.postort if address else None),
+                ("Land", address.land if address else None),
+                ("Kommunbeteckning", p.kommunkod),
+                ("Skyddad identitet", p.protected_identity),
+                ("Arbetsgivare – organisationsnummer", p.employer),
+                ("Civilstånd", p.civilstand.label),
+                ("Försäkrad", p.insured),
+                ("Avregistrerad (avliden)", p.deceased),
+            ),
+        )
+    ]
     for r in p.related:
         heading = "Barn" if r.relation == "barn" else "Samhörig person"
-        groups.append(RowGroup(heading, _rows(
-            ("Personnummer", r.personnummer), ("Födelsedatum", r.birth_date),
-            ("Skyddad identitet", r.protected_identity),
-            ("Annan vårdnadshavare", r.other_guardian if r.relation == "barn" else None))))
+        groups.append(
+            RowGroup(
+                heading,
+                _rows(
+                    ("Personnummer", r.personnummer),
+                    ("Födelsedatum", r.birth_date),
+                    ("Skyddad identitet", r.protected_identity),
+                    ("Annan vårdnadshavare", r.other_guardian if r.relation == "barn" else None),
+                ),
+            )
+        )
     return Table("personuppgifter", "Personuppgifter", tuple(groups))
 
 
@@ -118,16 +139,27 @@ _TYPE_LABEL = {"sjukpenning": "Sjukpenningstyp", "tillfalligForaldrapenning": "E
 
 
 def _period_rows(p: Period, type_label: str) -> tuple[Row, ...]:
-    return _rows(("Antal dagar", p.days), ("Omfattning", _omfattning(p.omfattning)),
-                 ("Fr o m datum", p.from_), ("T o m datum", p.tom if p.tom is not None else "Pågår"),
-                 (type_label, p.type), ("Karens", p.karens), ("Månadsbelopp", _sek(p.monthly_amount)))
+    return _rows(
+        ("Antal dagar", p.days),
+        ("Omfattning", _omfattning(p.omfattning)),
+        ("Fr o m datum", p.from_),
+        ("T o m datum", p.tom if p.tom is not None else "Pågår"),
+        (type_label, p.type),
+        ("Karens", p.karens),
+        ("Månadsbelopp", _sek(p.monthly_amount)),
+    )
 
 
 def _case_group(s: CaseSection, case: Case, heading: str | None) -> RowGroup:
     type_label = _TYPE_LABEL.get(s.benefit, "Ärendetyp")
-    rows = _rows(("Ärendestatus", case.status.label), ("Anmälningsdatum", case.reported),
-                 (type_label, case.type), ("Barnets personnummer", case.child),
-                 ("Uttagna dagar", case.days_used), ("Uttagna dagar på garantinivå", case.days_used_guarantee))
+    rows = _rows(
+        ("Ärendestatus", case.status.label),
+        ("Anmälningsdatum", case.reported),
+        (type_label, case.type),
+        ("Barnets personnummer", case.child),
+        ("Uttagna dagar", case.days_used),
+        ("Uttagna dagar på garantinivå", case.days_used_guarantee),
+    )
     period_type = "Åtgärdstyp" if s.benefit == "foraldrapenning" else "Typ"
     for p in case.periods:
         rows += _period_rows(p, period_type)
@@ -143,14 +175,30 @@ def _sgi(s: SgiSection) -> tuple[RowGroup, ...]:
     several = len(s.decisions) > 1
     groups = []
     for i, d in enumerate(s.decisions, 1):
-        karens = None if d.karenstid is None else (
-            "Ingen karens" if d.karenstid == 0 else f"{d.karenstid} {'dag' if d.karenstid == 1 else 'dagar'}")
-        groups.append(RowGroup(f"Beslut {i}" if several else None, _rows(
-            ("Ärende from", d.case_from), ("Beslut from", d.decided_from),
-            ("SGI-typ", "A- eller B-inkomst (vanligt SGI)" if d.type == 0 else d.type),
-            ("Årsinkomst A", _sek(d.income_a)), ("Årsinkomst B", _sek(d.income_b)),
-            ("Karenstid", karens), ("Årsarbetstid dagar", d.work_days),
-            ("Årsarbetstid timmar", d.work_hours))))
+        karens = (
+            None
+            if d.karenstid is None
+            else (
+                "Ingen karens"
+                if d.karenstid == 0
+                else f"{d.karenstid} {'dag' if d.karenstid == 1 else 'dagar'}"
+            )
+        )
+        groups.append(
+            RowGroup(
+                f"Beslut {i}" if several else None,
+                _rows(
+                    ("Ärende from", d.case_from),
+                    ("Beslut from", d.decided_from),
+                    ("SGI-typ", "A- eller B-inkomst (vanligt SGI)" if d.type == 0 else d.type),
+                    ("Årsinkomst A", _sek(d.income_a)),
+                    ("Årsinkomst B", _sek(d.income_b)),
+                    ("Karenstid", karens),
+                    ("Årsarbetstid dagar", d.work_days),
+                    ("Årsarbetstid timmar", d.work_hours),
+                ),
+            )
+        )
     return tuple(groups)
 
 
@@ -163,40 +211,72 @@ def _amount(a: Amount | None) -> str | None:
 def _pension(s: PensionSection) -> tuple[RowGroup, ...]:
     groups = []
     if s.points:
-        groups.append(RowGroup("Pensionspoäng", tuple(
-            Row(f"Intjänandeår {p.year}", _text(p.points)) for p in s.points)))
+        groups.append(
+            RowGroup("Pensionspoäng", tuple(Row(f"Intjänandeår {p.year}", _text(p.points)) for p in s.points))
+        )
     for a in s.premiepension:
         groups.append(RowGroup("Premiepension", _rows(("Belopp", _amount(a)))))
     for d in s.alderspension:
-        groups.append(RowGroup("Ålderspension", _rows(
-            ("Fr o m datum", d.from_), ("Pensionsandel", f"{d.share} %"),
-            ("Garantipension", _amount(d.garantipension)), ("Inkomstpension", _amount(d.inkomstpension)),
-            ("Tilläggspension", _amount(d.tillaggspension)))))
+        groups.append(
+            RowGroup(
+                "Ålderspension",
+                _rows(
+                    ("Fr o m datum", d.from_),
+                    ("Pensionsandel", f"{d.share} %"),
+                    ("Garantipension", _amount(d.garantipension)),
+                    ("Inkomstpension", _amount(d.inkomstpension)),
+                    ("Tilläggspension", _amount(d.tillaggspension)),
+                ),
+            )
+        )
     return tuple(groups)
 
 
 def _prognos(s: PrognosSection) -> tuple[RowGroup, ...]:
     forecasts = sorted(s.forecasts, key=lambda f: (f.year, f.growth, f.age))
-    return tuple(RowGroup(f"Utskicksår {f.year}" if len(forecasts) > 1 else None, _rows(
-        ("Belopp", _sek(f.amount)), ("Uttagsålder", f"{f.age} år"), ("Antagen tillväxt", f"{f.growth} %"),
-        ("Utskicksår", f.year))) for f in forecasts)
+    return tuple(
+        RowGroup(
+            f"Utskicksår {f.year}" if len(forecasts) > 1 else None,
+            _rows(
+                ("Belopp", _sek(f.amount)),
+                ("Uttagsålder", f"{f.age} år"),
+                ("Antagen tillväxt", f"{f.growth} %"),
+                ("Utskicksår", f.year),
+            ),
+        )
+        for f in forecasts
+    )
 
 
 def _levnadsintyg(s: LevnadsintygSection) -> tuple[RowGroup, ...]:
-    return tuple(RowGroup(None, _rows(("Inkommet", c.received), ("Giltigt t o m", c.valid_until),
-                                      ("Land", c.country))) for c in s.certificates)
+    return tuple(
+        RowGroup(None, _rows(("Inkommet", c.received), ("Giltigt t o m", c.valid_until), ("Land", c.country)))
+        for c in s.certificates
+    )
 
 
 def _payment_group(p: Payment) -> RowGroup:
     b = benefit(p.benefit)
-    rows = _rows(("Förmån", b.label), ("Utbetalningsdatum", p.date), ("Fr o m datum", p.from_),
-                 ("T o m datum", p.tom), ("Utbetalningstyp", "Månadsvis" if p.type == "M" else "Engångsbelopp"),
-                 ("Bruttobelopp", _sek(p.gross)), ("Skatt", _sek(p.tax)), ("Avdrag", _sek(p.deductions)),
-                 ("Nettobelopp", _sek(p.net)))
+    rows = _rows(
+        ("Förmån", b.label),
+        ("Utbetalningsdatum", p.date),
+        ("Fr o m datum", p.from_),
+        ("T o m datum", p.tom),
+        ("Utbetalningstyp", "Månadsvis" if p.type == "M" else "Engångsbelopp"),
+        ("Bruttobelopp", _sek(p.gross)),
+        ("Skatt", _sek(p.tax)),
+        ("Avdrag", _sek(p.deductions)),
+        ("Nettobelopp", _sek(p.net)),
+    )
     for d in p.details:
         part = d.subcode or b.payment_subcode or b.payment_code
-        rows += (Row(f"Delförmån {part}", f"{d.from_.isoformat()} – {d.tom.isoformat()}, "
-                     f"{_omfattning(d.omfattning).lower()}, {d.days} dagar, brutto {_sek(d.gross)}"),)
+        rows += (
+            Row(
+                f"Delförmån {part}",
+                f"{d.from_.isoformat()} – {d.tom.isoformat()}, "
+                f"{_omfattning(d.omfattning).lower()}, {d.days} dagar, brutto {_sek(d.gross)}",
+            ),
+        )
     return RowGroup(f"Utbetalning {p.date.isoformat()}", rows)
 
 
@@ -205,6 +285,10 @@ def _payments(s: PaymentSection) -> tuple[RowGroup, ...]:
 
 
 _BUILDERS: dict[type, Callable[..., tuple[RowGroup, ...]]] = {
-    CaseSection: _cases, SgiSection: _sgi, PensionSection: _pension, PrognosSection: _prognos,
-    LevnadsintygSection: _levnadsintyg, PaymentSection: _payments,
+    CaseSection: _cases,
+    SgiSection: _sgi,
+    PensionSection: _pension,
+    PrognosSection: _prognos,
+    LevnadsintygSection: _levnadsintyg,
+    PaymentSection: _payments,
 }
