@@ -1,6 +1,6 @@
 """One request/answer exchange as the sandbox's controls see it, whatever the binding.
 
-Every binding handler is wrapped by ``@binding("ws")`` (or ssek, shs, rest, ...). The
+Every binding handler is wrapped by ``@binding(Binding.WS)`` (or ssek, shs, rest, ...). The
 middleware in ``simulator.traffic`` opens an ``Exchange`` per request; the handler fills
 in who asked about whom (``Sandbox.answer`` does it for the query), and the middleware
 applies injected faults and writes the journal, metrics and log line from it.
@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.observability.outcome import Outcome
-from simulator.scenario.models import Channel
+from simulator.scenario.models import Binding, Channel
 
 __all__ = ["Exchange", "EXCHANGE", "exchange_of", "binding"]
 
@@ -31,7 +31,7 @@ class Exchange:
     at: datetime  # simulator clock when the request arrived
     started: float = field(default_factory=time.perf_counter)
     duration: float = 0.0  # seconds, set when the answer has gone (or the connection closed)
-    binding: str | None = None  # None: not a binding route (admin, health, 404 ...)
+    binding: Binding | None = None  # None: not a binding route (admin, health, 404 ...)
     organisation: str | None = None  # canonical orgnummer when it parses, else as sent
     certified: str | None = None  # mutual TLS: the client certificate's orgnummer ("" if it names none)
     personnummer: str | None = None
@@ -60,7 +60,7 @@ def exchange_of(request: web.Request) -> Exchange:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def binding(name: str) -> Callable[[Handler], Handler]:
+def binding(name: Binding) -> Callable[[Handler], Handler]:
     """Marks a handler as serving the binding ``name`` (journal, metrics, fault rules)."""
 
     def wrap(handler: Handler) -> Handler:

@@ -86,6 +86,19 @@ class Transport(str, enum.Enum):
     WEB = "web"
 
 
+class Binding(enum.StrEnum):
+    """What served an exchange, as the journal, the metrics and fault rules name it: the
+    onlinefråga's transports, and the file-based Prenumeration."""
+
+    WS = "ws"
+    SSEK = "ssek"
+    SHS = "shs"
+    REST = "rest"
+    SSBTEK = "ssbtek"
+    WEB = "web"
+    PRENUMERATION = "prenumeration"
+
+
 class Civilstand(str, enum.Enum):
     """Marital status; ``code`` is the number FK's answers carry."""
 

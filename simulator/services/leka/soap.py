@@ -42,7 +42,7 @@ from simulator.protocols.soap_http import (
     xml_response,
 )
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
-from simulator.scenario.models import Organisation, Transport
+from simulator.scenario.models import Binding, Organisation, Transport
 from simulator.services.leka import subscriptions as leka
 from simulator.services.online.ssek import SsekFault, serve
 
@@ -167,7 +167,7 @@ class LekaRenderer(SoapRenderer):
         return super().specific(exc)
 
 
-@binding("ws")
+@binding(Binding.WS)
 async def handle_ws(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
     renderer = LekaRenderer(request)
@@ -188,7 +188,7 @@ async def handle_ws(request: web.Request) -> web.Response:
     return await ladder.answer(request, renderer, work, log)
 
 
-@binding("ssek")
+@binding(Binding.SSEK)
 async def handle_ssek(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
 

@@ -30,7 +30,7 @@ from simulator.protocols import lefi_json
 from simulator.protocols.http_body import expect_handler
 from simulator.protocols.lefi_json import LefiReply, felsvar
 from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Channel, Organisation, Transport
+from simulator.scenario.models import Binding, Channel, Organisation, Transport
 from simulator.services.massfraga import jobs as massfraga
 from simulator.services.online.rest_v9 import (
     Refused,
@@ -124,7 +124,7 @@ def parse_submission(data: bytes, now: datetime) -> tuple[list[str], dict[str, A
     return persons, body
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_submit(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
@@ -159,7 +159,7 @@ async def _job(request: web.Request, sandbox: Sandbox, org: Organisation, now: d
     return job
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_list(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
@@ -172,7 +172,7 @@ async def handle_list(request: web.Request) -> web.Response:
     return await respond(request, work)
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_status(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
@@ -189,7 +189,7 @@ def _number(request: web.Request, name: str, default: int, low: int, high: int, 
     return int(text)
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_answers(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)
@@ -226,7 +226,7 @@ async def handle_answers(request: web.Request) -> web.Response:
     return await respond(request, work)
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_acknowledge(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await _asker(request, sandbox, now)

@@ -26,7 +26,7 @@ from simulator.protocols import lefi_xml
 from simulator.protocols.soap import Problem, SoapMessage
 from simulator.protocols.soap_http import soap_expect
 from simulator.runtime.sandbox import SANDBOX, Sandbox
-from simulator.scenario.models import Channel, Organisation
+from simulator.scenario.models import Binding, Channel, Organisation
 from simulator.services.massfraga import jobs as massfraga
 from simulator.services.massfraga.dialect import (
     HAMTA,
@@ -52,7 +52,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(PATH, handle_get)
 
 
-@binding("ssek")
+@binding(Binding.SSEK)
 async def handle(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
 

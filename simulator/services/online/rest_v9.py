@@ -35,7 +35,7 @@ from simulator.protocols.lefi_json import (
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.scenario.models import Organisation, Transport
+from simulator.scenario.models import Binding, Organisation, Transport
 
 __all__ = ["BASE", "OPENAPI_FILE", "answer_question", "find_aktor", "setup"]
 
@@ -84,7 +84,7 @@ async def answer_question(
     return lefi_json.render_answer(answer, fraga)
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_fraga(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await aktor(request, sandbox, now)
@@ -98,7 +98,7 @@ async def handle_fraga(request: web.Request) -> web.Response:
     return await respond(request, work)
 
 
-@binding("rest")
+@binding(Binding.REST)
 async def handle_available(request: web.Request) -> web.Response:
     async def work(sandbox: Sandbox, now: datetime) -> LefiReply:
         org = await aktor(request, sandbox, now)

@@ -55,7 +55,7 @@ from simulator.runtime.faults import InjectedFault
 from simulator.runtime.registry import Service, products_of, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.scenario.models import Channel, Organisation, ShsAgreement, Transport
+from simulator.scenario.models import Binding, Channel, Organisation, ShsAgreement, Transport
 from simulator.scenario.store import ScenarioStore
 from simulator.stores.durable import is_outage
 
@@ -185,7 +185,7 @@ def _orgnummer_of(address: str) -> str | None:
 
 
 # -- the receive service ---------------------------------------------------------------
-@binding("shs")
+@binding(Binding.SHS)
 async def handle_receive(request: web.Request) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
     arrived = sandbox.clock.now()
@@ -686,7 +686,7 @@ def _store_away(
     return wrapped
 
 
-@binding("shs")
+@binding(Binding.SHS)
 @_store_away
 async def handle_list(request: web.Request) -> web.Response:
     try:
@@ -731,7 +731,7 @@ async def _find(request: web.Request) -> tuple[str, Delivered]:
     return outbox, message
 
 
-@binding("shs")
+@binding(Binding.SHS)
 @_store_away
 async def handle_fetch(request: web.Request) -> web.Response:
     try:
@@ -741,7 +741,7 @@ async def handle_fetch(request: web.Request) -> web.Response:
     return _message_response(200, message, {"X-shs-arrivaldate": shs_time(message.arrived)})
 
 
-@binding("shs")
+@binding(Binding.SHS)
 @_store_away
 async def handle_ack(request: web.Request) -> web.Response:
     try:

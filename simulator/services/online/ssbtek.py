@@ -43,7 +43,7 @@ from simulator.protocols.soap_http import xml_response as _xml
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.scenario.models import Transport
+from simulator.scenario.models import Binding, Transport
 from simulator.services.online.rest_v9 import answer_question, find_aktor
 
 __all__ = ["PATH", "NS", "setup"]
@@ -135,7 +135,7 @@ class SsbtekRenderer(SoapRenderer):
         )
 
 
-@binding("ssbtek")
+@binding(Binding.SSBTEK)
 async def handle(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
     renderer = SsbtekRenderer(request)

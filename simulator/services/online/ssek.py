@@ -48,7 +48,7 @@ from simulator.protocols.soap_http import (
 from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.scenario.models import Channel, Organisation, Transport
+from simulator.scenario.models import Binding, Channel, Organisation, Transport
 from simulator.scenario.store import ScenarioStore
 from simulator.services.online import ws
 
@@ -130,12 +130,12 @@ def setup(app: web.Application) -> None:
     app.router.add_get(SSEK_V4_PATH, ws.handle_get)
 
 
-@binding("ssek")
+@binding(Binding.SSEK)
 async def handle_question(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=False)
 
 
-@binding("ssek")
+@binding(Binding.SSEK)
 async def handle_v4(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=True)
 

@@ -30,7 +30,7 @@ from simulator.protocols.soap_http import read_soap_body as _read_body
 from simulator.protocols.soap_http import soap_expect as _expect
 from simulator.protocols.soap_http import xml_response as _xml
 from simulator.runtime.sandbox import SANDBOX
-from simulator.scenario.models import Transport
+from simulator.scenario.models import Binding, Transport
 
 __all__ = ["WS_PATHS", "V4_PATH", "setup"]
 
@@ -48,12 +48,12 @@ def setup(app: web.Application) -> None:
     app.router.add_get(V4_PATH, handle_get)
 
 
-@binding("ws")
+@binding(Binding.WS)
 async def handle_question(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=False)
 
 
-@binding("ws")
+@binding(Binding.WS)
 async def handle_v4(request: web.Request) -> web.Response:
     return await _respond(request, closed_v4=True)
 

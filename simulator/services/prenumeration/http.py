@@ -37,7 +37,7 @@ from simulator.protocols.shs_outbox import shs_time
 from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import SANDBOX, NotCertified, certify
 from simulator.runtime.traffic import WORKER
-from simulator.scenario.models import Channel, Organisation
+from simulator.scenario.models import Binding, Channel, Organisation
 from simulator.services.online import shs
 from simulator.services.prenumeration.answer_file import render_error_file
 from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
@@ -158,7 +158,7 @@ def _for_organisation(handler: Callable[[web.Request, Organisation], Awaitable[w
     return wrapped
 
 
-@binding("prenumeration")
+@binding(Binding.PRENUMERATION)
 @_store_trouble
 @_for_organisation
 async def post_order(request: web.Request, org: Organisation) -> web.Response:
@@ -182,27 +182,27 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
                              headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"})
 
 
-@binding("prenumeration")
+@binding(Binding.PRENUMERATION)
 @_store_trouble
 @_for_organisation
 async def list_orders(request: web.Request, org: Organisation) -> web.Response:
     return web.json_response({"bestallningar": await request.app[PRENUMERATION].orders(org.orgnummer)})
 
 
-@binding("prenumeration")
+@binding(Binding.PRENUMERATION)
 @_store_trouble
 @_for_organisation
 async def list_subscriptions(request: web.Request, org: Organisation) -> web.Response:
     return web.json_response({"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)})
 
 
-@binding("prenumeration")
+@binding(Binding.PRENUMERATION)
 @_for_organisation
 async def list_files(request: web.Request, org: Organisation) -> web.Response:
     return web.json_response({"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)})
 
 
-@binding("prenumeration")
+@binding(Binding.PRENUMERATION)
 @_for_organisation
 async def get_file(request: web.Request, org: Organisation) -> web.Response:
     name = request.match_info["name"]

@@ -31,7 +31,7 @@ from simulator.protocols.ladder import Renderer
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, Sandbox
 from simulator.runtime.sla.gate import SlaBreach
-from simulator.scenario.models import Organisation, Transport, WebUser
+from simulator.scenario.models import Binding, Organisation, Transport, WebUser
 from simulator.services.web.form import BENEFITS_FIELD, FIELDS, HamtaForm, check_personnummer
 from simulator.services.web.pages import STATIC_DIR, STATIC_PREFIX, render, render_refusal
 from simulator.services.web.sessions import (
@@ -366,7 +366,7 @@ async def markera_alla(request: web.Request) -> web.Response:
     return _hamta_response(request, session, offer, form)
 
 
-@binding("web")
+@binding(Binding.WEB)
 async def hamta(request: web.Request) -> web.Response:
     """ "Skicka": the form's checks, then the engine's answer as "Visa förmånsinformation"."""
     sandbox = request.app[SANDBOX]
