@@ -3,6 +3,8 @@ LEKA subscriptions and notifications."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from simulator.control.admin.common import bad, error, sandbox_of
@@ -11,8 +13,13 @@ from simulator.services.leka import subscriptions as leka
 from simulator.services.massfraga import jobs as massfraga
 from simulator.services.prenumeration.http import PRENUMERATION
 
-__all__ = ["run_prenumeration_batch", "list_massfraga_jobs", "list_leka_subscriptions",
-           "list_leka_notifications", "make_leka_notifications"]
+__all__ = [
+    "run_prenumeration_batch",
+    "list_massfraga_jobs",
+    "list_leka_subscriptions",
+    "list_leka_notifications",
+    "make_leka_notifications",
+]
 
 
 async def run_prenumeration_batch(request: web.Request) -> web.Response:
@@ -42,12 +49,37 @@ async def list_massfraga_jobs(request: web.Request) -> web.Response:
 
 async def list_leka_subscriptions(request: web.Request) -> web.Response:
     found = await leka.subscriptions(sandbox_of(request), _organisation_filter(request))
-    return web.json_response({"prenumerationer": found})
+    return web.json_response({"prenumerationer": [_subscription_json(s) for s in found]})
 
 
 async def list_leka_notifications(request: web.Request) -> web.Response:
     found = await leka.notifications(sandbox_of(request), _organisation_filter(request))
-    return web.json_response({"aviseringar": found})
+    return web.json_response({"aviseringar": [_notification_json(n) for n in found]})
+
+
+def _subscription_json(s: leka.Subscription) -> dict[str, Any]:
+    """What the admin API shows of a LEKA subscription (schemas/admin-openapi.yaml)."""
+    return {
+        "organisation": s.organisation,
+        "personnummer": s.personnummer,
+        "transport": s.transport.value,
+        "registrerad": s.registered,
+        "bevakad_till": s.watched_until.isoformat(),
+    }
+
+
+def _notification_json(n: leka.Notification) -> dict[str, Any]:
+    """What the admin API shows of a LEKA notification, its delivery state included."""
+    shown: dict[str, Any] = {
+        **leka.push_body(n),
+        "status": n.status.value,
+        "forsok": n.attempts,
+        "nasta_forsok": n.next_attempt,
+        "senaste_fel": n.last_error,
+    }
+    if n.delivered is not None:
+        shown["levererad"] = n.delivered
+    return shown
 
 
 async def make_leka_notifications(request: web.Request) -> web.Response:

@@ -75,11 +75,17 @@ def schema() -> etree.XMLSchema:
 
 async def handle_wsdl(request: web.Request) -> web.Response:
     if "wsdl" not in {k.lower() for k in request.query}:
-        raise web.HTTPMethodNotAllowed("GET", ["POST"], text=f"POST a LEKA request to {request.path}; "
-                                       f"GET {request.path}?wsdl for the WSDL\n")
+        raise web.HTTPMethodNotAllowed(
+            "GET",
+            ["POST"],
+            text=f"POST a LEKA request to {request.path}; GET {request.path}?wsdl for the WSDL\n",
+        )
     origin = request_origin(request)
-    return web.Response(body=wsdl_for("leka.wsdl", origin + request.path, f"{origin}/schemas/leka.xsd"),
-                        content_type="text/xml", charset="utf-8")
+    return web.Response(
+        body=wsdl_for("leka.wsdl", origin + request.path, f"{origin}/schemas/leka.xsd"),
+        content_type="text/xml",
+        charset="utf-8",
+    )
 
 
 def _sub(parent: etree._Element, name: str, text: object = None) -> etree._Element:
@@ -100,24 +106,31 @@ def _reply(operation: str, code: int = 0, text: str = "OK") -> etree._Element:
 def _read(body: etree._Element) -> tuple[str, str]:
     """(operation, the asking organisation as sent) of a valid LEKA request."""
     if etree.QName(body).namespace != NS:
-        raise SoapFault(FaultCode.SENDER, f"Unknown operation: the body holds {body.tag!r}, expected a LEKA "
-                        f"operation in {NS}")
+        raise SoapFault(
+            FaultCode.SENDER,
+            f"Unknown operation: the body holds {body.tag!r}, expected a LEKA operation in {NS}",
+        )
     if not schema().validate(body):
-        raise lefi_xml.QuestionInvalid(1, [Problem(e.message, e.line or None, e.column or None)
-                                           for e in schema().error_log], against="leka.xsd")
+        raise lefi_xml.QuestionInvalid(
+            1,
+            [Problem(e.message, e.line or None, e.column or None) for e in schema().error_log],
+            against="leka.xsd",
+        )
     return etree.QName(body).localname, (body.findtext(_q("organisationsnummer")) or "").strip()
 
 
-async def _operate(sandbox: Sandbox, operation: str, organisation: str, body: etree._Element,
-                   transport: Transport) -> etree._Element:
+async def _operate(
+    sandbox: Sandbox, operation: str, organisation: str, body: etree._Element, transport: Transport
+) -> etree._Element:
     """The operation's answer; a business error that stops the whole request (12, 13)
     is its status."""
     organisation = orgnummer.canonical(organisation) if orgnummer.is_valid(organisation) else organisation
     persons = [(el.text or "").strip() for el in body.iterfind(_q("personnummer"))]
     try:
         if operation == "RegistreraPrenumeration":
-            results = await leka.register(sandbox, organisation, persons, transport,
-                                          body.findtext(_q("aviseringsadress")))
+            results = await leka.register(
+                sandbox, organisation, persons, transport, body.findtext(_q("aviseringsadress"))
+            )
         elif operation == "AvregistreraPrenumeration":
             results = await leka.deregister(sandbox, organisation, persons, transport)
         elif operation == "KontrolleraPrenumeration":
@@ -131,7 +144,9 @@ async def _operate(sandbox: Sandbox, operation: str, organisation: str, body: et
             return reply
         elif operation == "HamtaAviseringar":
             reply = _reply(operation)
-            for doc in await leka.pending(sandbox, organisation, transport, int(body.findtext(_q("max")) or 100)):
+            for doc in await leka.pending(
+                sandbox, organisation, transport, int(body.findtext(_q("max")) or 100)
+            ):
                 avisering = _sub(reply, "avisering")
                 for name, value in leka.push_body(doc).items():
                     if name != "organisationsnummer":
@@ -161,9 +176,14 @@ class LekaRenderer(SoapRenderer):
 
     def specific(self, exc: Exception) -> web.Response | None:
         if isinstance(exc, lefi_xml.QuestionInvalid):
-            return fault_response(self.version, SoapFault(FaultCode.SENDER, f"The request does not validate against "
-                                                          f"leka.xsd: {exc.problems[0].message}",
-                                                          detail=[lefi_xml.validation_detail(exc.problems)]))
+            return fault_response(
+                self.version,
+                SoapFault(
+                    FaultCode.SENDER,
+                    f"The request does not validate against leka.xsd: {exc.problems[0].message}",
+                    detail=[lefi_xml.validation_detail(exc.problems)],
+                ),
+            )
         return super().specific(exc)
 
 
@@ -195,8 +215,11 @@ async def handle_ssek(request: web.Request) -> web.Response:
     async def work(message: SoapMessage, org: Organisation, tx_id: str) -> etree._Element:
         operation, organisation = _read(message.body)
         if orgnummer.is_valid(organisation) and orgnummer.canonical(organisation) != org.orgnummer:
-            raise SsekFault("SenderIdUnknown", f"SenderId is organisation {org.orgnummer}; it cannot act as "
-                            f"organisation {organisation}", "Body/organisationsnummer")
+            raise SsekFault(
+                "SenderIdUnknown",
+                f"SenderId is organisation {org.orgnummer}; it cannot act as organisation {organisation}",
+                "Body/organisationsnummer",
+            )
         return await _operate(sandbox, operation, organisation, message.body, Transport.SSEK)
 
     return await serve(request, work)

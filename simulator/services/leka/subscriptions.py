@@ -21,9 +21,10 @@ acknowledgement or the admin API's reset meanwhile is never undone.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -78,6 +79,103 @@ CLAIM_SECONDS = PUSH_TIMEOUT + 2.0  # a claimed attempt is nobody else's until i
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """An organisation's subscription on a person, as the durable store keeps it."""
+
+    organisation: str
+    personnummer: str
+    transport: Transport
+    registered: str  # simulator clock, ISO
+    watched_until: date  # the last day whose changes are notified
+
+    @property
+    def key(self) -> str:
+        return f"{self.organisation}:{self.personnummer}"
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "organisation": self.organisation,
+            "personnummer": self.personnummer,
+            "transport": self.transport.value,
+            "registrerad": self.registered,
+            "bevakad_till": self.watched_until.isoformat(),
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Subscription:
+        return cls(
+            doc["organisation"],
+            doc["personnummer"],
+            Transport(doc["transport"]),
+            doc["registrerad"],
+            date.fromisoformat(doc["bevakad_till"]),
+        )
+
+
+class NotificationStatus(enum.StrEnum):
+    NEW = "ny"  # waiting: to be pushed or fetched
+    ACKNOWLEDGED = "kvitterad"  # fetched and acknowledged over SOAP
+    DELIVERED = "levererad"  # pushed to the organisation's address
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One change notified to one organisation, as the durable store keeps it."""
+
+    id: int
+    organisation: str
+    personnummer: str
+    day: str  # the day of the change, ISO
+    event: str  # the timeline event (handelse)
+    benefit: str  # what it is about (forman)
+    created: str  # simulator clock, ISO
+    status: NotificationStatus = NotificationStatus.NEW
+    attempts: int = 0  # pushes tried
+    next_attempt: float = 0.0  # real time (epoch seconds) the next push is due
+    last_error: str | None = None
+    delivered: str | None = None  # simulator clock, ISO, once pushed
+
+    @property
+    def key(self) -> str:
+        return f"{self.organisation}:{self.id:010d}"
+
+    def to_document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "aviseringsId": self.id,
+            "organisationsnummer": self.organisation,
+            "personnummer": self.personnummer,
+            "datum": self.day,
+            "handelse": self.event,
+            "forman": self.benefit,
+            "skapad": self.created,
+            "status": self.status.value,
+            "forsok": self.attempts,
+            "nasta_forsok": self.next_attempt,
+            "senaste_fel": self.last_error,
+        }
+        if self.delivered is not None:
+            doc["levererad"] = self.delivered
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Notification:
+        return cls(
+            doc["aviseringsId"],
+            doc["organisationsnummer"],
+            doc["personnummer"],
+            doc["datum"],
+            doc["handelse"],
+            doc["forman"],
+            doc["skapad"],
+            NotificationStatus(doc["status"]),
+            doc["forsok"],
+            doc["nasta_forsok"],
+            doc["senaste_fel"],
+            doc.get("levererad"),
+        )
+
+
+@dataclass(frozen=True)
 class Outcome:
     """One person's result: OK (``status`` None) or a business error."""
 
@@ -105,7 +203,10 @@ def _person(sandbox: Sandbox, text: str) -> tuple[str, tuple[Verksamhetsfel | No
     except InvalidPersonnummer as exc:
         return text, (Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}")
     if sandbox.store.person(pnr, today) is None:
-        return pnr.value, (Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER, Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER.text)
+        return pnr.value, (
+            Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER,
+            Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER.text,
+        )
     return pnr.value, (None, "OK")
 
 
@@ -120,12 +221,15 @@ def valid_address(text: str) -> str:
     except ValueError:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise InvalidAddress(f"aviseringsadress ska vara en absolut http- eller https-URL, inte {text[:200]!r}")
+        raise InvalidAddress(
+            f"aviseringsadress ska vara en absolut http- eller https-URL, inte {text[:200]!r}"
+        )
     return str(url)
 
 
-async def register(sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport,
-                   address: str | None) -> list[Outcome]:
+async def register(
+    sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport, address: str | None
+) -> list[Outcome]:
     """Subscribes ``organisation`` to each person from today (changes after today are
     notified); a person already subscribed stays as registered first."""
     allowed(sandbox, organisation, transport)
@@ -138,12 +242,15 @@ async def register(sandbox: Sandbox, organisation: str, persons: list[str], tran
         number, (status, reason) = _person(sandbox, text)
         registered = None
         if status is None:
-            existing = await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}")
-            if existing is None:
-                existing = {"organisation": organisation, "personnummer": number, "transport": transport.value,
-                            "registrerad": now.isoformat(timespec="seconds"), "bevakad_till": now.date().isoformat()}
-                changes.append(Put(SUBSCRIPTIONS, f"{organisation}:{number}", existing))
-            registered = existing["registrerad"]
+            stored = await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}")
+            if stored is None:
+                new = Subscription(
+                    organisation, number, transport, now.isoformat(timespec="seconds"), now.date()
+                )
+                changes.append(Put(SUBSCRIPTIONS, new.key, new.to_document()))
+                registered = new.registered
+            else:
+                registered = Subscription.from_document(stored).registered
         results.append(Outcome(number, status, reason, registered))
     if address is not None:
         changes.append(Put(ADDRESSES, organisation, {"url": address}))
@@ -151,17 +258,22 @@ async def register(sandbox: Sandbox, organisation: str, persons: list[str], tran
     return results
 
 
-async def check(sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport) -> list[Outcome]:
+async def check(
+    sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport
+) -> list[Outcome]:
     allowed(sandbox, organisation, transport)
     results = []
     for text in persons:
         number, (status, reason) = _person(sandbox, text)
         doc = await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}")
-        results.append(Outcome(number, status, reason, None if doc is None else doc["registrerad"]))
+        registered = None if doc is None else Subscription.from_document(doc).registered
+        results.append(Outcome(number, status, reason, registered))
     return results
 
 
-async def deregister(sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport) -> list[Outcome]:
+async def deregister(
+    sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport
+) -> list[Outcome]:
     """Ends the subscriptions; notifications already made stay to be fetched."""
     allowed(sandbox, organisation, transport)
     results, changes = [], []
@@ -176,18 +288,24 @@ async def deregister(sandbox: Sandbox, organisation: str, persons: list[str], tr
     return results
 
 
-async def subscriptions(sandbox: Sandbox, organisation: str | None = None) -> list[dict[str, Any]]:
-    return [doc for _, doc in await sandbox.durable.all(SUBSCRIPTIONS, f"{organisation}:" if organisation else "")]
+async def subscriptions(sandbox: Sandbox, organisation: str | None = None) -> list[Subscription]:
+    found = await sandbox.durable.all(SUBSCRIPTIONS, f"{organisation}:" if organisation else "")
+    return [Subscription.from_document(doc) for _, doc in found]
 
 
-async def notifications(sandbox: Sandbox, organisation: str | None = None) -> list[dict[str, Any]]:
-    return [doc for _, doc in await sandbox.durable.all(NOTIFICATIONS, f"{organisation}:" if organisation else "")]
+async def notifications(sandbox: Sandbox, organisation: str | None = None) -> list[Notification]:
+    found = await sandbox.durable.all(NOTIFICATIONS, f"{organisation}:" if organisation else "")
+    return [Notification.from_document(doc) for _, doc in found]
 
 
-async def pending(sandbox: Sandbox, organisation: str, transport: Transport, limit: int) -> list[dict[str, Any]]:
+async def pending(
+    sandbox: Sandbox, organisation: str, transport: Transport, limit: int
+) -> list[Notification]:
     """The organisation's notifications not yet delivered (pushed or acknowledged), oldest first."""
     allowed(sandbox, organisation, transport)
-    return [n for n in await notifications(sandbox, organisation) if n["status"] == "ny"][:limit]
+    return [n for n in await notifications(sandbox, organisation) if n.status is NotificationStatus.NEW][
+        :limit
+    ]
 
 
 async def acknowledge(sandbox: Sandbox, organisation: str, ids: list[int], transport: Transport) -> int:
@@ -196,8 +314,12 @@ async def acknowledge(sandbox: Sandbox, organisation: str, ids: list[int], trans
     changes: list[Put | Delete] = []
     for nid in ids:
         doc = await sandbox.durable.get(NOTIFICATIONS, f"{organisation}:{nid:010d}")
-        if doc is not None and doc["status"] == "ny":
-            changes.append(Put(NOTIFICATIONS, f"{organisation}:{nid:010d}", {**doc, "status": "kvitterad"}))
+        if doc is None:
+            continue
+        waiting = Notification.from_document(doc)
+        if waiting.status is NotificationStatus.NEW:
+            done = replace(waiting, status=NotificationStatus.ACKNOWLEDGED)
+            changes.append(Put(NOTIFICATIONS, done.key, done.to_document()))
     await sandbox.durable.write(changes)
     return len(changes)
 
@@ -206,45 +328,63 @@ async def scan(sandbox: Sandbox) -> int:
     """Makes the notifications of every subscription up to the simulator's today; how many."""
     today = sandbox.clock.today()
     made = 0
-    for key, sub in await sandbox.durable.all(SUBSCRIPTIONS):
-        watched = date.fromisoformat(sub["bevakad_till"])
-        if watched >= today:
+    for key, doc in await sandbox.durable.all(SUBSCRIPTIONS):
+        sub = Subscription.from_document(doc)
+        if sub.watched_until >= today:
             continue  # nothing new (or the clock was moved back: the days are notified already)
         try:
-            may_see = allowed(sandbox, sub["organisation"], Transport(sub["transport"]))
+            may_see = allowed(sandbox, sub.organisation, sub.transport)
         except (BusinessError, TechnicalError):
             may_see = frozenset()  # no longer authorised: nothing is notified, the days still pass
-        events = changes_between(sandbox.store.timeline(), watched, today, {sub["personnummer"]})
+        events = changes_between(sandbox.store.timeline(), sub.watched_until, today, {sub.personnummer})
         changes: list[Put | Delete] = []
-        for event in events.get(sub["personnummer"], ()):
+        for event in events.get(sub.personnummer, ()):
             if not visible(event, may_see, may_see, Subscriber.LEKA):
                 continue
-            benefit = subject(event)
-            nid = await sandbox.durable.next_id(NOTIFICATIONS)
-            changes.append(Put(NOTIFICATIONS, f"{sub['organisation']}:{nid:010d}", {
-                "aviseringsId": nid, "organisationsnummer": sub["organisation"],
-                "personnummer": sub["personnummer"], "datum": event.date.isoformat(), "handelse": event.event.value,
-                "forman": benefit, "skapad": sandbox.clock.now().isoformat(timespec="seconds"),
-                "status": "ny", "forsok": 0, "nasta_forsok": 0.0, "senaste_fel": None}))
+            made_now = Notification(
+                await sandbox.durable.next_id(NOTIFICATIONS),
+                sub.organisation,
+                sub.personnummer,
+                event.date.isoformat(),
+                event.event.value,
+                subject(event),
+                sandbox.clock.now().isoformat(timespec="seconds"),
+            )
+            changes.append(Put(NOTIFICATIONS, made_now.key, made_now.to_document()))
         # the notifications and the day they reach, at once: none lost, none made twice
-        changes.append(Put(SUBSCRIPTIONS, key, {**sub, "bevakad_till": today.isoformat()}))
+        changes.append(Put(SUBSCRIPTIONS, key, replace(sub, watched_until=today).to_document()))
         # only onto the subscription as read: one deregistered or reset meanwhile stays gone
-        if await sandbox.durable.write_if(SUBSCRIPTIONS, key, sub, changes):
+        if await sandbox.durable.write_if(SUBSCRIPTIONS, key, doc, changes):
             made += len(changes) - 1
     return made
 
 
 # -- pushing ------------------------------------------------------------------------------
-def push_body(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: doc[k] for k in ("aviseringsId", "organisationsnummer", "personnummer", "datum", "handelse",
-                                "forman", "skapad")}
+def push_body(notification: Notification) -> dict[str, Any]:
+    """What a pushed (JSON) or fetched (SOAP) notification says."""
+    doc = notification.to_document()
+    return {
+        k: doc[k]
+        for k in (
+            "aviseringsId",
+            "organisationsnummer",
+            "personnummer",
+            "datum",
+            "handelse",
+            "forman",
+            "skapad",
+        )
+    }
 
 
-async def _post(client: aiohttp.ClientSession, url: str, doc: dict[str, Any]) -> str | None:
+async def _post(client: aiohttp.ClientSession, url: str, notification: Notification) -> str | None:
     """None when the address took the notification, else what went wrong."""
     try:
-        async with client.post(url, json=push_body(doc), headers={
-                "Idempotency-Key": f"leka-{doc['organisationsnummer']}-{doc['aviseringsId']}"}) as response:
+        async with client.post(
+            url,
+            json=push_body(notification),
+            headers={"Idempotency-Key": f"leka-{notification.organisation}-{notification.id}"},
+        ) as response:
             return f"HTTP {response.status}" if response.status >= 300 else None
     except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
@@ -269,33 +409,52 @@ class Pusher:
         addresses = dict(await durable.all(ADDRESSES))
         now = time.time()
         for key, doc in await durable.all(NOTIFICATIONS):
-            busy = self.busy.setdefault(doc["organisationsnummer"], set())
-            address = addresses.get(doc["organisationsnummer"])
-            if (address is None or doc["status"] != "ny" or doc["forsok"] >= MAX_ATTEMPTS
-                    or doc["nasta_forsok"] > now or key in busy or len(busy) >= PUSH_PER_ORGANISATION):
+            due = Notification.from_document(doc)
+            busy = self.busy.setdefault(due.organisation, set())
+            address = addresses.get(due.organisation)
+            if (
+                address is None
+                or due.status is not NotificationStatus.NEW
+                or due.attempts >= MAX_ATTEMPTS
+                or due.next_attempt > now
+                or key in busy
+                or len(busy) >= PUSH_PER_ORGANISATION
+            ):
                 continue
-            claimed = {**doc, "forsok": doc["forsok"] + 1, "nasta_forsok": now + CLAIM_SECONDS}
-            if not await durable.write_if(NOTIFICATIONS, key, doc, [Put(NOTIFICATIONS, key, claimed)]):
+            claimed = replace(due, attempts=due.attempts + 1, next_attempt=now + CLAIM_SECONDS)
+            if not await durable.write_if(
+                NOTIFICATIONS, key, doc, [Put(NOTIFICATIONS, key, claimed.to_document())]
+            ):
                 continue  # fetched, acknowledged or reset meanwhile
             busy.add(key)
             task = asyncio.create_task(self._push(key, claimed, address["url"], busy))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _push(self, key: str, claimed: dict[str, Any], url: str, busy: set[str]) -> None:
+    async def _push(self, key: str, claimed: Notification, url: str, busy: set[str]) -> None:
         try:
             error = await _post(self.client, url, claimed)
             if error is None:
-                update = {"status": "levererad", "levererad": self.sandbox.clock.now().isoformat(timespec="seconds")}
+                after = replace(
+                    claimed,
+                    status=NotificationStatus.DELIVERED,
+                    delivered=self.sandbox.clock.now().isoformat(timespec="seconds"),
+                )
             else:
-                update = {"senaste_fel": error, "nasta_forsok": time.time() + min(
-                    BACKOFF_MAX, BACKOFF_FIRST * 2 ** (claimed["forsok"] - 1))}
+                after = replace(
+                    claimed,
+                    last_error=error,
+                    next_attempt=time.time() + min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (claimed.attempts - 1)),
+                )
             # onto the claim only: acknowledged by a fetch, or forgotten by a reset, meanwhile stays so
-            await self.sandbox.durable.write_if(NOTIFICATIONS, key, claimed,
-                                                [Put(NOTIFICATIONS, key, {**claimed, **update})])
+            await self.sandbox.durable.write_if(
+                NOTIFICATIONS, key, claimed.to_document(), [Put(NOTIFICATIONS, key, after.to_document())]
+            )
         except Exception as exc:  # noqa: BLE001 - a task of its own: say what happened, the notifier goes on
             if is_outage(exc):
-                log.warning("LEKA push of %s: the durable store is unreachable (%s); tried again later", key, exc)
+                log.warning(
+                    "LEKA push of %s: the durable store is unreachable (%s); tried again later", key, exc
+                )
             else:
                 log.exception("LEKA push of %s failed", key)
         finally:

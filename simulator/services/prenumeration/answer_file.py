@@ -9,9 +9,9 @@ Online XML writers, so a benefit reads the same in an answer file as in an onlin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
 
 from lxml import etree
 
@@ -34,15 +34,18 @@ from simulator.scenario.models import EventKind, Organisation, TimelineEvent
 from simulator.scenario.store import ScenarioStore
 from simulator.services.prenumeration.orders import NS, VERSION, Problem, file_name, printable
 
-__all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file",
-           "SVAR", "FEL"]
+__all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file", "SVAR", "FEL"]
 
 SVAR = f"{{{NS}}}FK.Prenumeration.Bestallningssvar"
 FEL = f"{{{NS}}}FK.Prenumeration.Bestallningsfel"
 _HANDELSE = {
-    EventKind.CASE_STARTS: "ARENDE_STARTAR", EventKind.CASE_ENDS: "ARENDE_AVSLUTAS",
-    EventKind.PAYMENT: "UTBETALNING", EventKind.NEW_PERSONNUMMER: "NYTT_PERSONNUMMER",
-    EventKind.DIES: "AVLIDEN", EventKind.MOVES: "FLYTTNING", EventKind.PROTECTED_IDENTITY: "SKYDDAD_IDENTITET",
+    EventKind.CASE_STARTS: "ARENDE_STARTAR",
+    EventKind.CASE_ENDS: "ARENDE_AVSLUTAS",
+    EventKind.PAYMENT: "UTBETALNING",
+    EventKind.NEW_PERSONNUMMER: "NYTT_PERSONNUMMER",
+    EventKind.DIES: "AVLIDEN",
+    EventKind.MOVES: "FLYTTNING",
+    EventKind.PROTECTED_IDENTITY: "SKYDDAD_IDENTITET",
 }
 
 
@@ -67,8 +70,14 @@ class PersonRecord:
     changes: tuple[Change, ...] = ()
 
 
-def changes_for(engine: Engine, store: ScenarioStore, org: Organisation, allowed: frozenset[str],
-                subscribed: Iterable[str], events: Iterable[TimelineEvent]) -> tuple[Change, ...]:
+def changes_for(
+    engine: Engine,
+    store: ScenarioStore,
+    org: Organisation,
+    allowed: frozenset[str],
+    subscribed: Iterable[str],
+    events: Iterable[TimelineEvent],
+) -> tuple[Change, ...]:
     """The changes a subscriber to ``subscribed`` receives: the events it may see
     (``simulator/engine/visibility.py``), each with what the file says of it."""
     wanted = frozenset(subscribed) & allowed
@@ -82,15 +91,35 @@ def changes_for(engine: Engine, store: ScenarioStore, org: Organisation, allowed
         if PERSON_INFO in wanted and person is not None:
             details = engine.personuppgifter(org, person, e.date)
         if e.event is EventKind.CASE_STARTS and e.case is not None:
-            out.append(Change(e.date, handelse, e.case.benefit,
-                              section=CaseSection(e.case.benefit, Message.FETCHED, (e.case,))))
+            out.append(
+                Change(
+                    e.date,
+                    handelse,
+                    e.case.benefit,
+                    section=CaseSection(e.case.benefit, Message.FETCHED, (e.case,)),
+                )
+            )
         elif e.event is EventKind.CASE_ENDS and e.benefit is not None and person is not None:
-            cases = tuple(c for c in person.cases if c.benefit == e.benefit and c.status == e.status and c.end == e.date
-                          and (e.case_id is None or c.id == e.case_id))
-            out.append(Change(e.date, handelse, e.benefit, section=CaseSection(e.benefit, Message.FETCHED, cases)))
+            cases = tuple(
+                c
+                for c in person.cases
+                if c.benefit == e.benefit
+                and c.status == e.status
+                and c.end == e.date
+                and (e.case_id is None or c.id == e.case_id)
+            )
+            out.append(
+                Change(e.date, handelse, e.benefit, section=CaseSection(e.benefit, Message.FETCHED, cases))
+            )
         elif e.event is EventKind.PAYMENT and e.payment is not None:
-            out.append(Change(e.date, handelse, UTBETALNING,
-                              section=PaymentSection(UTBETALNING, Message.FETCHED, (e.payment,))))
+            out.append(
+                Change(
+                    e.date,
+                    handelse,
+                    UTBETALNING,
+                    section=PaymentSection(UTBETALNING, Message.FETCHED, (e.payment,)),
+                )
+            )
         elif e.event in (EventKind.NEW_PERSONNUMMER, EventKind.DIES):
             out.append(Change(e.date, handelse, new_personnummer=e.new_personnummer, personuppgifter=details))
         elif e.event in (EventKind.MOVES, EventKind.PROTECTED_IDENTITY) and details is not None:
@@ -98,12 +127,15 @@ def changes_for(engine: Engine, store: ScenarioStore, org: Organisation, allowed
     return tuple(out)
 
 
-def render_answer_file(orgnummer: str, number: int, created: datetime, upto: date,
-                       records: Iterable[PersonRecord]) -> tuple[str, dict[str, int]]:
+def render_answer_file(
+    orgnummer: str, number: int, created: datetime, upto: date, records: Iterable[PersonRecord]
+) -> tuple[str, dict[str, int]]:
     """The file's text and the counts of its end record."""
     w = XmlWriter("ext")
-    w.raw(f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallningssvar xmlns:ext="{NS}" '
-          f'version="{VERSION}">')
+    w.raw(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallningssvar xmlns:ext="{NS}" '
+        f'version="{VERSION}">'
+    )
     with w.element("startpost"):
         w.leaf("organisationsnummer", orgnummer)
         w.leaf("leveransnummer", number)
@@ -161,4 +193,3 @@ def render_error_file(filename: str, received: datetime, problems: list[Problem]
             etree.SubElement(fel, f"{{{NS}}}rad").text = str(p.line)
         etree.SubElement(fel, f"{{{NS}}}meddelande").text = printable(p.message)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
-

@@ -21,8 +21,8 @@ import logging
 import re
 import sqlite3
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -66,8 +66,16 @@ def setup(app: web.Application, root: Path) -> None:
         if o is None or not any(shs.product_id(a.product) == PRODUCT for a in o.shs_agreements):
             return
         tx_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lefi-prenumeration:{key}"))
-        await app[shs.DELIVERY].keep(shs.fk_message(sandbox, org, f"urn:X-shs:{PRODUCT}", tx_id,
-                                                    Part("text/xml", body, "UTF-8", filename), "bestallningssvar"))
+        await app[shs.DELIVERY].keep(
+            shs.fk_message(
+                sandbox,
+                org,
+                f"urn:X-shs:{PRODUCT}",
+                tx_id,
+                Part("text/xml", body, "UTF-8", filename),
+                "bestallningssvar",
+            )
+        )
 
     # the lease holder: unique to this process (hosts on one Redis must not share a name);
     # the worker's number only to read it in the store
@@ -107,13 +115,17 @@ async def _run(app: web.Application) -> None:
 
 def _store_trouble(handler: Handler) -> Handler:
     """The durable store unreachable (Redis down, a disk error): 503, and the server goes on."""
+
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except STORE_ERRORS as exc:
             log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
-            return _error(503, f"the sandbox's durable store is unreachable ({type(exc).__name__}); try again")
+            return _error(
+                503, f"the sandbox's durable store is unreachable ({type(exc).__name__}); try again"
+            )
+
     return wrapped
 
 
@@ -142,19 +154,24 @@ def _organisation(request: web.Request) -> Organisation | web.Response:
         return _error(403, f"organisation {number} has no LEFI Prenumeration agreement")
     version = request.query.get("version")
     if version is not None and version != VERSION:
-        return _error(400, f"version {echo_repr(version, TOKEN)} is not served: LEFI Prenumeration has "
-                           f"one schema version "
-                           f"in force, {VERSION}")
+        return _error(
+            400,
+            f"version {echo_repr(version, TOKEN)} is not served: LEFI Prenumeration has "
+            f"one schema version "
+            f"in force, {VERSION}",
+        )
     return org
 
 
 def _for_organisation(handler: Callable[[web.Request, Organisation], Awaitable[web.Response]]) -> Handler:
     """The handler of ``/prenumeration/{org}/...`` gets the organisation, or the request the
     refusal ``_organisation`` says."""
+
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         org = _organisation(request)
         return org if isinstance(org, web.Response) else await handler(request, org)
+
     return wrapped
 
 
@@ -178,8 +195,9 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
         body = render_error_file(name, service.sandbox.clock.now(), exc.problems)
         return web.Response(status=400, text=body, content_type="application/xml")
     exchange.outcome = Outcome.ok()
-    return web.json_response(accepted.as_json(), status=202,
-                             headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"})
+    return web.json_response(
+        accepted.as_json(), status=202, headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"}
+    )
 
 
 @binding(Binding.PRENUMERATION)
@@ -193,13 +211,17 @@ async def list_orders(request: web.Request, org: Organisation) -> web.Response:
 @_store_trouble
 @_for_organisation
 async def list_subscriptions(request: web.Request, org: Organisation) -> web.Response:
-    return web.json_response({"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)})
+    return web.json_response(
+        {"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)}
+    )
 
 
 @binding(Binding.PRENUMERATION)
 @_for_organisation
 async def list_files(request: web.Request, org: Organisation) -> web.Response:
-    return web.json_response({"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)})
+    return web.json_response(
+        {"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)}
+    )
 
 
 @binding(Binding.PRENUMERATION)
@@ -213,31 +235,49 @@ async def get_file(request: web.Request, org: Organisation) -> web.Response:
 
 
 # -- SHS --------------------------------------------------------------------------------------
-async def receive_shs_order(request: web.Request, org: Organisation, label: shs.Label,
-                            parts: list[Part]) -> web.StreamResponse:
+async def receive_shs_order(
+    request: web.Request, org: Organisation, label: shs.Label, parts: list[Part]
+) -> web.StreamResponse:
     """An order as the one data part of an asynchronous SHS message: 202 once it is kept."""
     if label.transfer_type != "asynch":
-        raise shs.ShsError("MissingAgreement", "LEFI Prenumeration is asynchronous: send the order with "
-                           "transfer-type asynch; answer files wait in the delivery service")
+        raise shs.ShsError(
+            "MissingAgreement",
+            "LEFI Prenumeration is asynchronous: send the order with "
+            "transfer-type asynch; answer files wait in the delivery service",
+        )
     if not org.prenumeration:
         raise shs.ShsError("MissingAgreement", f"{org.orgnummer} has no LEFI Prenumeration agreement")
     data = parts[1:]
     if len(data) != 1 or data[0].content_type not in ("text/xml", "application/xml"):
-        raise shs.ShsError("IllegalMessageStructure", "An order is sent as one text/xml data part after the label")
+        raise shs.ShsError(
+            "IllegalMessageStructure", "An order is sent as one text/xml data part after the label"
+        )
     exchange = exchange_of(request)
     try:
-        accepted = await request.app[PRENUMERATION].accept(org, data[0].body, data[0].filename or f"{label.tx_id}.xml",
-                                                           "shs", fingerprint=f"shs:{label.tx_id}")
+        accepted = await request.app[PRENUMERATION].accept(
+            org,
+            data[0].body,
+            data[0].filename or f"{label.tx_id}.xml",
+            "shs",
+            fingerprint=f"shs:{label.tx_id}",
+        )
     except STORE_ERRORS as exc:
         log.warning("prenumeration: %s: %s", type(exc).__name__, exc)
-        raise shs.ShsError("OtherError", "The order could not be kept: the sandbox's durable store is "
-                           "unreachable; send it again", 503) from None
+        raise shs.ShsError(
+            "OtherError",
+            "The order could not be kept: the sandbox's durable store is unreachable; send it again",
+            503,
+        ) from None
     except OrderRefused as exc:
         exchange.outcome = Outcome.invalid()
         raise shs.invalid_message(f"Beställningen avvisas: {exc}", exc.problems) from None
     exchange.outcome = Outcome.ok()
-    headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id,
-               "X-shs-arrivaldate": shs_time(accepted.received)}
+    headers = {
+        "X-shs-txid": label.tx_id,
+        "X-shs-corrid": label.corr_id,
+        "X-shs-contentid": label.content_id,
+        "X-shs-arrivaldate": shs_time(accepted.received),
+    }
     if accepted.duplicate:
         headers["X-shs-duplicatemsg"] = "yes"
     return web.Response(status=202, text=label.tx_id, headers=headers)

@@ -21,7 +21,17 @@ from simulator.protocols.problem import Problem
 from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
 from simulator.scenario.models import Organisation
 
-__all__ = ["VERSION", "ORDER", "Order", "OrderRefused", "Problem", "read_order", "order_schema", "file_name", "printable"]
+__all__ = [
+    "VERSION",
+    "ORDER",
+    "Order",
+    "OrderRefused",
+    "Problem",
+    "read_order",
+    "order_schema",
+    "file_name",
+    "printable",
+]
 
 VERSION = "2.0.4"  # the one version in force; no backward compatibility (seed)
 NS = "http://schema.forsakringskassan.se/externa_intressenter"
@@ -88,17 +98,30 @@ def _q(name: str) -> str:
 def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> Order:
     """The order ``org`` sent, or ``OrderRefused`` listing each problem with its line."""
     if len(data) > MAX_ORDER_BYTES:
-        raise OrderRefused([Problem(f"filen är {len(data)} byte; en beställning får vara högst {MAX_ORDER_BYTES}")])
+        raise OrderRefused(
+            [Problem(f"filen är {len(data)} byte; en beställning får vara högst {MAX_ORDER_BYTES}")]
+        )
     try:
         root = parse_xml(data)
     except UnsafeOrBrokenXml as exc:
-        raise OrderRefused([Problem(f"filen är inte en läsbar XML-beställning: {exc.reason}", exc.line)]) from None
+        raise OrderRefused(
+            [Problem(f"filen är inte en läsbar XML-beställning: {exc.reason}", exc.line)]
+        ) from None
     if root.tag != ORDER:
-        raise OrderRefused([Problem(f"rotelementet är {root.tag!r}; en beställning är {ORDER!r}", root.sourceline)])
+        raise OrderRefused(
+            [Problem(f"rotelementet är {root.tag!r}; en beställning är {ORDER!r}", root.sourceline)]
+        )
     version = root.get("version")
     if version != VERSION:
-        raise OrderRefused([Problem(f"version {str(version)[:20]!r} stöds ej: LEFI Prenumeration har en "
-                                    f"schemaversion i drift, {VERSION}", root.sourceline)])
+        raise OrderRefused(
+            [
+                Problem(
+                    f"version {str(version)[:20]!r} stöds ej: LEFI Prenumeration har en "
+                    f"schemaversion i drift, {VERSION}",
+                    root.sourceline,
+                )
+            ]
+        )
     schema = order_schema()
     if not schema.validate(root):
         raise OrderRefused([Problem(e.message, e.line or None) for e in list(schema.error_log)[:50]])
@@ -106,8 +129,12 @@ def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> O
     org_el = root.find(_q("organisationsnummer"))
     assert org_el is not None  # the schema requires it
     if not orgnummer.is_valid(org_el.text or "") or orgnummer.canonical(org_el.text or "") != org.orgnummer:
-        problems.append(Problem(f"organisationsnummer {org_el.text!r} är inte avsändarens ({org.orgnummer})",
-                                org_el.sourceline))
+        problems.append(
+            Problem(
+                f"organisationsnummer {org_el.text!r} är inte avsändarens ({org.orgnummer})",
+                org_el.sourceline,
+            )
+        )
     try:
         allowed = engine.receivable(org)
     except TechnicalError as exc:
@@ -118,27 +145,41 @@ def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> O
         if kind == "nyPrenumeration":
             order.actions.append({"kind": "new", "persons": _new(action, allowed, today, problems)})
         elif kind == "avslut":
-            persons = [{"pnr": _pnr(p.find(_q("personnummer")), today, problems),
-                        "benefits": [(b.text or "").strip() for b in p.findall(_q("forman"))]}
-                       for p in action.findall(_q("person"))]
+            persons = [
+                {
+                    "pnr": _pnr(p.find(_q("personnummer")), today, problems),
+                    "benefits": [(b.text or "").strip() for b in p.findall(_q("forman"))],
+                }
+                for p in action.findall(_q("person"))
+            ]
             order.actions.append({"kind": "cancel", "persons": persons})
         elif kind == "heluppdatering":
-            order.actions.append({"kind": "refresh", "persons": [_pnr(p, today, problems)
-                                                                 for p in action.findall(_q("personnummer"))]})
+            order.actions.append(
+                {
+                    "kind": "refresh",
+                    "persons": [_pnr(p, today, problems) for p in action.findall(_q("personnummer"))],
+                }
+            )
     if problems:
         raise OrderRefused(problems)
     return order
 
 
-def _new(action: etree._Element, allowed: frozenset[str], today: date, problems: list[Problem]) -> list[dict[str, Any]]:
+def _new(
+    action: etree._Element, allowed: frozenset[str], today: date, problems: list[Problem]
+) -> list[dict[str, Any]]:
     persons: list[dict[str, Any]] = []
     seen: set[str] = set()
     for p in action.findall(_q("person")):
         pnr_el = p.find(_q("personnummer"))
         pnr = _pnr(pnr_el, today, problems)
         if pnr in seen:
-            problems.append(Problem(f"personnummer {pnr} står två gånger i samma nyPrenumeration",
-                                    pnr_el.sourceline if pnr_el is not None else None))
+            problems.append(
+                Problem(
+                    f"personnummer {pnr} står två gånger i samma nyPrenumeration",
+                    pnr_el.sourceline if pnr_el is not None else None,
+                )
+            )
         seen.add(pnr)
         benefits: dict[str, str] = {}
         for f in p.findall(_q("forman")):
@@ -148,8 +189,11 @@ def _new(action: etree._Element, allowed: frozenset[str], today: date, problems:
             if name not in allowed:
                 problems.append(Problem(f"förmånen {name} ingår inte i organisationens avtal", f.sourceline))
             try:
-                benefits[name] = (date.fromisoformat(text) if "-" in text else
-                                  date(int(text[:4]), int(text[4:6]), int(text[6:]))).isoformat()
+                benefits[name] = (
+                    date.fromisoformat(text)
+                    if "-" in text
+                    else date(int(text[:4]), int(text[4:6]), int(text[6:]))
+                ).isoformat()
             except ValueError:
                 problems.append(Problem(f"fromdatum {text!r} är inget giltigt datum", f.sourceline))
         persons.append({"pnr": pnr, "benefits": benefits})

@@ -26,10 +26,11 @@ import logging
 import os
 import re
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any
 
 from simulator.domain.errors import TechnicalError
 from simulator.runtime.sandbox import Sandbox
@@ -57,7 +58,14 @@ __all__ = ["Prenumeration", "Accepted", "BatchResult", "LeaseLost", "PAUSE_ENV"]
 log = logging.getLogger("simulator.prenumeration")
 
 ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE = (
-    "pren.order", "pren.received", "pren.sub", "pren.delivery", "pren.unpublished", "pren.done", "pren.state")
+    "pren.order",
+    "pren.received",
+    "pren.sub",
+    "pren.delivery",
+    "pren.unpublished",
+    "pren.done",
+    "pren.state",
+)
 LEASE = "prenumeration"
 # renewed while the work goes on (every RENEW_SECONDS): a process that dies hands it on this soon
 LEASE_SECONDS = 3
@@ -88,9 +96,13 @@ class Accepted:
     duplicate: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"bestallning": self.seq, "mottagen": self.received.isoformat(timespec="seconds"),
-                "intagsdag": self.intake_day.isoformat(), "besvaras": calendar.delivery_time(
-                    self.answered_on).isoformat(timespec="minutes"), "dubblett": self.duplicate}
+        return {
+            "bestallning": self.seq,
+            "mottagen": self.received.isoformat(timespec="seconds"),
+            "intagsdag": self.intake_day.isoformat(),
+            "besvaras": calendar.delivery_time(self.answered_on).isoformat(timespec="minutes"),
+            "dubblett": self.duplicate,
+        }
 
 
 @dataclass(frozen=True)
@@ -104,8 +116,13 @@ class BatchResult:
 
 
 class Prenumeration:
-    def __init__(self, sandbox: Sandbox, root: Path, worker: str,
-                 shs_outbox: Callable[[str, str, str, bytes], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        root: Path,
+        worker: str,
+        shs_outbox: Callable[[str, str, str, bytes], Awaitable[None]] | None = None,
+    ) -> None:
         """``shs_outbox(orgnummer, key, filename, body)`` puts an answer file in an SHS outbox
         (once: a second put of ``key`` changes nothing). ``worker``: this process's unique
         lease holder name (hosts sharing one Redis must not share it)."""
@@ -122,7 +139,9 @@ class Prenumeration:
 
     # -- organisations and folders ----------------------------------------------------------
     def organisations(self) -> list[Organisation]:
-        return sorted((o for o in self.sandbox.store.organisations() if o.prenumeration), key=lambda o: o.orgnummer)
+        return sorted(
+            (o for o in self.sandbox.store.organisations() if o.prenumeration), key=lambda o: o.orgnummer
+        )
 
     def folder(self, org: str, which: str) -> Path:
         return self.root / org / which
@@ -133,15 +152,17 @@ class Prenumeration:
                 self.folder(org.orgnummer, which).mkdir(parents=True, exist_ok=True)
 
     # -- taking orders in -------------------------------------------------------------------------
-    async def accept(self, org: Organisation, data: bytes, filename: str, source: str,
-                     fingerprint: str | None = None) -> Accepted:
+    async def accept(
+        self, org: Organisation, data: bytes, filename: str, source: str, fingerprint: str | None = None
+    ) -> Accepted:
         """Reads, checks and durably keeps an order; raises ``OrderRefused``. ``fingerprint``:
         what identifies the file or message, so that one seen again is not a second order."""
         async with self._accepting:
             return await self._accept(org, data, filename, source, fingerprint)
 
-    async def _accept(self, org: Organisation, data: bytes, filename: str, source: str,
-                      fingerprint: str | None) -> Accepted:
+    async def _accept(
+        self, org: Organisation, data: bytes, filename: str, source: str, fingerprint: str | None
+    ) -> Accepted:
         now = self.sandbox.clock.now()
         filename = file_name(filename)
         cursor = await self._cursor()
@@ -155,15 +176,29 @@ class Prenumeration:
         seq = await self.durable.next_id(ORDERS)
         key = f"{org.orgnummer}/{seq:010d}"
         intake = calendar.intake_day(now)
-        doc = {"seq": seq, "org": org.orgnummer, "file": filename, "source": source,
-               "received": now.isoformat(), "intake_day": intake.isoformat(), "persons": order.persons,
-               **order.as_json(), "applied": None}
+        doc = {
+            "seq": seq,
+            "org": org.orgnummer,
+            "file": filename,
+            "source": source,
+            "received": now.isoformat(),
+            "intake_day": intake.isoformat(),
+            "persons": order.persons,
+            **order.as_json(),
+            "applied": None,
+        }
         changes: list[Put | Delete] = [Put(ORDERS, key, doc)]
         if fingerprint is not None:
             changes.append(Put(RECEIVED, f"{org.orgnummer}/{fingerprint}", {"order": key}))
         await self.durable.write(changes)
-        log.info("order %s from %s (%s, %s persons) taken in for %s", seq, org.orgnummer, filename,
-                 order.persons, intake)
+        log.info(
+            "order %s from %s (%s, %s persons) taken in for %s",
+            seq,
+            org.orgnummer,
+            filename,
+            order.persons,
+            intake,
+        )
         return _accepted(key, doc, cursor)
 
     async def _cursor(self) -> date | None:
@@ -205,19 +240,25 @@ class Prenumeration:
             if self.pause:
                 await asyncio.sleep(self.pause)
         except OrderRefused as refused:
-            self._write_out(org.orgnummer, error_file,
-                            render_error_file(name, self.sandbox.clock.now(), refused.problems))
+            self._write_out(
+                org.orgnummer, error_file, render_error_file(name, self.sandbox.clock.now(), refused.problems)
+            )
             log.info("order file %s from %s refused: %s", name, org.orgnummer, refused)
         except Exception as exc:  # one bad file must not stop the intake
             if is_outage(exc):
                 raise  # the store or the disk is away: the file stays, tried again
-            problem = f"the file could not be handled ({type(exc).__name__}: {exc}); it is kept in in/.rejected/"
+            problem = (
+                f"the file could not be handled ({type(exc).__name__}: {exc}); it is kept in in/.rejected/"
+            )
             log.error("order file %s from %s: %s", name, org.orgnummer, problem)
             rejected = path.parent / REJECTED
             rejected.mkdir(exist_ok=True)
             os.replace(path, rejected / f"{fingerprint[5:13]}-{_ascii(name)[:100]}")
-            self._write_out(org.orgnummer, error_file, render_error_file(
-                name, self.sandbox.clock.now(), [Problem(problem[:500])]))
+            self._write_out(
+                org.orgnummer,
+                error_file,
+                render_error_file(name, self.sandbox.clock.now(), [Problem(problem[:500])]),
+            )
             return
         path.unlink(missing_ok=True)
 
@@ -239,8 +280,14 @@ class Prenumeration:
             day = calendar.next_delivery_day(cursor)
             if calendar.batch_time(day) > now:
                 break
-            results.append(await self.run(day.isoformat(), day - timedelta(days=1), calendar.delivery_time(day),
-                                          _taken_in_before(day)))
+            results.append(
+                await self.run(
+                    day.isoformat(),
+                    day - timedelta(days=1),
+                    calendar.delivery_time(day),
+                    _taken_in_before(day),
+                )
+            )
             await self.durable.write([Put(STATE, "cursor", {"day": day.isoformat()})])
             cursor = day
         return results
@@ -258,8 +305,9 @@ class Prenumeration:
             await self.publish_due()
         return result
 
-    async def run(self, run: str, upto: date, available: datetime,
-                  takes: Callable[[dict[str, Any]], bool]) -> BatchResult:
+    async def run(
+        self, run: str, upto: date, available: datetime, takes: Callable[[dict[str, Any]], bool]
+    ) -> BatchResult:
         """One batch: for each organisation not yet done in ``run``, one atomic write."""
         files = []
         timeline = self.sandbox.store.timeline()
@@ -276,10 +324,19 @@ class Prenumeration:
         log.info("batch %s (information up to %s): %d answer files", run, upto, len(files))
         return BatchResult(run, upto, files)
 
-    async def _deliver(self, org: Organisation, run: str, upto: date, available: datetime,
-                       takes: Callable[[dict[str, Any]], bool], timeline: Sequence[TimelineEvent]) -> str | None:
+    async def _deliver(
+        self,
+        org: Organisation,
+        run: str,
+        upto: date,
+        available: datetime,
+        takes: Callable[[dict[str, Any]], bool],
+        timeline: Sequence[TimelineEvent],
+    ) -> str | None:
         o = org.orgnummer
-        orders = [(k, d) for k, d in await self.durable.all(ORDERS, f"{o}/") if d["applied"] is None and takes(d)]
+        orders = [
+            (k, d) for k, d in await self.durable.all(ORDERS, f"{o}/") if d["applied"] is None and takes(d)
+        ]
         subs = {d["pnr"]: d for _, d in await self.durable.all(SUBS, f"{o}/")}
         before = {pnr: dict(d) for pnr, d in subs.items()}
         for _, doc in orders:
@@ -294,9 +351,23 @@ class Prenumeration:
             content, counts = render_answer_file(o, number, self.sandbox.clock.now(), upto, records)
             name = f"LEFI-PREN-{o}-{upto:%Y%m%d}-{number:06d}.xml"
             key = f"{o}/{number:010d}"
-            changes.append(Put(DELIVERIES, key, {
-                "number": number, "org": o, "run": run, "upto": upto.isoformat(), "file": name,
-                "available": available.isoformat(), "counts": counts, "content": content, "published": None}))
+            changes.append(
+                Put(
+                    DELIVERIES,
+                    key,
+                    {
+                        "number": number,
+                        "org": o,
+                        "run": run,
+                        "upto": upto.isoformat(),
+                        "file": name,
+                        "available": available.isoformat(),
+                        "counts": counts,
+                        "content": content,
+                        "published": None,
+                    },
+                )
+            )
             changes.append(Put(UNPUBLISHED, key, {"available": available.isoformat()}))
             failed = {r.personnummer for r in records if r.technical is not None}
             for s in active:
@@ -309,8 +380,9 @@ class Prenumeration:
             return None
         return name
 
-    async def _records(self, org: Organisation, active: list[dict[str, Any]], upto: date,
-                       timeline: Sequence[TimelineEvent]) -> list[PersonRecord]:
+    async def _records(
+        self, org: Organisation, active: list[dict[str, Any]], upto: date, timeline: Sequence[TimelineEvent]
+    ) -> list[PersonRecord]:
         engine, store = self.sandbox.engine, self.sandbox.store
         try:
             allowed = engine.receivable(org)
@@ -318,8 +390,9 @@ class Prenumeration:
             allowed = frozenset()
         followed = [s for s in active if s["upto"] is not None]
         since = min((s["upto"] for s in followed), default=None)
-        events = changes_between(timeline, date.fromisoformat(since) if since else None, upto,
-                                 {s["pnr"] for s in followed})
+        events = changes_between(
+            timeline, date.fromisoformat(since) if since else None, upto, {s["pnr"] for s in followed}
+        )
         records = []
         for n, s in enumerate(sorted(active, key=lambda s: s["pnr"])):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
@@ -329,15 +402,25 @@ class Prenumeration:
             answer = technical = None
             if full:
                 try:
-                    answer = engine.subscription(org.orgnummer, s["pnr"], {
-                        k: date.fromisoformat(v) for k, v in s["benefits"].items() if k in full}, upto)
+                    answer = engine.subscription(
+                        org.orgnummer,
+                        s["pnr"],
+                        {k: date.fromisoformat(v) for k, v in s["benefits"].items() if k in full},
+                        upto,
+                    )
                 except TechnicalError as exc:
                     technical = exc
             news: tuple[Change, ...] = ()
             if s["upto"] is not None:
                 after = date.fromisoformat(s["upto"])
-                news = changes_for(engine, store, org, allowed, set(s["benefits"]) - full,
-                                   (e for e in events.get(s["pnr"], ()) if e.date > after))
+                news = changes_for(
+                    engine,
+                    store,
+                    org,
+                    allowed,
+                    set(s["benefits"]) - full,
+                    (e for e in events.get(s["pnr"], ()) if e.date > after),
+                )
             if not full and not news:
                 continue
             kind = "ANDRING" if not full else "HELUPPDATERING" if s["refresh"] and s["upto"] else "FORSTA"
@@ -347,7 +430,11 @@ class Prenumeration:
     # -- publishing ---------------------------------------------------------------------------------
     async def publish_due(self) -> None:
         now = self.sandbox.clock.now()
-        due = [key for key, doc in await self.durable.all(UNPUBLISHED) if datetime.fromisoformat(doc["available"]) <= now]
+        due = [
+            key
+            for key, doc in await self.durable.all(UNPUBLISHED)
+            if datetime.fromisoformat(doc["available"]) <= now
+        ]
         if not due:
             return
         log.info("publishing %d answer files", len(due))
@@ -359,15 +446,20 @@ class Prenumeration:
             await self._publish(delivery)
             if self.pause:
                 await asyncio.sleep(self.pause)
-            await self.durable.write([Delete(UNPUBLISHED, key),
-                                      Put(DELIVERIES, key, {**delivery, "published": now.isoformat()})])
+            await self.durable.write(
+                [Delete(UNPUBLISHED, key), Put(DELIVERIES, key, {**delivery, "published": now.isoformat()})]
+            )
         log.info("published %d answer files", len(due))
 
     async def _publish(self, delivery: dict[str, Any]) -> None:
         self._write_out(delivery["org"], delivery["file"], delivery["content"])
         if self.shs_outbox is not None:  # durable itself, and put once: a second publication changes nothing
-            await self.shs_outbox(delivery["org"], f"{delivery['org']}/{delivery['number']}", delivery["file"],
-                                  delivery["content"].encode("utf-8"))
+            await self.shs_outbox(
+                delivery["org"],
+                f"{delivery['org']}/{delivery['number']}",
+                delivery["file"],
+                delivery["content"].encode("utf-8"),
+            )
 
     def _write_out(self, org: str, name: str, content: str) -> None:
         """Into ``out/`` whole or not at all: a temporary file, synced, renamed into place."""
@@ -415,20 +507,38 @@ class Prenumeration:
 
     # -- what the HTTP side lists ---------------------------------------------------------------
     async def orders(self, org: str) -> list[dict[str, Any]]:
-        return [{"bestallning": d["seq"], "fil": d["file"], "kanal": d["source"], "mottagen": d["received"],
-                 "intagsdag": d["intake_day"], "personer": d["persons"], "referens": d["reference"],
-                 "besvarad": d["applied"]} for _, d in await self.durable.all(ORDERS, f"{org}/")]
+        return [
+            {
+                "bestallning": d["seq"],
+                "fil": d["file"],
+                "kanal": d["source"],
+                "mottagen": d["received"],
+                "intagsdag": d["intake_day"],
+                "personer": d["persons"],
+                "referens": d["reference"],
+                "besvarad": d["applied"],
+            }
+            for _, d in await self.durable.all(ORDERS, f"{org}/")
+        ]
 
     async def subscriptions(self, org: str) -> list[dict[str, Any]]:
-        return [{"personnummer": d["pnr"], "aktiv": d["active"], "formaner": d["benefits"],
-                 "levereradTom": d["upto"]} for _, d in await self.durable.all(SUBS, f"{org}/")]
+        return [
+            {
+                "personnummer": d["pnr"],
+                "aktiv": d["active"],
+                "formaner": d["benefits"],
+                "levereradTom": d["upto"],
+            }
+            for _, d in await self.durable.all(SUBS, f"{org}/")
+        ]
 
     def answer_files(self, org: str) -> list[dict[str, Any]]:
         out = self.folder(org, "out")
         if not out.is_dir():
             return []
-        files = sorted((p for p in out.iterdir() if p.is_file() and not p.name.startswith(".")),
-                       key=lambda p: p.name)
+        files = sorted(
+            (p for p in out.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name
+        )
         return [{"namn": p.name, "storlek": p.stat().st_size} for p in files]
 
 
@@ -458,8 +568,15 @@ def _apply(order: dict[str, Any], subs: dict[str, dict[str, Any]]) -> None:
             for p in action["persons"]:
                 sub = subs.get(p["pnr"])
                 if sub is None or not sub["active"]:
-                    sub = subs[p["pnr"]] = {"org": org, "pnr": p["pnr"], "benefits": {}, "active": True,
-                                            "upto": None, "full": [], "refresh": False}
+                    sub = subs[p["pnr"]] = {
+                        "org": org,
+                        "pnr": p["pnr"],
+                        "benefits": {},
+                        "active": True,
+                        "upto": None,
+                        "full": [],
+                        "refresh": False,
+                    }
                 for benefit, start in p["benefits"].items():
                     if sub["benefits"].get(benefit) != start:
                         sub["benefits"] = {**sub["benefits"], benefit: start}
