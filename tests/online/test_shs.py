@@ -8,6 +8,8 @@ DTDs of ../shared/reference/shs when present; every answer against the answer XS
 
 from __future__ import annotations
 
+import base64
+import codecs
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -318,6 +320,40 @@ def test_label_errors(server: Server, label: bytes, code: str, words: str) -> No
     got, error = shs_error(r)
     assert got == code
     assert words in error.get("errorinfo", ""), error.get("errorinfo")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ((b"<datetime>2026-11-02T09:00:00</datetime>", b""), "no datetime"),
+        ((b'sequence-type="request"', b'sequence-type="event"'), "sequence-type"),
+        ((b'tx.id="', b'tx.id="not a token '), "tx.id"),
+        ((f"<product>urn:X-shs:{LEFI_PRODUCT}</product>".encode(), b""), "no product"),
+        ((b'version="1.2"', b'version="1.1"'), "version"),
+        ((b"<content ", b'<content a="1" a="2" '), "not well-formed"),  # nothing read: no ids to echo
+    ],
+)
+def test_a_refused_label_is_answered_with_the_callers_ids(
+    server: Server, change: tuple[bytes, bytes], words: str
+) -> None:
+    """As a refused data part is: the error message carries the caller's corr.id, content.id,
+    status and transfer-type, and goes to its sender."""
+    corr_id, content_id = str(uuid.uuid4()), str(uuid.uuid4())
+    label = shs_label(
+        corr_id=corr_id, content_id=content_id, status="production", transfer_type="asynch"
+    ).replace(*change, 1)
+    r = post_shs(server.url, label, [question()])
+    code, error = shs_error(r)
+    assert code == "IllegalMessageStructure" and words in error.get("errorinfo", ""), error.get("errorinfo")
+    refusal = shs_reply(r)
+    management = etree.fromstring(refusal.parts[0][1])
+    if words == "not well-formed":
+        assert refusal.attr("corr.id") != corr_id and refusal.urn("to") is None
+        return
+    assert (refusal.attr("corr.id"), r.headers["X-shs-corrid"]) == (corr_id, corr_id)
+    assert (management.get("corr.id"), management.get("content.id")) == (corr_id, content_id)
+    assert (refusal.attr("status"), refusal.attr("transfer-type")) == ("production", "asynch")
+    assert refusal.urn("to") == f"urn:X-shs:{KRONOFOGDEN}"
 
 
 def test_an_organisation_without_an_agreement(server: Server) -> None:
@@ -649,6 +685,33 @@ def test_maxhits_in_other_digits_is_an_shs_error_not_a_crash(server: Server) -> 
         r = requests.get(f"{server.url}/shs/ds/{KRONOFOGDEN}", params={"maxhits": value}, timeout=10)
         code, _ = shs_error(r)
         assert code == "OtherError"
+
+
+def utf16_message(charset: str | None, cte: str) -> tuple[str, bytes]:
+    """The question in UTF-16 (a BOM, encoding="UTF-16"), as its data part says or not."""
+    text = fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN, referens="ärende-åäö")
+    data = ('<?xml version="1.0" encoding="UTF-16"?>\n' + text.split("?>", 1)[-1].lstrip()).encode("utf-16")
+    assert data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE)
+    content = base64.encodebytes(data) if cte == "base64" else data
+    return 'multipart/mixed; boundary="part-boundary"', (
+        b"--part-boundary\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n"
+        + shs_label()
+        + b"\r\n--part-boundary\r\nContent-Type: text/xml"
+        + (f"; charset={charset}".encode() if charset else b"")
+        + f"\r\nContent-Transfer-Encoding: {cte}\r\n".encode()
+        + b"Content-Disposition: attachment; filename=fraga.xml\r\n\r\n"
+        + content
+        + b"\r\n--part-boundary--\r\n"
+    )
+
+
+@pytest.mark.parametrize("cte", ["binary", "base64"])
+@pytest.mark.parametrize("charset", ["UTF-16", "utf-16", None])
+def test_a_data_part_in_utf_16_is_read_as_it_says(server: Server, charset: str | None, cte: str) -> None:
+    """A BOM and encoding="UTF-16", with or without charset=UTF-16 on the part: answered."""
+    r = raw(server, *utf16_message(charset, cte))
+    assert r.status_code == 200, r.text[:800]
+    assert svar_text(shs_reply(r).svar(), "generelltfalt/referens") == "ärende-åäö"
 
 
 def test_a_data_part_in_latin_1_without_an_xml_declaration_is_read_by_its_charset(server: Server) -> None:

@@ -22,6 +22,7 @@ from simulator.domain import orgnummer
 from simulator.domain.errors import TechnicalError
 from simulator.domain.schemas import SCHEMA_DIR
 from simulator.observability.exchange import binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.protocols import ladder, lefi_json
 from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
@@ -276,7 +277,8 @@ async def _testa(sandbox: Sandbox, request: web.Request) -> etree._Element:
                     await sandbox.identify(exchange, exchange.certified)
                 else:
                     sandbox.faults.apply(exchange)
-            except TechnicalError as exc:
+            except TechnicalError as exc:  # a fault rule's: FK's test service failed
+                exchange.outcome = Outcome.technical(exc.status)
                 _error(part, "BT", exc.status.name, exc.detail or exc.status.text)
     return svar
 
