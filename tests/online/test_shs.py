@@ -713,11 +713,12 @@ def test_maxhits_in_other_digits_is_an_shs_error_not_a_crash(server: Server) -> 
         assert code == "OtherError"
 
 
-def utf16_message(charset: str | None, cte: str) -> tuple[str, bytes]:
-    """The question in UTF-16 (a BOM, encoding="UTF-16"), as its data part says or not."""
+def utf16_message(charset: str | None, cte: str, codec: str = "utf-16") -> tuple[str, bytes]:
+    """The question in UTF-16 (``codec`` utf-16: with a BOM; encoding="UTF-16"), as its data
+    part says or not."""
     text = fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN, referens="ärende-åäö")
-    data = ('<?xml version="1.0" encoding="UTF-16"?>\n' + text.split("?>", 1)[-1].lstrip()).encode("utf-16")
-    assert data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE)
+    data = ('<?xml version="1.0" encoding="UTF-16"?>\n' + text).encode(codec)
+    assert data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) == (codec == "utf-16")
     content = base64.encodebytes(data) if cte == "base64" else data
     return 'multipart/mixed; boundary="part-boundary"', (
         b"--part-boundary\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n"
@@ -733,10 +734,17 @@ def utf16_message(charset: str | None, cte: str) -> tuple[str, bytes]:
 
 @pytest.mark.parametrize("cte", ["binary", "base64"])
 def test_a_data_part_in_utf_16_is_read_as_it_says(server: Server, cte: str) -> None:
-    """A BOM and encoding="UTF-16": answered with charset=UTF-16 on the part as without it."""
-    for charset in ("UTF-16", "utf-16", None):
-        r = raw(server, *utf16_message(charset, cte))
-        assert r.status_code == 200, (charset, r.text[:800])
+    """A BOM and encoding="UTF-16": answered with charset=UTF-16 on the part as without it;
+    without a BOM too (the parser knows UTF-16 by its first bytes)."""
+    for charset, codec in (
+        ("UTF-16", "utf-16"),
+        ("utf-16", "utf-16"),
+        (None, "utf-16"),
+        ("UTF-16BE", "utf-16-be"),
+        ("UTF-16", "utf-16-le"),
+    ):
+        r = raw(server, *utf16_message(charset, cte, codec))
+        assert r.status_code == 200, (charset, codec, r.text[:800])
         assert svar_text(shs_reply(r).svar(), "generelltfalt/referens") == "ärende-åäö"
 
 

@@ -515,24 +515,37 @@ def read_question(parts: list[Part], label: Label, expected: str = lefi_xml.FRAG
     return fraga
 
 
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_NAMES_ITS_ENCODING = re.compile(r"\A\ufeff?\s*<\?xml[^<>]*?\sencoding\s*=")
+# a byte order mark, or "<?" in UTF-16 or UTF-32 (XML 1.0 appendix F): the parser finds the
+# encoding from the bytes themselves, and an XML declaration there must name it
+_SELF_DESCRIBING = (
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF32_LE,
+    codecs.BOM_UTF32_BE,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    b"<\x00?\x00",
+    b"\x00<\x00?",
+    b"<\x00\x00\x00",
+    b"\x00\x00\x00<",
+)
+_NAMES_ITS_ENCODING = re.compile(rb"\A[ \t\r\n]*<\?xml[^<>]*?[ \t\r\n]encoding[ \t\r\n]*=")
 
 
 def _as_declared(part: Part) -> bytes:
-    """A part's bytes for the XML parser. A byte order mark, or an XML declaration naming the
-    encoding (read in the MIME charset, so that UTF-16's is found too), says how to read them
-    and the parser reads them so; a part in another charset (a legacy client's ISO-8859-1)
-    whose XML says nothing of its encoding is read in its charset and given on as UTF-8."""
+    """A part's bytes for the XML parser. Bytes that say their encoding (a byte order mark,
+    UTF-16 or UTF-32 by their first bytes, an XML declaration naming it) are given as they
+    are, and the parser reads them so, whatever the MIME charset says; a part in another
+    charset (a legacy client's ISO-8859-1) whose XML says nothing of its encoding is read in
+    its charset and given on as UTF-8."""
     body, charset = part.body, (part.charset or "").lower()
-    if not charset or charset in ("utf-8", "utf8") or body.startswith(_BOMS):
+    if (
+        not charset
+        or charset in ("utf-8", "utf8")
+        or body.startswith(_SELF_DESCRIBING)
+        or _NAMES_ITS_ENCODING.match(body[:256])
+    ):
         return body
     try:
-        head = body[:256]
-        if _NAMES_ITS_ENCODING.match(head.decode(charset, errors="ignore")) or _NAMES_ITS_ENCODING.match(
-            head.decode("latin-1")
-        ):
-            return body
         return body.decode(charset).encode("utf-8")
     except (LookupError, UnicodeDecodeError):
         return body  # the parser says what is wrong with it
