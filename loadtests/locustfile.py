@@ -21,7 +21,8 @@ against a running sandbox whose scenario holds the partners (``loadtests/partner
         --run-time 60s --html report.html --lefi-partners 200 OnlineAtSla
 
 The capacity report (per organisation: sent, served, refused by rule, the sandbox's own
-breach count from /metrics, p50/p95/p99) is printed when the run ends, and written as
+breach count from /metrics, p50/p95/p99) is printed when the run ends, after Locust's own
+tables (the verdict is the last thing on the screen), and written as
 JSON to ``--capacity-report``; a failing report sets Locust's exit code to 1.
 """
 
@@ -359,15 +360,23 @@ def render_report(report: dict) -> str:
 
 @events.quitting.add_listener
 def _report(environment, **_kw) -> None:  # type: ignore[no-untyped-def]
+    """Made on ``quitting`` (the exit code is read after it), printed on ``quit``: after
+    Locust's own tables, so that the verdict is the last thing on the screen."""
     if isinstance(environment.runner, WorkerRunner) or environment.host is None:
         return
     report = capacity_report(environment)
-    print(render_report(report), flush=True)
     path = environment.parsed_options.capacity_report if environment.parsed_options else ""
     if path:
         Path(path).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     if not report["passed"]:
         environment.process_exit_code = 1
+    text = render_report(report)
+
+    def _print_last(**_: object) -> None:
+        sys.stderr.flush()  # Locust's tables go to stderr: theirs first, then ours
+        print("\n" + text, flush=True)
+
+    environment.events.quit.add_listener(_print_last)
 
 
 __all__ = [

@@ -28,6 +28,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -91,8 +92,10 @@ def run_profile(
     partners: int | None = None,
     bindings: str | None = None,
     locust_workers: int = 0,
+    locust_log: Path | None = None,
 ) -> int:
-    """Locust's exit status for profile ``name``; the reports land in ``out``."""
+    """Locust's exit status for profile ``name``; the reports land in ``out``.
+    ``locust_log``: Locust's output (the master's), stdout and stderr, goes there, not to the terminal."""
     profile = PROFILES[name]
     count = partners or profile.partners
     out.mkdir(parents=True, exist_ok=True)
@@ -124,6 +127,9 @@ def run_profile(
             stderr=subprocess.STDOUT,
         )
     processes: list[subprocess.Popen[bytes]] = []
+    output: dict[str, Any] = {}
+    if locust_log is not None:
+        output = {"stdout": locust_log.open("wb"), "stderr": subprocess.STDOUT}
     try:
         wait_healthy(url)
         warm_up(url, warm_up_orgs)
@@ -172,7 +178,7 @@ def run_profile(
                 str(locust_workers),
                 *run,
             ]
-            master = subprocess.Popen(command, cwd=ROOT)
+            master = subprocess.Popen(command, cwd=ROOT, **output)
             processes = [
                 subprocess.Popen(
                     [
@@ -190,7 +196,7 @@ def run_profile(
             ]
             status = master.wait()
         else:
-            status = subprocess.run([*locust, *run], cwd=ROOT).returncode
+            status = subprocess.run([*locust, *run], cwd=ROOT, **output).returncode
     finally:
         for p in [*processes, server]:
             if p.poll() is None:
@@ -200,6 +206,8 @@ def run_profile(
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if output:
+            output["stdout"].close()
     return status
 
 

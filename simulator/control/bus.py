@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from pathlib import Path
 from typing import Any, ClassVar
 
 from aiohttp import web
@@ -101,6 +102,7 @@ class ScenarioLoaded:
     text: str  # the scenario YAML
     name: str = "<shared>"
     keep_clock: bool = False
+    file: str | None = None  # the file on this machine it came from (the new source), if any
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,13 @@ class ControlBus:
                 sandbox.journal.resize(int(msg.size))
             case ScenarioLoaded():
                 try:
-                    await loading.load_text(sandbox, msg.text, msg.name, keep_clock=msg.keep_clock)
+                    await loading.load_text(
+                        sandbox,
+                        msg.text,
+                        msg.name,
+                        keep_clock=msg.keep_clock,
+                        file=Path(msg.file) if msg.file else None,
+                    )
                 except ScenarioError as exc:
                     log.warning("a scenario another worker loaded is refused here: %s", exc)
             case ScenarioReloaded():

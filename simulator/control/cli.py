@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import ssl
 import sys
 import urllib.error
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,24 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # stdout's reader left early (``| head``): stop quietly, as a Unix tool killed by
+        # SIGPIPE does; stdout goes to /dev/null so that Python's flush at exit cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+
+
+@dataclass(frozen=True)
+class _Count:
+    """``journal count``'s answer: printed, then checked against ``--expect``."""
+
+    count: int
+    expect: int | None
+
+
+def _run(args: argparse.Namespace) -> int:
     context = None
     if args.cacert or args.cert:
         context = ssl.create_default_context(cafile=args.cacert)
@@ -116,10 +136,18 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, yaml.YAMLError) as exc:
         print(f"lefi-sim admin: {exc}", file=sys.stderr)
         return 2
-    if isinstance(result, int):  # a verification that failed or passed
-        return result
+    # printed only here, outside the handlers above: a reader leaving early is not "cannot reach"
+    if isinstance(result, _Count):
+        print(result.count, flush=True)
+        if result.expect is not None and result.count != result.expect:
+            print(
+                f"lefi-sim admin: expected {result.expect} matching requests, found {result.count}",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
     if result is not None:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
     return 0
 
 
@@ -188,10 +216,5 @@ def _dispatch(client: AdminClient, args: argparse.Namespace) -> Any:
         return None
     filters = {f: getattr(args, f) for f in _FILTERS if getattr(args, f, None) is not None}
     if action == "count":
-        count = client.count(**filters)
-        print(count)
-        if args.expect is not None and count != args.expect:
-            print(f"lefi-sim admin: expected {args.expect} matching requests, found {count}", file=sys.stderr)
-            return 1
-        return 0
+        return _Count(client.count(**filters), args.expect)
     return client.journal(limit=args.limit, bodies=args.bodies, **filters)

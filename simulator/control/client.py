@@ -88,7 +88,8 @@ class AdminClient:
         """Replaces the scenario with YAML text, or the YAML file at a Path."""
         filename = None
         if isinstance(scenario, Path):
-            filename, scenario = str(scenario), scenario.read_text(encoding="utf-8")
+            # absolute: a server on this machine takes the file as its source, to reload
+            filename, scenario = str(scenario.resolve()), scenario.read_text(encoding="utf-8")
         return self.call(
             "PUT",
             "/scenario",

@@ -19,25 +19,48 @@ from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenar
 from simulator.scenario.models import Scenario
 from simulator.scenario.store import make_store
 
-__all__ = ["install", "load_text", "reload_from_disk", "reset", "NOT_FROM_A_FILE"]
+__all__ = ["install", "load_text", "file_holding", "reload_from_disk", "reset", "NOT_FROM_A_FILE"]
 
 log = logging.getLogger("simulator.loading")
-NOT_FROM_A_FILE = "the scenario was not loaded from a file; PUT /_admin/scenario instead"
+NOT_FROM_A_FILE = (
+    "the running scenario was given as text (a request body), not as a file on the server's disk: "
+    "there is nothing to read again; load it again instead (PUT /_admin/scenario, "
+    "or lefi-sim admin scenario load FILE)"
+)
 
 
 async def install(
     sandbox: Sandbox, scenario: Scenario, source: Path | None, keep_clock: bool = False
 ) -> None:
-    """Builds ``scenario``'s store off the event loop, then swaps it in."""
+    """Builds ``scenario``'s store off the event loop, then swaps it in. ``source``: the file
+    it came from, which reload reads again; None: it was given as text, nothing to reload."""
     store = await asyncio.to_thread(make_store, scenario, source or sandbox.source)
     sandbox.install(store, source, reset_clock=not keep_clock)
+    sandbox.source = source  # install keeps an old file; a scenario given as text has none
 
 
-async def load_text(sandbox: Sandbox, text: str, name: str, keep_clock: bool = False) -> Scenario:
-    """Loads the scenario YAML ``text`` (``name`` in its problems). Raises ``ScenarioError``."""
+async def load_text(
+    sandbox: Sandbox, text: str, name: str, keep_clock: bool = False, file: Path | None = None
+) -> Scenario:
+    """Loads the scenario YAML ``text`` (``name`` in its problems). ``file``: the file on
+    this machine that holds ``text`` (see ``file_holding``), which becomes the source reload
+    reads. Raises ``ScenarioError``."""
     scenario = await asyncio.to_thread(parse_scenario, text, name)
-    await install(sandbox, scenario, None, keep_clock=keep_clock)
+    await install(sandbox, scenario, file, keep_clock=keep_clock)
     return scenario
+
+
+def file_holding(name: str, text: str) -> Path | None:
+    """The file ``name`` names when it is an absolute path on this machine holding exactly
+    ``text`` (``lefi-sim admin scenario load`` sends its file's absolute path): the scenario
+    came from that file. None when it names none (a bare body, or a client on another machine)."""
+    path = Path(name)
+    if not path.is_absolute():
+        return None
+    try:
+        return path if path.is_file() and path.read_text(encoding="utf-8") == text else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 async def reload_from_disk(sandbox: Sandbox) -> list[str]:

@@ -46,6 +46,8 @@ async def _watch(app: web.Application) -> None:
         debounce=300,
         step=100,
     ):
+        if sandbox.source is None or sandbox.source.resolve() != target:
+            continue  # another scenario was loaded since through the admin API: not ours to reload
         try:
             problems = await reload_from_disk(sandbox)
         except Exception:  # the watch must outlive any file; the running scenario stays

@@ -223,7 +223,9 @@ def business_reply(status: Verksamhetsfel, detail: str, at: datetime) -> LefiRep
 
 def render_answer(answer: Answer, fraga: Fraga) -> LefiReply:
     """The engine's answer as LefiExternFormansinformationSvar, or the LefiFelsvar of its
-    business error."""
+    business error. Every group asked that the asker may see is there, ``[]`` when it holds
+    nothing; what was not asked is left out; no value is ``null`` (the contract's arrays are
+    optional and none is nullable; docs/rest-v9.md)."""
     if answer.status is not None:
         failed = business_reply(answer.status, answer.status_detail, answer.created)
         if failed is not None:

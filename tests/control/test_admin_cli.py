@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
 from support.lefi import ask_raw
 from support.server import ROOT, Server
 
@@ -59,3 +61,69 @@ def test_unreachable_simulator_is_a_clear_error() -> None:
         timeout=60,
     )
     assert result.returncode == 1 and "cannot reach http://127.0.0.1:9" in result.stderr
+
+
+SMALL = """
+name: mine
+clock: {start: 2026-11-02T09:00:00+01:00, frozen: true}
+organisations:
+  - {orgnummer: "2120000142", name: Kommunen, type: kommun, agreement: all}
+persons:
+  - personnummer: "198506102386"
+    first_name: Tolvan
+    last_name: Tolvansson
+"""
+
+
+def test_a_loaded_file_becomes_the_source_that_is_reported_and_reloaded(
+    server_factory: Callable[..., Server], tmp_path: Path
+) -> None:
+    server = server_factory("--freeze-clock")
+    mine = tmp_path / "my.yaml"
+    mine.write_text(SMALL, encoding="utf-8")
+    loaded = subprocess.run(  # a relative path, as a user types it
+        [sys.executable, "-m", "simulator", "admin", "--url", server.url, "scenario", "load", "my.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    shown = json.loads(admin(server, "scenario").stdout)
+    assert shown["name"] == "mine" and shown["source"] == str(mine) and shown["loaded_from"] == "file"
+
+    mine.write_text(SMALL.replace("name: mine", "name: mine-edited"), encoding="utf-8")
+    reloaded = admin(server, "scenario", "reload")
+    assert reloaded.returncode == 0 and json.loads(reloaded.stdout)["name"] == "mine-edited"
+    assert json.loads(admin(server, "scenario").stdout)["source"] == str(mine)
+
+    # a YAML body with no file behind it says so, and reload refuses it clearly
+    body = requests.put(
+        f"{server.url}/_admin/scenario?filename=elsewhere.yaml",
+        data=SMALL.replace("name: mine", "name: body").encode(),
+        headers={"Content-Type": "application/yaml"},
+        timeout=30,
+    )
+    assert body.status_code == 200
+    assert body.json()["source"] is None and body.json()["loaded_from"] == "text"
+    refused = admin(server, "scenario", "reload")
+    assert refused.returncode == 1 and "given as text" in refused.stderr, refused.stderr
+    assert json.loads(admin(server, "scenario").stdout)["name"] == "body"
+
+
+def test_output_cut_short_by_head_ends_quietly(server_factory: Callable[..., Server]) -> None:
+    server = server_factory("--freeze-clock")
+    for _ in range(30):
+        assert ask_raw(server.url).status_code == 200
+    piped = subprocess.run(
+        f"{shlex.quote(sys.executable)} -m simulator admin --url {server.url} "
+        "journal list --limit 30 --bodies | head -n 1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.stdout == "[\n"
+    assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr, piped.stderr
+    assert piped.stderr == ""

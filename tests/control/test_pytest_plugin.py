@@ -3,7 +3,14 @@ conftest of ours. Each test here runs a small suite in a pytest subprocess."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
+
 import pytest
+import requests
+from support.rest_client import KOMMUN_AKTOR
+from support.server import Server, wait_for
 
 PARTNER_SUITE = '''
 import pytest, requests, zeep
@@ -84,3 +91,41 @@ def test_a_broken_scenario_fails_the_fixture_with_file_and_line(pytester: pytest
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*broken.yaml:3: *not a valid personnummer*"])
+
+
+def test_the_plugin_imports_and_serves_a_partner_suite_with_warnings_as_errors(
+    pytester: pytest.Pytester,
+) -> None:
+    """Partners often run ``-W error``: no DeprecationWarning of ours may fail their suite."""
+    imported = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import simulator.pytest_plugin"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert imported.returncode == 0 and imported.stderr == "", imported.stderr
+    pytester.makepyfile(test_partner=PARTNER_SUITE)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=6)
+
+
+def test_a_server_run_with_warnings_as_errors_answers_a_massfraga_job(
+    server_factory: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONWARNINGS", "error")  # the server process inherits it
+    server = server_factory("--freeze-clock")
+    submitted = requests.post(
+        f"{server.url}/massfraga/v1/aktorer/{KOMMUN_AKTOR}/jobb",
+        json={
+            "personnummer": ["198506102386", "198803182388"],
+            "period": {"from": "2025-01-01", "tom": "2026-10-31"},
+            "formansinformation": ["FK:SJP"],
+        },
+        timeout=30,
+    )
+    assert submitted.status_code == 202, submitted.text
+    location = submitted.headers["Location"]
+    # the background worker answers it (it died at start-up on a DeprecationWarning before)
+    done = wait_for(lambda: requests.get(server.url + location, timeout=10).json()["status"] == "klart")
+    assert done
+    assert "Warning" not in server.log.read_text(errors="replace")

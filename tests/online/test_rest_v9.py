@@ -18,7 +18,7 @@ import pytest
 import requests
 import yaml
 from support.rest_client import FRAGA, INSURER_AKTOR, KOMMUN_AKTOR, TYPER, V9, Rest
-from support.server import DEFAULT_SCENARIO, Server, running
+from support.server import DEFAULT_SCENARIO, ROOT, Server, running
 
 from simulator.domain.benefits import V9_GROUPS
 
@@ -109,6 +109,48 @@ def test_sjukpenning_with_its_whole_history_person_sgi_and_payments(rest: Rest) 
     assert fk["utbetalningsuppgift"] and all(
         p["formansfamilj"]["id"] == "DAG" for p in fk["utbetalningsuppgift"]
     )
+
+
+def _nulls(value: Any, path: str = "") -> list[str]:
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in _nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in _nulls(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize(
+    "person, asked, where",
+    [
+        (KLARA, {"formansinformation": ["FK:SJP"]}, ("formansinformation", "sjukpenningarende")),
+        (KLARA, {"utbetalningar": ["FK:FP"]}, ("formansinformation", "utbetalningsuppgift")),
+        (
+            KLARA,
+            {"ovrigInformation": ["FK:SGI"]},
+            ("formansinformation", "sjukpenninggrundandeInkomstuppgift"),
+        ),
+        (SARA, {"ansprak": ["PM:EF"]}, ("ansprak",)),
+        (KLARA, {"preliminaraUtbetalningar": ["PM:AP"]}, ("preliminaraUtbetalningar",)),
+    ],
+)
+def test_a_group_asked_with_nothing_in_it_is_an_empty_array_and_nothing_else_is_there(
+    rest: Rest, person: str, asked: dict[str, list[str]], where: tuple[str, ...]
+) -> None:
+    """The rule docs/rest-v9.md states (the contract's arrays are optional and never
+    nullable, and FK's own example answers an empty group with ``[]``)."""
+    body = rest.ask(person, **asked).json()  # the person has nothing of the group asked
+    found: Any = body
+    for key in where:
+        found = found[key]
+    assert found == []
+    assert set(body) == {"utlamnare", where[0]}  # not asked, no avvikelse: left out
+    assert _nulls(body) == []
+    if where[0] == "formansinformation":
+        assert set(body["formansinformation"]) == {where[1]}
+    documented = (ROOT / "docs" / "rest-v9.md").read_text(encoding="utf-8")
+    assert "empty array" in documented and "Keys are left out when they hold nothing" not in documented
 
 
 def test_protected_identity_withholds_address_kommun_and_employer(rest: Rest) -> None:

@@ -45,6 +45,16 @@ def test_online_at_the_sla_rate_over_every_binding_passes(tmp_path: Path) -> Non
     assert all(row["sent"] >= 4 for row in report["per_organisation"]), report["per_organisation"]
 
 
+def test_the_capacity_verdict_is_printed_last_after_locusts_tables(tmp_path: Path) -> None:
+    output = tmp_path / "locust.log"
+    status, report = _run(tmp_path, "online", run_time="5s", locust_log=output)
+    assert status == 0 and report["passed"]
+    text = output.read_text(errors="replace")
+    verdict = text.rindex("CAPACITY REPORT: PASS")
+    assert verdict > text.rindex("Aggregated") and verdict > text.rindex("Response time percentiles"), text
+    assert text.rstrip().splitlines()[-1].startswith("| "), text[-2000:]  # the report's last row ends it
+
+
 def test_two_hundred_partners_at_once_each_at_its_sla_pass(tmp_path: Path) -> None:
     status, report = _run(tmp_path, "partners", run_time="10s")
     assert status == 0

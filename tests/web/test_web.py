@@ -93,7 +93,7 @@ def benefit_boxes(page: Page) -> list[tuple[str, bool]]:
 
 def table(page: Page, key: str) -> list[tuple[str, str]]:
     """The rows of a benefit's table as (label, value), in order."""
-    rows = page.locator(f"#t-{key} tbody tr:not(.group)")
+    rows = page.locator(f"#t-{key} tbody tr:not(.group):not(.period)")
     return [
         (rows.nth(i).locator("th").inner_text().strip(), rows.nth(i).locator("td").inner_text().strip())
         for i in range(rows.count())
@@ -215,7 +215,7 @@ def test_a_valid_query_shows_the_engines_answer_in_tables(page: Page, srv: Serve
     ask(page, "19850610-2386")
     expect(page.get_by_role("heading", level=1)).to_have_text("LEFI - Visa förmånsinformation")
     person = dict(table(page, "personuppgifter"))
-    assert person["Personnummer / samordningsnummer"] == "198506102386"
+    assert person["Personnummer / samordningsnummer"] == "19850610-2386"
     assert (person["Utdelningsadress 1"], person["Postkod"], person["Postort"], person["Land"]) == (
         "Testgatan 11",
         "26875",
@@ -230,13 +230,13 @@ def test_a_valid_query_shows_the_engines_answer_in_tables(page: Page, srv: Serve
     assert person["Arbetsgivare – organisationsnummer"] == "5566778899"
     sjp = table(page, "sjukpenning")
     assert ("Ärendestatus", "Avslutat") in sjp and ("Ärendestatus", "Pågående") in sjp
-    assert ("Fr o m datum", "2024-10-12") in sjp and ("Omfattning", "Tre fjärdedels ersättning") in sjp
-    assert ("T o m datum", "Pågår") in sjp and ("Karens", "Ja") in sjp
+    assert ("Fr.o.m.", "2024-10-12") in sjp and ("Omfattning", "Tre fjärdedels ersättning") in sjp
+    assert ("T.o.m.", "Pågår") in sjp and ("Karens", "Ja") in sjp
     assert page.locator("#t-sjukpenning tr.group").all_inner_texts() == ["Ärende 1", "Ärende 2"]
     sgi = table(page, "sjukpenninggrundandeInkomst")  # the decision in force at the start, and a later one
     assert sgi[:6] == [
-        ("Ärende from", "2023-01-01"),
-        ("Beslut from", "2023-01-01"),
+        ("Ärende fr.o.m.", "2023-01-01"),
+        ("Beslut fr.o.m.", "2023-01-01"),
         ("SGI-typ", "A- eller B-inkomst (vanligt SGI)"),
         ("Årsinkomst A", "385000 SEK"),
         ("Årsinkomst B", "0 SEK"),
@@ -281,6 +281,57 @@ def test_every_benefit_kind_the_engine_returns_is_shown(page: Page) -> None:
     assert ("Förmån", "Sjukpenning") in table(page, "utbetalning")
     # the history limit (utbetalning: 18 months back) noted under the table's title
     expect(page.locator("#t-utbetalning caption")).to_contain_text("före den tidpunkt")
+
+
+def test_each_period_of_a_case_is_a_group_of_its_own(page: Page) -> None:
+    log_in(page, HANNA)
+    ask(page, "19850610-2386")
+    headings = page.locator("#t-sjukpenning tr.period").all_inner_texts()
+    assert headings[:3] == ["Ärende 1, period 1", "Ärende 1, period 2", "Ärende 2, period 1"], headings
+    periods = page.locator("#t-sjukpenning tbody.period")
+    assert periods.count() == len(headings)
+    for i in range(periods.count()):  # one Fr.o.m. and one T.o.m. under each heading, never repeated
+        labels = periods.nth(i).locator("th[scope=row]").all_inner_texts()
+        assert (
+            labels.count("Fr.o.m.") == 1
+            and labels.count("T.o.m.") == 1
+            and labels[:2] == ["Fr.o.m.", "T.o.m."]
+        )
+    # the case's own rows stay under the case's heading, without a period's dates
+    case = page.locator("#t-sjukpenning tbody:not(.period)").first.locator("th[scope=row]").all_inner_texts()
+    assert "Ärendestatus" in case and "Fr.o.m." not in case and "Omfattning" not in case
+
+
+@pytest.mark.parametrize("person", ["19850610-2386", "19880318-2388", "19360219-9188", "19700225-9294"])
+def test_one_date_label_style_and_one_personnummer_format_on_a_page(page: Page, person: str) -> None:
+    log_in(page, HANNA)
+    ask(page, person)
+    text = page.locator("main").inner_text()
+    assert not re.search(r"\b(19|20)\d{10}\b", text), "a personnummer without its dash"
+    assert re.findall(r"\b(19|20)\d{6}-\d{4}\b", text)  # and there are some, all written so
+    labels = page.locator("main th[scope=row], main dt").all_inner_texts()
+    dated = [label for label in labels if re.search(r"(fr|t)\W*o\W*m\b|\bfrom\b", label, re.I)]
+    assert dated and all(re.search(r"\b(Fr|fr|T|t)\.o\.m\.", label) for label in dated), dated
+
+
+@pytest.mark.parametrize("where", ["login", "visa"])
+def test_no_page_is_wider_than_a_phone(browser: Browser, srv: Server, where: str) -> None:
+    context = browser.new_context(base_url=srv.url, locale="sv-SE", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    phone = context.new_page()
+    try:
+        if where == "visa":
+            log_in(phone, HANNA)
+            ask(phone, "19880318-2388")  # a family: the most tables
+        else:
+            phone.goto("/lefi/login")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        shoot(phone, f"{where}-390.png")
+        assert width <= 390, f"/lefi/{where} is {width} px wide at 390 px"
+        if where == "login":  # the test users are still there to read
+            expect(phone.locator("table.list td").first).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_each_validation_message(page: Page, srv: Server) -> None:

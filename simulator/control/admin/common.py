@@ -57,6 +57,8 @@ def scenario_summary(sandbox: Sandbox) -> dict[str, Any]:
         "name": s.name,
         "description": s.description,
         "source": str(sandbox.source) if sandbox.source else None,
+        # a scenario given as text (a request body) has no file: reload refuses it
+        "loaded_from": "file" if sandbox.source else "text",
         "generation": sandbox.generation,
         "persons": sandbox.store.person_count(),
         "organisations": len(s.organisations),

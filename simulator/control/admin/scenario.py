@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -37,14 +38,18 @@ async def put_scenario(request: web.Request) -> web.Response:
         return error(400, f"the scenario is not UTF-8: {exc}")
     name = request.query.get("filename", "<request body>")[:200]
     keep_clock = request.query.get("keep_clock") == "true"
+    file = await asyncio.to_thread(loading.file_holding, name, text)
     try:
-        scenario = await loading.load_text(sandbox, text, name, keep_clock=keep_clock)
+        scenario = await loading.load_text(sandbox, text, name, keep_clock=keep_clock, file=file)
     except ScenarioError as exc:
         return error(
             400, "scenario refused; the running scenario is unchanged", [str(p) for p in exc.problems]
         )
     log.info("scenario %r loaded through the admin API", scenario.name)
-    await share(request, ScenarioLoaded(text=text, name=name, keep_clock=keep_clock))
+    await share(
+        request,
+        ScenarioLoaded(text=text, name=name, keep_clock=keep_clock, file=str(file) if file else None),
+    )
     return web.json_response(scenario_summary(sandbox))
 
 

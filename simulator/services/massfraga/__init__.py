@@ -17,4 +17,4 @@ def setup(app: web.Application) -> None:
     rest.setup(app)
     ssek.setup(app)
     shs.setup(app)
-    register(app, Service("massfraga", kinds=jobs.KINDS, contexts=(jobs.worker_context,)))
+    register(app, Service("massfraga", kinds=jobs.KINDS, contexts=(jobs.worker(app),)))

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,7 @@ __all__ = [
     "jobs",
     "submit",
     "wake",
-    "worker_context",
+    "worker",
 ]
 
 log = logging.getLogger("simulator.massfraga")
@@ -350,13 +350,16 @@ async def _run(app: web.Application) -> None:
     await repeat("massfråga worker", wait, step)
 
 
-async def _start(app: web.Application) -> None:
-    app[WAKE] = asyncio.Event()
-    await _run(app)
-
-
 # the background worker, from start-up (resuming jobs left unfinished by a crash) to shutdown
-worker_context = task_context(_start)
+_worker_context = task_context(_run)
+
+
+def worker(app: web.Application) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The background worker's cleanup context, for the registry; its wake-up event is put
+    on ``app`` now, while it may still be changed (aiohttp deprecates changing a started app:
+    partners running with warnings as errors would fail)."""
+    app[WAKE] = asyncio.Event()
+    return _worker_context
 
 
 def wake(app: web.Application) -> None:

@@ -42,7 +42,7 @@ from simulator.services.web.sessions import (
     WebSession,
     set_cookie,
 )
-from simulator.services.web.tables import answer_tables
+from simulator.services.web.tables import answer_tables, dashed
 
 __all__ = ["setup", "BASE", "METHODS"]
 
@@ -171,7 +171,7 @@ def _login_context(request: web.Request, session: WebSession, **extra: Any) -> d
         "refusal": None,
         "message": _LOGGED_OUT.get(request.query.get("utloggad", "")),
         "session": None,
-        "dashed": _dashed,
+        "dashed": dashed,
     }
     context.update(extra)
     return context
@@ -237,7 +237,7 @@ async def login(request: web.Request) -> web.Response:
             method=method,
             personnummer=typed,
             refusal=(
-                f"Inloggningen nekades: {_dashed(pnr.value)} är inte registrerad för någon organisation i "
+                f"Inloggningen nekades: {dashed(pnr.value)} är inte registrerad för någon organisation i "
                 "Försäkringskassans behörighetssystem."
             ),
         )
@@ -345,7 +345,7 @@ def _page(request: web.Request, session: WebSession, offer: Offer) -> dict[str, 
         "csrf": session.csrf,
         "offer": offer,
         "method": METHODS.get(session.method or "", ""),
-        "dashed": _dashed,
+        "dashed": dashed,
     }
 
 
@@ -447,7 +447,7 @@ def business_message(answer: Answer) -> str:
         text = "Personen finns inte i Försäkringskassans kundregister."
     elif status is Verksamhetsfel.NYTT_PERSONNUMMER and answer.new_personnummer:
         text = (
-            f"Personen har fått ett nytt personnummer: {_dashed(answer.new_personnummer)}. "
+            f"Personen har fått ett nytt personnummer: {dashed(answer.new_personnummer)}. "
             "Sök på det nya personnumret."
         )
     elif status is Verksamhetsfel.NYTT_PERSONNUMMER:
@@ -457,8 +457,3 @@ def business_message(answer: Answer) -> str:
     else:
         text = f"{answer.status_text.rstrip('.')}."
     return f"{text} (Felkod {status.code}.)"
-
-
-def _dashed(pnr: str) -> str:
-    """198506102386 → 19850610-2386, as the e-tjänst writes personnummer."""
-    return f"{pnr[:8]}-{pnr[8:]}" if len(pnr) == 12 and pnr.isdigit() else pnr

@@ -1,6 +1,10 @@
 """The engine's answer as the tables of "Visa förmånsinformation" (seed 001 §5.2): one
 table per benefit, label and value per row, in Swedish. Only wording lives here; what
-is delivered is the engine's business."""
+is delivered is the engine's business.
+
+One style on a page: dates are labelled as the Hämta form labels them (``Fr.o.m.``,
+``T.o.m.``), a personnummer is written ``19850610-2386`` (``dashed``) as the form's example
+is, and each period of a case is a group of its own under the case."""
 
 from __future__ import annotations
 
@@ -22,7 +26,9 @@ from simulator.engine.answer import (
 )
 from simulator.scenario.models import Amount, Case, Payment, Period
 
-__all__ = ["Row", "RowGroup", "Table", "answer_tables"]
+__all__ = ["Row", "RowGroup", "Table", "answer_tables", "dashed", "FROM", "TOM"]
+
+FROM, TOM = "Fr.o.m.", "T.o.m."  # the Hämta form's labels, used for every date of a period
 
 _BEFORE_LIMIT = (
     "En del av sökperioden ligger före den tidpunkt från vilken uppgifter om förmånen "
@@ -40,6 +46,12 @@ class Row:
 class RowGroup:
     heading: str | None  # e.g. "Ärende 2"; None for a table's only group
     rows: tuple[Row, ...]
+    periods: tuple[RowGroup, ...] = ()  # a case's periods, each under a heading of its own
+
+
+def dashed(pnr: str) -> str:
+    """198506102386 → 19850610-2386, as the e-tjänst writes personnummer everywhere."""
+    return f"{pnr[:8]}-{pnr[8:]}" if len(pnr) == 12 and pnr.isdigit() else pnr
 
 
 @dataclass(frozen=True)
@@ -96,14 +108,14 @@ def _personuppgifter(person: PersonAnswer) -> Table:
         return Table(
             "personuppgifter",
             "Personuppgifter",
-            (RowGroup(None, _rows(("Personnummer / samordningsnummer", person.personnummer))),),
+            (RowGroup(None, _rows(("Personnummer / samordningsnummer", dashed(person.personnummer)))),),
         )
     address = p.address
     groups = [
         RowGroup(
             None,
             _rows(
-                ("Personnummer / samordningsnummer", p.personnummer),
+                ("Personnummer / samordningsnummer", dashed(p.personnummer)),
                 ("Namn", p.name),
                 ("Utdelningsadress 1", address.street if address else None),
                 ("C/o-adress", address.co if address else None),
@@ -125,7 +137,7 @@ def _personuppgifter(person: PersonAnswer) -> Table:
             RowGroup(
                 heading,
                 _rows(
-                    ("Personnummer", r.personnummer),
+                    ("Personnummer", dashed(r.personnummer)),
                     ("Födelsedatum", r.birth_date),
                     ("Skyddad identitet", r.protected_identity),
                     ("Annan vårdnadshavare", r.other_guardian if r.relation == "barn" else None),
@@ -138,15 +150,18 @@ def _personuppgifter(person: PersonAnswer) -> Table:
 _TYPE_LABEL = {"sjukpenning": "Sjukpenningstyp", "tillfalligForaldrapenning": "Ersättningsslag"}
 
 
-def _period_rows(p: Period, type_label: str) -> tuple[Row, ...]:
-    return _rows(
-        ("Antal dagar", p.days),
-        ("Omfattning", _omfattning(p.omfattning)),
-        ("Fr o m datum", p.from_),
-        ("T o m datum", p.tom if p.tom is not None else "Pågår"),
-        (type_label, p.type),
-        ("Karens", p.karens),
-        ("Månadsbelopp", _sek(p.monthly_amount)),
+def _period(p: Period, type_label: str, heading: str) -> RowGroup:
+    return RowGroup(
+        heading,
+        _rows(
+            (FROM, p.from_),
+            (TOM, p.tom if p.tom is not None else "Pågår"),
+            ("Omfattning", _omfattning(p.omfattning)),
+            ("Antal dagar", p.days),
+            (type_label, p.type),
+            ("Karens", p.karens),
+            ("Månadsbelopp", _sek(p.monthly_amount)),
+        ),
     )
 
 
@@ -156,14 +171,16 @@ def _case_group(s: CaseSection, case: Case, heading: str | None) -> RowGroup:
         ("Ärendestatus", case.status.label),
         ("Anmälningsdatum", case.reported),
         (type_label, case.type),
-        ("Barnets personnummer", case.child),
+        ("Barnets personnummer", dashed(case.child) if case.child else None),
         ("Uttagna dagar", case.days_used),
         ("Uttagna dagar på garantinivå", case.days_used_guarantee),
     )
     period_type = "Åtgärdstyp" if s.benefit == "foraldrapenning" else "Typ"
-    for p in case.periods:
-        rows += _period_rows(p, period_type)
-    return RowGroup(heading, rows)
+    periods = []
+    for i, p in enumerate(case.periods, 1):
+        name = f"Period {i}" if len(case.periods) > 1 else "Period"
+        periods.append(_period(p, period_type, f"{heading}, {name.lower()}" if heading else name))
+    return RowGroup(heading, rows, tuple(periods))
 
 
 def _cases(s: CaseSection) -> tuple[RowGroup, ...]:
@@ -188,8 +205,8 @@ def _sgi(s: SgiSection) -> tuple[RowGroup, ...]:
             RowGroup(
                 f"Beslut {i}" if several else None,
                 _rows(
-                    ("Ärende from", d.case_from),
-                    ("Beslut from", d.decided_from),
+                    (f"Ärende {FROM.lower()}", d.case_from),
+                    (f"Beslut {FROM.lower()}", d.decided_from),
                     ("SGI-typ", "A- eller B-inkomst (vanligt SGI)" if d.type == 0 else d.type),
                     ("Årsinkomst A", _sek(d.income_a)),
                     ("Årsinkomst B", _sek(d.income_b)),
@@ -221,7 +238,7 @@ def _pension(s: PensionSection) -> tuple[RowGroup, ...]:
             RowGroup(
                 "Ålderspension",
                 _rows(
-                    ("Fr o m datum", d.from_),
+                    (FROM, d.from_),
                     ("Pensionsandel", f"{d.share} %"),
                     ("Garantipension", _amount(d.garantipension)),
                     ("Inkomstpension", _amount(d.inkomstpension)),
@@ -250,7 +267,10 @@ def _prognos(s: PrognosSection) -> tuple[RowGroup, ...]:
 
 def _levnadsintyg(s: LevnadsintygSection) -> tuple[RowGroup, ...]:
     return tuple(
-        RowGroup(None, _rows(("Inkommet", c.received), ("Giltigt t o m", c.valid_until), ("Land", c.country)))
+        RowGroup(
+            None,
+            _rows(("Inkommet", c.received), (f"Giltigt {TOM.lower()}", c.valid_until), ("Land", c.country)),
+        )
         for c in s.certificates
     )
 
@@ -260,8 +280,8 @@ def _payment_group(p: Payment) -> RowGroup:
     rows = _rows(
         ("Förmån", b.label),
         ("Utbetalningsdatum", p.date),
-        ("Fr o m datum", p.from_),
-        ("T o m datum", p.tom),
+        (FROM, p.from_),
+        (TOM, p.tom),
         ("Utbetalningstyp", "Månadsvis" if p.type == "M" else "Engångsbelopp"),
         ("Bruttobelopp", _sek(p.gross)),
         ("Skatt", _sek(p.tax)),
