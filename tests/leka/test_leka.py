@@ -154,6 +154,12 @@ def test_registration_answers_a_person_as_the_onlinefraga_does(server: Server) -
         organisationsnummer=org, personnummer=[missing, renumbered]
     )
     assert [p.prenumererar for p in checked.person] == [False, False]
+    # a person's technical error fails the request as it fails the question: nobody registered
+    kurt = "199401228565"  # technical_error: ANROP_MOT_KUF_MISSLYCKADES
+    refused = post_soap(server.url, soap_envelope(register_xml(org, kurt, CARL)), path="/leka/ws")
+    assert refused.status_code == 500 and "ANROP_MOT_KUF_MISSLYCKADES" in refused.text
+    checked = client(server).KontrolleraPrenumeration(organisationsnummer=org, personnummer=[kurt])
+    assert [p.prenumererar for p in checked.person] == [False]
 
 
 def test_notified_by_the_rule_prenumeration_follows(
