@@ -231,6 +231,33 @@ def test_a_death_reaches_only_a_subscriber_to_personal_details(
     assert [c for a in details.answers() for c in a.changes()] == [(NILS, "20261110", "AVLIDEN", None)]
 
 
+def test_each_organisation_numbers_its_files_from_1_and_again_after_a_reset(
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
+    """``leveransnummer`` is per organisation (the kill -9 test in test_prenumeration_crash.py
+    shows it gapless across crashes); the admin API's reset starts every organisation anew."""
+    srv, _ = start()
+    orders = {TRYGGHET: SARA_ORDER, PM: {NILS: {"generellPersonInformation": "2026-01-01"}}}
+
+    def numbers() -> dict[str, list[str]]:
+        return {
+            org: [
+                a.root.findtext(f"{q('startpost')}/{q('leveransnummer')}") or ""
+                for a in Drop(srv.url, org).answers()
+            ]
+            for org in orders
+        }
+
+    for _ in range(2):
+        for org, wanted in orders.items():
+            assert Drop(srv.url, org).send(order(org, wanted)).status_code == 202
+        for _ in range(2):
+            assert requests.post(f"{srv.url}/_admin/prenumeration/batch", timeout=30).status_code == 200
+        assert numbers() == {TRYGGHET: ["1", "2"], PM: ["1", "2"]}
+        assert requests.post(f"{srv.url}/_admin/scenario/reset", timeout=10).status_code == 200
+        assert numbers() == {TRYGGHET: [], PM: []}
+
+
 def test_a_full_refresh_resends_everything(start: Callable[..., tuple[Server, Path]]) -> None:
     srv, _ = start()
     drop = Drop(srv.url, TRYGGHET)
