@@ -72,7 +72,7 @@ class Engine:
         try:
             allowed = self._organisation(query)
             pnr = self._check_question(query, today)
-            person = self._person(pnr, today)
+            person = self.person(pnr, today)
         except BusinessError as err:
             return replace(
                 answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer
@@ -117,13 +117,8 @@ class Engine:
         )
         try:
             allowed = self._allowed(self._known_organisation(orgnummer))
-            try:
-                pnr = Personnummer.parse(personnummer, day)
-            except InvalidPersonnummer as exc:
-                raise BusinessError(
-                    Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}"
-                ) from None
-            person = self._person(pnr, day)
+            pnr = self.personnummer(personnummer, day)
+            person = self.person(pnr, day)
         except BusinessError as err:
             return replace(
                 answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer
@@ -208,13 +203,17 @@ class Engine:
         agreement = catalogue.ALL_KEYS if org.agreement == "all" else frozenset(org.agreement)
         return agreement & type_filter
 
-    def _check_question(self, query: Query, today: date) -> Personnummer:
+    def personnummer(self, text: str, today: date) -> Personnummer:
+        """``text`` as a personnummer, or business error 11 saying what is wrong with it."""
         try:
-            pnr = Personnummer.parse(query.personnummer, today)
+            return Personnummer.parse(text, today)
         except InvalidPersonnummer as exc:
             raise BusinessError(
                 Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}"
             ) from None
+
+    def _check_question(self, query: Query, today: date) -> Personnummer:
+        pnr = self.personnummer(query.personnummer, today)
         start, end = query.from_date, query.tom_date
         if start is None:
             raise BusinessError(Verksamhetsfel.FROM_SAKNAS)
@@ -238,7 +237,10 @@ class Engine:
             raise BusinessError(Verksamhetsfel.FORMANSLISTA_SAKNAS)
         return pnr
 
-    def _person(self, pnr: Personnummer, today: date) -> Person:
+    def person(self, pnr: Personnummer, today: date) -> Person:
+        """The person FK answers about, or what it answers instead: business error 3 (nobody
+        with the number, or a person the scenario makes missing), 4 (a new number, with it; or
+        two customer ids), or ``TechnicalError``. LEKA registers a person by this rule too."""
         person = self.store.person(pnr, today)
         if person is None:
             raise BusinessError(Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER)

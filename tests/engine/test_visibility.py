@@ -1,13 +1,12 @@
 """Which timeline changes a subscriber may see (simulator/engine/visibility.py), in-process:
-the one rule LEKA and LEFI Prenumeration share, and the two places where they differ."""
+the one rule LEKA and LEFI Prenumeration share (over HTTP: tests/leka/test_leka.py and
+tests/prenumeration/test_prenumeration.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from simulator.engine.visibility import PERSONAL, UTBETALNING, Subscriber, subject, visible
+from simulator.engine.visibility import PERSONAL, UTBETALNING, subject, visible
 from simulator.scenario.models import EventKind, TimelineEvent
 
 PNR = "198506102386"
@@ -53,30 +52,31 @@ def test_the_subject_of_an_event() -> None:
     ]
 
 
-@pytest.mark.parametrize("who", list(Subscriber))
-def test_case_events_need_their_benefit_subscribed_and_allowed(who: Subscriber) -> None:
+def test_case_events_need_their_benefit_subscribed_and_allowed() -> None:
     for e in (CASE, ENDS):
-        assert visible(e, EVERYTHING, EVERYTHING, who)
-        assert not visible(e, frozenset({PERSONAL}), EVERYTHING, who)  # not allowed
-    assert not visible(CASE, EVERYTHING, frozenset({PERSONAL}), Subscriber.PRENUMERATION)  # not subscribed
+        assert visible(e, EVERYTHING, EVERYTHING)
+        assert not visible(e, frozenset({PERSONAL}), EVERYTHING)  # not allowed
+        assert not visible(e, EVERYTHING, frozenset({PERSONAL}))  # not subscribed
 
 
-@pytest.mark.parametrize("who", list(Subscriber))
-def test_a_move_needs_personal_details(who: Subscriber) -> None:
-    assert visible(MOVES, EVERYTHING, EVERYTHING, who)
-    assert not visible(MOVES, SICKNESS, SICKNESS, who)
+def test_personal_changes_need_personal_details() -> None:
+    for e in (MOVES, DIES):
+        assert visible(e, EVERYTHING, EVERYTHING)
+        assert not visible(e, SICKNESS, SICKNESS)
+        assert not visible(e, EVERYTHING, SICKNESS)  # may, but did not subscribe
 
 
-def test_a_payment_leka_sees_by_the_paid_benefit_prenumeration_needs_utbetalning_too() -> None:
-    assert visible(PAID, SICKNESS, SICKNESS, Subscriber.LEKA)
-    assert not visible(PAID, SICKNESS, SICKNESS, Subscriber.PRENUMERATION)
+def test_a_payment_needs_utbetalning_wanted_and_the_paid_benefit_allowed() -> None:
+    """LEKA subscribes to a person (allowed = subscribed): an organisation that may see
+    sjukpenning but not utbetalning learns of no payment, as in an onlinefråga."""
+    assert not visible(PAID, SICKNESS, SICKNESS)
     both = SICKNESS | {UTBETALNING}
-    assert visible(PAID, both, both, Subscriber.PRENUMERATION)
-    assert not visible(PAID, frozenset({UTBETALNING}), frozenset({UTBETALNING}), Subscriber.PRENUMERATION)
+    assert visible(PAID, both, both)
+    assert visible(PAID, both, frozenset({UTBETALNING}))  # the paid benefit need not be subscribed
+    assert not visible(PAID, both, SICKNESS)  # utbetalning allowed, not subscribed
+    assert not visible(PAID, frozenset({UTBETALNING}), frozenset({UTBETALNING}))  # paid benefit not allowed
 
 
-def test_a_new_number_or_a_death_prenumeration_always_leka_with_personal_details() -> None:
-    for e in (NEW_NUMBER, DIES):
-        assert visible(e, SICKNESS, SICKNESS, Subscriber.PRENUMERATION)
-        assert not visible(e, SICKNESS, SICKNESS, Subscriber.LEKA)
-        assert visible(e, EVERYTHING, EVERYTHING, Subscriber.LEKA)
+def test_a_new_number_always() -> None:
+    assert visible(NEW_NUMBER, SICKNESS, SICKNESS)
+    assert visible(NEW_NUMBER, frozenset(), frozenset())

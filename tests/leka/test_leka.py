@@ -22,6 +22,7 @@ from aiohttp import web
 from lxml import etree
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from support.lefi import make_lefi
 from support.partner_clients import LEKA, post_soap, register_xml, soap_envelope, soap_fault, ssek_header
 from support.server import ROOT, SCHEMAS, Server, wait_for
 
@@ -128,6 +129,65 @@ def test_notifications_as_the_clock_passes_fetched_once(
         leka.HamtaAviseringar(organisationsnummer=ORG, max=1).avisering[0].aviseringsId
         == later[0].aviseringsId
     )
+
+
+def test_registration_answers_a_person_as_the_onlinefraga_does(server: Server) -> None:
+    """A person the scenario makes missing is 3, one with a new number 4 (naming it): the
+    onlinefråga's codes and texts, not a subscription on a person FK would not answer for."""
+    missing, renumbered = "198202042399", "199102162394"  # default scenario: missing: true; new_personnummer
+    org = "2120000142"
+    reply = client(server).RegistreraPrenumeration(
+        organisationsnummer=org, personnummer=[missing, renumbered]
+    )
+    registered = {p.personnummer: (p.status.kod, p.status.beskrivning) for p in reply.person}
+    online = make_lefi(server.url)
+    for pnr in (missing, renumbered):
+        asked = online.ask(pnr, ["sjukpenning"], org=org)
+        text = asked.text("generelltfalt/status/beskrivning") or ""
+        new_number = asked.text("informationsfalt/person/nyttPersonnummer")
+        assert registered[pnr] == (asked.status, f"{text}: {new_number}" if new_number else text)
+    assert registered == {
+        missing: (3, "Person saknas i kundregister"),
+        renumbered: (4, "Den försäkrade har ett nytt personnummer: 199210072386"),
+    }
+    checked = client(server).KontrolleraPrenumeration(
+        organisationsnummer=org, personnummer=[missing, renumbered]
+    )
+    assert [p.prenumererar for p in checked.person] == [False, False]
+    # a person's technical error fails the request as it fails the question: nobody registered
+    kurt = "199401228565"  # technical_error: ANROP_MOT_KUF_MISSLYCKADES
+    refused = post_soap(server.url, soap_envelope(register_xml(org, kurt, CARL)), path="/leka/ws")
+    assert refused.status_code == 500 and "ANROP_MOT_KUF_MISSLYCKADES" in refused.text
+    checked = client(server).KontrolleraPrenumeration(organisationsnummer=org, personnummer=[kurt])
+    assert [p.prenumererar for p in checked.person] == [False]
+
+
+def test_notified_by_the_rule_prenumeration_follows(
+    server_factory: Callable[..., Server], scenario: Path, tmp_path: Path
+) -> None:
+    """simulator/engine/visibility.py over HTTP: an organisation that may receive sjukpenning
+    but not utbetalning nor personal details hears of Carl's case, not of his payment, nor of
+    a death; of a new personnummer every subscriber hears."""
+    nina, dies = "199102232387", "199104172391"  # new_personnummer 2026-12-01; dies 2026-12-05
+    path = two_organisations(scenario, tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["organisations"][1]["agreement"] = ["sjukpenning"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    server = server_factory(scenario=path)
+    leka, admin = client(server), AdminClient(server.url)
+    for org in (ORG, OTHER):
+        reply = leka.RegistreraPrenumeration(organisationsnummer=org, personnummer=[CARL, nina, dies])
+        assert statuses(reply) == {CARL: 0, nina: 0, dies: 0}
+    admin.advance(days=34)  # 2026-12-06
+    admin_get_made(server)  # the notifications made now (the notifier may have made some already)
+
+    def seen(org: str) -> set[tuple[str, str]]:
+        return {
+            (a.personnummer, a.handelse) for a in leka.HamtaAviseringar(organisationsnummer=org).avisering
+        }
+
+    assert {(CARL, "case_starts"), (CARL, "payment"), (nina, "new_personnummer"), (dies, "dies")} <= seen(ORG)
+    assert seen(OTHER) == {(CARL, "case_starts"), (nina, "new_personnummer")}
 
 
 def admin_get_made(server: Server) -> int:

@@ -30,7 +30,7 @@ from support.prenumeration_client import (
     set_clock,
     settle,
 )
-from support.server import ROOT, SCHEMAS, Server, start_server, stop_server
+from support.server import ROOT, SCHEMAS, Server, start_server, stop_server, wait_for
 
 from simulator.domain.benefits import keys_for_version
 from simulator.domain.versions import CURRENT
@@ -211,6 +211,51 @@ def test_cancelling_one_benefit_keeps_the_rest(start: Callable[..., tuple[Server
     assert (SARA, "20261103", "UTBETALNING", "utbetalning") not in changes
     assert (SARA, "20261104", "ARENDE_AVSLUTAS", "sjukpenning") in changes
     assert set(drop.subscriptions()[0]["formaner"]) == {"sjukpenning", "generellPersonInformation"}
+
+
+def test_a_death_reaches_only_a_subscriber_to_personal_details(
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
+    """The rule LEKA follows too (simulator/engine/visibility.py): Nils dies on 2026-11-10; the
+    date of death is a personal detail, which the onlinefråga shows only with
+    generellPersonInformation — an insurer subscribed to his sjukpenning alone is not told,
+    Pensionsmyndigheten subscribed to his personal details is."""
+    srv, _ = start()
+    sickness, details = Drop(srv.url, TRYGGHET), Drop(srv.url, PM)
+    assert sickness.send(order(TRYGGHET, {NILS: {"sjukpenning": "2026-01-01"}})).status_code == 202
+    assert details.send(order(PM, {NILS: {"generellPersonInformation": "2026-01-01"}})).status_code == 202
+    set_clock(srv.url, "2026-11-11T07:00:00+01:00")  # Wednesday: the files up to Tuesday the 10th
+    for drop in (sickness, details):
+        wait_for(lambda drop=drop: any(a.upto == "20261110" for a in drop.answers()))
+    assert [c for a in sickness.answers() for c in a.changes()] == []
+    assert [c for a in details.answers() for c in a.changes()] == [(NILS, "20261110", "AVLIDEN", None)]
+
+
+def test_each_organisation_numbers_its_files_from_1_and_again_after_a_reset(
+    start: Callable[..., tuple[Server, Path]],
+) -> None:
+    """``leveransnummer`` is per organisation (the kill -9 test in test_prenumeration_crash.py
+    shows it gapless across crashes); the admin API's reset starts every organisation anew."""
+    srv, _ = start()
+    orders = {TRYGGHET: SARA_ORDER, PM: {NILS: {"generellPersonInformation": "2026-01-01"}}}
+
+    def numbers() -> dict[str, list[str]]:
+        return {
+            org: [
+                a.root.findtext(f"{q('startpost')}/{q('leveransnummer')}") or ""
+                for a in Drop(srv.url, org).answers()
+            ]
+            for org in orders
+        }
+
+    for _ in range(2):
+        for org, wanted in orders.items():
+            assert Drop(srv.url, org).send(order(org, wanted)).status_code == 202
+        for _ in range(2):
+            assert requests.post(f"{srv.url}/_admin/prenumeration/batch", timeout=30).status_code == 200
+        assert numbers() == {TRYGGHET: ["1", "2"], PM: ["1", "2"]}
+        assert requests.post(f"{srv.url}/_admin/scenario/reset", timeout=10).status_code == 200
+        assert numbers() == {TRYGGHET: [], PM: []}
 
 
 def test_a_full_refresh_resends_everything(start: Callable[..., tuple[Server, Path]]) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from support.prenumeration_client import Drop, folder, order, q, set_clock
+from support.prenumeration_client import Drop, folder, order, q, set_clock, settle
 from support.server import Server, start_server
 
 from simulator.domain.orgnummer import make_orgnummer
@@ -40,8 +40,8 @@ PAUSE = 0.15
 BENEFITS = {"sjukpenning": "2026-01-01", "utbetalning": "2026-01-01"}
 
 
-def _scenario(path: Path) -> tuple[list[str], dict[str, list[str]]]:
-    orgs = [make_orgnummer(f"556{n:06d}").value for n in range(ORGS)]
+def _scenario(path: Path, count: int = ORGS) -> tuple[list[str], dict[str, list[str]]]:
+    orgs = [make_orgnummer(f"556{n:06d}").value for n in range(count)]
     persons = {
         org: [
             make_personnummer(date(1970 + i, 1 + j, 10), 100 + j).value
@@ -108,8 +108,9 @@ def _scenario(path: Path) -> tuple[list[str], dict[str, list[str]]]:
 class Crashing:
     """One server after another on the same data folder, each killed with SIGKILL."""
 
-    def __init__(self, tmp: Path, scenario: Path) -> None:
-        self.tmp, self.scenario, self.data = tmp, scenario, tmp / "data"
+    def __init__(self, tmp: Path, scenario: Path, *args: str) -> None:
+        """``args``: the store (``--redis URL``), given to every server."""
+        self.tmp, self.scenario, self.data, self.args = tmp, scenario, tmp / "data", args
         self.server: Server | None = None
         self.kills = 0
         self.landed: Counter[str] = Counter()  # "batch" / "publication": kills inside one
@@ -124,6 +125,7 @@ class Crashing:
             "--freeze-clock",
             "--request-log",
             "off",
+            *self.args,
             scenario=self.scenario,
         )
         return self.server
@@ -299,5 +301,40 @@ def test_kill_9_during_batches_loses_no_order_and_delivers_each_change_once(
                 if f"{day:%Y%m%d}" > first[pnr]
             )
             assert delivered == expected, org
+    finally:
+        crash.stop()
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_delivery_numbers_run_per_organisation_without_a_gap_across_kill_9(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, store: str
+) -> None:
+    """Each organisation's ``leveransnummer`` is its own 1, 2, 3 ...: a partner that sees a
+    number skipped knows a file is missing, so no number may be shared with another
+    organisation, nor used up by a delivery a kill -9 inside the batch did not keep."""
+    rng = random.Random(20261107)
+    scenario = tmp_path / "numbers.yaml"
+    orgs, persons = _scenario(scenario, 4)
+    args: tuple[str, ...] = ()
+    if store == "redis":
+        args = ("--redis", request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/14")
+    monkeypatch.setenv("LEFI_PRENUMERATION_PAUSE", str(PAUSE))
+    crash = Crashing(tmp_path, scenario, *args)
+    srv = crash.start("2026-11-02T09:00:00+01:00")
+    try:
+        for org in orgs:
+            response = Drop(srv.url, org).send(order(org, {p: BENEFITS for p in persons[org][:PERSONS]}))
+            assert response.status_code == 202, response.text
+        settle()  # the background task's first look at the clock: Monday, where the batches begin
+        # Saturday 07:00: the batches of Tuesday to Saturday, killed inside three of them
+        _run_with_kills(crash, "2026-11-07T07:00:00+01:00", orgs, 5, ["batch", "batch", "batch"], rng)
+        assert crash.landed["batch"] >= 3, crash.landed
+        assert crash.server is not None
+        for org in orgs:
+            answers = sorted(Drop(crash.server.url, org).answers(), key=lambda a: a.upto)
+            numbers = [a.root.findtext(f"{q('startpost')}/{q('leveransnummer')}") for a in answers]
+            assert numbers == ["1", "2", "3", "4", "5"], (org, [a.name for a in answers])
+            # the file name carries the same number
+            assert [a.name.rsplit("-", 1)[1] for a in answers] == [f"{int(n):06d}.xml" for n in numbers]
     finally:
         crash.stop()

@@ -6,8 +6,9 @@ Operations: ``RegistreraPrenumeration`` (persons, and optionally the organisatio
 ``aviseringsadress`` for pushed notifications), ``KontrolleraPrenumeration``,
 ``AvregistreraPrenumeration``, ``HamtaAviseringar``, ``KvitteraAviseringar``. Each
 answers ``status{kod, beskrivning}`` (0, or the business error that stops the whole
-request: 12, 13) and a status per person (0, 3, 11). LEKA counts on the SLA's online
-channel, as the SLA says (onlinefråga and LEKA share their limits).
+request: 12, 13) and a status per person (0, 3, 4, 11: a registration as the onlinefråga
+answers the person). LEKA counts on the SLA's online channel, as the SLA says (onlinefråga
+and LEKA share their limits).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A subscription is an organisation's interest in one person, from the day it regi
 When the simulator clock passes a day with a timeline event of a subscribed person
 (``simulator/scenario/timeline.py``), a notification is made — for benefits the
 organisation may receive (its agreement and org type; personal details count as
-``generellPersonInformation``). The subscription's "watched up to" day and the new
+``generellPersonInformation``), by the rule LEFI Prenumeration follows too
+(``simulator/engine/visibility.py``). The subscription's "watched up to" day and the new
 notifications are written in one durable write, so that every change is notified once,
 also across a kill -9 or a clock moved back and forth.
 
@@ -33,8 +34,8 @@ from aiohttp import web
 from yarl import URL
 
 from simulator.domain.errors import BusinessError, TechnicalError, Verksamhetsfel
-from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
-from simulator.engine.visibility import PERSONAL, Subscriber, subject, visible
+from simulator.domain.personnummer import Personnummer
+from simulator.engine.visibility import PERSONAL, subject, visible
 from simulator.runtime.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Transport
 from simulator.scenario.timeline import changes_between
@@ -195,19 +196,30 @@ def allowed(sandbox: Sandbox, organisation: str, transport: Transport) -> frozen
     return sandbox.engine.allowed_benefits(organisation, transport)
 
 
-def _person(sandbox: Sandbox, text: str) -> tuple[str, tuple[Verksamhetsfel | None, str]]:
-    """(canonical number, OK) or (as sent, the business error): 11 malformed, 3 unknown."""
-    today = sandbox.clock.today()
+def _number(sandbox: Sandbox, text: str) -> tuple[str, BusinessError | None]:
+    """(canonical number, None) or (as sent, business error 11)."""
     try:
-        pnr = Personnummer.parse(text, today)
-    except InvalidPersonnummer as exc:
-        return text, (Verksamhetsfel.FELAKTIGT_PERSONNUMMER, f"Felaktigt format på personnummer: {exc}")
-    if sandbox.store.person(pnr, today) is None:
-        return pnr.value, (
-            Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER,
-            Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER.text,
-        )
-    return pnr.value, (None, "OK")
+        return sandbox.engine.personnummer(text, sandbox.clock.today()).value, None
+    except BusinessError as err:
+        return text, err
+
+
+def _person(sandbox: Sandbox, text: str) -> tuple[str, tuple[Verksamhetsfel | None, str]]:
+    """(canonical number, OK) or (the number, the business error): a person is registered as
+    the onlinefråga answers about them (``Engine.person``): 11 malformed, 3 unknown or missing,
+    4 a new number (named in the text); a technical error fails the request as it fails the
+    question."""
+    number, malformed = _number(sandbox, text)
+    if malformed is not None:
+        return number, (malformed.status, malformed.detail or malformed.status.text)
+    try:
+        sandbox.engine.person(Personnummer(number), sandbox.clock.today())
+    except BusinessError as err:
+        text = err.detail or err.status.text
+        if err.new_personnummer is not None:
+            text = f"{text}: {err.new_personnummer}"
+        return number, (err.status, text)
+    return number, (None, "OK")
 
 
 class InvalidAddress(ValueError):
@@ -264,26 +276,36 @@ async def check(
     allowed(sandbox, organisation, transport)
     results = []
     for text in persons:
-        number, (status, reason) = _person(sandbox, text)
+        number, malformed = _number(sandbox, text)
         doc = await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}")
         registered = None if doc is None else Subscription.from_document(doc).registered
-        results.append(Outcome(number, status, reason, registered))
+        if malformed is not None:
+            results.append(Outcome(number, malformed.status, malformed.detail or malformed.status.text))
+        else:
+            results.append(Outcome(number, None, "OK", registered))
     return results
 
 
 async def deregister(
     sandbox: Sandbox, organisation: str, persons: list[str], transport: Transport
 ) -> list[Outcome]:
-    """Ends the subscriptions; notifications already made stay to be fetched."""
+    """Ends the subscriptions; notifications already made stay to be fetched. A subscription
+    held is always ended, whatever the person's state in the scenario now."""
     allowed(sandbox, organisation, transport)
     results, changes = [], []
     for text in persons:
-        number, (status, reason) = _person(sandbox, text)
-        if status is None and await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}") is None:
-            status, reason = Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER, "Ingen prenumeration på personen"
-        if status is None:
+        number, malformed = _number(sandbox, text)
+        if malformed is not None:
+            results.append(Outcome(number, malformed.status, malformed.detail or malformed.status.text))
+        elif await sandbox.durable.get(SUBSCRIPTIONS, f"{organisation}:{number}") is None:
+            results.append(
+                Outcome(
+                    number, Verksamhetsfel.PERSON_SAKNAS_I_KUNDREGISTER, "Ingen prenumeration på personen"
+                )
+            )
+        else:
             changes.append(Delete(SUBSCRIPTIONS, f"{organisation}:{number}"))
-        results.append(Outcome(number, status, reason))
+            results.append(Outcome(number, None, "OK"))
     await sandbox.durable.write(changes)
     return results
 
@@ -339,7 +361,7 @@ async def scan(sandbox: Sandbox) -> int:
         events = changes_between(sandbox.store.timeline(), sub.watched_until, today, {sub.personnummer})
         changes: list[Put | Delete] = []
         for event in events.get(sub.personnummer, ()):
-            if not visible(event, may_see, may_see, Subscriber.LEKA):
+            if not visible(event, may_see, may_see):  # subscribed to the person: to all it may see
                 continue
             made_now = Notification(
                 await sandbox.durable.next_id(NOTIFICATIONS),

@@ -27,7 +27,7 @@ from simulator.engine.answer import (
 )
 from simulator.engine.engine import Engine
 from simulator.engine.visibility import PERSONAL as PERSON_INFO
-from simulator.engine.visibility import UTBETALNING, Subscriber, visible
+from simulator.engine.visibility import UTBETALNING, visible
 from simulator.protocols import lefi_xml
 from simulator.protocols.xmlwriter import XmlWriter
 from simulator.scenario.models import EventKind, Organisation, TimelineEvent
@@ -83,7 +83,7 @@ def changes_for(
     wanted = frozenset(subscribed) & allowed
     out: list[Change] = []
     for e in events:
-        if not visible(e, allowed, wanted, Subscriber.PRENUMERATION):
+        if not visible(e, allowed, wanted):
             continue
         handelse = _HANDELSE[e.event]
         person = store.person(Personnummer(e.personnummer), e.date)

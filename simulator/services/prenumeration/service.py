@@ -9,8 +9,11 @@ How (each step one atomic ``Durable.write``):
   again after a crash is recognised by its fingerprint and only removed.
 - The batch of a delivery day handles one organisation at a time: its orders taken in,
   its subscriptions with their "delivered up to" day, the delivery (the whole answer file's
-  text) and a "done" mark go in ONE write. Killed half-way, the batch resumes with the
-  organisations not yet done; the ones done are never delivered again.
+  text), its ``leveransnummer`` (the organisation's own counter, one up) and a "done" mark
+  go in ONE write. Killed half-way, the batch resumes with the organisations not yet done;
+  the ones done are never delivered again, and no number is used up by a delivery that was
+  not kept: each organisation's numbers run 1, 2, 3 ... without a gap, as partners use
+  them to see that no file was missed.
 - A delivery is published (written to ``out/`` as a temporary file renamed into place, and
   put in the SHS outbox) when its time has come; the "published" mark follows. Killed in
   between, it is published again under the same name: the same file, once.
@@ -57,7 +60,7 @@ __all__ = ["Prenumeration", "Accepted", "BatchResult", "LeaseLost", "PAUSE_ENV"]
 
 log = logging.getLogger("simulator.prenumeration")
 
-ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE = (
+ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE, NUMBERS = (
     "pren.order",
     "pren.received",
     "pren.sub",
@@ -65,6 +68,7 @@ ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE = (
     "pren.unpublished",
     "pren.done",
     "pren.state",
+    "pren.number",  # key organisation: its last leveransnummer and the last run that wrote it
 )
 LEASE = "prenumeration"
 # renewed while the work goes on (every RENEW_SECONDS): a process that dies hands it on this soon
@@ -314,8 +318,6 @@ class Prenumeration:
         log.info("batch %s (information up to %s) begins", run, upto)
         for org in self.organisations():
             await self._keep()
-            if await self.durable.get(DONE, f"{run}/{org.orgnummer}") is not None:
-                continue
             name = await self._deliver(org, run, upto, available, takes, timeline)
             if name is not None:
                 files.append(name)
@@ -334,6 +336,12 @@ class Prenumeration:
         timeline: Sequence[TimelineEvent],
     ) -> str | None:
         o = org.orgnummer
+        # the counter first, then "done": a holder that delivered meanwhile changed the counter
+        # in the same write as its "done" mark, so either "done" is seen here or the write below fails
+        counter = await self.durable.get(NUMBERS, o)
+        if await self.durable.get(DONE, f"{run}/{o}") is not None:
+            return None
+        last = counter["last"] if counter is not None else await self._last_number(o)
         orders = [
             (k, d) for k, d in await self.durable.all(ORDERS, f"{o}/") if d["applied"] is None and takes(d)
         ]
@@ -347,7 +355,7 @@ class Prenumeration:
         name = None
         if active or orders:
             records = await self._records(org, active, upto, timeline)
-            number = await self.durable.next_id(DELIVERIES)
+            number = last = last + 1
             content, counts = render_answer_file(o, number, self.sandbox.clock.now(), upto, records)
             name = f"LEFI-PREN-{o}-{upto:%Y%m%d}-{number:06d}.xml"
             key = f"{o}/{number:010d}"
@@ -374,11 +382,20 @@ class Prenumeration:
                 if s["pnr"] not in failed:  # a full delivery FK could not make is tried again next time
                     s.update(upto=max(s["upto"] or "", upto.isoformat()), full=[], refresh=False)
         changes += [Put(SUBS, f"{o}/{pnr}", s) for pnr, s in subs.items() if s != before.get(pnr)]
-        # only if no one else did it meanwhile (a holder that stalled past its lease, another host)
-        if not await self.durable.write_if(DONE, f"{run}/{o}", None, changes):
+        # written with every organisation's write (also without a delivery), so that the guard
+        # below sees any write for the organisation since it was read
+        changes.append(Put(NUMBERS, o, {"last": last, "run": run}))
+        # only if no one else wrote for the organisation meanwhile (a holder that stalled past its
+        # lease, another host): the number, the delivery and the "done" mark in one step
+        if not await self.durable.write_if(NUMBERS, o, counter, changes):
             log.info("batch %s: %s was delivered by another holder meanwhile", run, o)
             return None
         return name
+
+    async def _last_number(self, o: str) -> int:
+        """The organisation's last leveransnummer in a store kept before the per-organisation
+        counter (numbers then came from one sequence): the counter goes on from there."""
+        return max((d["number"] for _, d in await self.durable.all(DELIVERIES, f"{o}/")), default=0)
 
     async def _records(
         self, org: Organisation, active: list[dict[str, Any]], upto: date, timeline: Sequence[TimelineEvent]
@@ -498,7 +515,7 @@ class Prenumeration:
         """The admin API's reset: no orders, subscriptions or deliveries, empty folders, and
         the next batch is the first one after the (reset) clock."""
         async with self._lock:
-            await self.durable.forget((ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE))
+            await self.durable.forget((ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE, NUMBERS))
             for org in self.organisations():
                 for which in ("in", "out"):
                     for path in self.folder(org.orgnummer, which).glob("*"):
