@@ -492,7 +492,8 @@ def test_a_reset_during_the_scan_is_not_undone(
     numbers = list(GeneratedPopulation.build(Population(**population), ROOT / "scenarios").numbers())[:1000]
     admin = AdminClient(server.url)
     for _ in range(5):
-        r = post_soap(server.url, soap_envelope(register_xml(ORG, *numbers)), path="/leka/ws")
+        # 1,000 generated persons made on registration: seconds on a loaded CI machine
+        r = post_soap(server.url, soap_envelope(register_xml(ORG, *numbers)), path="/leka/ws", timeout=60)
         assert r.status_code == 200 and r.text.count("<leka:kod>0</leka:kod>") > 900, r.text[:500]
         registered = admin_get(server, "leka/prenumerationer")["prenumerationer"][0]["bevakad_till"]
         admin.advance(days=1)

@@ -411,6 +411,10 @@ def test_orders_and_answer_files_over_shs(start: Callable[..., tuple[Server, Pat
     again = _send_shs(srv.url, PM, body, tx_id=tx, transfer_type="asynch")
     assert again.status_code == 202 and again.headers["X-shs-duplicatemsg"] == "yes"
     assert len(Drop(srv.url, PM).orders()) == 1
+    # the duplicate is journaled as a replay: one order taken, one answered again
+    journal = requests.get(f"{srv.url}/_admin/journal", params={"organisation": PM}, timeout=10).json()
+    outcomes = sorted(e["outcome"] for e in journal["entries"] if e["binding"] == "shs")
+    assert outcomes == ["ok", "replay:ok"], outcomes
     assert shs_error(_send_shs(srv.url, PM, body, transfer_type="synch"))[0] == "MissingAgreement"
     no_agreement = _send_shs(
         srv.url, KFM, order(KFM, {NILS: {"pension": "2020-01-01"}}), transfer_type="asynch"

@@ -121,14 +121,19 @@ def soap_envelope(body: str, header: str = "", soap: str = SOAP11) -> bytes:
 
 
 def post_soap(
-    url: str, data: bytes, soap: str = SOAP11, path: str = SSEK_PATH, content_type: str | None = None
+    url: str,
+    data: bytes,
+    soap: str = SOAP11,
+    path: str = SSEK_PATH,
+    content_type: str | None = None,
+    timeout: float = 10,
 ) -> requests.Response:
     if content_type is None:
         content_type = "text/xml; charset=utf-8" if soap == SOAP11 else "application/soap+xml; charset=utf-8"
     headers = {"Content-Type": content_type}
     if soap == SOAP11:
         headers["SOAPAction"] = '""'
-    return requests.post(url + path, data=data, headers=headers, timeout=10)
+    return requests.post(url + path, data=data, headers=headers, timeout=timeout)
 
 
 @cache

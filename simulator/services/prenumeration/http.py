@@ -271,7 +271,8 @@ async def receive_shs_order(
     except OrderRefused as exc:
         exchange.outcome = Outcome.invalid()
         raise shs.invalid_message(f"Beställningen avvisas: {exc}", exc.problems) from None
-    exchange.outcome = Outcome.ok()
+    # a duplicate is answered from the stored order: journaled as a replay, not as a new order
+    exchange.outcome = Outcome.replay(Outcome.ok()) if accepted.duplicate else Outcome.ok()
     headers = {
         "X-shs-txid": label.tx_id,
         "X-shs-corrid": label.corr_id,
