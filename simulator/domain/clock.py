@@ -114,4 +114,5 @@ class Clock:
     def _moved_forward(self, when: datetime) -> None:
         moved = when - self.now()  # aware datetimes: the difference is elapsed time
         if moved > timedelta(0):
-            self._moved_ms += moved // timedelta(milliseconds=1)
+            # rounded up: a move to a retry time read to the ms (the µs cut off) still reaches it
+            self._moved_ms += -(-moved // timedelta(milliseconds=1))

@@ -193,6 +193,24 @@ def test_a_question_breaking_two_rules_names_both_and_waits_for_the_later(
     run(scenario())
 
 
+def test_a_retry_time_read_to_the_ms_is_reached_by_moving_the_clock(
+    make_counters: Callable[[], CounterStore],
+) -> None:
+    """The clock stands between two ms; the refusal shows its time to the ms (the µs cut
+    off): setting the clock to that time still admits the question."""
+
+    async def scenario() -> None:
+        gate = gate_at(MONDAY + timedelta(microseconds=456), make_counters())
+        assert await ask(gate) is None
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None
+        gate.clock.set(datetime.fromisoformat(breach.retry_at.isoformat(timespec="milliseconds")))
+        assert await ask(gate) is None
+        await gate.counters.close()
+
+    run(scenario())
+
+
 # (ms to move the clock, then: "hold" the admission, "release" it, or "free" every held one first)
 _SCRIPT = [(0, "hold"), (100, "release"), (100, "release"), (800, "hold"), (100, "hold")]
 _SCRIPT += [(0, "free"), (100, "release"), (200, "release"), (100, "release"), (58_500, "release")]

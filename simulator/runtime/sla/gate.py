@@ -133,9 +133,9 @@ class SlaGate:
         admission = Admission(key) if verdict.admitted or self.mode is SlaMode.RECORD else None
         if verdict.rule is None:
             return admission, closed_breach
-        retry_at = now.astimezone(UTC) + timedelta(milliseconds=max(verdict.retry_ms, 1))
-        # up to a whole ms: the time a partner reads (to the ms) must not fall short
-        retry_at = (retry_at + timedelta(microseconds=-retry_at.microsecond % 1000)).astimezone(now.tzinfo)
+        retry_at = (now.astimezone(UTC) + timedelta(milliseconds=max(verdict.retry_ms, 1))).astimezone(
+            now.tzinfo
+        )
         text = " ".join(
             [
                 *(
