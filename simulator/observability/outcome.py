@@ -5,7 +5,8 @@ and read by its kind, never by splitting text.
 ``str(outcome)`` is the text the journal JSON, the request log and the admin API's
 ``outcome=`` filter have always used: ``ok``, ``business:3``, ``technical:TEKNISKT_FEL``,
 ``sla:<rule>``, ``injected:<kind>``, ``refused:certificate``, ``invalid``, ``rejected``,
-``closed``. ``parse`` reads that text back.
+``closed``, and ``replay:<the first answer's outcome>`` (``replay:ok``). ``parse`` reads that
+text back.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class OutcomeKind(enum.Enum):
     INVALID = "invalid"  # the request could not be read or was not valid
     REJECTED = "rejected"  # answered with an HTTP error status by the binding itself
     CLOSED = "closed"  # the connection closed before any answer
+    # a resend answered from what was stored for the first (an SSEK TxId, an SHS tx.id): the
+    # engine was not asked again; the detail is the first answer's outcome
+    REPLAY = "replay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,8 @@ class Outcome:
     @property
     def is_error(self) -> bool:
         """Not answered: technical errors, faults, refusals, SLA (business errors are answers)."""
+        if self.kind is OutcomeKind.REPLAY:
+            return self.detail != "" and parse(self.detail).is_error
         return self.kind not in (OutcomeKind.OK, OutcomeKind.BUSINESS)
 
     def matches(self, text: str) -> bool:
@@ -70,6 +76,12 @@ class Outcome:
     @staticmethod
     def refused(reason: str) -> Outcome:
         return Outcome(OutcomeKind.REFUSED, reason)
+
+    @staticmethod
+    def replay(first: Outcome | None) -> Outcome:
+        """A resend answered as the first time (``first``: that exchange's outcome), without
+        asking the engine again: counted apart, so that ``outcome=ok`` counts answers made."""
+        return Outcome(OutcomeKind.REPLAY, str(first) if first is not None else "")
 
     @staticmethod
     def invalid() -> Outcome:

@@ -22,11 +22,13 @@ from typing import Any
 
 from lxml import etree
 
+from simulator.observability.outcome import Outcome
 from simulator.protocols.bounded import BoundedStore
 from simulator.stores.durable import Durable, Put
 
 __all__ = [
     "Delivered",
+    "Answered",
     "DataPart",
     "DeliveryStore",
     "Outboxes",
@@ -78,6 +80,14 @@ class Delivered:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """The reply already made to an asynchronous question, for a resend of its tx.id."""
+
+    reply: Delivered
+    outcome: Outcome | None  # the question's: a resend is journaled as its replay
+
+
+@dataclass(frozen=True)
 class Filter:
     product_id: str | None = None
     status: str | None = None
@@ -106,18 +116,26 @@ class DeliveryStore:
         self._messages: BoundedStore[tuple[str, str], Delivered] = BoundedStore(
             kept, kept_bytes, lambda m: len(m.body)
         )
-        # the question each reply answers, by the question's tx.id: a resent question is a duplicate
-        self._answered: BoundedStore[tuple[str, str], str] = BoundedStore(kept, kept, lambda _: 1)
+        # the reply to each question (and the question's outcome), by the question's tx.id: a
+        # resent question is a duplicate
+        self._answered: BoundedStore[tuple[str, str], tuple[str, Outcome | None]] = BoundedStore(
+            kept, kept, lambda _: 1
+        )
 
-    def put(self, message: Delivered, question_tx_id: str | None = None) -> None:
+    def put(
+        self, message: Delivered, question_tx_id: str | None = None, outcome: Outcome | None = None
+    ) -> None:
         self._messages.put((message.outbox, message.tx_id), message)
         if question_tx_id is not None:
-            self._answered.put((message.outbox, question_tx_id), message.tx_id)
+            self._answered.put((message.outbox, question_tx_id), (message.tx_id, outcome))
 
-    def reply_to(self, outbox: str, question_tx_id: str) -> Delivered | None:
+    def reply_to(self, outbox: str, question_tx_id: str) -> Answered | None:
         """The reply already made to the question ``question_tx_id`` from ``outbox``, if any."""
-        reply_tx_id = self._answered.get((outbox, question_tx_id))
-        return None if reply_tx_id is None else self.get(outbox, reply_tx_id)
+        answered = self._answered.get((outbox, question_tx_id))
+        if answered is None:
+            return None
+        reply = self.get(outbox, answered[0])
+        return None if reply is None else Answered(reply, answered[1])
 
     def get(self, outbox: str, tx_id: str) -> Delivered | None:
         return self._messages.get((outbox, tx_id))
@@ -158,10 +176,13 @@ class Outboxes:
         self._hooks: dict[str, AckHook] = {}
 
     # the online replies (memory)
-    def put(self, message: Delivered, question_tx_id: str | None = None) -> None:
-        self.memory.put(message, question_tx_id)
+    def put(
+        self, message: Delivered, question_tx_id: str | None = None, outcome: Outcome | None = None
+    ) -> None:
+        """``outcome``: the question's, for the journal of a resend."""
+        self.memory.put(message, question_tx_id, outcome)
 
-    def reply_to(self, outbox: str, question_tx_id: str) -> Delivered | None:
+    def reply_to(self, outbox: str, question_tx_id: str) -> Answered | None:
         return self.memory.reply_to(outbox, question_tx_id)
 
     # the durable messages

@@ -523,40 +523,9 @@ class _PersonMaker:
             if benefit == "foraldrapenning":
                 p["type"] = "1"
             out.append(p)
-            if not paid:
-                continue
-            if one_off:
-                if last is not None:
-                    days = p["days"]
-                    self._payment(
-                        benefit,
-                        last + timedelta(days=self.rng.randint(7, 25)),
-                        first,
-                        last,
-                        round(daily * days * omf / 100),
-                        tax_rate,
-                        "E",
-                        days=days,
-                    )
-                continue
-            assert omf is not None, "a periodic case has an omfattning"
-            end = min(last or self.horizon, self.horizon)
-            for m in _months(max(first, self.window), end):
-                a, b = max(first, m), min(end, _month_end(m))
-                days = _workdays(a, b) if workdays else (b - a).days + 1
-                # the 25th for a whole month; a few days after a period that ends in it
-                pay_day = (
-                    m.replace(day=25) if b == _month_end(m) else max(m.replace(day=25), b + timedelta(days=5))
-                )
-                self._payment(
-                    benefit,
-                    pay_day,
-                    a,
-                    b,
-                    round(daily * days * omf / 100),
-                    tax_rate,
-                    omfattning=omf,
-                    days=days,
+            if paid:
+                self._daily_payments(
+                    benefit, first, last, omf, daily, p.get("days"), workdays, tax_rate, one_off
                 )
         ends = [p.get("tom") for p in out]
         running = any(e is None or e >= self.anchor for e in ends)
@@ -570,6 +539,45 @@ class _PersonMaker:
         case["periods"] = out
         case.update(extra)
         self.cases.append(case)
+
+    def _daily_payments(
+        self,
+        benefit: str,
+        first: date,
+        last: date | None,
+        omf: int | None,
+        daily: int,
+        period_days: int | None,
+        workdays: bool,
+        tax_rate: float,
+        one_off: bool,
+    ) -> None:
+        """The payments of one period: once after it ends (one_off), else month by month."""
+        assert omf is not None, "a paid case has an omfattning"
+        if one_off:
+            if last is not None and period_days is not None:
+                self._payment(
+                    benefit,
+                    last + timedelta(days=self.rng.randint(7, 25)),
+                    first,
+                    last,
+                    round(daily * period_days * omf / 100),
+                    tax_rate,
+                    "E",
+                    days=period_days,
+                )
+            return
+        end = min(last or self.horizon, self.horizon)
+        for m in _months(max(first, self.window), end):
+            a, b = max(first, m), min(end, _month_end(m))
+            days = _workdays(a, b) if workdays else (b - a).days + 1
+            # the 25th for a whole month; a few days after a period that ends in it
+            pay_day = (
+                m.replace(day=25) if b == _month_end(m) else max(m.replace(day=25), b + timedelta(days=5))
+            )
+            self._payment(
+                benefit, pay_day, a, b, round(daily * days * omf / 100), tax_rate, omfattning=omf, days=days
+            )
 
     def monthly_case(
         self,
@@ -626,11 +634,44 @@ class _PersonMaker:
 
     # -- the person ----------------------------------------------------------------------
     def data(self) -> dict[str, Any]:
-        c, rng, pop = self.core, self.rng, self.pop
+        """The person as a scenario's explicit person: identity, relations, then the benefits
+        of each stage of life. The parts run in this order, each drawing from the person's
+        one random stream, so that the same seed gives the same person."""
+        c, pop = self.core, self.pop
         partner = pop._partner[self.pos]
         partner_core = pop._core(partner) if partner >= 0 else None
         widowed = partner_core is not None and partner_core.deceased is not None and c.deceased is None
         kids = [pop._core(k) for k in pop._kids(self.pos)]
+        out = self._identity(partner, partner_core, widowed)
+        related = self._related(partner_core, kids)
+        if related:
+            out["related"] = related
+
+        sgi_income = self._working_life("employer" in out) if 18 <= c.age <= 66 else 0
+        if c.age < 18:
+            self._child()
+        if kids:
+            self._parent(kids, partner_core, sgi_income)
+        if c.age >= 62:
+            out.update(self._pensioner(partner_core, widowed))
+        elif widowed and partner_core is not None and partner_core.deceased is not None:
+            self._omstallningspension(partner_core.deceased)
+        elif 30 <= c.age <= 64 and partner_core is None and self.rng.random() < 0.006:
+            out["civilstand"] = "anka_ankeman"  # a partner who died outside the population
+            self._omstallningspension(self.day_before(1.5))
+        if 20 <= c.age <= 64:
+            out.update(self._pension_savings(sgi_income))
+        if self.cases:
+            out["cases"] = self.cases
+        if self.pay:
+            out["payments"] = self._payments()
+        if self.sgi:
+            out["sgi"] = self.sgi
+        return out
+
+    def _identity(self, partner: int, partner_core: _Core | None, widowed: bool) -> dict[str, Any]:
+        """Name, address, civil status, protection, employer, insurance and death."""
+        c, rng, pop = self.core, self.rng, self.pop
         out: dict[str, Any] = {"personnummer": c.pnr, "first_name": c.first_name, "last_name": c.last_name}
         if c.address is not None:
             out["address"] = dict(c.address)
@@ -653,7 +694,11 @@ class _PersonMaker:
             out["insured"] = False
         if c.deceased is not None:
             out["deceased"] = c.deceased
-        related = []
+        return out
+
+    def _related(self, partner_core: _Core | None, kids: list[_Core]) -> list[dict[str, Any]]:
+        """The living partner and the children, as the person's related persons."""
+        related: list[dict[str, Any]] = []
         if partner_core is not None and not (partner_core.deceased and partner_core.deceased <= self.anchor):
             related.append({"personnummer": partner_core.pnr, "relation": "samhorig"})
         for k in kids:
@@ -663,56 +708,24 @@ class _PersonMaker:
             if k.protected:
                 r["protected_identity"] = True
             related.append(r)
-        if related:
-            out["related"] = related
+        return related
 
-        sgi_income = self._working_life(employed) if 18 <= c.age <= 66 else 0
-        if c.age < 18:
-            self._child()
-        if kids:
-            self._parent(kids, partner_core, sgi_income)
-        if c.age >= 62:
-            out.update(self._pensioner(partner_core, widowed))
-        elif widowed and partner_core is not None and partner_core.deceased is not None:
-            death = partner_core.deceased
-            self.monthly_case(
-                "efterlevandepension",
-                [
-                    (
-                        _add_months(death, 1).replace(day=1),
-                        _add_months(death, 12).replace(day=1) - timedelta(1),
-                        rng.randint(80, 160) * 50,
-                    )
-                ],
-                reported=death + timedelta(days=rng.randint(5, 30)),
-                type_="omställningspension",
-                tax_rate=0.3,
-            )
-        elif 30 <= c.age <= 64 and partner_core is None and rng.random() < 0.006:
-            death = self.day_before(1.5)  # a partner who died outside the population
-            out["civilstand"] = "anka_ankeman"
-            self.monthly_case(
-                "efterlevandepension",
-                [
-                    (
-                        _add_months(death, 1).replace(day=1),
-                        _add_months(death, 12).replace(day=1) - timedelta(1),
-                        rng.randint(80, 160) * 50,
-                    )
-                ],
-                reported=death + timedelta(days=rng.randint(5, 30)),
-                type_="omställningspension",
-                tax_rate=0.3,
-            )
-        if 20 <= c.age <= 64:
-            out.update(self._pension_savings(sgi_income))
-        if self.cases:
-            out["cases"] = self.cases
-        if self.pay:
-            out["payments"] = self._payments()
-        if self.sgi:
-            out["sgi"] = self.sgi
-        return out
+    def _omstallningspension(self, death: date) -> None:
+        """A year of omställningspension after a partner's death."""
+        rng = self.rng
+        self.monthly_case(
+            "efterlevandepension",
+            [
+                (
+                    _add_months(death, 1).replace(day=1),
+                    _add_months(death, 12).replace(day=1) - timedelta(1),
+                    rng.randint(80, 160) * 50,
+                )
+            ],
+            reported=death + timedelta(days=rng.randint(5, 30)),
+            type_="omställningspension",
+            tax_rate=0.3,
+        )
 
     def _payments(self) -> list[dict[str, Any]]:
         out = []
@@ -1001,7 +1014,9 @@ class _PersonMaker:
         self.monthly_case("bostadsbidrag", periods, reported=reported, pay_day=24, in_advance=True)
 
     def _parent(self, kids: list[_Core], partner: _Core | None, sgi: int) -> None:
-        c, rng, a = self.core, self.rng, self.anchor
+        """The benefits a parent has for each child, oldest child first, then bostadsbidrag.
+        The parts run in this order, each drawing from the person's one random stream."""
+        c, rng = self.core, self.rng
         single = partner is None
         daily = _daily_from_sgi(sgi) if sgi else 250
         # the mother (or, for two fathers, the household's head) takes the first months
@@ -1010,119 +1025,146 @@ class _PersonMaker:
             if partner is None or partner.female != c.female
             else self.pos == self.pop._head[self.pos]
         )
-        used = 0
         for k in sorted(kids, key=lambda k: k.born):
-            age = k.age
-            if age < 16:
-                start = _add_months(k.born, 1).replace(day=1)
-                # parents living together get half each
-                self.monthly_case(
-                    "barnbidrag",
-                    [(start, None, 1250 if single else 625)],
-                    omfattning=100 if single else 50,
-                    child=k.pnr,
-                    pay_day=20,
-                    status="pagaende",
-                )
-            if age <= 8 and rng.random() < 0.85:
-                if first_carer:
-                    s, length = k.born, rng.randint(150, 330)
-                else:
-                    s, length = _add_months(k.born, rng.randint(9, 14)), rng.randint(30, 120)
-                if s > self.horizon:
-                    continue  # not planned yet
-                omf = rng.choice((100, 100, 75))
-                periods: list[tuple[date, date | None, int | None]] = [(s, s + timedelta(days=length), omf)]
-                if age >= 2 and rng.random() < 0.5:
-                    s2 = _add_months(k.born, rng.randint(24, 60))
-                    if s2 < self.horizon:
-                        periods.append(
-                            (s2, s2 + timedelta(days=rng.randint(10, 60)), rng.choice((100, 50, 25)))
-                        )
-                days = sum(((b or a) - f).days + 1 for f, b, _ in periods)
-                used = min(480, days)
-                self.daily_case(
-                    "foraldrapenning",
-                    periods,
-                    daily,
-                    reported=s - timedelta(days=rng.randint(10, 40)),
-                    child=k.pnr,
-                    days_used=used,
-                    days_used_guarantee=rng.choice((0, 0, 20, 40)),
-                )
-                if c.female and first_carer and age <= 3 and sgi and rng.random() < 0.3:
-                    h0 = k.born - timedelta(days=rng.randint(50, 60))
-                    self.daily_case(
-                        "havandeskapspenning",
-                        [(h0, k.born - timedelta(days=11), 100)],
-                        daily,
-                        reported=h0 - timedelta(days=14),
-                    )
-            if 1 <= age <= 11 and rng.random() < 0.45:
-                for _ in range(rng.randint(1, 3)):
-                    s = self.day_before(2)
-                    if s <= k.born + timedelta(days=240):
-                        continue
-                    vab = [(s, s + timedelta(days=rng.randint(0, 4)), 100)]
-                    self.daily_case(
-                        "tillfalligForaldrapenning",
-                        vab,
-                        daily,
-                        reported=s,
-                        type_="1",
-                        child=k.pnr,
-                        one_off=True,
-                    )
-            if single and age < 18 and rng.random() < 0.5:
-                amount = 1673 if age < 11 else 1823 if age < 15 else 2223
-                s = date(a.year - rng.randint(0, 5), rng.randint(1, 12), 1)
-                s = max(s, _add_months(k.born, 1).replace(day=1))
-                self.monthly_case(
-                    "underhallsstod",
-                    [(s, None, amount)],
-                    reported=s - timedelta(days=rng.randint(15, 40)),
-                    child=k.pnr,
-                    pay_day=25,
-                )
-            if age <= 17 and rng.random() < 0.03:
-                s = max(date(2019, 1, 1), _add_months(k.born, 6).replace(day=1))
-                s = _add_months(s, rng.randint(0, 24))
-                if s < a:
-                    omf = rng.choice((25, 50, 75, 100))
-                    # full omvårdnadsbidrag is 2.5 prisbasbelopp a year
-                    monthly = round(omf / 100 * 2.5 * PBB / 12)
-                    self.monthly_case(
-                        "omvardnadsbidrag",
-                        [(s, None, monthly)],
-                        omfattning=omf,
-                        reported=s - timedelta(days=40),
-                        child=k.pnr,
-                        tax_rate=0.3,
-                        pay_day=25,
-                    )
-            elif 7 <= age <= 17 and k.born.year <= 2016 and rng.random() < 0.03:
-                s = max(_add_months(k.born, 12).replace(day=1), date(2012, 1, 1))
-                end = min(date(2019, 12, 31), _add_months(s, rng.randint(12, 60)))
-                if end > s:
-                    self.monthly_case(
-                        "vardbidrag",
-                        [(s, end, 2631)],
-                        omfattning=25,
-                        reported=s - timedelta(days=30),
-                        child=k.pnr,
-                        tax_rate=0.3,
-                        pay_day=25,
-                    )
+            if k.age < 16:
+                self._barnbidrag(k, single)
+            if k.age <= 8 and rng.random() < 0.85 and not self._parental_leave(k, first_carer, daily, sgi):
+                continue  # a child not born by the horizon has nothing more yet
+            if 1 <= k.age <= 11 and rng.random() < 0.45:
+                self._care_of_sick_child(k, daily)
+            if single and k.age < 18 and rng.random() < 0.5:
+                self._underhallsstod(k)
+            self._care_allowance(k)
         if kids and rng.random() < (0.3 if single else 0.06):
             self._bostadsbidrag(rng.randint(15, 45) * 100)
 
-    def _pensioner(self, partner: _Core | None, widowed: bool) -> dict[str, Any]:
+    def _barnbidrag(self, k: _Core, single: bool) -> None:
+        start = _add_months(k.born, 1).replace(day=1)
+        # parents living together get half each
+        self.monthly_case(
+            "barnbidrag",
+            [(start, None, 1250 if single else 625)],
+            omfattning=100 if single else 50,
+            child=k.pnr,
+            pay_day=20,
+            status="pagaende",
+        )
+
+    def _parental_leave(self, k: _Core, first_carer: bool, daily: int, sgi: int) -> bool:
+        """Föräldrapenning for the child, and havandeskapspenning before a young child's birth;
+        False when the leave starts after the horizon (not planned yet)."""
         c, rng, a = self.core, self.rng, self.anchor
-        out: dict[str, Any] = {}
+        if first_carer:
+            s, length = k.born, rng.randint(150, 330)
+        else:
+            s, length = _add_months(k.born, rng.randint(9, 14)), rng.randint(30, 120)
+        if s > self.horizon:
+            return False
+        omf = rng.choice((100, 100, 75))
+        periods: list[tuple[date, date | None, int | None]] = [(s, s + timedelta(days=length), omf)]
+        if k.age >= 2 and rng.random() < 0.5:
+            s2 = _add_months(k.born, rng.randint(24, 60))
+            if s2 < self.horizon:
+                periods.append((s2, s2 + timedelta(days=rng.randint(10, 60)), rng.choice((100, 50, 25))))
+        days = sum(((b or a) - f).days + 1 for f, b, _ in periods)
+        self.daily_case(
+            "foraldrapenning",
+            periods,
+            daily,
+            reported=s - timedelta(days=rng.randint(10, 40)),
+            child=k.pnr,
+            days_used=min(480, days),
+            days_used_guarantee=rng.choice((0, 0, 20, 40)),
+        )
+        if c.female and first_carer and k.age <= 3 and sgi and rng.random() < 0.3:
+            h0 = k.born - timedelta(days=rng.randint(50, 60))
+            self.daily_case(
+                "havandeskapspenning",
+                [(h0, k.born - timedelta(days=11), 100)],
+                daily,
+                reported=h0 - timedelta(days=14),
+            )
+        return True
+
+    def _care_of_sick_child(self, k: _Core, daily: int) -> None:
+        """Tillfällig föräldrapenning (vab): one to three short spells in the last two years."""
+        rng = self.rng
+        for _ in range(rng.randint(1, 3)):
+            s = self.day_before(2)
+            if s <= k.born + timedelta(days=240):
+                continue
+            vab = [(s, s + timedelta(days=rng.randint(0, 4)), 100)]
+            self.daily_case(
+                "tillfalligForaldrapenning", vab, daily, reported=s, type_="1", child=k.pnr, one_off=True
+            )
+
+    def _underhallsstod(self, k: _Core) -> None:
+        rng, a = self.rng, self.anchor
+        amount = 1673 if k.age < 11 else 1823 if k.age < 15 else 2223
+        s = date(a.year - rng.randint(0, 5), rng.randint(1, 12), 1)
+        s = max(s, _add_months(k.born, 1).replace(day=1))
+        self.monthly_case(
+            "underhallsstod",
+            [(s, None, amount)],
+            reported=s - timedelta(days=rng.randint(15, 40)),
+            child=k.pnr,
+            pay_day=25,
+        )
+
+    def _care_allowance(self, k: _Core) -> None:
+        """Omvårdnadsbidrag (from 2019), or the vårdbidrag it replaced for an older child."""
+        rng, a = self.rng, self.anchor
+        if k.age <= 17 and rng.random() < 0.03:
+            s = max(date(2019, 1, 1), _add_months(k.born, 6).replace(day=1))
+            s = _add_months(s, rng.randint(0, 24))
+            if s < a:
+                omf = rng.choice((25, 50, 75, 100))
+                # full omvårdnadsbidrag is 2.5 prisbasbelopp a year
+                monthly = round(omf / 100 * 2.5 * PBB / 12)
+                self.monthly_case(
+                    "omvardnadsbidrag",
+                    [(s, None, monthly)],
+                    omfattning=omf,
+                    reported=s - timedelta(days=40),
+                    child=k.pnr,
+                    tax_rate=0.3,
+                    pay_day=25,
+                )
+        elif 7 <= k.age <= 17 and k.born.year <= 2016 and rng.random() < 0.03:
+            s = max(_add_months(k.born, 12).replace(day=1), date(2012, 1, 1))
+            end = min(date(2019, 12, 31), _add_months(s, rng.randint(12, 60)))
+            if end > s:
+                self.monthly_case(
+                    "vardbidrag",
+                    [(s, end, 2631)],
+                    omfattning=25,
+                    reported=s - timedelta(days=30),
+                    child=k.pnr,
+                    tax_rate=0.3,
+                    pay_day=25,
+                )
+
+    def _pensioner(self, partner: _Core | None, widowed: bool) -> dict[str, Any]:
+        """Ålderspension since the retirement month, with its payments and points, then the
+        benefits that come with age; the person's pension and levnadsintyg data."""
+        c, rng, a = self.core, self.rng, self.anchor
         retire_age = 65 if c.born.year <= 1956 else 66
         retired = _add_months(c.born, retire_age * 12 + 1).replace(day=1)
         if retired > a or rng.random() < 0.04:
-            return out
+            return {}
+        pension = self._alderspension(retired)
+        if pension is None:
+            return {}
+        out: dict[str, Any] = {"pension": pension}
+        self._pensioner_benefits(retired, partner, widowed)
+        certificates = self._levnadsintyg()
+        if certificates:
+            out["levnadsintyg"] = certificates
+        return out
+
+    def _alderspension(self, retired: date) -> dict[str, Any] | None:
+        """The decided ålderspension (three years at most), its monthly payments and points."""
+        c, rng, a = self.core, self.rng, self.anchor
         last_day = self.stop or self.horizon
         ip = rng.randint(60, 260) * 1200  # inkomstpension a year
         gp = max(0, 130_000 - ip) // 12 * 12 if ip < 130_000 else 0
@@ -1144,7 +1186,7 @@ class _PersonMaker:
                 yearly = round(ppm * grow / 12) * 12
                 premie.append({"from": start, "annual": yearly, "monthly": yearly // 12})
         if not items:
-            return out
+            return None
         tax_rate = 0.22 if ip + tp + gp < 200_000 else 0.28
         for m in _months(max(self.window, retired), min(last_day, self.horizon)):
             current = [i for i in items if i["from"] <= _month_end(m)]
@@ -1170,7 +1212,11 @@ class _PersonMaker:
             pension["points"] = points
         if premie:
             pension["premiepension"] = premie
-        out["pension"] = pension
+        return pension
+
+    def _pensioner_benefits(self, retired: date, partner: _Core | None, widowed: bool) -> None:
+        """Bostadstillägg, an old yrkesskadelivränta, änkepension for a widow born before 1945."""
+        c, rng, a = self.core, self.rng, self.anchor
         if rng.random() < 0.15:
             s = max(retired, date(a.year - rng.randint(0, 6), rng.randint(1, 12), 1))
             if s < a:
@@ -1204,7 +1250,11 @@ class _PersonMaker:
                 reported=partner.deceased + timedelta(days=rng.randint(5, 40)),
                 tax_rate=0.25,
             )
-        certificates = []
+
+    def _levnadsintyg(self) -> list[dict[str, Any]]:
+        """Life certificates of a living pensioner abroad, one a year."""
+        c, rng, a = self.core, self.rng, self.anchor
+        certificates: list[dict[str, Any]] = []
         if c.abroad and c.deceased is None:
             for y in range(a.year - 2, a.year + 1):
                 got = date(y, rng.randint(1, 12), rng.randint(1, 28))
@@ -1212,9 +1262,7 @@ class _PersonMaker:
                     certificates.append(
                         {"received": got, "valid_until": _add_months(got, 12), "country": c.abroad}
                     )
-        if certificates:
-            out["levnadsintyg"] = certificates
-        return out
+        return certificates
 
     def _pension_savings(self, sgi: int) -> dict[str, Any]:
         """Pension points, forecasts and the v6 pension capital data of a working-age person."""

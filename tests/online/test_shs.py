@@ -8,7 +8,10 @@ DTDs of ../shared/reference/shs when present; every answer against the answer XS
 
 from __future__ import annotations
 
-import re
+import base64
+import codecs
+import http.server
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -263,6 +266,17 @@ def test_delivery_service_errors(server: Server, path: str, method: str, status:
 
 
 # -- SHS errors ------------------------------------------------------------------------
+# DOCTYPEs that are not only the SHS label DTD's name: refused, never resolved
+REFUSED_DOCTYPES = (
+    b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd" [<!ENTITY who "urn:X-shs:2021005489">]>\n',
+    b"<!DOCTYPE shs.label [<!ATTLIST shs.label status CDATA 'test'>]>\n",
+    b'<!DOCTYPE shs.label SYSTEM "http://evil.example/x.dtd">\n',
+    b'<!DOCTYPE shs.label SYSTEM "file:///etc/passwd">\n',
+    b'<!DOCTYPE shs.management SYSTEM "shs-label-1.2.dtd">\n',
+    b'<!DOCTYPE shs.label PUBLIC "-//x//EN" "shs-management-1.2.dtd">\n',
+)
+
+
 @pytest.mark.parametrize(
     ("label", "code", "words"),
     [
@@ -282,7 +296,10 @@ def test_delivery_service_errors(server: Server, path: str, method: str, status:
         (shs_label(sequence_type="event"), "IllegalMessageStructure", "sequence-type request"),
         (shs_label(transfer_type="sometimes"), "IllegalMessageStructure", "transfer-type"),
         (shs_label(tx_id="not a token"), "IllegalMessageStructure", "tx.id"),
-        (shs_label(doctype=True), "IllegalMessageStructure", "DOCTYPE"),
+        *(
+            (shs_label().replace(b"?>\n", b"?>\n" + doctype, 1), "IllegalMessageStructure", "DOCTYPE")
+            for doctype in REFUSED_DOCTYPES
+        ),
         (shs_label(data_parts=2), "IllegalMessageStructure", "lists 2 data parts"),
         (
             shs_label().replace(b"<datetime>2026-11-02T09:00:00</datetime>", b""),
@@ -305,6 +322,36 @@ def test_label_errors(server: Server, label: bytes, code: str, words: str) -> No
     got, error = shs_error(r)
     assert got == code
     assert words in error.get("errorinfo", ""), error.get("errorinfo")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ((b"<datetime>2026-11-02T09:00:00</datetime>", b""), "no datetime"),
+        ((b'sequence-type="request"', b'sequence-type="event"'), "sequence-type"),
+        ((b'tx.id="', b'tx.id="not a token '), "tx.id"),
+        ((f"<product>urn:X-shs:{LEFI_PRODUCT}</product>".encode(), b""), "no product"),
+        ((b'version="1.2"', b'version="1.1"'), "version"),
+    ],
+)
+def test_a_refused_label_is_answered_with_the_callers_ids(
+    server: Server, change: tuple[bytes, bytes], words: str
+) -> None:
+    """As a refused data part is: the error message carries the caller's corr.id, content.id,
+    status and transfer-type, and goes to its sender."""
+    corr_id, content_id = str(uuid.uuid4()), str(uuid.uuid4())
+    label = shs_label(
+        corr_id=corr_id, content_id=content_id, status="production", transfer_type="asynch"
+    ).replace(*change, 1)
+    r = post_shs(server.url, label, [question()])
+    code, error = shs_error(r)
+    assert code == "IllegalMessageStructure" and words in error.get("errorinfo", ""), error.get("errorinfo")
+    refusal = shs_reply(r)
+    management = etree.fromstring(refusal.parts[0][1])
+    assert (refusal.attr("corr.id"), r.headers["X-shs-corrid"]) == (corr_id, corr_id)
+    assert (management.get("corr.id"), management.get("content.id")) == (corr_id, content_id)
+    assert (refusal.attr("status"), refusal.attr("transfer-type")) == ("production", "asynch")
+    assert refusal.urn("to") == f"urn:X-shs:{KRONOFOGDEN}"
 
 
 def test_an_organisation_without_an_agreement(server: Server) -> None:
@@ -517,21 +564,123 @@ def reference_message(name: str) -> tuple[str, bytes]:
     return content_type.decode(), body
 
 
-@pytest.mark.reference
-@pytest.mark.parametrize("name", ["shsTextMessage.mime", "shsErrorMessage.mime"])
-def test_real_axel_messages_are_read_and_refused_for_their_doctype(server: Server, name: str) -> None:
-    """Inera Axel writes <!DOCTYPE shs.label SYSTEM ...>: refused (never resolved), and
-    without that line the same message is read up to its unknown sender."""
-    content_type, body = reference_message(name)
-    code, error = shs_error(raw(server, content_type, body))
-    assert code == "IllegalMessageStructure" and "DOCTYPE" in error.get("errorinfo", "")
-    without = re.sub(
-        rb'sequence-type="(event|adm)"',
-        b'sequence-type="request"',
-        body.replace(b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n', b""),
+AXEL_CORR_ID = b"5a01ff87-e641-486e-8521-8e82d1ee1052"  # both reference messages
+
+
+def adapted(body: bytes) -> bytes:
+    """An Axel message with only its ids adapted to the default scenario: from Kronofogden,
+    to FK, the LEFI Online product. Everything else (the DOCTYPE line, the ISO-8859-1 label,
+    its history, the hard-wrapped attribute values) is as Axel wrote it."""
+    return (
+        body.replace(
+            b'<from commonName="R2M">urn:X-shs:5565317129</from>',
+            f"<from>urn:X-shs:{KRONOFOGDEN}</from>".encode(),
+        )
+        .replace(b"<to>urn:X-shs:0000000000</to>", f"<to>urn:X-shs:{FK}</to>".encode())
+        .replace(
+            b"<product>urn:X-shs:error</product>", f"<product>urn:X-shs:{LEFI_PRODUCT}</product>".encode()
+        )
     )
-    code, error = shs_error(raw(server, content_type, without))
-    assert code == "UnknownSender" and "5565317129" in error.get("errorinfo", "")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    ("name", "sequence_type"), [("shsTextMessage.mime", "event"), ("shsErrorMessage.mime", "adm")]
+)
+def test_real_axel_messages_are_read_past_their_doctype(
+    server: Server, name: str, sequence_type: str
+) -> None:
+    """Inera Axel writes <!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd"> before every label:
+    read past (never resolved). Axel's two messages are an event and an error message, not
+    questions: refused for that, with their own corr.id, status and transfer-type."""
+    content_type, body = reference_message(name)
+    message = adapted(body)
+    assert message.count(b"<!DOCTYPE shs.label SYSTEM") == 1 and message != body
+    r = raw(server, content_type, message)
+    code, error = shs_error(r)
+    assert code == "IllegalMessageStructure", error.get("errorinfo")
+    assert f"sequence-type '{sequence_type}'" in error.get("errorinfo", ""), error.get("errorinfo")
+    refusal = shs_reply(r)
+    assert refusal.attr("corr.id") == AXEL_CORR_ID.decode()
+    assert (refusal.attr("status"), refusal.attr("transfer-type")) == ("production", "asynch")
+    assert refusal.urn("to") == f"urn:X-shs:{KRONOFOGDEN}"
+
+
+@pytest.mark.reference
+def test_a_question_under_axels_label_is_answered(server: Server) -> None:
+    """Axel's label as it writes it (DOCTYPE line, ISO-8859-1, history, wrapped lines), ids
+    adapted, as a request carrying a question: received (asynch), its reply in the outbox."""
+    content_type, body = reference_message("shsTextMessage.mime")
+    boundary = b"------=_Part_8_2076149943.1371473840632"
+    _, label_part, *_ = adapted(body).split(boundary)
+    label_part = label_part.replace(b'sequence-type="event"', b'sequence-type="request"')
+    label_part = label_part.replace(
+        b'datapartType="txt" filename="text.txt"', b'datapartType="fraga" filename="fraga.xml"'
+    )
+    tx_id = str(uuid.uuid4()).encode()
+    label_part = label_part.replace(
+        b'tx.id="4c9fd3e8-b4c4-49aa-926a-52a68864a7b8"', b'tx.id="' + tx_id + b'"'
+    )
+    corr_id = str(uuid.uuid4()).encode()
+    label_part = label_part.replace(b'corr.id="' + AXEL_CORR_ID + b'"', b'corr.id="' + corr_id + b'"', 1)
+    question_part = (
+        b"\nContent-Type: text/xml; charset=UTF-8; name=fraga.xml\nContent-Transfer-Encoding: binary\n"
+        b"Content-Disposition: attachment; filename=fraga.xml\n\n" + question() + b"\n"
+    )
+    message = b"\n" + boundary + label_part + boundary + question_part + boundary + b"--\n"
+    r = raw(server, content_type, message)
+    assert (r.status_code, r.text) == (202, tx_id.decode()), r.text[:500]
+    (listed,) = list_outbox(server, corrid=corr_id.decode()).findall("message")
+    fetched = requests.get(f"{server.url}/shs/ds/{KRONOFOGDEN}/{listed.get('tx.id')}", timeout=10)
+    reply = shs_reply(fetched)
+    assert reply.attr("sequence-type") == "reply" and reply.attr("status") == "production"
+    assert svar_text(reply.svar(), "generelltfalt/status/kod") == "0"
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        b'<!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd">\n',  # as Inera Axel writes it
+        b'<!DOCTYPE shs.label PUBLIC "-//SHS//DTD shs.label 1.2//EN"\n'
+        b'  "http://www.example.se/dtd/shs-label-1.2.dtd">\n',
+        b"<!DOCTYPE shs.label SYSTEM 'dtd/shs-label.dtd' >",
+    ],
+)
+def test_a_label_naming_the_label_dtd_is_answered(server: Server, doctype: bytes) -> None:
+    """The DOCTYPE by system id, or by public and system id (a path or URL to the label DTD):
+    nothing is fetched; the label is read as without it."""
+    label = shs_label().replace(b"?>\n", b"?>\n" + doctype, 1)
+    r = post_shs(server.url, label, [question()])
+    assert r.status_code == 200, r.text[:500]
+    assert svar_text(shs_reply(r).svar(), "generelltfalt/status/kod") == "0"
+
+
+def test_the_label_dtd_named_by_url_is_never_fetched(server: Server) -> None:
+    """A system id that is a URL of the label DTD: answered, and nothing asks that URL."""
+    asked: list[str] = []
+
+    class Dtd(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'<!ENTITY x "fetched">')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    dtd_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Dtd)
+    threading.Thread(target=dtd_server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{dtd_server.server_address[1]}/shs-label-1.2.dtd"
+        label = shs_label().replace(b"?>\n", f'?>\n<!DOCTYPE shs.label SYSTEM "{url}">\n'.encode(), 1)
+        r = post_shs(server.url, label, [question()])
+        assert r.status_code == 200, r.text[:500]
+        assert svar_text(shs_reply(r).svar(), "generelltfalt/status/kod") == "0"
+    finally:
+        dtd_server.shutdown()
+        dtd_server.server_close()
+    assert asked == []
 
 
 @pytest.mark.reference
@@ -562,6 +711,41 @@ def test_maxhits_in_other_digits_is_an_shs_error_not_a_crash(server: Server) -> 
         r = requests.get(f"{server.url}/shs/ds/{KRONOFOGDEN}", params={"maxhits": value}, timeout=10)
         code, _ = shs_error(r)
         assert code == "OtherError"
+
+
+def utf16_message(charset: str | None, cte: str, codec: str = "utf-16") -> tuple[str, bytes]:
+    """The question in UTF-16 (``codec`` utf-16: with a BOM; encoding="UTF-16"), as its data
+    part says or not."""
+    text = fraga(SARA, ["sjukpenning"], org=KRONOFOGDEN, referens="ärende-åäö")
+    data = ('<?xml version="1.0" encoding="UTF-16"?>\n' + text).encode(codec)
+    assert data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) == (codec == "utf-16")
+    content = base64.encodebytes(data) if cte == "base64" else data
+    return 'multipart/mixed; boundary="part-boundary"', (
+        b"--part-boundary\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n"
+        + shs_label()
+        + b"\r\n--part-boundary\r\nContent-Type: text/xml"
+        + (f"; charset={charset}".encode() if charset else b"")
+        + f"\r\nContent-Transfer-Encoding: {cte}\r\n".encode()
+        + b"Content-Disposition: attachment; filename=fraga.xml\r\n\r\n"
+        + content
+        + b"\r\n--part-boundary--\r\n"
+    )
+
+
+@pytest.mark.parametrize("cte", ["binary", "base64"])
+def test_a_data_part_in_utf_16_is_read_as_it_says(server: Server, cte: str) -> None:
+    """A BOM and encoding="UTF-16": answered with charset=UTF-16 on the part as without it;
+    without a BOM too (the parser knows UTF-16 by its first bytes)."""
+    for charset, codec in (
+        ("UTF-16", "utf-16"),
+        ("utf-16", "utf-16"),
+        (None, "utf-16"),
+        ("UTF-16BE", "utf-16-be"),
+        ("UTF-16", "utf-16-le"),
+    ):
+        r = raw(server, *utf16_message(charset, cte, codec))
+        assert r.status_code == 200, (charset, codec, r.text[:800])
+        assert svar_text(shs_reply(r).svar(), "generelltfalt/referens") == "ärende-åäö"
 
 
 def test_a_data_part_in_latin_1_without_an_xml_declaration_is_read_by_its_charset(server: Server) -> None:

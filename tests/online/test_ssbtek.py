@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,9 @@ from support.rest_client import (
     official_v9,
     validate_against,
 )
-from support.server import DEFAULT_SCENARIO, Server, running
+from support.server import DEFAULT_SCENARIO, ROOT, Server, running, start_server, stop_server
 from zeep.plugins import HistoryPlugin
+from zeep.transports import Transport as ZeepTransport
 
 NS = "http://schema.forsakringskassan.se/integration/ssbt/10"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -319,3 +322,80 @@ def test_fault_rules_apply_to_ssbtek(faulty: Ssbtek) -> None:
     assert re.search("ssbtek-soap", etree.tostring(raised.value.detail, encoding="unicode"))
     body = lefi_answer(faulty.hamta(question(KLARA, formansinformation=["FK:AP"])))
     assert body["avvikelser"]["formansinformation"][0]["avvikelse"]["kod"] == "INTERNT_FEL"
+
+
+# -- testaBastjanstInformation: identified and gated like every operation ------------------
+def lefi_sim(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_testa_is_identified_by_the_certificate_and_passes_the_sla_gate(
+    tmp_path: Path, official: Path, xsd: etree.XMLSchema
+) -> None:
+    """The test question names no one: under mutual TLS the certificate's organisation asks.
+    Its fault rules apply, the SLA counts it (and refuses a second question at once), and the
+    journal names it, as for hamtaBastjanstInformation."""
+    certs = tmp_path / "certs"
+    lefi_sim("certs", "init", "--dir", str(certs))
+    lefi_sim("certs", "issue", "--dir", str(certs), "--orgnummer", KOMMUN[2:], "--name", "Testkommunen")
+    session = requests.Session()
+    session.trust_env = False
+    session.verify, session.cert = (
+        str(certs / "ca.pem"),
+        (
+            str(certs / f"{KOMMUN[2:]}.pem"),
+            str(certs / f"{KOMMUN[2:]}-key.pem"),
+        ),
+    )
+    scenario = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
+    scenario["faults"] = [
+        {
+            "id": "kommun-testtjanst",
+            "kind": "technical_error",
+            "binding": "ssbtek",
+            "organisation": KOMMUN[2:],
+            "technical_error": "TEKNISKT_FEL",
+            "times": 1,
+        }
+    ]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    server = start_server(
+        tmp_path,
+        "--freeze-clock",
+        "--tls",
+        "--certs",
+        str(certs),
+        "--sla-mode",
+        "reject",
+        scenario=path,
+        session=session,
+    )
+    try:
+        history = HistoryPlugin()
+        client = zeep.Client(
+            str(official / "Sammansatt_Bastjanst_v10.wsdl"),
+            plugins=[history],
+            transport=ZeepTransport(session=session),
+        )
+        service = client.create_service(BINDING, server.url + "/ssbtek")
+        result = service.testaBastjanstInformation()  # the organisation's fault rule applies
+        assert result.FK.anropad is True and result.FK.error.felkod == "TEKNISKT_FEL"
+        with pytest.raises(zeep.exceptions.Fault) as raised:  # at once: within the 300 ms gap
+            service.testaBastjanstInformation()
+        detail = raised.value.detail[0]
+        assert xsd.validate(etree.ElementTree(detail)), xsd.error_log
+        assert etree.QName(detail).localname == "testaBastjanstInformationFault"
+        assert (detail.findtext(f"{{{NS}}}felkod") or "").startswith("SLA_")
+        entries = session.get(
+            f"{server.url}/_admin/journal", params={"binding": "ssbtek"}, timeout=10
+        ).json()["entries"]
+        assert [(e["organisation"], e["outcome"][:4]) for e in entries] == [
+            (KOMMUN[2:], "sla:"),
+            (KOMMUN[2:], "tech"),
+        ]
+    finally:
+        stop_server(server)

@@ -8,6 +8,8 @@ FaultData against SSEK's ssek.xsd (../shared/reference/ssek) when it is present.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from support.partner_clients import (
     ssek_answer,
     ssek_header,
 )
-from support.server import NS, Server
+from support.server import NS, ROOT, Server
 
 INSURER = "5566778899"  # Försäkringsbolaget Trygghet AB: SSEK, a narrow agreement
 UNAUTHORISED = "5590123450"  # SSEK, not registered in BAD: code 13
@@ -349,6 +351,39 @@ def test_a_resent_tx_id_gets_the_stored_answer_without_asking_again(
     # over SOAP 1.2 too, with the envelope and header of the resend's own version
     soap12 = ssek_answer(ask(srv, ssek_header(tx_id=tx_id, soap=SOAP12), soap=SOAP12))
     assert soap12.text("generelltfalt/skapades") == first.text("generelltfalt/skapades")
+
+
+def test_a_resend_is_journaled_and_metered_as_a_replay(server_factory: Callable[..., Server]) -> None:
+    """The engine answered once: ``journal count --outcome ok`` says 1, the resends are
+    ``replay:<the first answer's outcome>`` in the journal and in /metrics."""
+    srv = server_factory("--freeze-clock")
+    tx_id, unknown = str(uuid.uuid4()), str(uuid.uuid4())
+    for _ in range(3):
+        assert ssek_answer(ask(srv, ssek_header(tx_id=tx_id))).status == 0
+    for _ in range(2):  # code 3: a business answer, replayed with its code
+        assert (
+            ssek_answer(ask(srv, ssek_header(tx_id=unknown), fraga("198202042399", ["sjukpenning"]))).status
+            == 3
+        )
+
+    def count(**filters: str) -> int:
+        r = requests.get(f"{srv.url}/_admin/journal/count", params={"binding": "ssek", **filters}, timeout=10)
+        return int(r.json()["count"])
+
+    assert (count(outcome="ok"), count(outcome="replay:ok"), count(outcome="replay")) == (1, 2, 3)
+    assert (count(outcome="business:3"), count(outcome="replay:business:3")) == (1, 1)
+    metrics = requests.get(f"{srv.url}/metrics", timeout=10).text
+    assert 'lefi_requests_total{binding="ssek",organisation="5566778899",outcome="replay:ok"} 2.0' in metrics
+    assert 'lefi_requests_total{binding="ssek",organisation="5566778899",outcome="ok"} 1.0' in metrics
+    cli = subprocess.run(
+        [sys.executable, "-m", "simulator", "admin", "--url", srv.url, "journal", "count"]
+        + ["--binding", "ssek", "--outcome", "ok", "--expect", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
 
 
 def test_a_tx_id_reused_for_another_question_is_invalid(server: Server) -> None:

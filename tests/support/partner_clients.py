@@ -285,7 +285,7 @@ def shs_label(
     extra: str = "",
 ) -> bytes:
     """An shs.label 1.2 as an SHS client writes it (``doctype``: with the DOCTYPE line the
-    Inera Axel client writes, which the sandbox refuses)."""
+    Inera Axel client writes, which the sandbox reads past)."""
     attrs = {
         "version": "1.2",
         "tx.id": tx_id or str(uuid.uuid4()),

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from simulator.domain.errors import TechnicalError
 from simulator.observability.exchange import exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.protocols import ladder, lefi_xml
 from simulator.protocols.ladder import Renderer
 from simulator.protocols.multipart import Part
@@ -61,6 +62,7 @@ async def receive(
     headers = {"X-shs-txid": label.tx_id, "X-shs-corrid": label.corr_id, "X-shs-contentid": label.content_id}
     earlier = await massfraga.job_reference(sandbox, org.orgnummer, "shs", label.tx_id)
     if earlier is not None:  # a resend: received once, answered once
+        exchange_of(request).outcome = Outcome.replay(Outcome.ok())  # the receipt, given again
         job = await massfraga.job(sandbox, earlier["job"])
         arrived = job.received if job is not None else sandbox.clock.now().isoformat()
         return web.Response(

@@ -18,6 +18,7 @@ an asynchronous question that error message waits in the delivery service instea
 
 from __future__ import annotations
 
+import codecs
 import functools
 import logging
 import re
@@ -122,9 +123,23 @@ class ShsError(Exception):
     info: str
     status: int = 400
     appinfo: list[tuple[str, str]] = field(default_factory=list)  # (name, text) for the partner
+    echo: Echo | None = None  # what the error message repeats of a refused label
 
     def __str__(self) -> str:
         return f"{self.code}: {self.info}"
+
+
+@dataclass(frozen=True)
+class Echo:
+    """What an error message repeats of a message whose label was refused, as far as the label
+    could be read: the caller's corr.id, content.id, status and transfer-type, and who sent it
+    (only values that are valid there; the rest is left to the error message's defaults)."""
+
+    corr_id: str | None
+    content_id: str | None
+    transfer_type: str | None
+    status: str | None
+    sender: str
 
 
 def invalid_message(info: str, problems: Sequence[Problem]) -> ShsError:
@@ -229,19 +244,20 @@ async def handle_receive(request: web.Request) -> web.StreamResponse:
         if label.transfer_type == "asynch":
             earlier = delivery.reply_to(org.orgnummer, label.tx_id)
             if earlier is not None:  # a resend: received once, answered once
+                exchange.outcome = Outcome.replay(earlier.outcome)
                 return web.Response(
                     status=202,
                     text=label.tx_id,
                     headers={
                         **receipt,
-                        "X-shs-arrivaldate": shs_time(earlier.arrived),
+                        "X-shs-arrivaldate": shs_time(earlier.reply.arrived),
                         "X-shs-duplicatemsg": "yes",
                     },
                 )
         reply = await _answer(sandbox, exchange, org, label, fraga)
         if label.transfer_type == "synch":
             return _message_response(200 if reply.sequence_type == "reply" else 400, reply)
-        delivery.put(reply, label.tx_id)
+        delivery.put(reply, label.tx_id, exchange.outcome)
         return web.Response(
             status=202, text=label.tx_id, headers={**receipt, "X-shs-arrivaldate": shs_time(arrived)}
         )
@@ -258,7 +274,9 @@ class ShsRenderer(Renderer[web.StreamResponse]):
         self.label: Label | None = None
 
     def specific(self, exc: Exception) -> web.StreamResponse | None:
-        return _error_response(self.sandbox, exc, self.label) if isinstance(exc, ShsError) else None
+        if not isinstance(exc, ShsError):
+            return None
+        return _error_response(self.sandbox, exc, self.label or exc.echo)
 
     def not_certified(self, exc: NotCertified) -> web.StreamResponse:
         return _error_response(self.sandbox, ShsError("UnknownSender", exc.text, 403), self.label)
@@ -285,10 +303,13 @@ class ShsRenderer(Renderer[web.StreamResponse]):
 
 
 def read_label(parts: list[Part]) -> Label:
-    """The first part's ``shs.label``: well formed, without a DOCTYPE, with what SHS 1.2 requires."""
+    """The first part's ``shs.label``: well formed, with no DOCTYPE but the one naming the
+    label's DTD, with what SHS 1.2 requires. A label refused for what it holds is refused
+    with its corr.id, status and transfer-type echoed."""
+    echo: Echo | None = None
 
     def illegal(reason: str) -> ShsError:
-        return ShsError("IllegalMessageStructure", reason)
+        return ShsError("IllegalMessageStructure", reason, echo=echo)
 
     if not parts:
         raise illegal("The message has no parts; the first part is the shs.label")
@@ -298,11 +319,12 @@ def read_label(parts: list[Part]) -> Label:
             f"The first part is {first.content_type}; an SHS message starts with the shs.label as text/xml"
         )
     try:
-        root = parse_xml(first.body)
+        root = parse_xml(_without_label_doctype(_as_declared(first)))
     except UnsafeOrBrokenXml as exc:
         raise illegal(f"The shs.label is not accepted: {exc}") from None
     if root.tag != "shs.label":
         raise illegal(f"The first part holds {root.tag!r}; an SHS message starts with the shs.label")
+    echo = _echo_of(root)
     version = root.get("version", "1.2")
     if version != "1.2":
         raise illegal(f"shs.label version {echo_repr(version, TOKEN)}; this receiver reads SHS 1.2")
@@ -323,11 +345,11 @@ def read_label(parts: list[Part]) -> Label:
 
     tx_id = token("tx.id", root.get("tx.id"))
     corr_id = token("corr.id", root.get("corr.id"))
-    transfer_type = choice("transfer-type", ("synch", "asynch"), "asynch")
+    transfer_type = choice("transfer-type", _TRANSFER_TYPES, "asynch")
     sequence_type = choice("sequence-type", ("event", "request", "reply", "adm"), None)
     if sequence_type != "request":
         raise illegal(f"sequence-type {sequence_type!r}: a LEFI question is sent with sequence-type request")
-    status = choice("status", ("test", "production"), "production")
+    status = choice("status", _STATUSES, "production")
     agreement = root.get("shs.agreement")
     if agreement is not None:
         token("shs.agreement", agreement)
@@ -361,6 +383,58 @@ def read_label(parts: list[Part]) -> Label:
         (product_el.text or "").strip(),
         datapart_types,
     )
+
+
+_TRANSFER_TYPES = ("synch", "asynch")
+_STATUSES = ("test", "production")
+
+
+def _echo_of(root: etree._Element) -> Echo:
+    def token(value: str | None) -> str | None:
+        return value if value is not None and _NMTOKEN.match(value) else None
+
+    def one_of(value: str, allowed: tuple[str, ...]) -> str | None:
+        return value if value in allowed else None
+
+    content = root.find("content")
+    sender = root.find("from")
+    if sender is None:
+        sender = root.find("originator")
+    return Echo(
+        corr_id=token(root.get("corr.id")),
+        content_id=token(content.get("content.id")) if content is not None else None,
+        transfer_type=one_of(root.get("transfer-type", "asynch"), _TRANSFER_TYPES),
+        status=one_of(root.get("status", "production"), _STATUSES),
+        sender=(sender.text or "").strip() if sender is not None else "",
+    )
+
+
+# Inera Axel writes <!DOCTYPE shs.label SYSTEM "shs-label-1.2.dtd"> before every label. A DOCTYPE
+# in the prolog that only names the label's DTD (by system id, or by public and system id) is
+# read past: nothing is fetched or read from it. Anything else (an internal subset, entity
+# declarations, another document type or DTD) is left for the safe parser, which refuses it.
+_LABEL_DOCTYPE = re.compile(
+    rb"""\A (?:\xef\xbb\xbf)? (?:<\?xml[^<>]*\?>)? [ \t\r\n]*
+    (?P<doctype> <!DOCTYPE [ \t\r\n]+ shs\.label [ \t\r\n]+
+        (?: SYSTEM
+          | PUBLIC [ \t\r\n]+ (?: "[-'()+,./:=?;!*#@$_% \r\na-zA-Z0-9]*" | '[-()+,./:=?;!*#@$_% \r\na-zA-Z0-9]*' ) )
+        [ \t\r\n]+ (?: "(?P<dq>[^"<>]*)" | '(?P<sq>[^'<>]*)' ) [ \t\r\n]* > )""",
+    re.VERBOSE,
+)
+_LABEL_DTD = re.compile(rb"(?:\A|/)shs-label(?:-[0-9]+(?:\.[0-9]+)*)?\.dtd\Z")
+
+
+def _without_label_doctype(data: bytes) -> bytes:
+    """``data`` with a DOCTYPE that only names the SHS label DTD blanked out."""
+    match = _LABEL_DOCTYPE.match(data)
+    if match is None:
+        return data
+    system = match.group("dq") if match.group("dq") is not None else match.group("sq")
+    if not _LABEL_DTD.search(system):
+        return data
+    start, end = match.span("doctype")
+    # blanked, not cut: the parser's lines and columns stay those of the label as sent
+    return data[:start] + bytes(c if c in b"\r\n" else 0x20 for c in data[start:end]) + data[end:]
 
 
 def find_sender(store: ScenarioStore, label: Label) -> Organisation:
@@ -442,17 +516,40 @@ def read_question(parts: list[Part], label: Label, expected: str = lefi_xml.FRAG
     return fraga
 
 
+# a byte order mark, or "<?" in UTF-16 or UTF-32 (XML 1.0 appendix F): the parser finds the
+# encoding from the bytes themselves, and an XML declaration there must name it
+_SELF_DESCRIBING = (
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF32_LE,
+    codecs.BOM_UTF32_BE,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    b"<\x00?\x00",
+    b"\x00<\x00?",
+    b"<\x00\x00\x00",
+    b"\x00\x00\x00<",
+)
+_NAMES_ITS_ENCODING = re.compile(rb"\A[ \t\r\n]*<\?xml[^<>]*?[ \t\r\n]encoding[ \t\r\n]*=")
+
+
 def _as_declared(part: Part) -> bytes:
-    """The data part's bytes for the XML parser: a part in another charset (a legacy
-    client's ISO-8859-1) whose XML says nothing of its encoding is re-encoded as UTF-8."""
-    charset = (part.charset or "").lower()
-    head = part.body[:200]
-    if not charset or charset in ("utf-8", "utf8") or b"encoding=" in head.split(b"?>", 1)[0]:
-        return part.body
+    """A part's bytes for the XML parser. Bytes that say their encoding (a byte order mark,
+    UTF-16 or UTF-32 by their first bytes, an XML declaration naming it) are given as they
+    are, and the parser reads them so, whatever the MIME charset says; a part in another
+    charset (a legacy client's ISO-8859-1) whose XML says nothing of its encoding is read in
+    its charset and given on as UTF-8."""
+    body, charset = part.body, (part.charset or "").lower()
+    if (
+        not charset
+        or charset in ("utf-8", "utf8")
+        or body.startswith(_SELF_DESCRIBING)
+        or _NAMES_ITS_ENCODING.match(body[:256])
+    ):
+        return body
     try:
-        return part.body.decode(charset).encode("utf-8")
+        return body.decode(charset).encode("utf-8")
     except (LookupError, UnicodeDecodeError):
-        return part.body  # the parser says what is wrong with it
+        return body  # the parser says what is wrong with it
 
 
 async def _answer(
@@ -525,7 +622,7 @@ def fk_message(
 def build_message(
     sandbox: Sandbox,
     to: str | None,
-    request: Label | None,
+    request: Label | Echo | None,
     sequence_type: str,
     product: str,
     content_id: str,
@@ -534,21 +631,25 @@ def build_message(
     tx_id: str | None = None,
     transfer_type: str = "synch",
 ) -> Delivered:
-    """A message from FK: the label, then ``data``."""
+    """A message from FK: the label, then ``data``; ``request`` the message it answers."""
     now = sandbox.clock.now()
     tx_id = tx_id or str(uuid.uuid4())
-    corr_id = request.corr_id if request is not None else tx_id
+    corr_id = (request.corr_id if request is not None else None) or tx_id
+    status = (request.status if request is not None else None) or "production"
     label = etree.Element("shs.label")
     for name, value in (
         ("version", "1.2"),
         ("tx.id", tx_id),
         ("corr.id", corr_id),
-        ("shs.agreement", request.agreement if request and sequence_type == "reply" else None),
-        ("transfer-type", request.transfer_type if request else transfer_type),
+        (
+            "shs.agreement",
+            request.agreement if isinstance(request, Label) and sequence_type == "reply" else None,
+        ),
+        ("transfer-type", (request.transfer_type if request is not None else None) or transfer_type),
         ("message-type", "simple"),
         ("document-type", "simple"),
         ("sequence-type", sequence_type),
-        ("status", request.status if request else "production"),
+        ("status", status),
     ):
         if value is not None:
             label.set(name, value)
@@ -573,7 +674,7 @@ def build_message(
         product=product,
         product_id=product_id(product),
         sequence_type=sequence_type,
-        status=request.status if request else "production",
+        status=status,
         arrived=now,
         data=(DataPart(datapart_type, data.filename or "data.xml", len(data.body)),),
         content_type=content_type,
@@ -590,12 +691,16 @@ def _xml_text(text: str) -> str:
 
 
 def error_message(
-    sandbox: Sandbox, error: ShsError, request: Label | None, to: str | None, tx_id: str | None = None
+    sandbox: Sandbox,
+    error: ShsError,
+    request: Label | Echo | None,
+    to: str | None,
+    tx_id: str | None = None,
 ) -> Delivered:
     """An SHS error message: product error, sequence-type adm, an shs.management data part."""
     management = etree.Element("shs.management", version="1.2")
-    management.set("corr.id", request.corr_id if request else str(uuid.uuid4()))
-    management.set("content.id", request.content_id if request else str(uuid.uuid4()))
+    management.set("corr.id", (request.corr_id if request is not None else None) or str(uuid.uuid4()))
+    management.set("content.id", (request.content_id if request is not None else None) or str(uuid.uuid4()))
     etree.SubElement(management, "datetime").text = shs_time(sandbox.clock.now())
     el = etree.SubElement(management, "error", errorcode=error.code, errorinfo=_xml_text(error.info))
     for name, text in error.appinfo:
@@ -623,7 +728,7 @@ def _message_response(status: int, message: Delivered, extra: dict[str, str] | N
     return web.Response(status=status, body=message.body, headers=headers)
 
 
-def _error_response(sandbox: Sandbox, error: ShsError, request: Label | None) -> web.Response:
+def _error_response(sandbox: Sandbox, error: ShsError, request: Label | Echo | None) -> web.Response:
     to = _orgnummer_of(request.sender) if request is not None else None
     return _message_response(error.status, error_message(sandbox, error, request, to))
 

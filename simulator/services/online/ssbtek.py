@@ -22,6 +22,7 @@ from simulator.domain import orgnummer
 from simulator.domain.errors import TechnicalError
 from simulator.domain.schemas import SCHEMA_DIR
 from simulator.observability.exchange import binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.protocols import ladder, lefi_json
 from simulator.protocols.echo import TOKEN, echo_repr
 from simulator.protocols.http_body import BodyError, expect_handler, read_body
@@ -157,7 +158,7 @@ async def handle(request: web.Request) -> web.Response:
             )
         renderer.operation = etree.QName(body).localname
         _validate(body)
-        answer = await _hamta(sandbox, request, body) if body.tag == HAMTA else _testa(sandbox, request)
+        answer = await (_hamta(sandbox, request, body) if body.tag == HAMTA else _testa(sandbox, request))
         return _xml(200, render_envelope(renderer.version, answer), renderer.version)
 
     return await ladder.answer(request, renderer, work, log)
@@ -260,16 +261,24 @@ async def _lefi(sandbox: Sandbox, request: web.Request, fraga: etree._Element, i
     return await answer_question(sandbox, request, org, question, Transport.SSBTEK)
 
 
-def _testa(sandbox: Sandbox, request: web.Request) -> etree._Element:
-    """FK's test service is called (fault rules apply to it); the other agencies have none here."""
+async def _testa(sandbox: Sandbox, request: web.Request) -> etree._Element:
+    """FK's test service is called; the other agencies have none here. The question names
+    no one: under mutual TLS the client certificate's organisation asks, identified, counted
+    by the SLA and matched by fault rules as for hamtaBastjanstInformation; without it the
+    caller is anonymous and only fault rules for no organisation apply."""
+    exchange = exchange_of(request)
     svar = etree.Element(_q("testaBastjanstInformationResponse"), nsmap={"ssbt": NS})
     for agency in AGENCIES:
         part = _sub(svar, agency)
         _sub(part, "anropad", "true" if agency == "FK" else "false")
         if agency == "FK":
             try:
-                sandbox.faults.apply(exchange_of(request))
-            except TechnicalError as exc:
+                if exchange.certified:
+                    await sandbox.identify(exchange, exchange.certified)
+                else:
+                    sandbox.faults.apply(exchange)
+            except TechnicalError as exc:  # a fault rule's: FK's test service failed
+                exchange.outcome = Outcome.technical(exc.status)
                 _error(part, "BT", exc.status.name, exc.detail or exc.status.text)
     return svar
 

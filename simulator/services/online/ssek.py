@@ -8,7 +8,8 @@ The ``ssek:SSEK`` header (mustUnderstand) names the sender (``SenderId``, known 
 scenario), the receiver (``ReceiverId``: FK, 2021005521) and the transaction (``TxId``,
 36 characters, required here). What is wrong with it is an SSEK fault (``ssek:<Code>``
 with an ``ssek:FaultData`` detail); a question resent with a TxId already answered for
-the same sender gets the stored answer, without asking the engine again.
+the same sender gets the stored answer, without asking the engine again (journaled and
+metered as ``replay:<the first outcome>``).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
                     "SSEK/TxId",
                 )
             await sandbox.identify(exchange, org.orgnummer, stored.personnummer, stored.benefits)
-            exchange.outcome = stored.outcome
+            exchange.outcome = Outcome.replay(stored.outcome)  # the engine answered once
             reply = reply_header(header, tx_id, renderer.version)  # this request's header, swapped
             return xml_response(
                 200, render_envelope(renderer.version, stored.svar, [reply]), renderer.version
