@@ -258,7 +258,8 @@ def sla_fault(breach: SlaBreach) -> SoapFault:
     limit, Server/Receiver when the service is closed; the detail says when to retry."""
     detail = etree.Element(f"{{{SLA_NS}}}SlaBrott", nsmap={"sla": SLA_NS})
     for name, value in (
-        ("regel", breach.rule),
+        ("regel", breach.rule),  # the first broken
+        ("regler", " ".join(breach.rules)),  # every rule broken
         ("beskrivning", breach.text),
         ("forsokIgenEfterSekunder", f"{breach.retry_after:.3f}"),
         ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds")),

@@ -26,7 +26,7 @@ from support.server import ROOT, Server, running, start_server, stop_server
 from simulator.control.client import AdminClient
 from simulator.domain.clock import STOCKHOLM, Clock
 from simulator.runtime.sla.counters import CounterStore, MemoryCounters, RedisCounters
-from simulator.runtime.sla.gate import SlaGate
+from simulator.runtime.sla.gate import Admission, SlaGate
 from simulator.scenario.models import SlaSettings
 
 SLA_SCENARIO = ROOT / "tests" / "scenarios" / "sla.yaml"
@@ -52,7 +52,13 @@ def make_counters(request: pytest.FixtureRequest) -> Callable[[], CounterStore]:
 
 
 def gate_at(when: datetime, counters: CounterStore, **settings: object) -> SlaGate:
-    return SlaGate(SlaSettings.model_validate(settings), Clock.starting_at(when, frozen=True), counters)
+    """A gate on a frozen clock whose real time stands still too: time passes only when
+    the test moves the clock."""
+    clock = Clock.starting_at(when, frozen=True, wall=lambda: REAL)
+    return SlaGate(SlaSettings.model_validate(settings), clock, counters)
+
+
+REAL = 1_800_000_000.0  # the real time the gate tests stand at
 
 
 async def ask(gate: SlaGate, org: str = KOMMUN, channel: str = "online", release: bool = True) -> str | None:
@@ -159,6 +165,121 @@ def test_the_minute_limit(make_counters: Callable[[], CounterStore]) -> None:
             assert await ask(gate) is None
             gate.clock.advance(timedelta(milliseconds=500))
         assert await ask(gate) == "per_minute"
+        await gate.counters.close()
+
+    run(scenario())
+
+
+def test_a_question_breaking_two_rules_names_both_and_waits_for_the_later(
+    make_counters: Callable[[], CounterStore],
+) -> None:
+    """Right after an answer the gap (300 ms) and the second (1/s) are both broken: the
+    refusal names both and gives the time the second clears, not the gap's."""
+
+    async def scenario() -> None:
+        gate = gate_at(MONDAY, make_counters())
+        assert await ask(gate) is None
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None and breach.rules == ("min_gap", "per_second") and breach.rule == "min_gap"
+        assert breach.retry_after == 1.0 and breach.retry_at == MONDAY + timedelta(seconds=1)
+        assert "SLA-regeln min_gap bröts" in breach.text and "SLA-regeln per_second bröts" in breach.text
+        gate.clock.advance(timedelta(milliseconds=300))  # the gap has cleared, the second not
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None and breach.rules == ("per_second",) and breach.retry_after == 0.7
+        gate.clock.set(breach.retry_at)
+        assert await ask(gate) is None
+        await gate.counters.close()
+
+    run(scenario())
+
+
+def test_a_retry_time_read_to_the_ms_is_reached_by_moving_the_clock(
+    make_counters: Callable[[], CounterStore],
+) -> None:
+    """The clock stands between two ms; the refusal shows its time to the ms (the µs cut
+    off): setting the clock to that time still admits the question."""
+
+    async def scenario() -> None:
+        gate = gate_at(MONDAY + timedelta(microseconds=456), make_counters())
+        assert await ask(gate) is None
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None
+        gate.clock.set(datetime.fromisoformat(breach.retry_at.isoformat(timespec="milliseconds")))
+        assert await ask(gate) is None
+        await gate.counters.close()
+
+    run(scenario())
+
+
+# (ms to move the clock, then: "hold" the admission, "release" it, or "free" every held one first)
+_SCRIPT = [(0, "hold"), (100, "release"), (100, "release"), (800, "hold"), (100, "hold")]
+_SCRIPT += [(0, "free"), (100, "release"), (200, "release"), (100, "release"), (58_500, "release")]
+_EXPECTED = [
+    ((), 0),
+    ((), 0),
+    (("min_gap", "per_second"), 800),  # the gap clears at +200, the second at +800
+    ((), 0),
+    (("max_in_flight",), 300),
+    None,
+    (("min_gap",), 200),
+    ((), 0),
+    (("min_gap", "per_second", "per_minute"), 58_500),  # the minute clears last
+    ((), 0),
+]
+
+
+def test_both_stores_give_the_same_verdicts(redis_url: str) -> None:
+    """One script of questions through each store: the same rules and retry times."""
+
+    async def verdicts(counters: CounterStore) -> list[tuple[tuple[str, ...], int] | None]:
+        limits = {"per_second": 2, "per_minute": 4, "min_gap_ms": 300, "max_in_flight": 2}
+        gate = gate_at(MONDAY, counters, limits={"online": limits})
+        held: list[Admission] = []
+        seen: list[tuple[tuple[str, ...], int] | None] = []
+        for ms, action in _SCRIPT:
+            gate.clock.advance(timedelta(milliseconds=ms))
+            if action == "free":
+                for admission in held:
+                    await gate.release(admission)
+                held.clear()
+                seen.append(None)
+                continue
+            admission, breach = await gate.admit(KOMMUN, "online")
+            seen.append((breach.rules, round(breach.retry_after * 1000)) if breach else ((), 0))
+            if admission is not None and action == "release":
+                await gate.release(admission)
+            elif admission is not None:
+                held.append(admission)
+        await counters.close()
+        return seen
+
+    memory = run(verdicts(MemoryCounters()))
+    redis = run(verdicts(RedisCounters(redis_url, prefix=f"test:{uuid.uuid4().hex}")))
+    assert memory == redis == _EXPECTED
+
+
+def test_sla_time_passes_in_real_time_under_a_frozen_clock(make_counters: Callable[[], CounterStore]) -> None:
+    """The limits count real time while the simulator clock stands still, and also every
+    forward move of the clock; a move back does not turn SLA time back."""
+    real = [REAL]
+
+    async def scenario() -> None:
+        clock = Clock.starting_at(MONDAY, frozen=True, wall=lambda: real[0])
+        gate = SlaGate(SlaSettings(), clock, make_counters())
+        assert await ask(gate) is None
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None and breach.retry_after == 1.0
+        real[0] += 0.999
+        assert await ask(gate) == "per_second"
+        real[0] += 0.001  # the time the refusal gave, waited in real time
+        assert await ask(gate) is None and clock.now() == MONDAY
+        _, breach = await gate.admit(KOMMUN, "online")
+        assert breach is not None
+        clock.advance(timedelta(seconds=breach.retry_after))  # or reached by moving the clock
+        assert await ask(gate) is None
+        before = clock.sla_ms()
+        clock.set(MONDAY - timedelta(days=1))
+        assert clock.sla_ms() == before
         await gate.counters.close()
 
     run(scenario())
@@ -526,9 +647,9 @@ def test_ssbtek_breach_is_a_soap_fault_naming_the_rule(strict_default: Server) -
     refused = ask_ssbtek()
     assert refused.status_code == 500 and refused.headers["Retry-After"] == "1"
     doc = etree.fromstring(refused.content)
-    assert doc.findtext(".//faultcode") == "soap:Client" and "SLA-regeln min_gap" in doc.findtext(
-        ".//faultstring"
-    )
+    assert doc.findtext(".//faultcode") == "soap:Client"
+    assert "SLA-regeln min_gap" in (doc.findtext(".//faultstring") or "")
+    assert "SLA-regeln per_second" in (doc.findtext(".//faultstring") or "")  # every rule broken
     assert doc.findtext(".//{http://schema.forsakringskassan.se/integration/ssbt/10}felkod") == "SLA_MIN_GAP"
 
 

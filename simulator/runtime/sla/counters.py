@@ -3,7 +3,9 @@
 One operation does the whole check atomically — in flight, the gap since the last
 answer, and the second/minute/hour windows — and records an admitted question, so that
 two workers (or two hosts) can never both admit the question that breaks a limit. Times
-are the simulator clock's, in milliseconds; the windows slide (a log of question times).
+are SLA time (``Clock.sla_ms``: real time plus the clock's forward moves), in milliseconds;
+the windows slide (a log of question times). A refused question is told every rule it
+breaks and the latest of their clearing times: the earliest time it would be admitted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "MemoryCounters",
     "RedisCounters",
     "WINDOWS",
+    "RULES",
     "StoreUnavailable",
 ]
 
@@ -52,12 +55,33 @@ SLA_DEFAULTS = {
 }
 
 
+# the rules in the order they are checked and named
+RULES = ("max_in_flight", "min_gap", *(rule for rule, _ in WINDOWS))
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """``rule`` broken (None: admitted) and how many ms until a retry may pass it."""
+    """The rules broken, in ``RULES`` order (none: admitted), and the ms until the last
+    of them clears: the earliest a retry is admitted."""
 
-    rule: str | None
+    rules: tuple[str, ...] = ()
     retry_ms: int = 0
+
+    @property
+    def admitted(self) -> bool:
+        return not self.rules
+
+    @property
+    def rule(self) -> str | None:
+        """The first rule broken, in the order a partner can act on: threads, gap, rates."""
+        return self.rules[0] if self.rules else None
+
+
+def _verdict(broken: list[tuple[str, int]]) -> Verdict:
+    """The one place where the rules a question breaks become one refusal: every one
+    named, the retry when the last of them clears."""
+    broken.sort(key=lambda b: RULES.index(b[0]))
+    return Verdict(tuple(rule for rule, _ in broken), max((ms for _, ms in broken), default=0))
 
 
 class CounterStore(Protocol):
@@ -91,7 +115,7 @@ class MemoryCounters:
                 : bisect.bisect_right(st.log, now_ms - WINDOWS[-1][1])
             ]  # older than the longest window
             verdict = _judge(st, now_ms, limits)
-            if verdict.rule is None or record_anyway:
+            if verdict.admitted or record_anyway:
                 bisect.insort(st.log, now_ms)
                 st.in_flight += 1
             return verdict
@@ -111,19 +135,20 @@ class MemoryCounters:
 
 
 def _judge(st: _State, now: int, limits: Limits) -> Verdict:
-    """The first rule broken, in the order a partner can act on: threads, gap, rates."""
+    """Every rule broken, each with the ms until it clears."""
+    broken: list[tuple[str, int]] = []
     if st.in_flight >= limits.max_in_flight:
-        return Verdict("max_in_flight", limits.min_gap_ms)
+        broken.append(("max_in_flight", limits.min_gap_ms))  # a guess: the answer comes, then the gap
     if st.last_answer is not None and 0 <= now - st.last_answer < limits.min_gap_ms:
-        return Verdict("min_gap", limits.min_gap_ms - (now - st.last_answer))
+        broken.append(("min_gap", limits.min_gap_ms - (now - st.last_answer)))
     end = bisect.bisect_right(st.log, now)
     for rule, window in WINDOWS:
         start = bisect.bisect_right(st.log, now - window)
         limit = getattr(limits, rule)
         if end - start >= limit:
             # the question whose leaving the window makes room again
-            return Verdict(rule, st.log[end - limit] + window - now)
-    return Verdict(None)
+            broken.append((rule, st.log[end - limit] + window - now))
+    return _verdict(broken)
 
 
 # The same judgement in Redis, in one script so that it is atomic across workers.
@@ -134,33 +159,31 @@ local ps, pm, ph = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local gap, maxf = tonumber(ARGV[5]), tonumber(ARGV[6])
 local member, record_anyway, ttl = ARGV[7], ARGV[8], tonumber(ARGV[9])
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - 3600000)
-local rule, retry = '', 0
+local broken = {}  -- rule, ms until it clears, rule, ms, ...
 local inf = tonumber(redis.call('GET', inflight) or '0')
 local l = redis.call('GET', last)
 if inf >= maxf then
-  rule, retry = 'max_in_flight', gap
-elseif l and now - tonumber(l) >= 0 and now - tonumber(l) < gap then
-  rule, retry = 'min_gap', gap - (now - tonumber(l))
-else
-  local windows = {{'per_second', 1000, ps}, {'per_minute', 60000, pm}, {'per_hour', 3600000, ph}}
-  for _, w in ipairs(windows) do
-    local count = redis.call('ZCOUNT', log, now - w[2] + 1, now)
-    if count >= w[3] then
-      -- the question whose leaving the window makes room again (fetched alone: the log may be long)
-      local e = redis.call('ZRANGEBYSCORE', log, now - w[2] + 1, now, 'WITHSCORES', 'LIMIT', count - w[3], 1)
-      rule = w[1]
-      retry = tonumber(e[2]) + w[2] - now
-      break
-    end
+  table.insert(broken, 'max_in_flight'); table.insert(broken, gap)
+end
+if l and now - tonumber(l) >= 0 and now - tonumber(l) < gap then
+  table.insert(broken, 'min_gap'); table.insert(broken, gap - (now - tonumber(l)))
+end
+local windows = {{'per_second', 1000, ps}, {'per_minute', 60000, pm}, {'per_hour', 3600000, ph}}
+for _, w in ipairs(windows) do
+  local count = redis.call('ZCOUNT', log, now - w[2] + 1, now)
+  if count >= w[3] then
+    -- the question whose leaving the window makes room again (fetched alone: the log may be long)
+    local e = redis.call('ZRANGEBYSCORE', log, now - w[2] + 1, now, 'WITHSCORES', 'LIMIT', count - w[3], 1)
+    table.insert(broken, w[1]); table.insert(broken, tonumber(e[2]) + w[2] - now)
   end
 end
-if rule == '' or record_anyway == '1' then
+if #broken == 0 or record_anyway == '1' then
   redis.call('ZADD', log, now, member)
   redis.call('PEXPIRE', log, 3600000 + ttl * 1000)
   redis.call('INCR', inflight)
   redis.call('EXPIRE', inflight, ttl)
 end
-return {rule, retry}
+return broken
 """
 
 _RELEASE = """
@@ -170,6 +193,10 @@ if n > 0 then redis.call('DECR', inflight) end
 redis.call('SET', last, ARGV[1], 'EX', 3600)
 return 0
 """
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisCounters:
@@ -196,7 +223,7 @@ class RedisCounters:
     async def admit(self, key: str, now_ms: int, limits: Limits, record_anyway: bool) -> Verdict:
         member = f"{now_ms}:{os.getpid()}:{self._tag}:{next(self._ids)}"  # unique per question
         try:
-            rule, retry = await self._admit(
+            raw = await self._admit(
                 keys=self._keys(key),
                 args=[
                     now_ms,
@@ -212,8 +239,9 @@ class RedisCounters:
             )
         except (self._errors, OSError) as exc:
             raise StoreUnavailable(f"Redis: {exc}") from None
-        rule = rule.decode() if isinstance(rule, bytes) else rule
-        return Verdict(rule or None, int(retry))
+        return _verdict(
+            [(_text(raw[i]), int(raw[i + 1])) for i in range(0, len(raw), 2)]  # the script's pairs
+        )
 
     async def release(self, key: str, now_ms: int) -> None:
         _, inflight, last = self._keys(key)

@@ -5,6 +5,12 @@ opening hours, then the traffic limits (simulator/runtime/sla/counters.py). In `
 a breach is raised as ``SlaBreach`` for the binding to answer in its own way; in
 ``record`` mode the request is served and the breach only recorded; ``off`` skips it.
 Every breach is counted in metrics and the journal in every mode but ``off``.
+
+Opening hours read the simulator clock; the traffic limits read its SLA time
+(``Clock.sla_ms``), which passes in real time also while the clock is frozen and jumps with
+every forward move of the clock. A refusal names every rule the question breaks and gives
+the latest of their clearing times (simulator/runtime/sla/counters.py): waiting that long,
+or moving the clock that far, admits the question.
 """
 
 from __future__ import annotations
@@ -30,12 +36,17 @@ _RULE_TEXT = {
 
 
 class SlaBreach(Exception):
-    """A question the SLA does not allow now: ``rule`` (per_second, per_minute, per_hour,
-    min_gap, max_in_flight, closed), a text naming it, and when to retry."""
+    """A question the SLA does not allow now: ``rules``, every rule it breaks (max_in_flight,
+    min_gap, per_second, per_minute, per_hour; or closed), ``rule`` the first of them (the
+    journal's and metrics' label), a text naming them all, and when to retry: when the last
+    of them clears."""
 
-    def __init__(self, rule: str, text: str, retry_at: datetime, now: datetime) -> None:
+    def __init__(
+        self, rule: str, text: str, retry_at: datetime, now: datetime, rules: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(text)
         self.rule = rule
+        self.rules = rules or (rule,)
         self.text = text
         self.retry_at = retry_at
         # in UTC: the same-zone difference ignores a DST change in between (the Saturday
@@ -104,7 +115,7 @@ class SlaGate:
         except Closed as closed:
             breach = SlaBreach(
                 "closed",
-                f"SLA: {CHANNEL_NAMES[channel]} är stängd: {closed.reason}. "
+                f"SLA-regeln closed: {CHANNEL_NAMES[channel]} är stängd: {closed.reason}. "
                 f"Öppnar {closed.until.isoformat(timespec='minutes')}",
                 closed.until,
                 now,
@@ -116,27 +127,29 @@ class SlaGate:
             closed_breach = None
         limits = self.limits(organisation, channel)
         key = f"{organisation}:{channel}"
-        verdict = await self.counters.admit(key, _ms(now), limits, record_anyway=self.mode is SlaMode.RECORD)
-        admitted = verdict.rule is None or self.mode is SlaMode.RECORD
-        admission = Admission(key) if admitted else None
+        verdict = await self.counters.admit(
+            key, self.clock.sla_ms(), limits, record_anyway=self.mode is SlaMode.RECORD
+        )
+        admission = Admission(key) if verdict.admitted or self.mode is SlaMode.RECORD else None
         if verdict.rule is None:
             return admission, closed_breach
         retry_at = (now.astimezone(UTC) + timedelta(milliseconds=max(verdict.retry_ms, 1))).astimezone(
             now.tzinfo
         )
-        text = (
-            f"SLA-regeln {verdict.rule} bröts: {_RULE_TEXT[verdict.rule].format(limits=limits)} "
-            f"för organisation {organisation} ({CHANNEL_NAMES[channel]}). "
-            f"Försök igen om {verdict.retry_ms} ms ({retry_at.isoformat(timespec='milliseconds')})"
+        text = " ".join(
+            [
+                *(
+                    f"SLA-regeln {rule} bröts: {_RULE_TEXT[rule].format(limits=limits)}."
+                    for rule in verdict.rules
+                ),
+                f"Organisation {organisation} ({CHANNEL_NAMES[channel]}).",
+                f"Försök igen om {verdict.retry_ms} ms ({retry_at.isoformat(timespec='milliseconds')})",
+            ]
         )
-        return admission, closed_breach or SlaBreach(verdict.rule, text, retry_at, now)
+        return admission, closed_breach or SlaBreach(verdict.rule, text, retry_at, now, verdict.rules)
 
     async def release(self, admission: Admission) -> None:
-        await self.counters.release(admission.key, _ms(self.clock.now()))
-
-
-def _ms(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
+        await self.counters.release(admission.key, self.clock.sla_ms())
 
 
 def _merge(base: Limits, override: ChannelLimits) -> Limits:

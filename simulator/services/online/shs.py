@@ -288,6 +288,7 @@ class ShsRenderer(Renderer[web.StreamResponse]):
             breach.text,
             appinfo=[
                 ("regel", breach.rule),
+                ("regler", " ".join(breach.rules)),
                 ("forsokIgenTidigast", breach.retry_at.isoformat(timespec="milliseconds")),
             ],
         )
