@@ -1,7 +1,9 @@
 """The LEFI Online XML dialect: FK.Online.Fraga → Query and Answer → FK.Online.Svar.
 
-Shared by every binding that carries FK's XML question (WS now; SSEK and SHS later).
-Element names and their order follow FK's real answers (see schemas/).
+Shared by every binding that carries FK's XML question (WS, SSEK, SHS, massfråga).
+Element names and their order follow FK's real answers: the benefits in the order of
+``simulator/domain/benefits.py`` (FORMANSFORTECKNING_ORDER, FORMANSINFORMATION_ORDER), which
+the XSDs of schemas/ declare as sequences.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from simulator.domain.benefits import benefit
+from simulator.domain.benefits import FORMANSINFORMATION_ORDER, benefit, in_answer_order
 from simulator.domain.errors import TechnicalError
 from simulator.domain.personnummer import Personnummer
 from simulator.domain.schemas import xsd_for_version
@@ -182,15 +184,18 @@ def write_person(w: XmlWriter, pa: PersonAnswer, benefits_in_version: tuple[str,
             w.leaf("personnummer", pa.personnummer)
     delivered = set(pa.delivered)
     with w.element("formansforteckning"):
-        for key in benefits_in_version:
+        for key in in_answer_order(benefits_in_version):
             w.leaf(key, key in delivered)
     write_sections(w, pa.sections)
 
 
 def write_sections(w: XmlWriter, sections: Iterable[BenefitSection]) -> None:
     with w.element("formansinformation"):
-        for section in sections:
+        for section in sorted(sections, key=lambda s: _FORMANSINFORMATION_RANK[s.benefit]):
             _SECTION_RENDERERS[type(section)](w, section)
+
+
+_FORMANSINFORMATION_RANK = {k: i for i, k in enumerate(FORMANSINFORMATION_ORDER)}
 
 
 def write_personuppgifter(w: XmlWriter, p: Personuppgifter) -> None:
