@@ -75,9 +75,32 @@ def _q(name: str) -> str:
 
 
 def question_version(fraga: etree._Element) -> str | None:
-    """The versionsnummer as sent, read before validation: it picks the schema."""
+    """The versionsnummer as sent, read before validation: it picks the schema. Raises
+    ``QuestionInvalid`` naming the namespace when it is missing because the question's
+    elements are in another namespace (or none): that is the mistake, not the version."""
     el = fraga.find(f"{_q('generelltfalt')}/{_q('versionsnummer')}")
-    return None if el is None else (el.text or "").strip()
+    if el is None:
+        _require_namespace(fraga)
+        return None
+    return (el.text or "").strip()
+
+
+def _require_namespace(root: etree._Element) -> None:
+    for el in root.iterdescendants():
+        if isinstance(el.tag, str) and not el.tag.startswith(_NS_PREFIX):
+            qname = etree.QName(el)
+            where = f"namnrymden {qname.namespace}" if qname.namespace else "ingen namnrymd"
+            raise QuestionInvalid(
+                0,
+                [
+                    Problem(
+                        f"Elementet {qname.localname} ligger i {where}; elementen i "
+                        f"{etree.QName(root).localname} ska ligga i namnrymden {NS}",
+                        el.sourceline or None,
+                    )
+                ],
+                against=f"schemat för {etree.QName(root).localname}",
+            )
 
 
 def validate_question(fraga: etree._Element, version: int) -> None:
