@@ -11,11 +11,14 @@ server's answer check (tests/support/server.py starts every test server with it)
 from __future__ import annotations
 
 import pytest
+import requests
 from lxml import etree
+from prometheus_client import CollectorRegistry
 from support.lefi import Lefi, assert_valid
-from support.server import NS, SCHEMAS, SHARED
+from support.server import NS, SCHEMAS, SHARED, Server
 
 from simulator.domain import benefits as catalogue
+from simulator.protocols.answer_check import AnswerCheck
 
 XS = "http://www.w3.org/2001/XMLSchema"
 LEGACY = SHARED / "reference" / "legacy-xml"
@@ -105,3 +108,34 @@ def test_answers_list_and_order_blocks_as_fk_does(lefi: Lefi, version: int, pers
     blocks = _names(info)
     assert len(blocks) >= 3, blocks
     assert blocks == [k for k in catalogue.FORMANSINFORMATION_ORDER if k in blocks]
+
+
+# -- the answer check every test server runs with ---------------------------------------
+def test_the_answer_check_counts_what_it_checked(lefi: Lefi, server: Server) -> None:
+    lefi.ask(KLARA, ["pension", "prognos"], org=KOMMUN)
+    health = requests.get(f"{server.url}/health", timeout=10).json()
+    assert health["answer_check"]["checked"] >= 1
+    assert health["answer_check"]["failures"] == 0
+    metrics = requests.get(f"{server.url}/metrics", timeout=10).text
+    assert "lefi_answer_check_failures" in metrics
+
+
+def test_the_answer_check_fails_an_answer_out_of_order() -> None:
+    """What the server's check does with an answer in the sandbox's former (catalogue) order."""
+    check = AnswerCheck(CollectorRegistry())
+    svar = (
+        f'<ext:FK.Online.Svar xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>2120000142'
+        "</ext:organisationsnummer><ext:skapades>2026-11-02T09:00:00</ext:skapades><ext:kundStatus>1"
+        "</ext:kundStatus></ext:generelltfalt><ext:informationsfalt><ext:person><ext:formansforteckning>"
+        "<ext:prognos>true</ext:prognos><ext:pension>true</ext:pension></ext:formansforteckning>"
+        "</ext:person></ext:informationsfalt></ext:FK.Online.Svar>"
+    )
+    envelope = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{svar}</s:Body></s:Envelope>'
+    check.check("text/xml; charset=utf-8", envelope.encode(), "POST /ws")
+    assert (check.checked, check.failures) == (1, 1)
+    check.check(
+        "text/xml",
+        envelope.replace("prognos", "X").replace("pension", "prognos").replace("X", "pension").encode(),
+        "POST /ws",
+    )
+    assert (check.checked, check.failures) == (2, 1)
