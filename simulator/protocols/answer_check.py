@@ -41,7 +41,7 @@ SCHEMA_FILES = (
     "ssbtek-v10.xsd",
 )
 _XML_TYPES = frozenset({"text/xml", "application/xml", "application/soap+xml"})
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 @cache
