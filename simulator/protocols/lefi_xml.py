@@ -1,7 +1,9 @@
 """The LEFI Online XML dialect: FK.Online.Fraga → Query and Answer → FK.Online.Svar.
 
-Shared by every binding that carries FK's XML question (WS now; SSEK and SHS later).
-Element names and their order follow FK's real answers (see schemas/).
+Shared by every binding that carries FK's XML question (WS, SSEK, SHS, massfråga).
+Element names and their order follow FK's real answers: the benefits in the order of
+``simulator/domain/benefits.py`` (FORMANSFORTECKNING_ORDER, FORMANSINFORMATION_ORDER), which
+the XSDs of schemas/ declare as sequences.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from simulator.domain.benefits import benefit
+from simulator.domain.benefits import FORMANSINFORMATION_ORDER, benefit, in_answer_order
 from simulator.domain.errors import TechnicalError
 from simulator.domain.personnummer import Personnummer
 from simulator.domain.schemas import xsd_for_version
@@ -73,9 +75,32 @@ def _q(name: str) -> str:
 
 
 def question_version(fraga: etree._Element) -> str | None:
-    """The versionsnummer as sent, read before validation: it picks the schema."""
+    """The versionsnummer as sent, read before validation: it picks the schema. Raises
+    ``QuestionInvalid`` naming the namespace when it is missing because the question's
+    elements are in another namespace (or none): that is the mistake, not the version."""
     el = fraga.find(f"{_q('generelltfalt')}/{_q('versionsnummer')}")
-    return None if el is None else (el.text or "").strip()
+    if el is None:
+        _require_namespace(fraga)
+        return None
+    return (el.text or "").strip()
+
+
+def _require_namespace(root: etree._Element) -> None:
+    for el in root.iterdescendants():
+        if isinstance(el.tag, str) and not el.tag.startswith(_NS_PREFIX):
+            qname = etree.QName(el)
+            where = f"namnrymden {qname.namespace}" if qname.namespace else "ingen namnrymd"
+            raise QuestionInvalid(
+                0,
+                [
+                    Problem(
+                        f"Elementet {qname.localname} ligger i {where}; elementen i "
+                        f"{etree.QName(root).localname} ska ligga i namnrymden {NS}",
+                        el.sourceline or None,
+                    )
+                ],
+                against=f"schemat för {etree.QName(root).localname}",
+            )
 
 
 def validate_question(fraga: etree._Element, version: int) -> None:
@@ -182,15 +207,18 @@ def write_person(w: XmlWriter, pa: PersonAnswer, benefits_in_version: tuple[str,
             w.leaf("personnummer", pa.personnummer)
     delivered = set(pa.delivered)
     with w.element("formansforteckning"):
-        for key in benefits_in_version:
+        for key in in_answer_order(benefits_in_version):
             w.leaf(key, key in delivered)
     write_sections(w, pa.sections)
 
 
 def write_sections(w: XmlWriter, sections: Iterable[BenefitSection]) -> None:
     with w.element("formansinformation"):
-        for section in sections:
+        for section in sorted(sections, key=lambda s: _FORMANSINFORMATION_RANK[s.benefit]):
             _SECTION_RENDERERS[type(section)](w, section)
+
+
+_FORMANSINFORMATION_RANK = {k: i for i, k in enumerate(FORMANSINFORMATION_ORDER)}
 
 
 def write_personuppgifter(w: XmlWriter, p: Personuppgifter) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "unexpected_error",
     "request_origin",
     "wsdl_for",
+    "wsdl_response",
 ]
 
 
@@ -135,3 +136,20 @@ def wsdl_for(name: str, address: str, xsd_url: str) -> bytes:
         for addr in doc.iter(f"{{{ns}}}address"):
             addr.set("location", address)
     return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+
+
+def wsdl_response(request: web.Request, wsdl: str, xsd: str) -> web.Response:
+    """``GET <path>?wsdl``: the WSDL ``schemas/<wsdl>`` for this address, importing
+    ``schemas/<xsd>`` from this server; any other GET is told to POST."""
+    if "wsdl" not in {k.lower() for k in request.query}:  # ?WSDL as .NET tools write it
+        raise web.HTTPMethodNotAllowed(
+            "GET",
+            ["POST"],
+            text=f"POST a SOAP request to {request.path}; GET {request.path}?wsdl for the WSDL\n",
+        )
+    origin = request_origin(request)
+    return web.Response(
+        body=wsdl_for(wsdl, origin + request.path, f"{origin}/schemas/{xsd}"),
+        content_type="text/xml",
+        charset="utf-8",
+    )

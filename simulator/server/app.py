@@ -15,6 +15,7 @@ from simulator.domain.schemas import schema_file
 from simulator.observability.journal import DEFAULT_SIZE, Journal
 from simulator.observability.metrics import CONTENT_TYPE_LATEST
 from simulator.observability.requestlog import RequestLog
+from simulator.protocols.answer_check import ANSWER_CHECK, AnswerCheck, answer_check_middleware
 from simulator.runtime.registry import Service, register
 from simulator.runtime.sandbox import MAX_BODY_BYTES, SANDBOX, Sandbox
 from simulator.runtime.sla.counters import RedisCounters
@@ -46,6 +47,7 @@ def create_app(
     worker: str | None = None,
     admin_token: str | None = None,
     prenumeration_dir: Path | None = None,
+    check_answers: bool = False,
 ) -> web.Application:
     """The simulator for ``scenario`` (read from ``source``, for reloads and population CSVs).
 
@@ -53,7 +55,8 @@ def create_app(
     ``data_dir``: the durable store's folder (SQLite), unless ``redis_url`` keeps it in Redis;
     ``worker``: this worker's name, sent as X-LEFI-Worker (several workers on one port);
     ``admin_token``: required by the admin API (serve --admin-token);
-    ``prenumeration_dir``: LEFI Prenumeration's file drop (default ``data_dir``/prenumeration).
+    ``prenumeration_dir``: LEFI Prenumeration's file drop (default ``data_dir``/prenumeration);
+    ``check_answers``: validate every XML answer against the published XSDs (serve --check-answers).
     """
     counters = RedisCounters(redis_url) if redis_url else None
     sandbox = Sandbox.create(
@@ -72,8 +75,13 @@ def create_app(
     if fault_seed is not None:
         sandbox.faults.rng.seed(fault_seed)
     middlewares = [traffic_middleware] + ([admin.require_token(admin_token)] if admin_token else [])
+    check = AnswerCheck(sandbox.metrics.registry) if check_answers else None
+    if check is not None:  # inside the traffic middleware: it sees answers before fault rules change them
+        middlewares.append(answer_check_middleware(check))
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SANDBOX] = sandbox
+    if check is not None:
+        app[ANSWER_CHECK] = check
     if worker is not None:
         app[WORKER] = worker
 
@@ -111,15 +119,17 @@ def create_app(
 
 async def _health(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    return web.json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            "scenario": sandbox.store.name,
-            "clock": sandbox.clock.now().isoformat(timespec="seconds"),
-            "clock_frozen": sandbox.clock.frozen,
-        }
-    )
+    body = {
+        "status": "ok",
+        "version": __version__,
+        "scenario": sandbox.store.name,
+        "clock": sandbox.clock.now().isoformat(timespec="seconds"),
+        "clock_frozen": sandbox.clock.frozen,
+    }
+    check = request.app.get(ANSWER_CHECK)
+    if check is not None:
+        body["answer_check"] = {"checked": check.checked, "failures": check.failures}
+    return web.json_response(body)
 
 
 async def _metrics(request: web.Request) -> web.Response:

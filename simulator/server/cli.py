@@ -108,6 +108,12 @@ def _add_serve_scenario_options(serve: argparse.ArgumentParser) -> None:
         "'now' for real time; default: the scenario's clock.start",
     )
     serve.add_argument("--freeze-clock", action="store_true", help="let the clock stand still")
+    serve.add_argument(
+        "--check-answers",
+        action="store_true",
+        help="developer/QA: validate every XML answer against the published XSDs; failures in the log, "
+        "/metrics and /health",
+    )
     serve.add_argument("--watch", action="store_true", help="reload the scenario file when it changes")
     serve.add_argument(
         "--journal-size",
@@ -487,6 +493,7 @@ def _create_app(
         worker=worker,
         admin_token=args.admin_token,
         prenumeration_dir=args.prenumeration_dir,
+        check_answers=args.check_answers,
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import requests
 
+from simulator.protocols.answer_check import LOG_MARK as ANSWER_CHECK_MARK
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 SCHEMAS = ROOT / "schemas"
@@ -43,9 +45,13 @@ def start_server(
 ) -> Server:
     """A simulator process. The SLA gate is off unless the test asks for it: most tests
     ask many questions in one frozen instant, which the SLA would refuse (test_sla.py).
+    Every XML answer it sends is validated against the published XSDs (``--check-answers``);
+    ``stop_server`` fails the test on any that did not validate.
     With ``--tls`` among ``args`` it is polled over https with ``session`` (its certificates)."""
     if not any(a.startswith("--sla-mode") for a in args):
         args = (*args, "--sla-mode", "off")
+    if "--check-answers" not in args:
+        args = (*args, "--check-answers")
     port = free_port()
     if not any(a.startswith("--data-dir") for a in args):  # durable state stays in the test's folder
         args = (*args, "--data-dir", str(tmp / f"data-{port}"))
@@ -97,7 +103,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20) -> Any:
 
 def stop_server(server: Server) -> None:
     """Stop the server; a traceback in its log fails the run (a sandbox bug hidden behind
-    a fault the partner would take for FK's)."""
+    a fault the partner would take for FK's), and so does an answer that did not validate
+    against the published XSDs (the answer check logs each with its problems)."""
     server.process.terminate()
     try:
         server.process.wait(timeout=10)
@@ -105,6 +112,8 @@ def stop_server(server: Server) -> None:
         server.process.kill()
     log = server.log.read_text(errors="replace")
     assert "Traceback" not in log, f"the simulator logged an error:\n{log}"
+    failed = [line for line in log.splitlines() if ANSWER_CHECK_MARK in line]
+    assert not failed, "answers that do not validate against the published XSDs:\n" + "\n".join(failed)
 
 
 @contextlib.contextmanager

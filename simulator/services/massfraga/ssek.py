@@ -12,7 +12,9 @@
   partner should pull first without ``kvittera`` and acknowledge in a second pull: an
   acknowledging pull whose response is lost has lost the answers with it.
 
-Each request is one question on the SLA's massfråga channel.
+Each request is one question on the SLA's massfråga channel. ``GET <path>?wsdl`` serves
+``schemas/lefi-massfraga.wsdl`` (operations StallMassfraga and HamtaMassfragesvar) with this
+address.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from simulator.domain.errors import TechnicalError, TeknisktFel
 from simulator.observability.exchange import binding
 from simulator.protocols import lefi_xml
 from simulator.protocols.soap import Problem, SoapMessage
-from simulator.protocols.soap_http import soap_expect
+from simulator.protocols.soap_http import soap_expect, wsdl_response
 from simulator.runtime.sandbox import SANDBOX, Sandbox
 from simulator.scenario.models import Binding, Channel, Organisation
 from simulator.services.massfraga import jobs as massfraga
@@ -39,7 +41,6 @@ from simulator.services.massfraga.dialect import (
     schema,
 )
 from simulator.services.online.ssek import SsekFault, serve
-from simulator.services.online.ws import handle_get
 
 __all__ = ["PATH", "setup"]
 
@@ -49,7 +50,11 @@ PULL = "AsynchPull"
 
 def setup(app: web.Application) -> None:
     app.router.add_post(PATH, handle, expect_handler=soap_expect)
-    app.router.add_get(PATH, handle_get)
+    app.router.add_get(PATH, handle_wsdl)
+
+
+async def handle_wsdl(request: web.Request) -> web.Response:
+    return wsdl_response(request, "lefi-massfraga.wsdl", SCHEMA_FILE)
 
 
 @binding(Binding.SSEK)

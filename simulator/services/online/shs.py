@@ -557,8 +557,8 @@ async def _answer(
 ) -> Delivered:
     """The reply message, or the error message of a technical error or fault rule."""
     try:
-        version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
         try:
+            version = require_supported(lefi_xml.question_version(fraga), sandbox.clock.today())
             lefi_xml.validate_question(fraga, version)
             query = lefi_xml.parse_question(fraga, version, Transport.SHS)
         except lefi_xml.QuestionInvalid as exc:
