@@ -183,11 +183,15 @@ def refusal_rule(status: int, headers: dict[str, str], body: bytes) -> str | Non
 
     Every binding's SLA refusal carries Retry-After and names the rule: WS ``sla:regel``,
     SSEK Location ``SLA/<rule>``, SHS appinfo ``regel``, REST 429/503, SSBTEK ``SLA_<RULE>``.
+    A question that breaks several rules names them all, the first one (the one the sandbox's
+    metrics count) first: the rule named earliest in the answer is the one reported.
     """
     if "retry-after" not in {name.lower() for name in headers}:
         return None
     text = body.decode("utf-8", "replace")
+    found = {}
     for rule in ("per_second", "per_minute", "per_hour", "min_gap", "max_in_flight", "closed"):
-        if rule in text or rule.upper() in text:
-            return rule
-    return "unknown"
+        at = [i for i in (text.find(rule), text.find(rule.upper())) if i >= 0]
+        if at:
+            found[rule] = min(at)
+    return min(found, key=found.__getitem__) if found else "unknown"
