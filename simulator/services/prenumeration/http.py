@@ -40,10 +40,11 @@ from simulator.runtime.sandbox import SANDBOX, NotCertified, certify
 from simulator.runtime.traffic import WORKER
 from simulator.scenario.models import Binding, Channel, Organisation
 from simulator.services.online import shs
+from simulator.services.prenumeration import calendar
 from simulator.services.prenumeration.answer_file import render_error_file
 from simulator.services.prenumeration.documents import OrderSource, StoredOrder, Subscription
 from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
-from simulator.services.prenumeration.service import AnswerFile, LeaseLost, Prenumeration
+from simulator.services.prenumeration.service import Accepted, AnswerFile, LeaseLost, Prenumeration
 from simulator.stores.background import repeat, task_context
 
 __all__ = ["setup", "PRENUMERATION", "PRODUCT", "PATH"]
@@ -198,7 +199,7 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
         return web.Response(status=400, text=body, content_type="application/xml")
     exchange.outcome = Outcome.ok()
     return web.json_response(
-        accepted.as_json(), status=202, headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"}
+        _receipt_json(accepted), status=202, headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"}
     )
 
 
@@ -233,6 +234,17 @@ async def get_file(request: web.Request, org: Organisation) -> web.Response:
     if not _FILE_NAME.match(name) or not path.is_file():
         return _error(404, f"no answer file {echo_repr(name)}")
     return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
+
+
+def _receipt_json(a: Accepted) -> dict[str, Any]:
+    """The 202 answer to an order sent over HTTP."""
+    return {
+        "bestallning": a.seq,
+        "mottagen": a.received.isoformat(timespec="seconds"),
+        "intagsdag": a.intake_day.isoformat(),
+        "besvaras": calendar.delivery_time(a.answered_on).isoformat(timespec="minutes"),
+        "dubblett": a.duplicate,
+    }
 
 
 def _order_json(o: StoredOrder) -> dict[str, Any]:

@@ -114,15 +114,6 @@ class Accepted:
     answered_on: date  # the delivery day whose morning brings the answer
     duplicate: bool = False
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "bestallning": self.seq,
-            "mottagen": self.received.isoformat(timespec="seconds"),
-            "intagsdag": self.intake_day.isoformat(),
-            "besvaras": calendar.delivery_time(self.answered_on).isoformat(timespec="minutes"),
-            "dubblett": self.duplicate,
-        }
-
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -360,20 +351,17 @@ class Prenumeration:
         if await self.durable.get(DONE, f"{run}/{o}") is not None:
             return None
         last = Counter.from_document(read).last if read is not None else await self._last_number(o)
-        orders = [
-            order
-            for order in (StoredOrder.from_document(d) for _, d in await self.durable.all(ORDERS, f"{o}/"))
-            if order.applied is None and takes(order)
-        ]
+        kept = [(k, StoredOrder.from_document(d)) for k, d in await self.durable.all(ORDERS, f"{o}/")]
+        orders = [(k, order) for k, order in kept if order.applied is None and takes(order)]
         subs = {
             s.pnr: s
             for s in (Subscription.from_document(d) for _, d in await self.durable.all(SUBS, f"{o}/"))
         }
         before = dict(subs)  # the subscriptions are frozen: a change replaces one
-        for order in orders:
+        for _, order in orders:
             _apply(order, subs)
         changes: list[Put | Delete] = [Put(DONE, f"{run}/{o}", Done(self.sandbox.clock.now()).to_document())]
-        changes += [Put(ORDERS, order.key, replace(order, applied=run).to_document()) for order in orders]
+        changes += [Put(ORDERS, k, replace(order, applied=run).to_document()) for k, order in orders]
         active = [s for s in subs.values() if s.active]
         name = None
         if active or orders:
