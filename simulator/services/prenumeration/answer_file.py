@@ -9,9 +9,11 @@ Online XML writers, so a benefit reads the same in an answer file as in an onlin
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from lxml import etree
 
@@ -34,7 +36,17 @@ from simulator.scenario.models import EventKind, Organisation, TimelineEvent
 from simulator.scenario.store import ScenarioStore
 from simulator.services.prenumeration.orders import NS, VERSION, Problem, file_name, printable
 
-__all__ = ["Change", "PersonRecord", "changes_for", "render_answer_file", "render_error_file", "SVAR", "FEL"]
+__all__ = [
+    "Change",
+    "Counts",
+    "DeliveryKind",
+    "PersonRecord",
+    "changes_for",
+    "render_answer_file",
+    "render_error_file",
+    "SVAR",
+    "FEL",
+]
 
 SVAR = f"{{{NS}}}FK.Prenumeration.Bestallningssvar"
 FEL = f"{{{NS}}}FK.Prenumeration.Bestallningsfel"
@@ -61,10 +73,18 @@ class Change:
     section: BenefitSection | None = None
 
 
+class DeliveryKind(enum.StrEnum):
+    """A person record's ``leveranstyp``."""
+
+    FORSTA = "FORSTA"  # the first delivery: in full
+    HELUPPDATERING = "HELUPPDATERING"  # in full again, as ordered
+    ANDRING = "ANDRING"  # the changes since the last delivery
+
+
 @dataclass(frozen=True)
 class PersonRecord:
     personnummer: str
-    kind: str  # FORSTA | HELUPPDATERING | ANDRING
+    kind: DeliveryKind
     answer: Answer | None = None  # a full delivery
     technical: TechnicalError | None = None  # a full delivery FK could not make (retried next batch)
     changes: tuple[Change, ...] = ()
@@ -127,9 +147,25 @@ def changes_for(
     return tuple(out)
 
 
+@dataclass
+class Counts:
+    """The counts of an answer file's end record (``slutpost``), kept with its delivery."""
+
+    records: int = 0  # antalPoster
+    benefits: int = 0  # antalFormaner
+    changes: int = 0  # antalAndringar
+
+    def to_document(self) -> dict[str, int]:
+        return {"antalPoster": self.records, "antalFormaner": self.benefits, "antalAndringar": self.changes}
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Counts:
+        return cls(doc["antalPoster"], doc["antalFormaner"], doc["antalAndringar"])
+
+
 def render_answer_file(
     orgnummer: str, number: int, created: datetime, upto: date, records: Iterable[PersonRecord]
-) -> tuple[str, dict[str, int]]:
+) -> tuple[str, Counts]:
     """The file's text and the counts of its end record."""
     w = XmlWriter("ext")
     w.raw(
@@ -141,22 +177,22 @@ def render_answer_file(
         w.leaf("leveransnummer", number)
         w.leaf("skapades", created.isoformat(timespec="seconds"))
         w.leaf("avserTom", upto)
-    counts = {"antalPoster": 0, "antalFormaner": 0, "antalAndringar": 0}
+    counts = Counts()
     for r in records:
-        counts["antalPoster"] += 1
-        counts["antalAndringar"] += len(r.changes)
+        counts.records += 1
+        counts.changes += len(r.changes)
         with w.element("person"):
             _person_record(w, r, counts)
     with w.element("slutpost"):
-        for name, value in counts.items():
+        for name, value in counts.to_document().items():
             w.leaf(name, value)
     w.raw("</ext:FK.Prenumeration.Bestallningssvar>\n")
     return w.getvalue(), counts
 
 
-def _person_record(w: XmlWriter, r: PersonRecord, counts: dict[str, int]) -> None:
+def _person_record(w: XmlWriter, r: PersonRecord, counts: Counts) -> None:
     w.leaf("personnummer", r.personnummer)
-    w.leaf("leveranstyp", r.kind)
+    w.leaf("leveranstyp", r.kind.value)
     answer = r.answer
     with w.element("status"):
         if r.technical is not None:
@@ -169,7 +205,7 @@ def _person_record(w: XmlWriter, r: PersonRecord, counts: dict[str, int]) -> Non
     if answer is not None:
         w.opt("nyttPersonnummer", answer.new_personnummer)
         if answer.person is not None:
-            counts["antalFormaner"] += len(answer.person.delivered)
+            counts.benefits += len(answer.person.delivered)
             lefi_xml.write_person(w, answer.person, answer.benefits_in_version)
     for c in r.changes:
         with w.element("andring"):

@@ -23,6 +23,7 @@ import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -39,9 +40,11 @@ from simulator.runtime.sandbox import SANDBOX, NotCertified, certify
 from simulator.runtime.traffic import WORKER
 from simulator.scenario.models import Binding, Channel, Organisation
 from simulator.services.online import shs
+from simulator.services.prenumeration import calendar
 from simulator.services.prenumeration.answer_file import render_error_file
+from simulator.services.prenumeration.documents import OrderSource, StoredOrder, Subscription
 from simulator.services.prenumeration.orders import DEFAULT_NAME, VERSION, OrderRefused, file_name
-from simulator.services.prenumeration.service import LeaseLost, Prenumeration
+from simulator.services.prenumeration.service import Accepted, AnswerFile, LeaseLost, Prenumeration
 from simulator.stores.background import repeat, task_context
 
 __all__ = ["setup", "PRENUMERATION", "PRODUCT", "PATH"]
@@ -189,14 +192,14 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
     name = file_name(request.query.get("filnamn") or DEFAULT_NAME)
     exchange = exchange_of(request)
     try:
-        accepted = await service.accept(org, data, name, "http")
+        accepted = await service.accept(org, data, name, OrderSource.HTTP)
     except OrderRefused as exc:
         exchange.outcome = Outcome.invalid()
         body = render_error_file(name, service.sandbox.clock.now(), exc.problems)
         return web.Response(status=400, text=body, content_type="application/xml")
     exchange.outcome = Outcome.ok()
     return web.json_response(
-        accepted.as_json(), status=202, headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"}
+        _receipt_json(accepted), status=202, headers={"Location": f"{PATH}/{org.orgnummer}/bestallningar"}
     )
 
 
@@ -204,24 +207,23 @@ async def post_order(request: web.Request, org: Organisation) -> web.Response:
 @_store_trouble
 @_for_organisation
 async def list_orders(request: web.Request, org: Organisation) -> web.Response:
-    return web.json_response({"bestallningar": await request.app[PRENUMERATION].orders(org.orgnummer)})
+    orders = await request.app[PRENUMERATION].orders(org.orgnummer)
+    return web.json_response({"bestallningar": [_order_json(o) for o in orders]})
 
 
 @binding(Binding.PRENUMERATION)
 @_store_trouble
 @_for_organisation
 async def list_subscriptions(request: web.Request, org: Organisation) -> web.Response:
-    return web.json_response(
-        {"prenumerationer": await request.app[PRENUMERATION].subscriptions(org.orgnummer)}
-    )
+    subscriptions = await request.app[PRENUMERATION].subscriptions(org.orgnummer)
+    return web.json_response({"prenumerationer": [_subscription_json(s) for s in subscriptions]})
 
 
 @binding(Binding.PRENUMERATION)
 @_for_organisation
 async def list_files(request: web.Request, org: Organisation) -> web.Response:
-    return web.json_response(
-        {"version": VERSION, "filer": request.app[PRENUMERATION].answer_files(org.orgnummer)}
-    )
+    files = request.app[PRENUMERATION].answer_files(org.orgnummer)
+    return web.json_response({"version": VERSION, "filer": [_file_json(f) for f in files]})
 
 
 @binding(Binding.PRENUMERATION)
@@ -232,6 +234,46 @@ async def get_file(request: web.Request, org: Organisation) -> web.Response:
     if not _FILE_NAME.match(name) or not path.is_file():
         return _error(404, f"no answer file {echo_repr(name)}")
     return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
+
+
+def _receipt_json(a: Accepted) -> dict[str, Any]:
+    """The 202 answer to an order sent over HTTP."""
+    return {
+        "bestallning": a.seq,
+        "mottagen": a.received.isoformat(timespec="seconds"),
+        "intagsdag": a.intake_day.isoformat(),
+        "besvaras": calendar.delivery_time(a.answered_on).isoformat(timespec="minutes"),
+        "dubblett": a.duplicate,
+    }
+
+
+def _order_json(o: StoredOrder) -> dict[str, Any]:
+    """An order as ``GET .../bestallningar`` shows it."""
+    return {
+        "bestallning": o.seq,
+        "fil": o.file,
+        "kanal": o.source.value,
+        "mottagen": o.received.isoformat(),
+        "intagsdag": o.intake_day.isoformat(),
+        "personer": o.order.persons,
+        "referens": o.order.reference,
+        "besvarad": o.applied,
+    }
+
+
+def _subscription_json(s: Subscription) -> dict[str, Any]:
+    """A subscription as ``GET .../prenumerationer`` shows it."""
+    return {
+        "personnummer": s.pnr,
+        "aktiv": s.active,
+        "formaner": {k: v.isoformat() for k, v in s.benefits.items()},
+        "levereradTom": None if s.upto is None else s.upto.isoformat(),
+    }
+
+
+def _file_json(f: AnswerFile) -> dict[str, Any]:
+    """A file of ``out/`` as ``GET .../svar`` shows it."""
+    return {"namn": f.name, "storlek": f.size}
 
 
 # -- SHS --------------------------------------------------------------------------------------
@@ -258,7 +300,7 @@ async def receive_shs_order(
             org,
             data[0].body,
             data[0].filename or f"{label.tx_id}.xml",
-            "shs",
+            OrderSource.SHS,
             fingerprint=f"shs:{label.tx_id}",
         )
     except STORE_ERRORS as exc:

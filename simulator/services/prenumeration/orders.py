@@ -3,12 +3,13 @@ and checked against the organisation's agreement, or refused with every problem 
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
 
@@ -24,7 +25,15 @@ from simulator.scenario.models import Organisation
 __all__ = [
     "VERSION",
     "ORDER",
+    "Action",
+    "ActionKind",
+    "Cancel",
+    "CancelPerson",
+    "NewPerson",
     "Order",
+    "Refresh",
+    "Subscribe",
+    "action_from_document",
     "OrderRefused",
     "Problem",
     "read_order",
@@ -68,21 +77,104 @@ class OrderRefused(Exception):
         self.problems = problems
 
 
+class ActionKind(enum.StrEnum):
+    """An order's action; the text is the ``kind`` the store keeps."""
+
+    NEW = "new"  # nyPrenumeration
+    CANCEL = "cancel"  # avslut
+    REFRESH = "refresh"  # heluppdatering
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    pnr: str
+    benefits: dict[str, date]  # benefit → its from-date, in the order's order
+
+
+@dataclass(frozen=True)
+class CancelPerson:
+    pnr: str
+    benefits: tuple[str, ...]  # the benefits ended; none: every one
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """nyPrenumeration: the persons subscribed to, each from its benefits' from-dates."""
+
+    kind: ClassVar[ActionKind] = ActionKind.NEW
+    persons: tuple[NewPerson, ...]
+
+    def to_document(self) -> dict[str, Any]:
+        persons = [
+            {"pnr": p.pnr, "benefits": {k: v.isoformat() for k, v in p.benefits.items()}}
+            for p in self.persons
+        ]
+        return {"kind": self.kind.value, "persons": persons}
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """avslut: subscriptions ended, whole or some of their benefits."""
+
+    kind: ClassVar[ActionKind] = ActionKind.CANCEL
+    persons: tuple[CancelPerson, ...]
+
+    def to_document(self) -> dict[str, Any]:
+        persons = [{"pnr": p.pnr, "benefits": list(p.benefits)} for p in self.persons]
+        return {"kind": self.kind.value, "persons": persons}
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """heluppdatering: the persons delivered in full again; none: every subscription."""
+
+    kind: ClassVar[ActionKind] = ActionKind.REFRESH
+    persons: tuple[str, ...]
+
+    def to_document(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "persons": list(self.persons)}
+
+
+Action = Subscribe | Cancel | Refresh
+
+
+def action_from_document(doc: dict[str, Any]) -> Action:
+    kind = ActionKind(doc["kind"])
+    if kind is ActionKind.NEW:
+        return Subscribe(
+            tuple(
+                NewPerson(p["pnr"], {k: date.fromisoformat(v) for k, v in p["benefits"].items()})
+                for p in doc["persons"]
+            )
+        )
+    if kind is ActionKind.CANCEL:
+        return Cancel(tuple(CancelPerson(p["pnr"], tuple(p["benefits"])) for p in doc["persons"]))
+    return Refresh(tuple(doc["persons"]))
+
+
 @dataclass
 class Order:
-    """What an order asks, in the order of its actions. As JSON (``as_json``) it is kept
-    durably; ``new`` maps personnummer → {benefit: from-date}."""
+    """What an order asks, in the order of its actions; kept as part of the stored order
+    (``to_document``)."""
 
     orgnummer: str
     reference: str | None
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"orgnummer": self.orgnummer, "reference": self.reference, "actions": self.actions}
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "orgnummer": self.orgnummer,
+            "reference": self.reference,
+            "actions": [a.to_document() for a in self.actions],
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Order:
+        return cls(doc["orgnummer"], doc["reference"], [action_from_document(a) for a in doc["actions"]])
 
     @property
     def persons(self) -> int:
-        return sum(len(a["persons"]) for a in self.actions)
+        return sum(len(a.persons) for a in self.actions)
 
 
 @lru_cache(maxsize=1)
@@ -143,22 +235,22 @@ def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> O
     for action in root:
         kind = etree.QName(action).localname
         if kind == "nyPrenumeration":
-            order.actions.append({"kind": "new", "persons": _new(action, allowed, today, problems)})
+            order.actions.append(Subscribe(_new(action, allowed, today, problems)))
         elif kind == "avslut":
-            persons = [
-                {
-                    "pnr": _pnr(p.find(_q("personnummer")), today, problems),
-                    "benefits": [(b.text or "").strip() for b in p.findall(_q("forman"))],
-                }
-                for p in action.findall(_q("person"))
-            ]
-            order.actions.append({"kind": "cancel", "persons": persons})
+            order.actions.append(
+                Cancel(
+                    tuple(
+                        CancelPerson(
+                            _pnr(p.find(_q("personnummer")), today, problems),
+                            tuple((b.text or "").strip() for b in p.findall(_q("forman"))),
+                        )
+                        for p in action.findall(_q("person"))
+                    )
+                )
+            )
         elif kind == "heluppdatering":
             order.actions.append(
-                {
-                    "kind": "refresh",
-                    "persons": [_pnr(p, today, problems) for p in action.findall(_q("personnummer"))],
-                }
+                Refresh(tuple(_pnr(p, today, problems) for p in action.findall(_q("personnummer"))))
             )
     if problems:
         raise OrderRefused(problems)
@@ -167,8 +259,8 @@ def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> O
 
 def _new(
     action: etree._Element, allowed: frozenset[str], today: date, problems: list[Problem]
-) -> list[dict[str, Any]]:
-    persons: list[dict[str, Any]] = []
+) -> tuple[NewPerson, ...]:
+    persons: list[NewPerson] = []
     seen: set[str] = set()
     for p in action.findall(_q("person")):
         pnr_el = p.find(_q("personnummer"))
@@ -181,7 +273,7 @@ def _new(
                 )
             )
         seen.add(pnr)
-        benefits: dict[str, str] = {}
+        benefits: dict[str, date] = {}
         for f in p.findall(_q("forman")):
             name, text = (f.findtext(_q("namn")) or "").strip(), (f.findtext(_q("fromdatum")) or "").strip()
             if name in benefits:
@@ -193,11 +285,11 @@ def _new(
                     date.fromisoformat(text)
                     if "-" in text
                     else date(int(text[:4]), int(text[4:6]), int(text[6:]))
-                ).isoformat()
+                )
             except ValueError:
                 problems.append(Problem(f"fromdatum {text!r} är inget giltigt datum", f.sourceline))
-        persons.append({"pnr": pnr, "benefits": benefits})
-    return persons
+        persons.append(NewPerson(pnr, benefits))
+    return tuple(persons)
 
 
 def _pnr(el: etree._Element | None, today: date, problems: list[Problem]) -> str:

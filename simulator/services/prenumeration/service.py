@@ -30,7 +30,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,34 +42,49 @@ from simulator.scenario.timeline import changes_between
 from simulator.services.prenumeration import calendar
 from simulator.services.prenumeration.answer_file import (
     Change,
+    DeliveryKind,
     PersonRecord,
     changes_for,
     render_answer_file,
     render_error_file,
 )
+from simulator.services.prenumeration.documents import (
+    DELIVERIES,
+    DONE,
+    KINDS,
+    NOW,
+    NUMBERS,
+    ORDERS,
+    RECEIVED,
+    STATE,
+    SUBS,
+    UNPUBLISHED,
+    Counter,
+    Cursor,
+    Delivery,
+    Done,
+    OrderSource,
+    Received,
+    StoredOrder,
+    Subscription,
+    Unpublished,
+)
 from simulator.services.prenumeration.orders import (
+    Cancel,
     Order,
     OrderRefused,
     Problem,
+    Refresh,
+    Subscribe,
     file_name,
     read_order,
 )
 from simulator.stores.durable import Delete, Durable, Put, is_outage
 
-__all__ = ["Prenumeration", "Accepted", "BatchResult", "LeaseLost", "PAUSE_ENV"]
+__all__ = ["Prenumeration", "Accepted", "AnswerFile", "BatchResult", "LeaseLost", "PAUSE_ENV"]
 
 log = logging.getLogger("simulator.prenumeration")
 
-ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE, NUMBERS = (
-    "pren.order",
-    "pren.received",
-    "pren.sub",
-    "pren.delivery",
-    "pren.unpublished",
-    "pren.done",
-    "pren.state",
-    "pren.number",  # key organisation: its last leveransnummer and the last run that wrote it
-)
 LEASE = "prenumeration"
 # renewed while the work goes on (every RENEW_SECONDS): a process that dies hands it on this soon
 LEASE_SECONDS = 3
@@ -99,15 +114,6 @@ class Accepted:
     answered_on: date  # the delivery day whose morning brings the answer
     duplicate: bool = False
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "bestallning": self.seq,
-            "mottagen": self.received.isoformat(timespec="seconds"),
-            "intagsdag": self.intake_day.isoformat(),
-            "besvaras": calendar.delivery_time(self.answered_on).isoformat(timespec="minutes"),
-            "dubblett": self.duplicate,
-        }
-
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -117,6 +123,14 @@ class BatchResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"run": self.run, "avserTom": self.upto.isoformat(), "files": self.deliveries}
+
+
+@dataclass(frozen=True)
+class AnswerFile:
+    """A file in an organisation's ``out/``: an answer file or an error file."""
+
+    name: str
+    size: int  # bytes
 
 
 class Prenumeration:
@@ -157,7 +171,12 @@ class Prenumeration:
 
     # -- taking orders in -------------------------------------------------------------------------
     async def accept(
-        self, org: Organisation, data: bytes, filename: str, source: str, fingerprint: str | None = None
+        self,
+        org: Organisation,
+        data: bytes,
+        filename: str,
+        source: OrderSource,
+        fingerprint: str | None = None,
     ) -> Accepted:
         """Reads, checks and durably keeps an order; raises ``OrderRefused``. ``fingerprint``:
         what identifies the file or message, so that one seen again is not a second order."""
@@ -165,7 +184,7 @@ class Prenumeration:
             return await self._accept(org, data, filename, source, fingerprint)
 
     async def _accept(
-        self, org: Organisation, data: bytes, filename: str, source: str, fingerprint: str | None
+        self, org: Organisation, data: bytes, filename: str, source: OrderSource, fingerprint: str | None
     ) -> Accepted:
         now = self.sandbox.clock.now()
         filename = file_name(filename)
@@ -173,27 +192,18 @@ class Prenumeration:
         if fingerprint is not None:
             seen = await self.durable.get(RECEIVED, f"{org.orgnummer}/{fingerprint}")
             if seen is not None:
-                doc = await self.durable.get(ORDERS, seen["order"])
+                key = Received.from_document(seen).order
+                doc = await self.durable.get(ORDERS, key)
                 if doc is not None:
-                    return _accepted(seen["order"], doc, cursor, duplicate=True)
+                    return _accepted(key, StoredOrder.from_document(doc), cursor, duplicate=True)
         order: Order = read_order(data, org, self.sandbox.engine, now.date())
         seq = await self.durable.next_id(ORDERS)
-        key = f"{org.orgnummer}/{seq:010d}"
         intake = calendar.intake_day(now)
-        doc = {
-            "seq": seq,
-            "org": org.orgnummer,
-            "file": filename,
-            "source": source,
-            "received": now.isoformat(),
-            "intake_day": intake.isoformat(),
-            "persons": order.persons,
-            **order.as_json(),
-            "applied": None,
-        }
-        changes: list[Put | Delete] = [Put(ORDERS, key, doc)]
+        stored = StoredOrder(seq, org.orgnummer, filename, source, now, intake, order)
+        key = stored.key
+        changes: list[Put | Delete] = [Put(ORDERS, key, stored.to_document())]
         if fingerprint is not None:
-            changes.append(Put(RECEIVED, f"{org.orgnummer}/{fingerprint}", {"order": key}))
+            changes.append(Put(RECEIVED, f"{org.orgnummer}/{fingerprint}", Received(key).to_document()))
         await self.durable.write(changes)
         log.info(
             "order %s from %s (%s, %s persons) taken in for %s",
@@ -203,12 +213,12 @@ class Prenumeration:
             order.persons,
             intake,
         )
-        return _accepted(key, doc, cursor)
+        return _accepted(key, stored, cursor)
 
     async def _cursor(self) -> date | None:
         """The delivery day whose batch ran last (None before the first look at the clock)."""
         state = await self.durable.get(STATE, "cursor")
-        return None if state is None else date.fromisoformat(state["day"])
+        return None if state is None else Cursor.from_document(state).day
 
     async def take_in_files(self) -> None:
         """Every file in an ``in/`` folder: kept as an order (then removed), or refused with an
@@ -240,7 +250,7 @@ class Prenumeration:
         fingerprint = "file:" + hashlib.sha256(identity).hexdigest()[:32]
         error_file = f"FEL-{_ascii(Path(name).stem)[:80] or 'bestallning'}-{fingerprint[5:13]}.xml"
         try:
-            await self.accept(org, data, name, "file", fingerprint)
+            await self.accept(org, data, name, OrderSource.FILE, fingerprint)
             if self.pause:
                 await asyncio.sleep(self.pause)
         except OrderRefused as refused:
@@ -270,15 +280,14 @@ class Prenumeration:
     async def run_due(self) -> list[BatchResult]:
         """The batches whose time has come by the simulator clock, oldest first."""
         now = self.sandbox.clock.now()
-        state = await self.durable.get(STATE, "cursor")
-        if state is None:
+        cursor = await self._cursor()
+        if cursor is None:
             # first start: batches before now had nothing to do
             day = now.date()
             while not (calendar.is_delivery_day(day) and calendar.batch_time(day) <= now):
                 day -= timedelta(days=1)
-            await self.durable.write([Put(STATE, "cursor", {"day": day.isoformat()})])
-            state = {"day": day.isoformat()}
-        cursor = date.fromisoformat(state["day"])
+            await self.durable.write([Put(STATE, "cursor", Cursor(day).to_document())])
+            cursor = day
         results = []
         for _ in range(MAX_RUNS_PER_TICK):
             day = calendar.next_delivery_day(cursor)
@@ -292,7 +301,7 @@ class Prenumeration:
                     _taken_in_before(day),
                 )
             )
-            await self.durable.write([Put(STATE, "cursor", {"day": day.isoformat()})])
+            await self.durable.write([Put(STATE, "cursor", Cursor(day).to_document())])
             cursor = day
         return results
 
@@ -304,13 +313,13 @@ class Prenumeration:
                 return None
             await self.take_in_files()
             now = self.sandbox.clock.now()
-            number = await self.durable.next_id("pren.now")
-            result = await self.run(f"now-{number}", now.date(), now, lambda doc: True)
+            number = await self.durable.next_id(NOW)
+            result = await self.run(f"now-{number}", now.date(), now, lambda order: True)
             await self.publish_due()
         return result
 
     async def run(
-        self, run: str, upto: date, available: datetime, takes: Callable[[dict[str, Any]], bool]
+        self, run: str, upto: date, available: datetime, takes: Callable[[StoredOrder], bool]
     ) -> BatchResult:
         """One batch: for each organisation not yet done in ``run``, one atomic write."""
         files = []
@@ -332,62 +341,51 @@ class Prenumeration:
         run: str,
         upto: date,
         available: datetime,
-        takes: Callable[[dict[str, Any]], bool],
+        takes: Callable[[StoredOrder], bool],
         timeline: Sequence[TimelineEvent],
     ) -> str | None:
         o = org.orgnummer
         # the counter first, then "done": a holder that delivered meanwhile changed the counter
         # in the same write as its "done" mark, so either "done" is seen here or the write below fails
-        counter = await self.durable.get(NUMBERS, o)
+        read = await self.durable.get(NUMBERS, o)
         if await self.durable.get(DONE, f"{run}/{o}") is not None:
             return None
-        last = counter["last"] if counter is not None else await self._last_number(o)
-        orders = [
-            (k, d) for k, d in await self.durable.all(ORDERS, f"{o}/") if d["applied"] is None and takes(d)
-        ]
-        subs = {d["pnr"]: d for _, d in await self.durable.all(SUBS, f"{o}/")}
-        before = {pnr: dict(d) for pnr, d in subs.items()}
-        for _, doc in orders:
-            _apply(doc, subs)
-        changes: list[Put | Delete] = [Put(DONE, f"{run}/{o}", {"at": self.sandbox.clock.now().isoformat()})]
-        changes += [Put(ORDERS, k, {**d, "applied": run}) for k, d in orders]
-        active = [s for s in subs.values() if s["active"]]
+        last = Counter.from_document(read).last if read is not None else await self._last_number(o)
+        kept = [(k, StoredOrder.from_document(d)) for k, d in await self.durable.all(ORDERS, f"{o}/")]
+        orders = [(k, order) for k, order in kept if order.applied is None and takes(order)]
+        subs = {
+            s.pnr: s
+            for s in (Subscription.from_document(d) for _, d in await self.durable.all(SUBS, f"{o}/"))
+        }
+        before = dict(subs)  # the subscriptions are frozen: a change replaces one
+        for _, order in orders:
+            _apply(order, subs)
+        changes: list[Put | Delete] = [Put(DONE, f"{run}/{o}", Done(self.sandbox.clock.now()).to_document())]
+        changes += [Put(ORDERS, k, replace(order, applied=run).to_document()) for k, order in orders]
+        active = [s for s in subs.values() if s.active]
         name = None
         if active or orders:
             records = await self._records(org, active, upto, timeline)
             number = last = last + 1
             content, counts = render_answer_file(o, number, self.sandbox.clock.now(), upto, records)
             name = f"LEFI-PREN-{o}-{upto:%Y%m%d}-{number:06d}.xml"
-            key = f"{o}/{number:010d}"
-            changes.append(
-                Put(
-                    DELIVERIES,
-                    key,
-                    {
-                        "number": number,
-                        "org": o,
-                        "run": run,
-                        "upto": upto.isoformat(),
-                        "file": name,
-                        "available": available.isoformat(),
-                        "counts": counts,
-                        "content": content,
-                        "published": None,
-                    },
-                )
-            )
-            changes.append(Put(UNPUBLISHED, key, {"available": available.isoformat()}))
+            delivery = Delivery(number, o, run, upto, name, available, counts, content)
+            changes.append(Put(DELIVERIES, delivery.key, delivery.to_document()))
+            changes.append(Put(UNPUBLISHED, delivery.key, Unpublished(available).to_document()))
             failed = {r.personnummer for r in records if r.technical is not None}
             for s in active:
-                if s["pnr"] not in failed:  # a full delivery FK could not make is tried again next time
-                    s.update(upto=max(s["upto"] or "", upto.isoformat()), full=[], refresh=False)
-        changes += [Put(SUBS, f"{o}/{pnr}", s) for pnr, s in subs.items() if s != before.get(pnr)]
+                if s.pnr not in failed:  # a full delivery FK could not make is tried again next time
+                    delivered = upto if s.upto is None else max(s.upto, upto)
+                    subs[s.pnr] = replace(s, upto=delivered, full=(), refresh=False)
+        changes += [
+            Put(SUBS, f"{o}/{pnr}", s.to_document()) for pnr, s in subs.items() if s != before.get(pnr)
+        ]
         # written with every organisation's write (also without a delivery), so that the guard
         # below sees any write for the organisation since it was read
-        changes.append(Put(NUMBERS, o, {"last": last, "run": run}))
+        changes.append(Put(NUMBERS, o, Counter(last, run).to_document()))
         # only if no one else wrote for the organisation meanwhile (a holder that stalled past its
         # lease, another host): the number, the delivery and the "done" mark in one step
-        if not await self.durable.write_if(NUMBERS, o, counter, changes):
+        if not await self.durable.write_if(NUMBERS, o, read, changes):
             log.info("batch %s: %s was delivered by another holder meanwhile", run, o)
             return None
         return name
@@ -395,53 +393,57 @@ class Prenumeration:
     async def _last_number(self, o: str) -> int:
         """The organisation's last leveransnummer in a store kept before the per-organisation
         counter (numbers then came from one sequence): the counter goes on from there."""
-        return max((d["number"] for _, d in await self.durable.all(DELIVERIES, f"{o}/")), default=0)
+        return max(
+            (Delivery.from_document(d).number for _, d in await self.durable.all(DELIVERIES, f"{o}/")),
+            default=0,
+        )
 
     async def _records(
-        self, org: Organisation, active: list[dict[str, Any]], upto: date, timeline: Sequence[TimelineEvent]
+        self, org: Organisation, active: list[Subscription], upto: date, timeline: Sequence[TimelineEvent]
     ) -> list[PersonRecord]:
         engine, store = self.sandbox.engine, self.sandbox.store
         try:
             allowed = engine.receivable(org)
         except TechnicalError:
             allowed = frozenset()
-        followed = [s for s in active if s["upto"] is not None]
-        since = min((s["upto"] for s in followed), default=None)
-        events = changes_between(
-            timeline, date.fromisoformat(since) if since else None, upto, {s["pnr"] for s in followed}
-        )
+        followed = {s.pnr: s.upto for s in active if s.upto is not None}
+        since = min(followed.values(), default=None)
+        events = changes_between(timeline, since, upto, set(followed))
         records = []
-        for n, s in enumerate(sorted(active, key=lambda s: s["pnr"])):
+        for n, s in enumerate(sorted(active, key=lambda s: s.pnr)):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # a large batch leaves room for the online questions
                 await self._keep()  # one large organisation may take longer than the lease
-            full = set(s["benefits"]) if s["upto"] is None else set(s["full"])
+            full = set(s.benefits) if s.upto is None else set(s.full)
             answer = technical = None
             if full:
                 try:
                     answer = engine.subscription(
-                        org.orgnummer,
-                        s["pnr"],
-                        {k: date.fromisoformat(v) for k, v in s["benefits"].items() if k in full},
-                        upto,
+                        org.orgnummer, s.pnr, {k: v for k, v in s.benefits.items() if k in full}, upto
                     )
                 except TechnicalError as exc:
                     technical = exc
             news: tuple[Change, ...] = ()
-            if s["upto"] is not None:
-                after = date.fromisoformat(s["upto"])
+            if s.upto is not None:
+                after = s.upto
                 news = changes_for(
                     engine,
                     store,
                     org,
                     allowed,
-                    set(s["benefits"]) - full,
-                    (e for e in events.get(s["pnr"], ()) if e.date > after),
+                    set(s.benefits) - full,
+                    (e for e in events.get(s.pnr, ()) if e.date > after),
                 )
             if not full and not news:
                 continue
-            kind = "ANDRING" if not full else "HELUPPDATERING" if s["refresh"] and s["upto"] else "FORSTA"
-            records.append(PersonRecord(s["pnr"], kind, answer, technical, news))
+            kind = (
+                DeliveryKind.ANDRING
+                if not full
+                else DeliveryKind.HELUPPDATERING
+                if s.refresh and s.upto
+                else DeliveryKind.FORSTA
+            )
+            records.append(PersonRecord(s.pnr, kind, answer, technical, news))
         return records
 
     # -- publishing ---------------------------------------------------------------------------------
@@ -450,32 +452,36 @@ class Prenumeration:
         due = [
             key
             for key, doc in await self.durable.all(UNPUBLISHED)
-            if datetime.fromisoformat(doc["available"]) <= now
+            if Unpublished.from_document(doc).available <= now
         ]
         if not due:
             return
         log.info("publishing %d answer files", len(due))
         for key in due:
-            delivery = await self.durable.get(DELIVERIES, key)
-            if delivery is None:
+            doc = await self.durable.get(DELIVERIES, key)
+            if doc is None:
                 await self.durable.write([Delete(UNPUBLISHED, key)])
                 continue
+            delivery = Delivery.from_document(doc)
             await self._publish(delivery)
             if self.pause:
                 await asyncio.sleep(self.pause)
             await self.durable.write(
-                [Delete(UNPUBLISHED, key), Put(DELIVERIES, key, {**delivery, "published": now.isoformat()})]
+                [
+                    Delete(UNPUBLISHED, key),
+                    Put(DELIVERIES, key, replace(delivery, published=now).to_document()),
+                ]
             )
         log.info("published %d answer files", len(due))
 
-    async def _publish(self, delivery: dict[str, Any]) -> None:
-        self._write_out(delivery["org"], delivery["file"], delivery["content"])
+    async def _publish(self, delivery: Delivery) -> None:
+        self._write_out(delivery.org, delivery.file, delivery.content)
         if self.shs_outbox is not None:  # durable itself, and put once: a second publication changes nothing
             await self.shs_outbox(
-                delivery["org"],
-                f"{delivery['org']}/{delivery['number']}",
-                delivery["file"],
-                delivery["content"].encode("utf-8"),
+                delivery.org,
+                f"{delivery.org}/{delivery.number}",
+                delivery.file,
+                delivery.content.encode("utf-8"),
             )
 
     def _write_out(self, org: str, name: str, content: str) -> None:
@@ -515,56 +521,36 @@ class Prenumeration:
         """The admin API's reset: no orders, subscriptions or deliveries, empty folders, and
         the next batch is the first one after the (reset) clock."""
         async with self._lock:
-            await self.durable.forget((ORDERS, RECEIVED, SUBS, DELIVERIES, UNPUBLISHED, DONE, STATE, NUMBERS))
+            await self.durable.forget(KINDS)
             for org in self.organisations():
                 for which in ("in", "out"):
                     for path in self.folder(org.orgnummer, which).glob("*"):
                         if path.is_file():
                             path.unlink(missing_ok=True)
 
-    # -- what the HTTP side lists ---------------------------------------------------------------
-    async def orders(self, org: str) -> list[dict[str, Any]]:
-        return [
-            {
-                "bestallning": d["seq"],
-                "fil": d["file"],
-                "kanal": d["source"],
-                "mottagen": d["received"],
-                "intagsdag": d["intake_day"],
-                "personer": d["persons"],
-                "referens": d["reference"],
-                "besvarad": d["applied"],
-            }
-            for _, d in await self.durable.all(ORDERS, f"{org}/")
-        ]
+    # -- what the HTTP side lists (http.py makes its JSON) ----------------------------------------
+    async def orders(self, org: str) -> list[StoredOrder]:
+        return [StoredOrder.from_document(d) for _, d in await self.durable.all(ORDERS, f"{org}/")]
 
-    async def subscriptions(self, org: str) -> list[dict[str, Any]]:
-        return [
-            {
-                "personnummer": d["pnr"],
-                "aktiv": d["active"],
-                "formaner": d["benefits"],
-                "levereradTom": d["upto"],
-            }
-            for _, d in await self.durable.all(SUBS, f"{org}/")
-        ]
+    async def subscriptions(self, org: str) -> list[Subscription]:
+        return [Subscription.from_document(d) for _, d in await self.durable.all(SUBS, f"{org}/")]
 
-    def answer_files(self, org: str) -> list[dict[str, Any]]:
+    def answer_files(self, org: str) -> list[AnswerFile]:
         out = self.folder(org, "out")
         if not out.is_dir():
             return []
         files = sorted(
             (p for p in out.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name
         )
-        return [{"namn": p.name, "storlek": p.stat().st_size} for p in files]
+        return [AnswerFile(p.name, p.stat().st_size) for p in files]
 
 
-def _accepted(key: str, doc: dict[str, Any], cursor: date | None, duplicate: bool = False) -> Accepted:
+def _accepted(key: str, order: StoredOrder, cursor: date | None, duplicate: bool = False) -> Accepted:
     """``cursor``: the last batch's day. The clock moved back before it, the next batch is
     still the one after it: the receipt says so (not "tomorrow")."""
-    intake = date.fromisoformat(doc["intake_day"])
+    intake = order.intake_day
     answered = calendar.next_delivery_day(max(intake, cursor) if cursor is not None else intake)
-    return Accepted(key, doc["seq"], datetime.fromisoformat(doc["received"]), intake, answered, duplicate)
+    return Accepted(key, order.seq, order.received, intake, answered, duplicate)
 
 
 def _ascii(text: str) -> str:
@@ -572,41 +558,39 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip("._-")
 
 
-def _taken_in_before(day: date) -> Callable[[dict[str, Any]], bool]:
+def _taken_in_before(day: date) -> Callable[[StoredOrder], bool]:
     """The orders a scheduled batch takes: those of the working days before its day."""
-    return lambda doc: date.fromisoformat(doc["intake_day"]) < day
+    return lambda order: order.intake_day < day
 
 
-def _apply(order: dict[str, Any], subs: dict[str, dict[str, Any]]) -> None:
-    """An order's actions on the organisation's subscriptions (``pnr`` → document), in order."""
-    org = order["org"]
-    for action in order["actions"]:
-        if action["kind"] == "new":
-            for p in action["persons"]:
-                sub = subs.get(p["pnr"])
-                if sub is None or not sub["active"]:
-                    sub = subs[p["pnr"]] = {
-                        "org": org,
-                        "pnr": p["pnr"],
-                        "benefits": {},
-                        "active": True,
-                        "upto": None,
-                        "full": [],
-                        "refresh": False,
-                    }
-                for benefit, start in p["benefits"].items():
-                    if sub["benefits"].get(benefit) != start:
-                        sub["benefits"] = {**sub["benefits"], benefit: start}
-                        sub["full"] = sorted({*sub["full"], benefit})
-        elif action["kind"] == "cancel":
-            for p in action["persons"]:
-                sub = subs.get(p["pnr"])
-                if sub is None or not sub["active"]:
+def _apply(order: StoredOrder, subs: dict[str, Subscription]) -> None:
+    """An order's actions on the organisation's subscriptions (``pnr`` → subscription), in
+    order; a subscription changed is replaced in ``subs``."""
+    for action in order.order.actions:
+        if isinstance(action, Subscribe):
+            for new in action.persons:
+                sub = subs.get(new.pnr)
+                if sub is None or not sub.active:
+                    sub = Subscription(order.org, new.pnr, {})
+                for benefit, start in new.benefits.items():
+                    if sub.benefits.get(benefit) != start:
+                        sub = replace(
+                            sub,
+                            benefits={**sub.benefits, benefit: start},
+                            full=tuple(sorted({*sub.full, benefit})),
+                        )
+                subs[new.pnr] = sub
+        elif isinstance(action, Cancel):
+            for gone in action.persons:
+                sub = subs.get(gone.pnr)
+                if sub is None or not sub.active:
                     continue  # nothing to cancel
-                left = {k: v for k, v in sub["benefits"].items() if p["benefits"] and k not in p["benefits"]}
-                sub.update(benefits=left, full=[k for k in sub["full"] if k in left], active=bool(left))
-        elif action["kind"] == "refresh":
-            for pnr in action["persons"] or [s["pnr"] for s in subs.values()]:
+                left = {k: v for k, v in sub.benefits.items() if gone.benefits and k not in gone.benefits}
+                subs[gone.pnr] = replace(
+                    sub, benefits=left, full=tuple(k for k in sub.full if k in left), active=bool(left)
+                )
+        elif isinstance(action, Refresh):
+            for pnr in action.persons or [s.pnr for s in subs.values()]:
                 sub = subs.get(pnr)
-                if sub is not None and sub["active"]:
-                    sub.update(full=sorted(sub["benefits"]), refresh=True)
+                if sub is not None and sub.active:
+                    subs[pnr] = replace(sub, full=tuple(sorted(sub.benefits)), refresh=True)
