@@ -26,7 +26,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import ryml
@@ -48,8 +48,9 @@ _EXACT_ONLY_CHARACTERS = re.compile(
 _EXACT_ONLY_LINES = re.compile(r"\n(?:---|\.\.\.|%)")
 _EXACT_ONLY_START = ("---", "...", "%")
 _COMPLEX_KEY = re.compile(r"(?:^|[\[{,]|- )[ ]*\?(?=\s|$)", re.MULTILINE)
-# In rapidyaml's rendering (comments gone): anchors, aliases, tags, block scalars.
-_EXACT_ONLY_RENDERED = re.compile(r"[ \[{,\n][&*!|>]")
+# In rapidyaml's rendering (comments gone): anchors, aliases, tags, block scalars, and
+# what PyYAML refuses to start a scalar with (rapidyaml takes it).
+_EXACT_ONLY_RENDERED = re.compile(r"[ \[{,\n][&*!|>@`%]")
 
 
 def _implicit_union() -> str:
@@ -113,7 +114,7 @@ class FastDocument:
     def _parsed(self) -> Any:
         if self._tree is None:
             self._buffer = bytearray(self.source)
-            self._tree = _parse(self._buffer)
+            self._tree = _quietly(ryml.parse_in_place, self._buffer)
         return self._tree
 
     def _start(self, node: int) -> int:
@@ -152,14 +153,18 @@ def read(text: str) -> FastDocument:
         raise Unsupported("the source uses what only the exact reader reads")
     source = text.encode("utf-8")
     buffer = bytearray(source)
-    tree = _parse(buffer)
+    tree = _quietly(ryml.parse_in_place, buffer)
     root = tree.root_id()
     if tree.is_stream(root) or not tree.is_map(root):
         raise Unsupported("not one mapping")
-    rendering = ryml.emit_yaml_malloc(tree, root)
-    as_json = ryml.emit_json_malloc(tree, root)
+    rendering = _quietly(ryml.emit_yaml_malloc, tree, root)
+    as_json = _quietly(ryml.emit_json_malloc, tree, root)
     del tree, buffer  # the tree is large; line_of parses again when a problem needs a line
-    if rendering.startswith(("&", "*", "!")) or _EXACT_ONLY_RENDERED.search(rendering) or _MARKER in as_json:
+    if (
+        rendering.startswith(("&", "*", "!", "@", "`", "%"))
+        or _EXACT_ONLY_RENDERED.search(rendering)
+        or _MARKER in as_json
+    ):
         raise Unsupported("anchors, aliases, tags or block scalars")
     typed = _Typing(rendering, as_json)
     del rendering
@@ -281,19 +286,21 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return mapping
 
 
-# rapidyaml reports a parse error on the process's stderr before raising; the exact
-# reader words the error, so that report is kept off the terminal (and anything else
-# written meanwhile is put back)
+# rapidyaml reports an error on the process's stderr before raising; the exact reader
+# words the error, so that report is kept off the terminal (and anything else written
+# meanwhile is put back)
 _STDERR_LOCK = threading.Lock()
-_RYML_REPORT = re.compile(rb"line=\d+ col=\d+ \(\d+B\): ERROR: .*\n(?:.*\(detected here\)\n)?")
+_RYML_REPORT = re.compile(
+    rb"(?m)^(?:line=\d+ col=\d+ \(\d+B\): |/project/).*ERROR: .*\n(?:.*\(detected here\)\n)?"
+)
 
 
-def _parse(buffer: bytearray) -> Any:
+def _quietly(call: Callable[..., Any], *args: Any) -> Any:
     with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
         try:
-            return ryml.parse_in_place(buffer)
+            return call(*args)
         except Exception as exc:  # ryml.ExceptionParse and its kin
             raise Unsupported(f"rapidyaml: {type(exc).__name__}") from None
         finally:
