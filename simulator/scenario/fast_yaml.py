@@ -43,8 +43,9 @@ class Unsupported(Exception):
 # characters it does not accept, tabs, line breaks other than \n and \r\n (marks count
 # them), a byte-order mark, directives and document markers, complex keys.
 _EXACT_ONLY_CHARACTERS = re.compile(
-    "[^\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|\r(?!\n)"
+    "[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\x85\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
 )
+_LONE_CR = re.compile(r"\r(?!\n)")
 _EXACT_ONLY_LINES = re.compile(r"\n(?:---|\.\.\.|%)")
 _EXACT_ONLY_START = ("---", "...", "%")
 _COMPLEX_KEY = re.compile(r"(?:^|[\[{,]|- )[ ]*\?(?=\s|$)", re.MULTILINE)
@@ -146,6 +147,7 @@ def read(text: str) -> FastDocument:
     loader's own refusals left to it: ``Unsupported``)."""
     if (
         _EXACT_ONLY_CHARACTERS.search(text)
+        or ("\r" in text and _LONE_CR.search(text))
         or text.startswith(_EXACT_ONLY_START)
         or _EXACT_ONLY_LINES.search(text)
         or ("?" in text and _COMPLEX_KEY.search(text))
@@ -195,7 +197,7 @@ class _Typing:
             written: dict[str, int] = {}
             for text in re.findall(rf'"(?<=[\s\[{{,:]")({alternatives})"', as_json):
                 written[text] = written.get(text, 0) + 1
-            styles = _styles(rendering, alternatives)
+            styles = _styles(rendering, undecided)
             for text, count in written.items():
                 if len(styles.get(text, ())) != count:
                     raise Unsupported(f"cannot tell how {text!r} is written")
@@ -249,15 +251,29 @@ class _Numbers(dict[str, Any]):
         return value
 
 
-def _styles(rendering: str, alternatives: str) -> dict[str, list[bool]]:
-    """For each text of ``alternatives``, whether each of its scalars in the rendering is
-    plain (a scalar: after a key, a dash, a bracket, a comma or the indentation)."""
-    pattern = re.compile(rf"""(['"]?)({alternatives})\1(?=[ ]*(?:$|[,\]}}]|:(?: |$)))""", re.MULTILINE)
+def _styles(rendering: str, texts: list[str]) -> dict[str, list[bool]]:
+    """For each of ``texts``, whether each of its scalars in the rendering is plain (a
+    scalar: after a key, a dash, a bracket, a comma or the indentation, and before the end
+    of the line, a comma, a closing bracket or a key's colon)."""
+    found: list[tuple[int, str, bool]] = []
+    for text in texts:
+        at = rendering.find(text)
+        while at >= 0:
+            end = at + len(text)
+            quote = rendering[at - 1] if at and rendering[at - 1] in "'\"" else ""
+            if not quote or rendering.startswith(quote, end):
+                start = at - len(quote)
+                before = rendering[rendering.rfind("\n", 0, start) + 1 : start]
+                line_end = rendering.find("\n", end)
+                after = rendering[end + len(quote) : line_end if line_end >= 0 else len(rendering)].lstrip()
+                if (not before.strip() or before.endswith((": ", "- ", "[", "{", ","))) and (
+                    not after or after == ":" or after.startswith((",", "]", "}", ": "))
+                ):
+                    found.append((start, text, not quote))
+            at = rendering.find(text, end)
     styles: dict[str, list[bool]] = {}
-    for match in pattern.finditer(rendering):
-        before = rendering[rendering.rfind("\n", 0, match.start()) + 1 : match.start()]
-        if not before.strip() or before.endswith((": ", "- ", "[", "{", ",")):
-            styles.setdefault(match.group(2), []).append(not match.group(1))
+    for _, text, plain in sorted(found):
+        styles.setdefault(text, []).append(plain)
     return styles
 
 

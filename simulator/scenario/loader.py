@@ -5,7 +5,9 @@ makes, else by PyYAML itself (the exact reader); both give the same model and pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,13 +57,27 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
     The fast reader (fast_yaml.py) makes the same data as PyYAML; whatever it leaves to
     the exact reader (a YAML error, a duplicate key, an impossible date, anchors, tags ...)
     is read the exact way, which words those problems."""
+    with _collector_paused():
+        try:
+            document = fast_yaml.read(text)
+            if isinstance(document.data, dict):
+                return _checked(document.data, document.line_of, filename)
+        except fast_yaml.Unsupported:
+            pass
+        return _parse_exact(text, filename)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while millions of objects are made: it would scan
+    them again and again (a third of a large file's load); nothing made here is garbage."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        document = fast_yaml.read(text)
-        if isinstance(document.data, dict):
-            return _checked(document.data, document.line_of, filename)
-    except fast_yaml.Unsupported:
-        pass
-    return _parse_exact(text, filename)
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _parse_exact(text: str, filename: str) -> Scenario:
