@@ -169,9 +169,10 @@ def read(text: str) -> FastDocument:
     ):
         raise Unsupported("anchors, aliases, tags or block scalars")
     typed = _Typing(rendering, as_json)
-    del rendering
+    del rendering, as_json
+    as_typed_json = typed.json()
     try:
-        data = json.loads(typed.json(), parse_float=typed.numbers.__getitem__, object_pairs_hook=_mapping)
+        data = json.loads(as_typed_json, parse_float=typed.numbers.__getitem__, object_pairs_hook=_mapping)
     except (ValueError, RecursionError) as exc:  # rapidyaml wrote what JSON cannot hold
         raise Unsupported(str(exc)) from None
     return FastDocument(source, data)
@@ -205,7 +206,8 @@ class _Typing:
 
     def json(self) -> str:
         markers = self.numbers.markers
-        return _CANDIDATE_IN_JSON.sub(lambda m: markers.get(m.group(0)) or self._replace(m), self.as_json)
+        as_json, self.as_json = self.as_json, ""  # not kept beside the typed copy
+        return _CANDIDATE_IN_JSON.sub(lambda m: markers.get(m.group(0)) or self._replace(m), as_json)
 
     def _replace(self, match: re.Match[str]) -> str:
         text, colon = match.group(1), match.group(2)
