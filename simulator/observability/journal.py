@@ -22,6 +22,7 @@ __all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIM
 
 DEFAULT_SIZE = 5000
 BODY_LIMIT = 16 * 1024
+PATH_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ class Journal:
             wall=wall,
             binding=exchange.binding or "",
             method=exchange.method,
-            path=exchange.path,
+            path=exchange.path[:PATH_LIMIT],  # a path may be 64 KiB long (serving.MAX_REQUEST_LINE)
             organisation=exchange.organisation,
             personnummer=exchange.personnummer,
             benefits=exchange.benefits,
