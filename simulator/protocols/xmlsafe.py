@@ -51,11 +51,17 @@ class XmlLimits:
     all_attributes: int = 10_000  # in the whole document; FK's messages carry hardly any
     namespaces: int = 64  # declarations in the whole document
     text: int = 64 * 1024  # characters in one text or attribute value
+    bytes_per_element: int | None = None  # set: a larger document may hold one element per so many bytes
+
+    def elements_in(self, size: int) -> int:
+        """The elements a document of ``size`` bytes may hold."""
+        return max(self.elements, size // self.bytes_per_element) if self.bytes_per_element else self.elements
 
 
 MESSAGE = XmlLimits()
-# a LEFI Prenumeration order file (16 MB): up to 1 000 actions of up to 100 000 persons
-FILE = XmlLimits(elements=2_000_000, all_attributes=100_000)
+# a LEFI Prenumeration order file (up to 16 MB, 100 000 persons an action): a person of
+# nyPrenumeration is five elements in about 180 bytes
+FILE = XmlLimits(bytes_per_element=24)
 
 INLINE_BYTES = 64 * 1024  # parse_xml_async parses a larger document in a worker thread
 
@@ -99,11 +105,12 @@ def parse_xml(data: bytes, limits: XmlLimits = MESSAGE) -> etree._Element:
     count = _counter(data)
     if count("<!DOCTYPE") or count("<!ENTITY"):
         raise UnsafeOrBrokenXml("DOCTYPE and ENTITY declarations are not allowed")
+    elements = limits.elements_in(len(data))
     tags = count("<")  # at least its elements; what else begins with "<" is taken off when it matters
-    if tags > limits.elements:
+    if tags > elements:
         tags -= count("</") + count("<?") + count("<!")
-        if tags > limits.elements:
-            raise UnsafeOrBrokenXml(f"the document holds more than {limits.elements} elements")
+        if tags > elements:
+            raise UnsafeOrBrokenXml(f"the document holds more than {elements} elements")
     equals = count("=")  # at least its attributes and namespace declarations
     if equals > limits.all_attributes:
         raise UnsafeOrBrokenXml(f"the document carries more than {limits.all_attributes} attributes")

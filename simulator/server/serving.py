@@ -61,13 +61,10 @@ class _Protocol(RequestHandler):
             self._payload = self._messages[-1][1]
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol's signature
-        """The client half-closed: what it sent is still answered (a body cut short fails to
-        read: a clear 400), then the connection closes."""
-        payload = self._payload
-        if payload is not None and not payload.is_eof():
-            # fails the body's reading; at its end, so that aiohttp does not read on after the answer
-            payload.set_exception(ConnectionResetError("the client closed before the whole body arrived"))
-            payload.feed_eof()
+        """The client half-closed: what it sent is still answered (a body shorter than its
+        Content-Length is a clear 400: http_body.read_body), then the connection closes."""
+        if self._payload is not None and not self._payload.is_eof():
+            self._payload.feed_eof()  # nothing more will come: its reader stops waiting
         self.close()  # once the requests in hand are answered
         return True  # keep our side open for them
 

@@ -10,7 +10,7 @@ from aiohttp.typedefs import Handler
 
 from simulator.observability.exchange import exchange_of
 from simulator.observability.outcome import Outcome
-from simulator.protocols.http_body import MALFORMED
+from simulator.protocols.http_body import MALFORMED, cut_short
 from simulator.runtime.sandbox import SANDBOX
 from simulator.services.web.etjanst import BASE
 from simulator.services.web.pages import render
@@ -48,6 +48,9 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         exchange_of(request).outcome = Outcome.rejected()
         return error_page(request, 400)
     try:
+        if request.method == "POST" and cut_short(request, await request.read()):  # read once, kept
+            exchange_of(request).outcome = Outcome.rejected()
+            return error_page(request, 400, "Formuläret kom inte fram helt. Skicka det igen.")
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "text/html":
