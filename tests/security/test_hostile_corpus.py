@@ -142,7 +142,7 @@ def check(case: Hostile, reply: Reply) -> None:
     kind = case.binding
     if kind == "leka":  # a SOAP binding, as WS refuses
         kind = "ws"
-    if kind == "massfraga-ssek":
+    if kind in ("massfraga-ssek", "leka-ssek"):
         kind = "ssek"
     if kind == "ws":
         code, reason, _ = soap_fault(reply)

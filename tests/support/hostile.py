@@ -10,6 +10,7 @@ import http.client
 import socket
 import ssl
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -44,13 +45,14 @@ PATHS = {
     "shs": "/mt",
     "rest": REST_PATH,
     "leka": "/leka/ws",
+    "leka-ssek": "/leka/ssek",
     "massfraga-ssek": "/ssek/FK.EXA.Lefi.Massfraga",
     "massfraga": MASSFRAGA_PATH,
     "prenumeration": "/prenumeration/5566778899/bestallningar",
     "web": "/lefi/login",
 }
 # the bindings that read XML, and those that read JSON or a form
-XML_BINDINGS = ("ws", "ssek", "ssbtek", "shs", "leka", "massfraga-ssek", "prenumeration")
+XML_BINDINGS = ("ws", "ssek", "ssbtek", "shs", "leka", "leka-ssek", "massfraga-ssek", "prenumeration")
 ALL_BINDINGS = (*XML_BINDINGS, "rest", "massfraga", "web")
 TWENTY_MB = 20 * 1024 * 1024
 BOUNDARY = "hostile-boundary"
@@ -168,12 +170,25 @@ def _wrap(binding: str, document: bytes) -> Wire:
     return _request(PATHS[binding], "text/xml; charset=utf-8", document)
 
 
+SSEK_HEADER = (
+    '<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '
+    'soap:mustUnderstand="1"><ssek:SenderId ssek:Type="ORGNR">5566778899</ssek:SenderId>'
+    '<ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId><ssek:TxId>{tx}</ssek:TxId>'
+    "</ssek:SSEK></soap:Header>"
+)
+
+
 def wrap(binding: str, element: str) -> Wire:
-    """An XML ``element`` as ``binding``'s message: in a SOAP envelope, as the SHS label,
-    or as the Prenumeration order file."""
+    """An XML ``element`` as ``binding``'s message: in a SOAP envelope (over SSEK with a
+    header that lets it in, a new TxId each time), as the SHS label, or as the
+    Prenumeration order file."""
     if binding in ("shs", "prenumeration"):
         return _wrap(binding, f'<?xml version="1.0" encoding="UTF-8"?>\n{element}'.encode())
-    return _wrap(binding, envelope(element))
+    document = envelope(element)
+    if "ssek" in binding:
+        header = SSEK_HEADER.format(tx=uuid.uuid4()).encode()
+        document = document.replace(b"<soap:Body>", header + b"<soap:Body>", 1)
+    return _wrap(binding, document)
 
 
 def shaped(attributes: int = 0, namespaces: int = 0, depth: int = 0, elements: int = 0, text: int = 0) -> str:
@@ -185,9 +200,9 @@ def shaped(attributes: int = 0, namespaces: int = 0, depth: int = 0, elements: i
     inner = "<x/>" * elements + "<d>" * depth + "y" * text + "</d>" * depth
     return (
         f'<ext:FK.Online.Fraga xmlns:ext="{NS}" {decls} {attrs}><ext:generelltfalt>'
-        f"<ext:organisationsnummer>2120000142</ext:organisationsnummer><ext:versionsnummer>6"
-        f"</ext:versionsnummer></ext:generelltfalt><ext:informationsfalt>{inner}</ext:informationsfalt>"
-        "</ext:FK.Online.Fraga>"
+        f"<ext:organisationsnummer>5566778899</ext:organisationsnummer><ext:versionsnummer>6"
+        f"</ext:versionsnummer></ext:generelltfalt><ext:informationsfalt><ext:person><ext:personnummer>"
+        f"198506102386</ext:personnummer>{inner}</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>"
     )
 
 
