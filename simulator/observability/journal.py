@@ -1,9 +1,10 @@
 """The request journal: the latest binding exchanges, bounded, for QA to read and verify.
 
 A ring buffer (``collections.deque``): the oldest entry goes when it is full. Size 0
-switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each: FK's
-questions and answers are a few kilobytes, so a full journal of them holds tens of
-megabytes; at worst (every body 16 KiB or more) the default 5,000 entries hold 160 MiB.
+switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each, and all
+of them up to ``BYTES_LIMIT``: FK's questions and answers are a few kilobytes, so a full
+journal of them holds tens of megabytes; hostile traffic (every body 16 KiB or more)
+makes the oldest entries go before there are 5,000.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIM
 DEFAULT_SIZE = 5000
 BODY_LIMIT = 16 * 1024
 PATH_LIMIT = 1024
+BYTES_LIMIT = 32 * 1024 * 1024  # of all the entries' bodies
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class JournalFilter:
 class Journal:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=max(size, 0))
+        self._bytes = 0  # of the entries' bodies
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # the pytest fixture's admin client reads from another thread
 
@@ -120,6 +123,7 @@ class Journal:
     def resize(self, size: int) -> None:
         with self._lock:
             self._entries = deque(self._entries, maxlen=max(size, 0))
+            self._bytes = sum(map(_bytes, self._entries))
 
     def record(self, exchange: Exchange, wall: datetime) -> None:
         if not self.size:
@@ -144,7 +148,12 @@ class Journal:
             response_body=_cut(exchange.response_body),
         )
         with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self._bytes -= _bytes(self._entries[0])  # the one append drops
             self._entries.append(entry)
+            self._bytes += _bytes(entry)
+            while self._bytes > BYTES_LIMIT and len(self._entries) > 1:
+                self._bytes -= _bytes(self._entries.popleft())
 
     def entries(self, where: JournalFilter = JournalFilter(), limit: int | None = None) -> list[JournalEntry]:
         """Matching entries, newest first."""
@@ -161,9 +170,14 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _bytes(entry: JournalEntry) -> int:
+    return len(entry.request_body) + len(entry.response_body)
 
 
 def _cut(body: bytes) -> bytes:
