@@ -138,6 +138,8 @@ class Soak:
         self.hostile_share = hostile_share
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
+        # built once: making a 1 MB body in Python would hold the client's GIL, and the prober with it
+        self.hostile = [(case, case.request("http://127.0.0.1:9/never-fetched")) for case in CORPUS]
 
     def note(self, kind: str) -> None:
         with self.lock:
@@ -147,9 +149,9 @@ class Soak:
         rng = random.Random(seed)
         while time.monotonic() < self.until:
             if rng.random() < self.hostile_share:
-                case = rng.choice(CORPUS)
+                case, wire = rng.choice(self.hostile)
                 try:
-                    reply = send(self.url, case.request("http://127.0.0.1:9/never-fetched"), timeout=60)
+                    reply = send(self.url, wire, timeout=60)
                     self.note(classify_hostile(case, reply.status))
                 except Exception as exc:  # a hang, a reset where an answer was due: each by its kind
                     self.note(f"hostile {case.name}: {type(exc).__name__}")

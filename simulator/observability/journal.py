@@ -1,10 +1,10 @@
 """The request journal: the latest binding exchanges, bounded, for QA to read and verify.
 
 A ring buffer (``collections.deque``): the oldest entry goes when it is full. Size 0
-switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each, and all
-of them up to ``BYTES_LIMIT``: FK's questions and answers are a few kilobytes, so a full
-journal of them holds tens of megabytes; hostile traffic (every body 16 KiB or more)
-makes the oldest entries go before there are 5,000.
+switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each (those of
+a refused request, answered 400 or more, up to ``REFUSED_BODY_LIMIT``), and all of them
+up to ``BYTES_LIMIT``: FK's questions and answers are a few kilobytes, so a full journal
+of them holds tens of megabytes; hostile traffic holds about 20 MiB.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIM
 DEFAULT_SIZE = 5000
 BODY_LIMIT = 16 * 1024
 PATH_LIMIT = 1024
+REFUSED_BODY_LIMIT = 2 * 1024  # enough to see what was sent; hostile bodies are up to 1 MiB
 BYTES_LIMIT = 32 * 1024 * 1024  # of all the entries' bodies
 
 
@@ -44,7 +45,7 @@ class JournalEntry:
     duration_ms: float
     fault_rule: str | None
     sla_breach: str | None  # the SLA rule broken (also when served, in record mode)
-    request_body: bytes  # cut at BODY_LIMIT; decoded only when read (most entries never are)
+    request_body: bytes  # cut at its limit (_cut); decoded only when read (most entries never are)
     response_body: bytes
 
     @property
@@ -144,8 +145,8 @@ class Journal:
             duration_ms=round(exchange.duration * 1000, 3),
             fault_rule=exchange.fault_rule,
             sla_breach=exchange.sla_breach,
-            request_body=_cut(exchange.request_body),
-            response_body=_cut(exchange.response_body),
+            request_body=_cut(exchange.request_body, exchange.status),
+            response_body=_cut(exchange.response_body, exchange.status),
         )
         with self._lock:
             if len(self._entries) == self._entries.maxlen:
@@ -180,13 +181,15 @@ def _bytes(entry: JournalEntry) -> int:
     return len(entry.request_body) + len(entry.response_body)
 
 
-def _cut(body: bytes) -> bytes:
-    """The body as kept: at most one byte over the limit, which tells that it was cut
-    (a body within the limit is kept as it is, not copied)."""
-    return body[: BODY_LIMIT + 1]
+_CUT = "…".encode()
+
+
+def _cut(body: bytes, status: int) -> bytes:
+    """The body as kept: cut at its limit and marked so (a body within the limit is kept
+    as it is, not copied)."""
+    limit = REFUSED_BODY_LIMIT if status >= 400 else BODY_LIMIT
+    return body if len(body) <= limit else body[:limit] + _CUT
 
 
 def _text(body: bytes) -> str:
-    if len(body) > BODY_LIMIT:
-        return body[:BODY_LIMIT].decode("utf-8", errors="replace") + "…"
     return body.decode("utf-8", errors="replace")

@@ -204,14 +204,15 @@ def test_each_hostile_request_gets_the_bindings_own_error(
 def test_after_the_corpus_memory_is_bounded_and_a_question_is_answered(srv: Server, fetches: Fetches) -> None:
     for case in CORPUS:  # warm up: every code path's imports and caches are in place
         send(srv.url, case.request(fetches.url))
+    wires = [(case, case.request(fetches.url)) for case in CORPUS]  # built before: the prober is not slowed
     before = rss(srv)
     with Prober(srv.url) as prober:
         for _ in range(3):
-            for case in CORPUS:
-                check(case, send(srv.url, case.request(fetches.url)))
+            for case, wire in wires:
+                check(case, send(srv.url, wire))
     after = rss(srv)
     assert after - before < MEMORY_BOUND, f"RSS grew from {before >> 20} MB to {after >> 20} MB"
-    assert prober.answered > len(CORPUS)
+    assert prober.answered >= 10, prober.answered  # it asked throughout
     assert prober.worst < PROBE_BOUND, (
         f"another client waited {prober.worst * 1000:.0f} ms ({prober.worst_at})"
     )
