@@ -158,15 +158,17 @@ def _family(data: bytes) -> str:
     if declared is not None:
         name = declared.group(1).decode("ascii")
         try:
-            compatible = _MARKUP.encode(name) == _MARKUP.encode("ascii")
-        except (LookupError, UnicodeError):
-            compatible = False
-        if not compatible:  # markup in it would not be counted (or read as the counts read it)
+            codec = codecs.lookup(name).name
+        except LookupError:
+            codec = ""
+        if not codec.startswith(_COUNTABLE):  # markup could hide from the counts (UTF-7: +ADw- is "<")
             raise UnsafeOrBrokenXml(f"the encoding {name[:40]!r} is not accepted; send UTF-8")
     return "ascii"
 
 
-_MARKUP = "<>=/?!:xmlns\"' "
+# encodings whose markup is the ASCII bytes themselves (UTF-16 or -32 declared over ASCII
+# bytes is libxml2's to refuse, in its own words)
+_COUNTABLE = ("utf-8", "ascii", "iso8859-", "cp125", "utf-16", "utf-32")
 _ENCODING = re.compile(
     rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]{0,40})[\"']"
 )

@@ -232,6 +232,10 @@ def _short_body(binding: str) -> Wire:
     return Wire(head + b"<soap", half_close=True)
 
 
+def _utf7(wire: Wire) -> Wire:
+    return Wire(wire.data.replace(b'encoding="UTF-8"', b'encoding="UTF-7"', 1))
+
+
 def _get(path: str, extra: bytes = b"") -> Wire:
     return Wire(f"GET {path} HTTP/1.1\r\nHost: sandbox\r\n".encode() + extra + b"Connection: close\r\n\r\n")
 
@@ -247,6 +251,16 @@ def _issue_17() -> list[Hostile]:
         )
         for binding in XML_BINDINGS
         for name, (shape, says) in SHAPES.items()
+    ]
+    cases += [  # markup in UTF-7 could hide from the counts ("+ADw-" is "<")
+        Hostile(
+            f"{binding}-utf-7",
+            binding,
+            lambda url, b=binding: _utf7(wrap(b, shaped())),
+            400,
+            "encoding",
+        )
+        for binding in XML_BINDINGS
     ]
     cases += [
         Hostile(
