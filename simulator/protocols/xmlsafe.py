@@ -50,7 +50,7 @@ class XmlLimits:
     attributes: int = 64  # on one element (an shs.label carries about a dozen)
     all_attributes: int = 10_000  # in the whole document; FK's messages carry hardly any
     namespaces: int = 64  # declarations in the whole document
-    text: int = 64 * 1024  # characters in one text or attribute value
+    text: int = 256 * 1024  # characters in one text or attribute value (SSBTEK: the LEFI question, base64)
     bytes_per_element: int | None = None  # set: a larger document may hold one element per so many bytes
 
     def elements_in(self, size: int) -> int:
