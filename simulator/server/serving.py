@@ -113,18 +113,19 @@ async def _to_binding(
     content_type: re.Match[bytes] | None,
     error: BodyError,
 ) -> web.StreamResponse | None:
-    """The binding's answer to a request whose head cannot be read (a POST to a binding, or
-    anything to the web e-tjänst, whose error page answers it); else None."""
+    """The answer to a request whose head cannot be read: a POST to a binding gets the
+    binding's, anything to the web e-tjänst its error page; else None."""
     headers = {"Content-Type": content_type.group(1).decode("latin-1")} if content_type else {}
     try:
         clone = request.clone(method=method, rel_url=path, headers=headers)
     except ValueError:
         return None
     app: web.Application = app_handler.__self__
-    if not web_pages.owns(clone.path):
-        match = await app.router.resolve(cast(web.Request, clone))  # a clone of the app's own request
-        if method != "POST" or getattr(match.handler, "lefi_binding", None) is None:
-            return None  # admin, health, ...: never run on a request that was not read
+    if web_pages.owns(clone.path):
+        return web_pages.error_page(app, error.status)
+    match = await app.router.resolve(cast(web.Request, clone))  # a clone of the app's own request
+    if method != "POST" or getattr(match.handler, "lefi_binding", None) is None:
+        return None  # admin, health, ...: never run on a request that was not read
     clone[MALFORMED] = error
     response: web.StreamResponse = await app_handler(clone)
     return response

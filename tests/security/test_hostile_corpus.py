@@ -186,7 +186,7 @@ def check(case: Hostile, reply: Reply) -> None:
     elif kind == "web":
         assert reply.content_type == "text/html", (case.name, reply.headers, reply.body[:200])
         page = reply.body.decode("utf-8")
-        assert "Sidan kunde inte visas" in page and case.says.lower() in page.lower(), (case.name, page)
+        assert "LEFI Online" in page and case.says.lower() in page.lower(), (case.name, page)
     else:
         assert kind in ("rest", "massfraga") and reply.content_type == "application/json", reply.headers
         message = json.loads(reply.body)["meddelande"]

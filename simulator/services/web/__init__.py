@@ -5,11 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator.services.web import etjanst
-from simulator.services.web.errors import error_pages, owns
+from simulator.services.web.errors import error_page, owns
 
-__all__ = ["setup", "owns"]
+__all__ = ["setup", "owns", "error_page"]
 
 
 def setup(app: web.Application) -> None:
     etjanst.setup(app)
-    app.middlewares.append(error_pages)  # under /lefi/ only: its HTML error page, never plain text
