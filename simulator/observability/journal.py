@@ -1,9 +1,10 @@
 """The request journal: the latest binding exchanges, bounded, for QA to read and verify.
 
 A ring buffer (``collections.deque``): the oldest entry goes when it is full. Size 0
-switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each: FK's
-questions and answers are a few kilobytes, so a full journal of them holds tens of
-megabytes; at worst (every body 16 KiB or more) the default 5,000 entries hold 160 MiB.
+switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each (those of
+a refused request, answered 400 or more, up to ``REFUSED_BODY_LIMIT``), and all of them
+up to ``BYTES_LIMIT``: FK's questions and answers are a few kilobytes, so a full journal
+of them holds tens of megabytes; hostile traffic holds about 20 MiB.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ __all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIM
 
 DEFAULT_SIZE = 5000
 BODY_LIMIT = 16 * 1024
+PATH_LIMIT = 1024
+REFUSED_BODY_LIMIT = 2 * 1024  # enough to see what was sent; hostile bodies are up to 1 MiB
+BYTES_LIMIT = 32 * 1024 * 1024  # of all the entries' bodies
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,7 @@ class JournalEntry:
     duration_ms: float
     fault_rule: str | None
     sla_breach: str | None  # the SLA rule broken (also when served, in record mode)
-    request_body: bytes  # cut at BODY_LIMIT; decoded only when read (most entries never are)
+    request_body: bytes  # cut at its limit (_cut); decoded only when read (most entries never are)
     response_body: bytes
 
     @property
@@ -109,6 +113,7 @@ class JournalFilter:
 class Journal:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=max(size, 0))
+        self._bytes = 0  # of the entries' bodies
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # the pytest fixture's admin client reads from another thread
 
@@ -119,6 +124,7 @@ class Journal:
     def resize(self, size: int) -> None:
         with self._lock:
             self._entries = deque(self._entries, maxlen=max(size, 0))
+            self._bytes = sum(map(_bytes, self._entries))
 
     def record(self, exchange: Exchange, wall: datetime) -> None:
         if not self.size:
@@ -130,7 +136,7 @@ class Journal:
             wall=wall,
             binding=exchange.binding or "",
             method=exchange.method,
-            path=exchange.path,
+            path=exchange.path[:PATH_LIMIT],  # a path may be 64 KiB long (serving.MAX_REQUEST_LINE)
             organisation=exchange.organisation,
             personnummer=exchange.personnummer,
             benefits=exchange.benefits,
@@ -139,11 +145,16 @@ class Journal:
             duration_ms=round(exchange.duration * 1000, 3),
             fault_rule=exchange.fault_rule,
             sla_breach=exchange.sla_breach,
-            request_body=_cut(exchange.request_body),
-            response_body=_cut(exchange.response_body),
+            request_body=_cut(exchange.request_body, exchange.status),
+            response_body=_cut(exchange.response_body, exchange.status),
         )
         with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self._bytes -= _bytes(self._entries[0])  # the one append drops
             self._entries.append(entry)
+            self._bytes += _bytes(entry)
+            while self._bytes > BYTES_LIMIT and len(self._entries) > 1:
+                self._bytes -= _bytes(self._entries.popleft())
 
     def entries(self, where: JournalFilter = JournalFilter(), limit: int | None = None) -> list[JournalEntry]:
         """Matching entries, newest first."""
@@ -160,18 +171,25 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-def _cut(body: bytes) -> bytes:
-    """The body as kept: at most one byte over the limit, which tells that it was cut
-    (a body within the limit is kept as it is, not copied)."""
-    return body[: BODY_LIMIT + 1]
+def _bytes(entry: JournalEntry) -> int:
+    return len(entry.request_body) + len(entry.response_body)
+
+
+_CUT = "…".encode()
+
+
+def _cut(body: bytes, status: int) -> bytes:
+    """The body as kept: cut at its limit and marked so (a body within the limit is kept
+    as it is, not copied)."""
+    limit = REFUSED_BODY_LIMIT if status >= 400 else BODY_LIMIT
+    return body if len(body) <= limit else body[:limit] + _CUT
 
 
 def _text(body: bytes) -> str:
-    if len(body) > BODY_LIMIT:
-        return body[:BODY_LIMIT].decode("utf-8", errors="replace") + "…"
     return body.decode("utf-8", errors="replace")

@@ -30,7 +30,7 @@ from simulator.protocols.soap import (
     SoapFault,
     SoapMessage,
     check_must_understand,
-    parse_envelope,
+    parse_envelope_async,
     render_envelope,
 )
 from simulator.protocols.soap_http import (
@@ -182,7 +182,9 @@ async def handle_ws(request: web.Request) -> web.Response:
     renderer = LekaRenderer(request)
 
     async def work() -> web.Response:
-        message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
+        message = await parse_envelope_async(
+            await read_soap_body(request), request.headers.get("Content-Type", "")
+        )
         renderer.version = message.version
         check_must_understand(message, understood=set())
         operation, organisation = _read(message.body)

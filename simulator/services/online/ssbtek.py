@@ -33,7 +33,7 @@ from simulator.protocols.soap import (
     SoapFault,
     SoapVersion,
     check_must_understand,
-    parse_envelope,
+    parse_envelope_async,
     render_envelope,
     sla_fault,
     soap_version_of,
@@ -146,7 +146,7 @@ async def handle(request: web.Request) -> web.Response:
             data = await read_body(request)
         except BodyError as exc:
             raise SoapFault(FaultCode.SENDER, exc.reason, http_status=exc.status) from None
-        message = parse_envelope(data, request.headers.get("Content-Type", ""))
+        message = await parse_envelope_async(data, request.headers.get("Content-Type", ""))
         renderer.version = message.version
         check_must_understand(message, understood=set())
         body = message.body
