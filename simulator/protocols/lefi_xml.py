@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -205,11 +206,19 @@ def write_person(w: XmlWriter, pa: PersonAnswer, benefits_in_version: tuple[str,
     else:
         with w.element("personuppgifter"):
             w.leaf("personnummer", pa.personnummer)
-    delivered = set(pa.delivered)
+    w.raw(_formansforteckning(w.namespace_prefix, benefits_in_version, pa.delivered))
+    write_sections(w, pa.sections)
+
+
+@lru_cache(maxsize=1024)
+def _formansforteckning(prefix: str, benefits_in_version: tuple[str, ...], delivered: tuple[str, ...]) -> str:
+    """The list of every benefit of the version, true for those delivered: a few dozen
+    elements, the same few lists in most answers, so written once each."""
+    w = XmlWriter(prefix)
     with w.element("formansforteckning"):
         for key in in_answer_order(benefits_in_version):
             w.leaf(key, key in delivered)
-    write_sections(w, pa.sections)
+    return w.getvalue()
 
 
 def write_sections(w: XmlWriter, sections: Iterable[BenefitSection]) -> None:
