@@ -70,11 +70,12 @@ _FORMATS: dict[type, Callable[[Any], str]] = {
 class XmlWriter:
     """Writes elements with one namespace prefix (declared by the caller on the root)."""
 
-    __slots__ = ("_parts", "_open", "namespace_prefix", "prefix")
+    __slots__ = ("_parts", "_open", "_tags", "namespace_prefix", "prefix")
 
     def __init__(self, prefix: str = "") -> None:
         self._parts: list[str] = []
         self._open: list[str] = []  # the end tags of the elements ``element`` has opened
+        self._tags = _TAGS.setdefault(prefix, {})
         self.namespace_prefix = prefix
         self.prefix = f"{prefix}:" if prefix else ""
 
@@ -83,8 +84,9 @@ class XmlWriter:
 
     def element(self, name: str) -> XmlWriter:
         """``with w.element("period"):`` writes the start tag, the body, the end tag."""
-        self._parts.append(f"<{self.prefix}{name}>")
-        self._open.append(f"</{self.prefix}{name}>")
+        start, end = self._tags.get(name) or self._new_tags(name)
+        self._parts.append(start)
+        self._open.append(end)
         return self
 
     def __enter__(self) -> XmlWriter:
@@ -94,14 +96,23 @@ class XmlWriter:
         self._parts.append(self._open.pop())
 
     def leaf(self, name: str, value: object) -> None:
-        p = self.prefix
-        text = _FORMATS.get(type(value), _text)(value)
-        self._parts.append(f"<{p}{name}>{text}</{p}{name}>")
+        start, end = self._tags.get(name) or self._new_tags(name)
+        self._parts.extend((start, _FORMATS.get(type(value), _text)(value), end))
 
     def opt(self, name: str, value: object) -> None:
         """A leaf only when there is a value."""
         if value is not None:
-            self.leaf(name, value)
+            start, end = self._tags.get(name) or self._new_tags(name)
+            self._parts.extend((start, _FORMATS.get(type(value), _text)(value), end))
 
     def getvalue(self) -> str:
         return "".join(self._parts)
+
+    def _new_tags(self, name: str) -> tuple[str, str]:
+        tags = self._tags[name] = (f"<{self.prefix}{name}>", f"</{self.prefix}{name}>")
+        return tags
+
+
+# the start and end tag of each element name, by prefix: built once (element names are the
+# code's own, a few hundred at most; building the tag strings cost a third of a leaf)
+_TAGS: dict[str, dict[str, tuple[str, str]]] = {}

@@ -10,7 +10,6 @@ import re
 import socket
 import struct
 import time
-import uuid
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -37,8 +36,14 @@ def correlation_id(request: web.Request) -> str:
     if given and _GOOD_ID.match(given):
         return given
     # a version-4 UUID from the process's PRNG: an id need not be secret, and uuid4()'s
-    # os.urandom is a system call on every request
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    # os.urandom is a system call on every request; formatted here, as str(uuid.UUID(int=...,
+    # version=4)) would, at a quarter of the cost
+    h = f"{random.getrandbits(128) & _UUID_FREE | _UUID_V4:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID_FREE = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # all but version and variant bits
+_UUID_V4 = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
 
 @web.middleware
