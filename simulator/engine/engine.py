@@ -270,12 +270,16 @@ class Engine:
     ) -> PersonAnswer:
         assert query.from_date is not None and query.tom_date is not None
         in_version = catalogue.benefits_for_version(version)
-        delivered = [b for b in in_version if b.key in query.benefits and b.key in allowed]
+        wanted = query.benefits & allowed
+        delivered = [b for b in in_version if b.key in wanted]
         # payments may be shown for every benefit the asker may receive in this version
         payable = allowed & _keys_of_version(version)
         sections: list[BenefitSection] = []
         personuppgifter = None
         for b in delivered:
+            if b.shape is Shape.PERSONUPPGIFTER:  # current data: the period does not apply
+                personuppgifter = self._personuppgifter(person, today)
+                continue
             earliest = b.history.earliest(birth, today)
             start = query.from_date if earliest is None else max(query.from_date, earliest)
             message = (
@@ -284,10 +288,7 @@ class Engine:
                 else Message.BEFORE_HISTORY_LIMIT
             )
             window = _Window(start, query.tom_date, today, earliest)
-            if b.shape is Shape.PERSONUPPGIFTER:
-                personuppgifter = self._personuppgifter(person, today)
-            else:
-                sections.append(_SECTION_BUILDERS[b.shape](b, message, person, window, payable))
+            sections.append(_SECTION_BUILDERS[b.shape](b, message, person, window, payable))
         return PersonAnswer(
             personnummer=person.personnummer,
             personuppgifter=personuppgifter,
