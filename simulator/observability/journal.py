@@ -1,7 +1,9 @@
 """The request journal: the latest binding exchanges, bounded, for QA to read and verify.
 
 A ring buffer (``collections.deque``): the oldest entry goes when it is full. Size 0
-switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each: FK's
+switches it off (load runs). Recording keeps the finished exchange as it is; its
+``JournalEntry`` is made when the journal is read (most entries never are), so that every
+request pays for a reference, not for a copy of seventeen fields. Bodies are kept up to ``BODY_LIMIT`` bytes each: FK's
 questions and answers are a few kilobytes, so a full journal of them holds tens of
 megabytes; at worst (every body 16 KiB or more) the default 5,000 entries hold 160 MiB.
 """
@@ -12,7 +14,7 @@ import itertools
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from simulator.observability.exchange import Exchange
@@ -106,9 +108,44 @@ class JournalFilter:
         return True
 
 
+class _Recorded:
+    """One recorded exchange; its entry is made on the first read."""
+
+    __slots__ = ("seq", "wall", "exchange", "entry")
+
+    def __init__(self, seq: int, wall: float, exchange: Exchange) -> None:
+        self.seq, self.wall, self.exchange = seq, wall, exchange
+        self.entry: JournalEntry | None = None
+
+    def read(self) -> JournalEntry:
+        if self.entry is None:
+            exchange = self.exchange
+            self.entry = JournalEntry(
+                seq=self.seq,
+                id=exchange.id,
+                at=exchange.at,
+                wall=datetime.fromtimestamp(self.wall, UTC),
+                binding=exchange.binding or "",
+                method=exchange.method,
+                path=exchange.path,
+                organisation=exchange.organisation,
+                personnummer=exchange.personnummer,
+                benefits=exchange.benefits,
+                outcome=exchange.outcome or Outcome.closed(),
+                status=exchange.status,
+                duration_ms=round(exchange.duration * 1000, 3),
+                fault_rule=exchange.fault_rule,
+                sla_breach=exchange.sla_breach,
+                request_body=_cut(exchange.request_body),
+                response_body=_cut(exchange.response_body),
+            )
+            del self.exchange  # the entry holds what is kept; the exchange may go
+        return self.entry
+
+
 class Journal:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=max(size, 0))
+        self._entries: deque[_Recorded] = deque(maxlen=max(size, 0))
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # the pytest fixture's admin client reads from another thread
 
@@ -120,42 +157,25 @@ class Journal:
         with self._lock:
             self._entries = deque(self._entries, maxlen=max(size, 0))
 
-    def record(self, exchange: Exchange, wall: datetime) -> None:
-        if not self.size:
-            return
-        entry = JournalEntry(
-            seq=next(self._seq),
-            id=exchange.id,
-            at=exchange.at,
-            wall=wall,
-            binding=exchange.binding or "",
-            method=exchange.method,
-            path=exchange.path,
-            organisation=exchange.organisation,
-            personnummer=exchange.personnummer,
-            benefits=exchange.benefits,
-            outcome=exchange.outcome or Outcome.closed(),
-            status=exchange.status,
-            duration_ms=round(exchange.duration * 1000, 3),
-            fault_rule=exchange.fault_rule,
-            sla_breach=exchange.sla_breach,
-            request_body=_cut(exchange.request_body),
-            response_body=_cut(exchange.response_body),
-        )
+    def record(self, exchange: Exchange, wall: float) -> None:
+        """``exchange``: finished (nothing the journal keeps changes after this);
+        ``wall``: real time, seconds since the epoch."""
+        if self._entries.maxlen:
+            recorded = _Recorded(next(self._seq), wall, exchange)
+            with self._lock:
+                self._entries.append(recorded)
+
+    def _snapshot(self) -> list[JournalEntry]:
         with self._lock:
-            self._entries.append(entry)
+            return [r.read() for r in self._entries]
 
     def entries(self, where: JournalFilter = JournalFilter(), limit: int | None = None) -> list[JournalEntry]:
         """Matching entries, newest first."""
-        with self._lock:
-            snapshot = list(self._entries)
-        found = (e for e in reversed(snapshot) if where.matches(e))
+        found = (e for e in reversed(self._snapshot()) if where.matches(e))
         return list(itertools.islice(found, limit) if limit is not None else found)
 
     def count(self, where: JournalFilter = JournalFilter()) -> int:
-        with self._lock:
-            snapshot = list(self._entries)
-        return sum(1 for e in snapshot if where.matches(e))
+        return sum(1 for e in self._snapshot() if where.matches(e))
 
     def clear(self) -> None:
         with self._lock:
