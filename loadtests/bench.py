@@ -152,7 +152,8 @@ def wrk(
     return {k: float(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
 
 
-def start_server(port: int, workers: int, extra: list[str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, extra: list[str], checkout: Path = ROOT) -> subprocess.Popen[bytes]:
+    """``lefi-sim serve`` from ``checkout`` (another one: a before/after comparison)."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -170,7 +171,8 @@ def start_server(port: int, workers: int, extra: list[str]) -> subprocess.Popen[
             tempfile.mkdtemp(prefix="lefi-bench-"),
             *extra,
         ],
-        cwd=ROOT,
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -197,7 +199,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 def bench_workers(workers: int, args: argparse.Namespace, folder: Path) -> list[Result]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(port, workers, args.server_args.split())
+    server = start_server(port, workers, args.server_args.split(), args.checkout)
     results = []
     try:
         loads = [
@@ -379,7 +381,7 @@ def compare_with_peers(workers: int, args: argparse.Namespace, folder: Path) -> 
     The question asks for personuppgifter only: a 3.3 kB answer, the size of the peers'
     baseline answer (nginx takes at most 4 kB in its ``return``)."""
     port = free_port()
-    server = start_server(port, workers, args.server_args.split())
+    server = start_server(port, workers, args.server_args.split(), args.checkout)
     bare: subprocess.Popen[bytes] | None = None
     try:
         question = lefi_requests.ws(ORGS["ws"], benefits=("generellPersonInformation",))
@@ -434,6 +436,12 @@ def main() -> int:
         "--offered", default="500,1000", help="fixed offered loads of the full WS pipeline, req/s"
     )
     parser.add_argument("--server-args", default="", help="extra serve options, e.g. '--journal-size 0'")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="serve the simulator from this checkout (e.g. the commit before a change)",
+    )
     parser.add_argument("--only", help="comma-separated loads to run, e.g. 'ws cached,ws' (default: all)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds of ws cached and bare aiohttp (default 3)"
@@ -453,7 +461,8 @@ def main() -> int:
         print(
             f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
             f"{args.seconds} s per run after 3 s of warm-up (ws cached and bare aiohttp: medians "
-            f"of {args.rounds} alternating rounds):\n"
+            f"of {args.rounds} alternating rounds)"
+            f"{'' if args.checkout == ROOT else f'; the simulator of {args.checkout}'}:\n"
         )
         print(table(results, args.connections))
         one = {r.load: r.rps for r in results if r.workers == 1}
