@@ -354,7 +354,8 @@ def against_bare_aiohttp(
     print(
         f"  {workers} worker(s) ws cached / bare aiohttp: {cached.rps / ceiling.rps:.2f} "
         f"(medians {cached.rps:.0f} / {ceiling.rps:.0f} req/s; per round "
-        f"{', '.join(f'{p:.2f}' for p in pairs)}; goal >= 0.80)",
+        f"{', '.join(f'{p:.2f}' for p in pairs)}; goal >= 0.80); by server CPU per request "
+        f"{ceiling.cpu_us / cached.cpu_us:.2f} ({cached.cpu_us:.0f} / {ceiling.cpu_us:.0f} µs)",
         flush=True,
     )
     return [cached, ceiling]

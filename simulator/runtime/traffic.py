@@ -83,8 +83,9 @@ async def traffic_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 def _stamp(request: web.Request, response: web.StreamResponse, correlation: str) -> None:
     response.headers[CORRELATION_HEADER] = correlation
-    if WORKER in request.app:
-        response.headers["X-LEFI-Worker"] = request.app[WORKER]
+    worker = request.app.get(WORKER)  # not "in": a missing key costs a KeyError there
+    if worker is not None:
+        response.headers["X-LEFI-Worker"] = worker
 
 
 def _record(request: web.Request, exchange: Exchange, response: web.StreamResponse | None) -> None:
