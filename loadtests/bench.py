@@ -426,6 +426,27 @@ def peer_medians(report: str) -> dict[str, float]:
     return {name: float(value) for name, value in rows}
 
 
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    print(
+        f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
+        f"{args.seconds} s per run after 3 s of warm-up (ws cached and bare aiohttp: medians "
+        f"of {args.rounds} alternating rounds)"
+        f"{'' if args.checkout == ROOT else f'; the simulator of {args.checkout}'}:\n"
+    )
+    print(table(results, args.connections))
+    one = {r.load: r.rps for r in results if r.workers == 1}
+    for r in results:
+        if r.workers > 1 and one.get(r.load):
+            print(f"{r.workers} workers / 1 worker, {r.load}: {r.rps / one[r.load]:.2f}x")
+    bare = {r.workers: r.rps for r in results if r.load == "bare aiohttp"}
+    for r in results:
+        if r.load == "ws cached" and bare.get(r.workers):
+            print(
+                f"ws cached / bare aiohttp, {r.workers} worker(s): {r.rps / bare[r.workers]:.2f} "
+                f"(medians of {args.rounds} alternating rounds; goal >= 0.80)"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -459,24 +480,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lefi-bench-") as tmp:
         for workers in (int(w) for w in args.workers.split(",")):
             results += bench_workers(workers, args, Path(tmp))
-        print(
-            f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
-            f"{args.seconds} s per run after 3 s of warm-up (ws cached and bare aiohttp: medians "
-            f"of {args.rounds} alternating rounds)"
-            f"{'' if args.checkout == ROOT else f'; the simulator of {args.checkout}'}:\n"
-        )
-        print(table(results, args.connections))
-        one = {r.load: r.rps for r in results if r.workers == 1}
-        for r in results:
-            if r.workers > 1 and one.get(r.load):
-                print(f"{r.workers} workers / 1 worker, {r.load}: {r.rps / one[r.load]:.2f}x")
-        bare = {r.workers: r.rps for r in results if r.load == "bare aiohttp"}
-        for r in results:
-            if r.load == "ws cached" and bare.get(r.workers):
-                print(
-                    f"ws cached / bare aiohttp, {r.workers} worker(s): {r.rps / bare[r.workers]:.2f} "
-                    f"(medians of {args.rounds} alternating rounds; goal >= 0.80)"
-                )
+        if results:
+            report(results, args)
         if args.peers:
             cached = [r for r in results if r.load == "ws cached"]
             best = max(cached, key=lambda r: r.rps).workers if cached else int(args.workers.split(",")[-1])
