@@ -1,5 +1,5 @@
-"""Soak test: valid and hostile traffic mixed, for a bounded time; errors by kind and the
-server's memory over time.
+"""Soak test: valid and hostile traffic mixed, for a bounded time; errors by kind, the
+server's memory over time, and how long another client waits.
 
     .venv/bin/python loadtests/soak.py [--seconds 60] [--workers 8] [--hostile-share 0.3]
     .venv/bin/python loadtests/soak.py --url http://host:8080 --pid 1234   # a running server
@@ -7,10 +7,14 @@ server's memory over time.
 Without --url it starts the simulator on the default scenario (127.0.0.1, a free port,
 SLA off: the traffic asks as a few organisations far over their SLA). Valid traffic asks
 over WS, SSEK, SHS and REST v9; hostile traffic is tests/support/hostile.py's corpus (billion
-laughs, XXE, 20 MB bodies, 1,000 headers, ...). Every answer is classed: a valid question
-answered, a hostile one refused as the corpus expects, or an error of a named kind. Prints
-RSS every --report seconds (needs the server's pid: its own, or --pid) and a summary; exits
-1 when any answer was not what it should be or the server stopped answering.
+laughs, XXE, 20 MB bodies, 1,000 headers, 100 000 attributes, 200 000 elements, bodies cut
+short, ... to every binding). First the whole corpus is sent once (every code path warmed
+up); the RSS then is the baseline. Every answer is classed: a valid question answered, a
+hostile one refused as the corpus expects, or an error of a named kind. Meanwhile a prober
+asks /health every 20 ms and keeps its longest wait. Prints RSS every --report seconds
+(needs the server's pid: its own, or --pid) and a summary; exits 1 when any answer was not
+what it should be, the server stopped answering, RSS grew more than --memory-bound MiB over
+the baseline, or the prober waited longer than --probe-bound ms.
 """
 
 from __future__ import annotations
@@ -101,6 +105,32 @@ def classify_hostile(case: Hostile, status: int) -> str:
     )
 
 
+class Prober:
+    """Another client, asking /health every 20 ms: its longest wait."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.worst = 0.0
+        self.running = True
+        self.thread = threading.Thread(target=self._probe, daemon=True)
+        self.thread.start()
+
+    def _probe(self) -> None:
+        while self.running:
+            start = time.perf_counter()
+            try:
+                urllib.request.urlopen(self.url + "/health", timeout=30).read()
+            except OSError:
+                self.worst = float("inf")
+            self.worst = max(self.worst, time.perf_counter() - start)
+            time.sleep(0.02)
+
+    def stop(self) -> float:
+        self.running = False
+        self.thread.join(timeout=30)
+        return self.worst
+
+
 class Soak:
     def __init__(self, url: str, seconds: float, hostile_share: float) -> None:
         self.url = url
@@ -108,6 +138,8 @@ class Soak:
         self.hostile_share = hostile_share
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
+        # built once: making a 1 MB body in Python would hold the client's GIL, and the prober with it
+        self.hostile = [(case, case.request("http://127.0.0.1:9/never-fetched")) for case in CORPUS]
 
     def note(self, kind: str) -> None:
         with self.lock:
@@ -117,9 +149,9 @@ class Soak:
         rng = random.Random(seed)
         while time.monotonic() < self.until:
             if rng.random() < self.hostile_share:
-                case = rng.choice(CORPUS)
+                case, wire = rng.choice(self.hostile)
                 try:
-                    reply = send(self.url, case.request("http://127.0.0.1:9/never-fetched"), timeout=60)
+                    reply = send(self.url, wire, timeout=60)
                     self.note(classify_hostile(case, reply.status))
                 except Exception as exc:  # a hang, a reset where an answer was due: each by its kind
                     self.note(f"hostile {case.name}: {type(exc).__name__}")
@@ -146,6 +178,12 @@ def main() -> int:
         "--hostile-share", type=float, default=0.3, help="share of hostile requests (default 0.3)"
     )
     parser.add_argument("--report", type=float, default=10, help="seconds between memory lines (default 10)")
+    parser.add_argument(
+        "--memory-bound", type=float, default=50, help="MiB RSS may grow over the baseline (default 50)"
+    )
+    parser.add_argument(
+        "--probe-bound", type=float, default=100, help="ms the prober may wait at most (default 100)"
+    )
     parser.add_argument("--url", help="a running server (default: start one)")
     parser.add_argument("--pid", type=int, help="the running server's pid, for its memory")
     parser.add_argument(
@@ -187,10 +225,16 @@ def main() -> int:
             except OSError:
                 time.sleep(0.1)
     try:
+        started_rss = rss_mib(pid) if pid else float("nan")
+        for case in CORPUS:  # the baseline: every code path's imports and caches in place
+            send(url, case.request("http://127.0.0.1:9/never-fetched"), timeout=60)
         soak = Soak(url, args.seconds, args.hostile_share)
+        prober = Prober(url)
         start = time.monotonic()
         first_rss = rss_mib(pid) if pid else float("nan")
-        print(f"{0:6.0f} s  RSS {first_rss:7.1f} MiB  (start)", flush=True)
+        print(
+            f"{0:6.0f} s  RSS {first_rss:7.1f} MiB  (after one pass of the corpus; {started_rss:.1f} MiB at start)"
+        )
         threads = [threading.Thread(target=soak.worker, args=(i,), daemon=True) for i in range(args.workers)]
         for t in threads:
             t.start()
@@ -202,6 +246,8 @@ def main() -> int:
             print(f"{time.monotonic() - start:6.0f} s  {rss}  {done} requests", flush=True)
         for t in threads:
             t.join()
+        worst = prober.stop()
+        last_rss = rss_mib(pid) if pid else float("nan")
         alive = urllib.request.urlopen(url + "/health", timeout=10).status == 200
     finally:
         if server is not None:
@@ -216,7 +262,11 @@ def main() -> int:
         print(f"  {n:8d}  {kind}")
     bad = {k: n for k, n in soak.counts.items() if not (k.endswith(" answered") or k == "hostile refused")}
     print(f"errors: {sum(bad.values())}")
-    return 0 if alive and not bad else 1
+    grown = last_rss - first_rss
+    print(f"RSS {first_rss:.1f} -> {last_rss:.1f} MiB ({grown:+.1f} MiB; bound {args.memory_bound:.0f})")
+    print(f"the prober's longest wait: {worst * 1000:.0f} ms (bound {args.probe_bound:.0f})")
+    within = not grown > args.memory_bound and worst * 1000 <= args.probe_bound
+    return 0 if alive and not bad and within else 1
 
 
 if __name__ == "__main__":

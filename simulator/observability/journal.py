@@ -1,11 +1,13 @@
 """The request journal: the latest binding exchanges, bounded, for QA to read and verify.
 
 A ring buffer (``collections.deque``): the oldest entry goes when it is full. Size 0
-switches it off (load runs). Recording keeps the finished exchange as it is; its
-``JournalEntry`` is made when the journal is read (most entries never are), so that every
-request pays for a reference, not for a copy of seventeen fields. Bodies are kept up to ``BODY_LIMIT`` bytes each: FK's
-questions and answers are a few kilobytes, so a full journal of them holds tens of
-megabytes; at worst (every body 16 KiB or more) the default 5,000 entries hold 160 MiB.
+switches it off (load runs). Bodies are kept up to ``BODY_LIMIT`` bytes each (those of
+a refused request, answered 400 or more, up to ``REFUSED_BODY_LIMIT``), and all of them
+up to ``BYTES_LIMIT``: FK's questions and answers are a few kilobytes, so a full journal
+of them holds tens of megabytes; hostile traffic holds about 20 MiB. What is kept is
+taken from the exchange when it is recorded, as a plain tuple; its ``JournalEntry`` is made
+when the journal is read (most entries never are): a frozen dataclass of seventeen fields
+costs eight times the tuple, on every request.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ __all__ = ["Journal", "JournalEntry", "JournalFilter", "DEFAULT_SIZE", "BODY_LIM
 
 DEFAULT_SIZE = 5000
 BODY_LIMIT = 16 * 1024
+PATH_LIMIT = 1024
+REFUSED_BODY_LIMIT = 2 * 1024  # enough to see what was sent; hostile bodies are up to 1 MiB
+BYTES_LIMIT = 32 * 1024 * 1024  # of all the entries' bodies
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +48,7 @@ class JournalEntry:
     duration_ms: float
     fault_rule: str | None
     sla_breach: str | None  # the SLA rule broken (also when served, in record mode)
-    request_body: bytes  # cut at BODY_LIMIT; decoded only when read (most entries never are)
+    request_body: bytes  # cut at its limit (_cut); decoded only when read (most entries never are)
     response_body: bytes
 
     @property
@@ -109,43 +114,45 @@ class JournalFilter:
 
 
 class _Recorded:
-    """One recorded exchange; its entry is made on the first read."""
+    """One recorded exchange: JournalEntry's fields (``wall`` in seconds since the epoch,
+    the duration in seconds); the entry is made on the first read."""
 
-    __slots__ = ("seq", "wall", "exchange", "entry")
+    __slots__ = ("fields", "entry", "body_bytes")
 
-    def __init__(self, seq: int, wall: float, exchange: Exchange) -> None:
-        self.seq, self.wall, self.exchange = seq, wall, exchange
+    def __init__(self, fields: tuple[Any, ...]) -> None:
+        self.fields = fields
         self.entry: JournalEntry | None = None
+        self.body_bytes = len(fields[-2]) + len(fields[-1])
 
     def read(self) -> JournalEntry:
         if self.entry is None:
-            exchange = self.exchange
+            f = self.fields
             self.entry = JournalEntry(
-                seq=self.seq,
-                id=exchange.id,
-                at=exchange.at,
-                wall=datetime.fromtimestamp(self.wall, UTC),
-                binding=exchange.binding or "",
-                method=exchange.method,
-                path=exchange.path,
-                organisation=exchange.organisation,
-                personnummer=exchange.personnummer,
-                benefits=exchange.benefits,
-                outcome=exchange.outcome or Outcome.closed(),
-                status=exchange.status,
-                duration_ms=round(exchange.duration * 1000, 3),
-                fault_rule=exchange.fault_rule,
-                sla_breach=exchange.sla_breach,
-                request_body=_cut(exchange.request_body),
-                response_body=_cut(exchange.response_body),
+                seq=f[0],
+                id=f[1],
+                at=f[2],
+                wall=datetime.fromtimestamp(f[3], UTC),
+                binding=f[4],
+                method=f[5],
+                path=f[6],
+                organisation=f[7],
+                personnummer=f[8],
+                benefits=f[9],
+                outcome=f[10],
+                status=f[11],
+                duration_ms=round(f[12] * 1000, 3),
+                fault_rule=f[13],
+                sla_breach=f[14],
+                request_body=f[15],
+                response_body=f[16],
             )
-            del self.exchange  # the entry holds what is kept; the exchange may go
         return self.entry
 
 
 class Journal:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._entries: deque[_Recorded] = deque(maxlen=max(size, 0))
+        self._bytes = 0  # of the entries' bodies
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # the pytest fixture's admin client reads from another thread
 
@@ -156,14 +163,40 @@ class Journal:
     def resize(self, size: int) -> None:
         with self._lock:
             self._entries = deque(self._entries, maxlen=max(size, 0))
+            self._bytes = sum(r.body_bytes for r in self._entries)
 
     def record(self, exchange: Exchange, wall: float) -> None:
-        """``exchange``: finished (nothing the journal keeps changes after this);
-        ``wall``: real time, seconds since the epoch."""
-        if self._entries.maxlen:
-            recorded = _Recorded(next(self._seq), wall, exchange)
-            with self._lock:
-                self._entries.append(recorded)
+        """``wall``: real time, seconds since the epoch."""
+        if not self._entries.maxlen:
+            return
+        recorded = _Recorded(
+            (  # in JournalEntry's order
+                next(self._seq),
+                exchange.id,
+                exchange.at,
+                wall,
+                exchange.binding or "",
+                exchange.method,
+                exchange.path[:PATH_LIMIT],  # a path may be 64 KiB long (serving.MAX_REQUEST_LINE)
+                exchange.organisation,
+                exchange.personnummer,
+                exchange.benefits,
+                exchange.outcome or Outcome.closed(),
+                exchange.status,
+                exchange.duration,
+                exchange.fault_rule,
+                exchange.sla_breach,
+                _cut(exchange.request_body, exchange.status),
+                _cut(exchange.response_body, exchange.status),
+            )
+        )
+        with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self._bytes -= self._entries[0].body_bytes  # the one append drops
+            self._entries.append(recorded)
+            self._bytes += recorded.body_bytes
+            while self._bytes > BYTES_LIMIT and len(self._entries) > 1:
+                self._bytes -= self._entries.popleft().body_bytes
 
     def _snapshot(self) -> list[JournalEntry]:
         with self._lock:
@@ -180,18 +213,21 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-def _cut(body: bytes) -> bytes:
-    """The body as kept: at most one byte over the limit, which tells that it was cut
-    (a body within the limit is kept as it is, not copied)."""
-    return body[: BODY_LIMIT + 1]
+_CUT = "…".encode()
+
+
+def _cut(body: bytes, status: int) -> bytes:
+    """The body as kept: cut at its limit and marked so (a body within the limit is kept
+    as it is, not copied)."""
+    limit = REFUSED_BODY_LIMIT if status >= 400 else BODY_LIMIT
+    return body if len(body) <= limit else body[:limit] + _CUT
 
 
 def _text(body: bytes) -> str:
-    if len(body) > BODY_LIMIT:
-        return body[:BODY_LIMIT].decode("utf-8", errors="replace") + "…"
     return body.decode("utf-8", errors="replace")

@@ -16,7 +16,15 @@ from simulator.protocols.echo import echo
 from simulator.runtime.sandbox import MAX_BODY_BYTES
 from simulator.runtime.traffic import CORRELATION_HEADER, correlation_id
 
-__all__ = ["BODY_TIMEOUT_SECONDS", "BodyError", "MALFORMED", "read_body", "too_large", "expect_handler"]
+__all__ = [
+    "BODY_TIMEOUT_SECONDS",
+    "BodyError",
+    "MALFORMED",
+    "read_body",
+    "too_large",
+    "cut_short",
+    "expect_handler",
+]
 
 BODY_TIMEOUT_SECONDS = 30  # a question is a few kB; a body that trickles in longer is refused
 
@@ -54,9 +62,10 @@ async def read_body(request: web.Request) -> bytes:
         raise error
     try:
         if request.content.is_eof():  # it all came with the headers: nothing to wait for
-            return await request.read()
-        async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
-            return await request.read()
+            body = await request.read()
+        else:
+            async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
+                body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise BodyError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes") from None
     except TimeoutError:
@@ -65,10 +74,21 @@ async def read_body(request: web.Request) -> bytes:
         request.content.feed_eof()
         raise BodyError(400, f"The request body cannot be read: {exc.__cause__ or exc}") from None
     except ConnectionResetError:
-        # the client closed before its Content-Length arrived: a cut-short message, not a sandbox error
-        raise BodyError(
-            400, "The request body was cut short: the connection closed before all of it arrived"
-        ) from None
+        raise _cut_short() from None
+    if cut_short(request, body):
+        raise _cut_short()
+    return body
+
+
+def _cut_short() -> BodyError:
+    # the client closed (or half-closed, simulator.server.serving) before its Content-Length
+    # arrived: a cut-short message, not a sandbox error
+    return BodyError(400, "The request body was cut short: the connection closed before all of it arrived")
+
+
+def cut_short(request: web.Request, body: bytes) -> bool:
+    """Whether ``body`` is shorter than the request's Content-Length said."""
+    return request.content_length is not None and len(body) < request.content_length
 
 
 Refuse = Callable[[web.Request, BodyError], web.StreamResponse]

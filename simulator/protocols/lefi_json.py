@@ -124,9 +124,14 @@ class FragaInvalid(Exception):
     """The body is not a question the contract accepts (the caller gets 400)."""
 
 
+MAX_MEMBERS = 1000  # a question has about thirty
+
+
 def parse_question(data: bytes) -> Fraga:
     """Raises ``FragaInvalid`` with a reason that names fields, never their values (the
     contract forbids personnummer in error messages)."""
+    if data.count(b":") > MAX_MEMBERS:  # at least its members: bounds the work before parsing
+        raise FragaInvalid(f"Felaktig fråga: fler än {MAX_MEMBERS} fält")
     try:
         json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -58,18 +58,24 @@ def parse_multipart(content_type: str, body: bytes) -> list[Part]:
         raise MultipartError(
             f"the boundary {echo_repr(boundary)} is not a valid MIME boundary (1-70 characters)"
         )
-    delimiter = re.compile(
-        rb"(?:\A|\r?\n)--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*(?:\r?\n|\Z)"
-    )
+    # the boundary found by bytes.find (fast on a large body), then checked where it stands
+    marker = b"--" + boundary.encode("ascii")
     starts: list[tuple[int, int]] = []
     closed = False
-    for match in delimiter.finditer(body):
-        starts.append((match.start(), match.end()))
+    at = body.find(marker)
+    while at != -1:
+        line = _line_start(body, at)
+        match = _DELIMITER_END.match(body, at + len(marker)) if line is not None else None
+        if line is None or match is None:
+            at = body.find(marker, at + 1)
+            continue
+        starts.append((line, match.end()))
         if match.group(1):
             closed = True
             break
         if len(starts) > MAX_PARTS + 1:
             raise MultipartError(f"the message has more than {MAX_PARTS} parts")
+        at = body.find(marker, match.end())
     if not starts:
         raise MultipartError(f"no part starts with the boundary {echo_repr(boundary)}")
     if not closed:
@@ -77,6 +83,19 @@ def parse_multipart(content_type: str, body: bytes) -> list[Part]:
     return [
         _part(body[end:next_start]) for (_, end), (next_start, _) in zip(starts, starts[1:], strict=False)
     ]
+
+
+_DELIMITER_END = re.compile(rb"(--)?[ \t]*(?:\r?\n|\Z)")
+
+
+def _line_start(body: bytes, at: int) -> int | None:
+    """Where the delimiter line ending before ``at`` begins (its CRLF or LF), None if
+    ``at`` does not begin a line."""
+    if at == 0:
+        return 0
+    if body[at - 1 : at] != b"\n":
+        return None
+    return at - 2 if body[at - 2 : at] == b"\r\n" else at - 1
 
 
 def _part(raw: bytes) -> Part:

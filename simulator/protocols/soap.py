@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from simulator.protocols.problem import Problem
-from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
+from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml, parse_xml_async
 from simulator.runtime.sla.gate import SlaBreach
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "SoapFault",
     "SoapMessage",
     "parse_envelope",
+    "parse_envelope_async",
     "check_must_understand",
     "render_envelope",
     "render_fault",
@@ -100,32 +101,55 @@ def soap_version_of(content_type: str) -> SoapVersion | None:
 
 def parse_envelope(data: bytes, content_type: str) -> SoapMessage:
     """Check media type and envelope; return the message or raise ``SoapFault``."""
+    announced = _announced(content_type)
+    try:
+        root = parse_xml(data)
+    except UnsafeOrBrokenXml as exc:
+        raise _not_accepted(exc) from None
+    return _envelope(root, announced)
+
+
+async def parse_envelope_async(data: bytes, content_type: str) -> SoapMessage:
+    """``parse_envelope``, a large envelope parsed off the event loop."""
+    announced = _announced(content_type)
+    try:
+        root = await parse_xml_async(data)
+    except UnsafeOrBrokenXml as exc:
+        raise _not_accepted(exc) from None
+    return _envelope(root, announced)
+
+
+def _announced(content_type: str) -> SoapVersion:
     announced = soap_version_of(content_type)
     if announced is None:
         raise SoapFault(
             FaultCode.SENDER,
-            f"Unsupported media type {content_type or '(none)'!r}: send SOAP 1.1 as "
+            f"Unsupported media type {content_type[:100] or '(none)'!r}: send SOAP 1.1 as "
             "text/xml or SOAP 1.2 as application/soap+xml",
             http_status=415,
         )
-    try:
-        root = parse_xml(data)
-    except UnsafeOrBrokenXml as exc:
-        raise SoapFault(
-            FaultCode.SENDER,
-            f"The message is not accepted: {exc.reason}",
-            problems=[Problem(exc.reason, exc.line, exc.column)],
-            http_status=400,
-        ) from None
+    return announced
+
+
+def _not_accepted(exc: UnsafeOrBrokenXml) -> SoapFault:
+    return SoapFault(
+        FaultCode.SENDER,
+        f"The message is not accepted: {exc.reason}",
+        problems=[Problem(exc.reason, exc.line, exc.column)],
+        http_status=400,
+    )
+
+
+def _envelope(root: etree._Element, announced: SoapVersion) -> SoapMessage:
     if etree.QName(root).localname != "Envelope":
         raise SoapFault(
             FaultCode.SENDER,
-            f"The message is not a SOAP envelope (root element is {etree.QName(root).localname!r})",
+            f"The message is not a SOAP envelope (root element is {etree.QName(root).localname[:100]!r})",
             http_status=400,
         )
     ns = etree.QName(root).namespace
     if ns not in (SOAP11_NS, SOAP12_NS):
-        raise SoapFault(FaultCode.VERSION_MISMATCH, f"Unknown SOAP envelope namespace {ns!r}")
+        raise SoapFault(FaultCode.VERSION_MISMATCH, f"Unknown SOAP envelope namespace {str(ns)[:200]!r}")
     actual = SoapVersion.V11 if ns == SOAP11_NS else SoapVersion.V12
     if actual is SoapVersion.V11 and announced is SoapVersion.V12:
         # SOAP 1.2 Appendix A: a SOAP 1.1 message gets a SOAP 1.1 VersionMismatch fault

@@ -47,6 +47,8 @@ class _Checker:
         self.seen_users: dict[str, tuple[int, int]] = {}
         self.seen_persons: dict[str, int] = {}
         self.renamed = {e.new_personnummer for e in scenario.timeline if e.new_personnummer is not None}
+        # each organisation by its orgnummer, made once (per organisation it was quadratic)
+        self.own_orgs = {o.orgnummer: k for k, o in enumerate(scenario.organisations)}
 
     # -- values ---------------------------------------------------------------------------
     def pnr(self, value: str, loc: Loc) -> str | None:
@@ -105,7 +107,7 @@ class _Checker:
         for j, user in enumerate(org.users):
             self.user(i, j, user.personnummer)
         self.problems.extend(
-            _check_ssek_and_shs(self.scenario, i, self.seen_sender_ids, self.seen_agreements)
+            _check_ssek_and_shs(self.scenario, i, self.own_orgs, self.seen_sender_ids, self.seen_agreements)
         )
         other = self.seen_aktors_ids.get(org.aktors_id)
         if other is not None and (
@@ -268,12 +270,16 @@ def check_fault_rule(rule: FaultRule, loc: Loc = ()) -> list[tuple[Loc, str]]:
 
 
 def _check_ssek_and_shs(
-    scenario: Scenario, i: int, seen_sender_ids: dict[tuple[str, str], int], seen_agreements: dict[str, int]
+    scenario: Scenario,
+    i: int,
+    own: dict[str, int],
+    seen_sender_ids: dict[tuple[str, str], int],
+    seen_agreements: dict[str, int],
 ) -> list[tuple[Loc, str]]:
-    """An SSEK SenderId and an SHS agreement id each name one organisation."""
+    """An SSEK SenderId and an SHS agreement id each name one organisation (``own``: each
+    organisation's index by its orgnummer)."""
     problems: list[tuple[Loc, str]] = []
     org = scenario.organisations[i]
-    own = {o.orgnummer: k for k, o in enumerate(scenario.organisations)}
     for j, sender in enumerate(org.ssek_sender_ids):
         loc: Loc = ("organisations", i, "ssek_sender_ids", j)
         key = (sender.type, sender.id.strip())

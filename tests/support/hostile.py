@@ -10,11 +10,26 @@ import http.client
 import socket
 import ssl
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["Hostile", "Wire", "Reply", "CORPUS", "send", "envelope", "fraga_xml", "REST_PATH"]
+__all__ = [
+    "Hostile",
+    "Wire",
+    "Reply",
+    "CORPUS",
+    "send",
+    "envelope",
+    "fraga_xml",
+    "REST_PATH",
+    "PATHS",
+    "XML_BINDINGS",
+    "ALL_BINDINGS",
+    "shaped",
+    "wrap",
+]
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -22,17 +37,35 @@ NS = "http://schema.forsakringskassan.se/externa_intressenter"
 REST_PATH = (
     "/lefi-extern-formansinformation/v9/aktorer/7c0e5a9e-2120-4142-9a1e-000000000142/formansinformation/fraga"
 )
-PATHS = {"ws": "/ws", "ssek": "/ssek/FK.EXA.Lefi.Fraga", "ssbtek": "/ssbtek", "shs": "/mt", "rest": REST_PATH}
+MASSFRAGA_PATH = "/massfraga/v1/aktorer/5566778899/jobb"
+PATHS = {
+    "ws": "/ws",
+    "ssek": "/ssek/FK.EXA.Lefi.Fraga",
+    "ssbtek": "/ssbtek",
+    "shs": "/mt",
+    "rest": REST_PATH,
+    "leka": "/leka/ws",
+    "leka-ssek": "/leka/ssek",
+    "massfraga-ssek": "/ssek/FK.EXA.Lefi.Massfraga",
+    "massfraga": MASSFRAGA_PATH,
+    "prenumeration": "/prenumeration/5566778899/bestallningar",
+    "web": "/lefi/login",
+}
+# the bindings that read XML, and those that read JSON or a form
+XML_BINDINGS = ("ws", "ssek", "ssbtek", "shs", "leka", "leka-ssek", "massfraga-ssek", "prenumeration")
+ALL_BINDINGS = (*XML_BINDINGS, "rest", "massfraga", "web")
 TWENTY_MB = 20 * 1024 * 1024
 BOUNDARY = "hostile-boundary"
 
 
 @dataclass(frozen=True)
 class Wire:
-    """Bytes to send; ``then``: more to stream afterwards (a body that does not end soon)."""
+    """Bytes to send; ``then``: more to stream afterwards (a body that does not end soon);
+    ``half_close``: shut the sending side once ``data`` is sent."""
 
     data: bytes
     then: Callable[[], Iterator[bytes]] | None = None
+    half_close: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +82,7 @@ class Reply:
 @dataclass(frozen=True)
 class Hostile:
     name: str
-    binding: str  # ws ssek ssbtek shs rest
+    binding: str  # a key of PATHS
     build: Callable[[str], Wire]  # given a URL that must never be fetched
     status: int
     says: str  # words the refusal's reason contains
@@ -135,6 +168,158 @@ def _wrap(binding: str, document: bytes) -> Wire:
     if binding == "shs":
         return _request(PATHS[binding], SHS_TYPE, _multipart(document))
     return _request(PATHS[binding], "text/xml; charset=utf-8", document)
+
+
+SSEK_HEADER = (
+    '<soap:Header><ssek:SSEK xmlns:ssek="http://schemas.ssek.org/ssek/2006-05-10/" '
+    'soap:mustUnderstand="1"><ssek:SenderId ssek:Type="ORGNR">5566778899</ssek:SenderId>'
+    '<ssek:ReceiverId ssek:Type="ORGNR">2021005521</ssek:ReceiverId><ssek:TxId>{tx}</ssek:TxId>'
+    "</ssek:SSEK></soap:Header>"
+)
+
+
+def wrap(binding: str, element: str) -> Wire:
+    """An XML ``element`` as ``binding``'s message: in a SOAP envelope (over SSEK with a
+    header that lets it in, a new TxId each time), as the SHS label, or as the
+    Prenumeration order file."""
+    if binding in ("shs", "prenumeration"):
+        return _wrap(binding, f'<?xml version="1.0" encoding="UTF-8"?>\n{element}'.encode())
+    document = envelope(element)
+    if "ssek" in binding:
+        header = SSEK_HEADER.format(tx=uuid.uuid4()).encode()
+        document = document.replace(b"<soap:Body>", header + b"<soap:Body>", 1)
+    return _wrap(binding, document)
+
+
+def shaped(attributes: int = 0, namespaces: int = 0, depth: int = 0, elements: int = 0, text: int = 0) -> str:
+    """An FK.Online.Fraga carrying a hostile shape: ``attributes`` empty attributes on the
+    question element, ``namespaces`` declarations, ``elements`` empty children,
+    ``depth`` nested levels and a text of ``text`` characters."""
+    attrs = " ".join(f'a{i}=""' for i in range(attributes))
+    decls = " ".join(f'xmlns:n{i}="urn:n{i}"' for i in range(namespaces))
+    inner = "<x/>" * elements + "<d>" * depth + "y" * text + "</d>" * depth
+    return (
+        f'<ext:FK.Online.Fraga xmlns:ext="{NS}" {decls} {attrs}><ext:generelltfalt>'
+        f"<ext:organisationsnummer>5566778899</ext:organisationsnummer><ext:versionsnummer>6"
+        f"</ext:versionsnummer></ext:generelltfalt><ext:informationsfalt><ext:person><ext:personnummer>"
+        f"198506102386</ext:personnummer>{inner}</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>"
+    )
+
+
+# -- issue 17: one message must not stall the server or keep its memory -------------------
+# each under 1 MiB; the attributes case took 30-50 s over SSEK and kept 170 MB over WS
+SHAPES = {
+    "100000-attributes": (dict(attributes=100_000), "attributes"),
+    "5000-attributes-on-one-element": (dict(attributes=5_000), "attributes"),
+    "5000-namespaces": (dict(namespaces=5_000), "namespaces"),
+    "200000-elements": (dict(elements=200_000), "elements"),
+    "900000-character-text": (dict(text=900_000), "longer than"),
+}
+
+
+def _short_body(binding: str) -> Wire:
+    """A body shorter than its Content-Length, then the client half-closes: a clear 400."""
+    content_type = {
+        "shs": SHS_TYPE,
+        "rest": "application/json",
+        "massfraga": "application/json",
+        "web": "application/x-www-form-urlencoded",
+    }.get(binding, "text/xml; charset=utf-8")
+    head = (
+        f"POST {PATHS[binding]} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: 1000\r\nConnection: close\r\n\r\n"
+    ).encode()
+    return Wire(head + b"<soap", half_close=True)
+
+
+def _utf7(wire: Wire) -> Wire:
+    return Wire(wire.data.replace(b'encoding="UTF-8"', b'encoding="UTF-7"', 1))
+
+
+def _get(path: str, extra: bytes = b"") -> Wire:
+    return Wire(f"GET {path} HTTP/1.1\r\nHost: sandbox\r\n".encode() + extra + b"Connection: close\r\n\r\n")
+
+
+def _issue_17() -> list[Hostile]:
+    cases = [
+        Hostile(
+            f"{binding}-{name}",
+            binding,
+            lambda url, b=binding, shape=shape: wrap(b, shaped(**shape)),
+            400,
+            says,
+        )
+        for binding in XML_BINDINGS
+        for name, (shape, says) in SHAPES.items()
+    ]
+    cases += [  # markup in UTF-7 could hide from the counts ("+ADw-" is "<")
+        Hostile(
+            f"{binding}-utf-7",
+            binding,
+            lambda url, b=binding: _utf7(wrap(b, shaped())),
+            400,
+            "encoding",
+        )
+        for binding in XML_BINDINGS
+    ]
+    cases += [
+        Hostile(
+            f"{binding}-short-body-half-close",
+            binding,
+            lambda url, b=binding: _short_body(b),
+            400,
+            "kom inte fram" if binding == "web" else "cut short",
+        )
+        for binding in ALL_BINDINGS
+    ]
+    long_id = "a" * 10_000
+    cases += [
+        Hostile(
+            "rest-10000-character-aktorsId",
+            "rest",
+            lambda url: _request(
+                REST_PATH.replace("7c0e5a9e-2120-4142-9a1e-000000000142", long_id), "application/json", b"{}"
+            ),
+            403,
+            "aktör",
+        ),
+        Hostile(
+            "massfraga-10000-character-aktorsId",
+            "massfraga",
+            lambda url: _get(MASSFRAGA_PATH.replace("5566778899", long_id)),
+            403,
+            "aktör",
+        ),
+        Hostile(
+            "rest-80000-members",
+            "rest",
+            lambda url: _request(
+                REST_PATH, "application/json", b"{" + b",".join(b'"k%d":0' % i for i in range(80_000)) + b"}"
+            ),
+            400,
+            "fält",
+        ),
+        Hostile(
+            "web-100kb-header",
+            "web",
+            lambda url: _get(PATHS["web"], b"X-Big: " + b"a" * 100_000 + b"\r\n"),
+            400,
+            "kunde inte läsas",
+        ),
+        Hostile(
+            "web-100000-fields",
+            "web",
+            lambda url: _request(
+                PATHS["web"],
+                "application/x-www-form-urlencoded",
+                b"&".join(b"f%d=x" % i for i in range(100_000)),
+            ),
+            413,
+            "för många fält",
+        ),
+    ]
+    # issue 17 item 3 (SHS reads the charset it is told): its cases are added here by that work
+    return cases
 
 
 def _huge(binding: str) -> Wire:
@@ -291,7 +476,7 @@ def _corpus() -> list[Hostile]:
             "application/json",
         ),
     ]
-    return cases
+    return cases + _issue_17()
 
 
 CORPUS = _corpus()
@@ -308,6 +493,8 @@ def send(url: str, wire: Wire, timeout: float = 60, context: ssl.SSLContext | No
     try:
         try:
             sock.sendall(wire.data)
+            if wire.half_close:
+                sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server may answer and close before it has all of it
         if wire.then is not None:

@@ -11,9 +11,11 @@ from aiohttp import web
 
 from simulator.control.admin.common import PREFIX, error
 
-__all__ = ["admin_token_for", "require_token", "TOKEN_COOKIE"]
+__all__ = ["admin_token_for", "require_token", "TOKEN_COOKIE", "ANONYMOUS"]
 
 TOKEN_COOKIE = "lefi_admin_token"  # a browser page under /_admin/ (same origin) sends the token so
+# set on a request let in without the token it should have carried (/_admin/health: liveness probes)
+ANONYMOUS = web.RequestKey("admin_anonymous", bool)
 
 
 def admin_token_for(host: str, given: str | None) -> str | None:
@@ -52,22 +54,22 @@ def require_token(token: str) -> Any:
             return await handler(request)
         if request.path == f"{PREFIX}/login":
             return _login(request, expected)
-        if request.path == f"{PREFIX}/health" and request.method in ("GET", "HEAD"):
-            # liveness probes (the container's HEALTHCHECK) have no token; it tells
-            # nothing /health does not
-            return await handler(request)
         scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             sent = request.cookies.get(TOKEN_COOKIE, "")
-        if not hmac.compare_digest(sent.strip().encode(), expected):
-            response = error(
-                401,
-                "the admin API requires its token: Authorization: Bearer <token> "
-                f"(lefi-sim admin --token, $LEFI_ADMIN_TOKEN) or the {TOKEN_COOKIE} cookie",
-            )
-            response.headers["WWW-Authenticate"] = 'Bearer realm="lefi-sandbox-admin"'
-            return response
-        return await handler(request)
+        if hmac.compare_digest(sent.strip().encode(), expected):
+            return await handler(request)
+        if request.path == f"{PREFIX}/health" and request.method in ("GET", "HEAD"):
+            # liveness probes (the container's HEALTHCHECK) have no token: they are told what /health tells
+            request[ANONYMOUS] = True
+            return await handler(request)
+        response = error(
+            401,
+            "the admin API requires its token: Authorization: Bearer <token> "
+            f"(lefi-sim admin --token, $LEFI_ADMIN_TOKEN) or the {TOKEN_COOKIE} cookie",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lefi-sandbox-admin"'
+        return response
 
     return protect
 

@@ -30,16 +30,15 @@ from simulator.protocols.soap import (
     SoapFault,
     SoapMessage,
     check_must_understand,
-    parse_envelope,
+    parse_envelope_async,
     render_envelope,
 )
 from simulator.protocols.soap_http import (
     SoapRenderer,
     fault_response,
     read_soap_body,
-    request_origin,
     soap_expect,
-    wsdl_for,
+    wsdl_response,
     xml_response,
 )
 from simulator.runtime.sandbox import SANDBOX, NotCertified, Sandbox
@@ -75,18 +74,7 @@ def schema() -> etree.XMLSchema:
 
 
 async def handle_wsdl(request: web.Request) -> web.Response:
-    if "wsdl" not in {k.lower() for k in request.query}:
-        raise web.HTTPMethodNotAllowed(
-            "GET",
-            ["POST"],
-            text=f"POST a LEKA request to {request.path}; GET {request.path}?wsdl for the WSDL\n",
-        )
-    origin = request_origin(request)
-    return web.Response(
-        body=wsdl_for("leka.wsdl", origin + request.path, f"{origin}/schemas/leka.xsd"),
-        content_type="text/xml",
-        charset="utf-8",
-    )
+    return wsdl_response(request, "leka.wsdl", "leka.xsd")
 
 
 def _sub(parent: etree._Element, name: str, text: object = None) -> etree._Element:
@@ -194,7 +182,9 @@ async def handle_ws(request: web.Request) -> web.Response:
     renderer = LekaRenderer(request)
 
     async def work() -> web.Response:
-        message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
+        message = await parse_envelope_async(
+            await read_soap_body(request), request.headers.get("Content-Type", "")
+        )
         renderer.version = message.version
         check_must_understand(message, understood=set())
         operation, organisation = _read(message.body)

@@ -33,12 +33,12 @@ from simulator.protocols.soap import (
     SoapFault,
     SoapVersion,
     check_must_understand,
-    parse_envelope,
+    parse_envelope_async,
     render_envelope,
     sla_fault,
     soap_version_of,
 )
-from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
+from simulator.protocols.soap_http import SoapRenderer, wsdl_response
 from simulator.protocols.soap_http import fault_response as _fault
 from simulator.protocols.soap_http import xml_response as _xml
 from simulator.runtime.faults import InjectedFault
@@ -146,7 +146,7 @@ async def handle(request: web.Request) -> web.Response:
             data = await read_body(request)
         except BodyError as exc:
             raise SoapFault(FaultCode.SENDER, exc.reason, http_status=exc.status) from None
-        message = parse_envelope(data, request.headers.get("Content-Type", ""))
+        message = await parse_envelope_async(data, request.headers.get("Content-Type", ""))
         renderer.version = message.version
         check_must_understand(message, understood=set())
         body = message.body
@@ -300,15 +300,4 @@ _expect = expect_handler(_refuse_body)
 
 
 async def handle_get(request: web.Request) -> web.Response:
-    if "wsdl" not in {k.lower() for k in request.query}:
-        raise web.HTTPMethodNotAllowed(
-            "GET",
-            ["POST"],
-            text=(f"POST a SOAP question to {request.path}; GET {request.path}?wsdl for the WSDL\n"),
-        )
-    origin = request_origin(request)
-    return web.Response(
-        body=wsdl_for("ssbtek-v10.wsdl", origin + request.path, f"{origin}/schemas/ssbtek-v10.xsd"),
-        content_type="text/xml",
-        charset="utf-8",
-    )
+    return wsdl_response(request, "ssbtek-v10.wsdl", "ssbtek-v10.xsd")

@@ -36,7 +36,7 @@ from simulator.protocols.soap import (
     SoapMessage,
     SoapVersion,
     check_must_understand,
-    parse_envelope,
+    parse_envelope_async,
     render_envelope,
 )
 from simulator.protocols.soap_http import (
@@ -147,7 +147,7 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
 
     async def work() -> web.Response:
         data = await read_soap_body(request)
-        message = parse_envelope(data, request.headers.get("Content-Type", ""))
+        message = await parse_envelope_async(data, request.headers.get("Content-Type", ""))
         renderer.version = message.version
         check_must_understand(message, understood={SSEK_HEADER})
         header = read_header(message)
@@ -225,7 +225,9 @@ async def serve(
     renderer = SsekRenderer(request)
 
     async def run() -> web.Response:
-        message = parse_envelope(await read_soap_body(request), request.headers.get("Content-Type", ""))
+        message = await parse_envelope_async(
+            await read_soap_body(request), request.headers.get("Content-Type", "")
+        )
         renderer.version = message.version
         check_must_understand(message, understood={SSEK_HEADER})
         header = read_header(message, asynch_methods)

@@ -21,7 +21,7 @@ from simulator.protocols.soap import (
     FaultCode,
     SoapFault,
     check_must_understand,
-    parse_envelope,
+    parse_envelope_async,
     render_envelope,
 )
 from simulator.protocols.soap_http import SoapRenderer, request_origin, wsdl_for
@@ -87,7 +87,7 @@ async def _respond(request: web.Request, closed_v4: bool) -> web.Response:
         cached = None if closed_v4 else sandbox.answers.get(key)
         if cached is not None:  # asked before today: the same bytes, after the gate and fault rules
             return _xml(200, await sandbox.replay(cached, exchange_of(request)), renderer.version)
-        message = parse_envelope(data, media_type)
+        message = await parse_envelope_async(data, media_type)
         renderer.version = message.version
         check_must_understand(message, understood=set())
         if closed_v4:

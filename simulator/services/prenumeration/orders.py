@@ -19,7 +19,7 @@ from simulator.domain.personnummer import InvalidPersonnummer, Personnummer
 from simulator.domain.schemas import SCHEMA_DIR
 from simulator.engine.engine import Engine
 from simulator.protocols.problem import Problem
-from simulator.protocols.xmlsafe import UnsafeOrBrokenXml, parse_xml
+from simulator.protocols.xmlsafe import FILE, UnsafeOrBrokenXml, parse_xml
 from simulator.scenario.models import Organisation
 
 __all__ = [
@@ -194,7 +194,7 @@ def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> O
             [Problem(f"filen är {len(data)} byte; en beställning får vara högst {MAX_ORDER_BYTES}")]
         )
     try:
-        root = parse_xml(data)
+        root = parse_xml(data, FILE)
     except UnsafeOrBrokenXml as exc:
         raise OrderRefused(
             [Problem(f"filen är inte en läsbar XML-beställning: {exc.reason}", exc.line)]

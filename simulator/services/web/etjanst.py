@@ -27,6 +27,7 @@ from simulator.observability.exchange import binding, exchange_of
 from simulator.observability.outcome import Outcome
 from simulator.protocols import ladder
 from simulator.protocols.echo import echo
+from simulator.protocols.http_body import cut_short
 from simulator.protocols.ladder import Renderer
 from simulator.runtime.faults import InjectedFault
 from simulator.runtime.sandbox import SANDBOX, Sandbox
@@ -51,6 +52,7 @@ log = logging.getLogger("simulator.web")
 BASE = "/lefi"
 # the e-legitimationer of seed 001 §5 (simulated: no identity provider is asked)
 METHODS = {"bankid": "BankID", "mobilt_bankid": "Mobilt BankID", "telia": "Telia e-legitimation"}
+CUT_SHORT = "Formuläret kom inte fram helt. Skicka det igen."
 PERSON_INFORMATION = "generellPersonInformation"  # always asked: "Personuppgifter" heads every answer
 _LOGGED_OUT = {
     "1": "Du är nu utloggad.",
@@ -96,6 +98,10 @@ def _logged_in(request: web.Request) -> WebSession:
     return session
 
 
+class _FormTooLarge(web.HTTPClientError):
+    status_code = 413  # aiohttp's HTTPRequestEntityTooLarge wants the sizes, for its own text
+
+
 async def _form(request: web.Request) -> dict[str, list[str]]:
     """The posted form (our pages post application/x-www-form-urlencoded); anything else
     is refused with a page saying so."""
@@ -120,6 +126,12 @@ async def _form(request: web.Request) -> dict[str, list[str]]:
         data = await request.post()
     except (ValueError, UnicodeDecodeError):
         raise refused(web.HTTPBadRequest, "Formuläret är inte korrekt kodat (UTF-8).") from None
+    except web.HTTPRequestEntityTooLarge:  # over 1 MiB or aiohttp's 1 000 fields
+        raise refused(_FormTooLarge, "Formuläret är för stort eller har för många fält.") from None
+    except ConnectionResetError:
+        raise refused(web.HTTPBadRequest, CUT_SHORT) from None
+    if cut_short(request, await request.read()):  # the client half-closed before all of it came
+        raise refused(web.HTTPBadRequest, CUT_SHORT)
     form: dict[str, list[str]] = {}
     for key, value in data.items():
         if isinstance(value, str):
