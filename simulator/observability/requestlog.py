@@ -1,14 +1,10 @@
 """Structured request log: one JSON line per binding request, with the correlation id
-that the journal and the X-Correlation-ID header carry too.
-
-Each line is written out by the end of the event loop's current turn: the lines of the
-requests answered in one turn go in one write (under load, one system call for dozens of
-lines instead of one each), and none waits for a later request.
+that the journal and the X-Correlation-ID header carry too. A request's line is written
+out before its answer is sent: whoever has the answer finds the line in the log.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import datetime
@@ -19,7 +15,6 @@ from simulator.observability.exchange import Exchange
 __all__ = ["RequestLog"]
 
 _string = json.encoder.encode_basestring  # a JSON string, as JSONEncoder(ensure_ascii=False) writes it
-_FLUSH_LINES = 1000  # written at once past this many, whatever the turn
 
 
 def _text(value: str | None) -> str:
@@ -29,7 +24,6 @@ def _text(value: str | None) -> str:
 class RequestLog:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self._pending: list[str] = []
         self._second = -1  # the wall-clock second whose ISO text is in _second_text
         self._second_text = ""
         self._sim_time: datetime | None = None
@@ -40,7 +34,7 @@ class RequestLog:
         # built by hand: the same keys, order and JSON that json.dumps(ensure_ascii=False) gives
         # the dictionary, at a quarter of the cost (this runs on every request)
         outcome = exchange.outcome
-        self._pending.append(
+        line = (
             f'{{"ts": "{self._ts(wall)}", "correlation_id": {_string(exchange.id)}, '
             f'"sim_time": "{self._sim(exchange.at)}", "binding": {_text(exchange.binding)}, '
             f'"method": {_string(exchange.method)}, "path": {_string(exchange.path)}, '
@@ -50,21 +44,8 @@ class RequestLog:
             f'"status": {exchange.status}, "duration_ms": {round(exchange.duration * 1000, 3)!r}, '
             f'"fault_rule": {_text(exchange.fault_rule)}, "sla_breach": {_text(exchange.sla_breach)}}}\n'
         )
-        if len(self._pending) == 1:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:  # no event loop: now
-                self.flush()
-        elif len(self._pending) >= _FLUSH_LINES:
-            self.flush()
-
-    def flush(self) -> None:
-        """Writes the lines not yet written."""
-        if not self._pending:
-            return
-        lines, self._pending = "".join(self._pending), []
         try:
-            self.stream.write(lines)
+            self.stream.write(line)
             self.stream.flush()
         except (OSError, ValueError):
             pass  # a closed or full log must not fail the answer

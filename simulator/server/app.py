@@ -88,8 +88,6 @@ def create_app(
     async def close_counters(_: web.Application) -> None:
         await sandbox.gate.counters.close()
         await sandbox.durable.close()
-        if request_log is not None:  # the lines of the last turn of the event loop
-            request_log.flush()
 
     app.on_cleanup.append(close_counters)
     if redis_url:  # workers and hosts sharing the Redis share admin changes too
