@@ -64,6 +64,8 @@ class _Protocol(RequestHandler):
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol's signature
         """The client half-closed: what it sent is still answered (a body shorter than its
         Content-Length is a clear 400: http_body.read_body), then the connection closes."""
+        if self._waiter is not None and not self._messages:
+            return None  # idle between requests: nothing to answer, asyncio closes the connection
         if self._payload is not None and not self._payload.is_eof():
             self._payload.feed_eof()  # nothing more will come: its reader stops waiting
         self.close()  # once the requests in hand are answered
