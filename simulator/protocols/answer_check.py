@@ -46,6 +46,7 @@ SCHEMA_FILES = (
     "leka.xsd",
     "ssbtek-v10.xsd",
 )
+PROBLEMS_KEPT = 20  # for the pytest plugin's report; the log has every one
 _XML_TYPES = frozenset({"text/xml", "application/xml", "application/soap+xml"})
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
@@ -104,6 +105,7 @@ class AnswerCheck:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.failures = 0
         self.checked = 0
+        self.problems: list[str] = []  # the first PROBLEMS_KEPT failures, as logged
         self._counter = Counter(
             "lefi_answer_check_failures",
             "XML answers that did not validate against the published XSD (serve --check-answers)",
@@ -137,14 +139,13 @@ class AnswerCheck:
             self.failures += 1
             self._counter.labels(schema_name).inc()
             problems = "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:5])
-            log.error(
-                "%s: %s in the answer to %s does not validate against %s: %s",
-                LOG_MARK,
-                etree.QName(el).localname,
-                where,
-                schema_name,
-                problems,
+            text = (
+                f"{LOG_MARK}: {etree.QName(el).localname} in the answer to {where} "
+                f"does not validate against {schema_name}: {problems}"
             )
+            log.error("%s", text)
+            if len(self.problems) < PROBLEMS_KEPT:
+                self.problems.append(text)
 
 
 def _xml_documents(content_type: str, body: bytes) -> list[bytes]:
