@@ -168,7 +168,7 @@ def _xml_documents(content_type: str, body: bytes) -> list[bytes]:
 
 async def _question(request: web.Request) -> Question | None:
     """The request's body as the handler read it; None when it was not read to its end."""
-    if not request.body_exists or not request.content.is_eof():
+    if not request.body_exists or not request.content.is_eof() or request.content.exception():
         return None
     try:
         body = await request.read()  # what the handler read, kept by aiohttp
@@ -193,7 +193,8 @@ def answer_check_middleware(
                 response.headers.get("Content-Type", ""),
                 response.body,
                 f"{request.method} {request.path}",
-                await _question(request),
+                # an onlinefråga answer: the handler read the question whole, aiohttp kept it
+                await _question(request) if b"FK.Online.Svar" in response.body else None,
             )
         return response
 
