@@ -32,7 +32,7 @@ from aiohttp.web_protocol import RequestHandler
 from simulator.protocols.http_body import MALFORMED, BodyError
 from simulator.services import web as web_pages
 
-__all__ = ["run", "KEEPALIVE_SECONDS", "MAX_REQUEST_LINE"]
+__all__ = ["run", "start_serving", "KEEPALIVE_SECONDS", "MAX_REQUEST_LINE"]
 
 log = logging.getLogger("simulator.serving")
 
@@ -158,6 +158,35 @@ def _return_large_blocks() -> None:
     libc.mallopt(m_mmap_threshold, 128 * 1024)
 
 
+async def start_serving(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    reuse_port: bool = False,
+    handle_signals: bool = False,
+) -> web.AppRunner:
+    """``app`` served on ``host``:``port`` (0: a free port, ``runner.addresses`` says which)
+    as described above; ``runner.cleanup()`` stops it. The one way the sandbox is served:
+    by ``lefi-sim serve`` (``run``) and by the pytest plugin's sandboxes alike."""
+    runner = _Runner(
+        app,
+        handle_signals=handle_signals,
+        access_log=None,
+        keepalive_timeout=KEEPALIVE_SECONDS,
+        max_line_size=MAX_REQUEST_LINE,
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
 def run(
     app: web.Application,
     host: str,
@@ -172,17 +201,10 @@ def run(
     _return_large_blocks()
 
     async def serve() -> None:
-        runner = _Runner(
-            app,
-            handle_signals=True,
-            access_log=None,
-            keepalive_timeout=KEEPALIVE_SECONDS,
-            max_line_size=MAX_REQUEST_LINE,
+        runner = await start_serving(
+            app, host, port, ssl_context=ssl_context, reuse_port=reuse_port, handle_signals=True
         )
-        await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
-            await site.start()
             while True:
                 await asyncio.sleep(3600)
         finally:
