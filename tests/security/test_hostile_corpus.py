@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
-from support.hostile import CORPUS, Hostile, Prober, Reply, send
+from support.hostile import CORPUS, WRONG_PERSONNUMMER, Hostile, Prober, Reply, order_xml, send
 from support.lefi import raw_question
-from support.server import NS, Server, running
+from support.prenumeration_client import Drop, q
+from support.server import NS, Server, running, wait_for
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -214,3 +215,37 @@ def test_the_whole_corpus_stalls_no_one_and_leaves_memory_where_it_started(
         assert r.status_code == 200
         assert etree.fromstring(r.content).find(f".//{{{NS}}}FK.Online.Svar") is not None
     assert fetches.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("persons", "bound"),
+    [
+        (WRONG_PERSONNUMMER, PROBE_BOUND),  # as over HTTP (963 KiB): 4.5 s on the event loop before
+        (470_000, 0.5),  # 16 MB, what the file drop takes: its file is still read and hashed on the loop
+    ],
+)
+def test_an_order_of_wrong_personnummer_in_the_file_drop_stalls_no_one(
+    tmp_path: Path, persons: int, bound: float
+) -> None:
+    """Refused with the first 50 problems and their lines, and a last saying there are more,
+    while others are answered."""
+    data = tmp_path / "data"
+    with running(tmp_path, *SERVE, "--data-dir", str(data)) as srv:
+        inbox = data / "prenumeration" / "5566778899" / "in"
+        wait_for(inbox.is_dir)
+        body = order_xml(["x"] * persons).replace(b"<e:heluppdatering>", b"<e:heluppdatering>\n")
+        assert len(body) < 16 << 20
+        drop = Drop(srv.url, "5566778899")
+        with Prober(srv.url) as prober:
+            (inbox / ".fel.xml").write_bytes(body)
+            (inbox / ".fel.xml").rename(inbox / "fel.xml")  # a file that appears whole
+            [name] = drop.wait_for(1, prefix="FEL-", timeout=60)
+        fel = etree.fromstring(drop.fetch(name)).findall(q("fel"))
+        assert len(fel) == 51, len(fel)
+        assert [f.findtext(q("rad")) for f in fel[:50]] == ["3"] * 50
+        assert all("'x' is not accepted" in (f.findtext(q("meddelande")) or "") for f in fel[:50])
+        assert fel[50].findtext(q("meddelande")) == "filen har fler fel än de 50 som står här"
+        assert not prober.failures, prober.failures[:5]
+        assert prober.answered >= 10 and prober.worst < bound, (
+            f"another client waited {prober.worst * 1000:.0f} ms ({prober.worst_at})"
+        )

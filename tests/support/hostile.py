@@ -26,6 +26,8 @@ __all__ = [
     "Reply",
     "CORPUS",
     "Prober",
+    "order_xml",
+    "WRONG_PERSONNUMMER",
     "SSEK_HEADER",
     "send",
     "envelope",

@@ -200,6 +200,16 @@ def _q(name: str) -> str:
 
 def read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> Order:
     """The order ``org`` sent, or ``OrderRefused`` listing each problem with its line."""
+    try:
+        return _read_order(data, org, engine, today)
+    except OrderRefused as exc:
+        refused = exc.with_traceback(None)
+    # raised without the frames that hold the tree: it is freed here (a 16 MB order's takes
+    # 60-90 ms, holding the GIL), not wherever the exception ends, such as the event loop
+    raise refused
+
+
+def _read_order(data: bytes, org: Organisation, engine: Engine, today: date) -> Order:
     if len(data) > MAX_ORDER_BYTES:
         raise OrderRefused(
             [Problem(f"filen är {len(data)} byte; en beställning får vara högst {MAX_ORDER_BYTES}")]
