@@ -638,6 +638,9 @@ class Prober:
         self.thread = threading.Thread(target=self._probe, daemon=True)
 
     def __enter__(self) -> Prober:
+        return self.start()
+
+    def start(self) -> Prober:
         self.thread.start()
         return self
 
