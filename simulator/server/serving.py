@@ -25,6 +25,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import aiohttp
 from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
@@ -35,6 +36,31 @@ from simulator.services import web as web_pages
 __all__ = ["run", "KEEPALIVE_SECONDS", "MAX_REQUEST_LINE"]
 
 log = logging.getLogger("simulator.serving")
+
+# aiohttp's private names _Protocol and _Runner use; pyproject.toml pins aiohttp to the minor
+# version they were written against: under another, a missing one fails here, at import
+AIOHTTP_INTERNALS: dict[type, tuple[str, ...]] = {
+    RequestHandler: ("_messages", "_waiter", "_request_handler", "_make_error_handler"),
+    web.AppRunner: ("_make_server",),
+}
+
+
+def check_aiohttp(internals: dict[type, tuple[str, ...]]) -> None:
+    """Raises ImportError naming each of ``internals`` the installed aiohttp lacks."""
+    missing = [
+        f"{cls.__name__}.{name}"
+        for cls, names in internals.items()
+        for name in names
+        if not hasattr(cls, name)
+    ]
+    if missing:
+        raise ImportError(
+            f"aiohttp {aiohttp.__version__} lacks {', '.join(missing)}, which simulator/server/serving.py "
+            "uses: install the aiohttp version pyproject.toml pins"
+        )
+
+
+check_aiohttp(AIOHTTP_INTERNALS)
 
 # an idle connection, or one whose request head has not arrived complete, is closed
 # after this long (aiohttp's keep-alive timer also covers the head of the first request)
