@@ -253,7 +253,7 @@ def main() -> int:
     grown = last_rss - first_rss
     print(f"RSS {first_rss:.1f} -> {last_rss:.1f} MiB ({grown:+.1f} MiB; bound {args.memory_bound:.0f})")
     print(
-        f"the prober's longest wait: {worst * 1000:.0f} ms (bound {args.probe_bound:.0f}); "
+        f"the prober's longest wait: {worst * 1000:.0f} ms ({prober.worst_at}; bound {args.probe_bound:.0f}); "
         f"{prober.answered} answered, {len(prober.failures)} not answered {prober.failures[:3]}"
     )
     within = not grown > args.memory_bound and worst * 1000 <= args.probe_bound and not prober.failures
