@@ -196,7 +196,7 @@ class Prenumeration:
                 doc = await self.durable.get(ORDERS, key)
                 if doc is not None:
                     return _accepted(key, StoredOrder.from_document(doc), cursor, duplicate=True)
-        order: Order = read_order(data, org, self.sandbox.engine, now.date())
+        order: Order = await asyncio.to_thread(read_order, data, org, self.sandbox.engine, now.date())
         seq = await self.durable.next_id(ORDERS)
         intake = calendar.intake_day(now)
         stored = StoredOrder(seq, org.orgnummer, filename, source, now, intake, order)
