@@ -140,14 +140,22 @@ _AGE_BANDS: tuple[tuple[int, int, float], ...] = (
 # --- dates --------------------------------------------------------------------------------
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    # calendar.monthrange works out the weekday too: a tenth of a person's making went there
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+
+
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return date(year, month + 1, min(day.day, _days_in_month(year, month + 1)))
 
 
 def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return day.replace(day=_days_in_month(day.year, day.month))
 
 
 def _age(born: date, on: date) -> int:
@@ -163,7 +171,13 @@ def _months(first: date, last: date) -> Iterator[date]:
 
 
 def _workdays(first: date, last: date) -> int:
-    return sum(1 for i in range((last - first).days + 1) if (first + timedelta(i)).weekday() < 5)
+    """Monday to Friday from ``first`` to ``last``, both included (0 if ``last`` is before)."""
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    weeks, rest = divmod(days, 7)
+    start = first.weekday()
+    return weeks * 5 + sum(1 for i in range(rest) if (start + i) % 7 < 5)
 
 
 def _daily_from_sgi(sgi: int) -> int:
@@ -302,6 +316,11 @@ class GeneratedPopulation:
     def person(self, pnr: str) -> Person | None:
         pos = self._index.get(pnr)
         return None if pos is None else self._person_at(pos)
+
+    def protected_identity(self, pnr: str) -> bool | None:
+        """The person's protected identity (its household's), without making the person."""
+        pos = self._index.get(pnr)
+        return None if pos is None else self._core(pos).protected
 
     def persons(self) -> Iterator[Person]:
         for pos in range(len(self._numbers)):

@@ -29,6 +29,10 @@ class ScenarioStore(Protocol):
 
     def person(self, personnummer: Personnummer, day: date) -> Person | None: ...
 
+    def protected_identity(self, personnummer: Personnummer, day: date) -> bool | None:
+        """Whether the person has a protected identity on ``day`` (None: no such person)."""
+        ...
+
     def org_type_filter(self, org_type: str) -> frozenset[str] | None: ...
 
     def organisations(self) -> tuple[Organisation, ...]: ...
@@ -87,6 +91,20 @@ class MemoryScenarioStore:
     def person(self, personnummer: Personnummer, day: date) -> Person | None:
         return self._on(personnummer.value, day)
 
+    def protected_identity(self, personnummer: Personnummer, day: date) -> bool | None:
+        number = personnummer.value
+        if (
+            self.population is not None
+            and number not in self._persons
+            and number not in self._renamed
+            and number not in self._events
+        ):
+            # a generated person the timeline leaves alone: asked for every related person of
+            # every answer, so not made whole (with its cases and payments) only for this
+            return self.population.protected_identity(number)
+        person = self._on(number, day)
+        return None if person is None else person.protected_identity
+
     def _person_on(self, number: str, day: date) -> Person | None:
         renamed = self._renamed.get(number)
         if renamed is not None:
@@ -131,6 +149,8 @@ class PopulationSource(Protocol):
     def __len__(self) -> int: ...
 
     def person(self, pnr: str) -> Person | None: ...
+
+    def protected_identity(self, pnr: str) -> bool | None: ...
 
 
 def make_store(scenario: Scenario, source: Path | None = None, progress: bool = False) -> MemoryScenarioStore:
