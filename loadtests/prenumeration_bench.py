@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,13 @@ def call(method: str, url: str, body: dict | None = None) -> dict:
     )
     with urllib.request.urlopen(request, timeout=600) as response:
         return json.loads(response.read())
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system): the work done, whatever else the
+    machine runs meanwhile."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def order_file(numbers: list[str]) -> bytes:
@@ -141,13 +149,14 @@ def main() -> int:
                     # the nightly batches of Tuesday and Wednesday run by themselves first
                     while len(call("GET", f"{base}/prenumeration/{ORG}/svar")["filer"]) < 3:
                         time.sleep(0.1)
-                t0 = time.monotonic()
+                t0, cpu0 = time.monotonic(), cpu_seconds(server.pid)
                 result = call("POST", f"{base}/_admin/prenumeration/batch")
-                seconds = time.monotonic() - t0
+                seconds, cpu = time.monotonic() - t0, cpu_seconds(server.pid) - cpu0
                 files = call("GET", f"{base}/prenumeration/{ORG}/svar")["filer"]
                 size = sum(f["storlek"] for f in files if f["namn"] in result["files"])
                 print(
-                    f"{label}: batch {seconds:.2f} s ({args.persons / seconds:.0f} persons/s), "
+                    f"{label}: batch {seconds:.2f} s ({args.persons / seconds:.0f} persons/s; server CPU "
+                    f"{cpu:.2f} s), "
                     f"answer file {size / 1e6:.1f} MB; {memory()}"
                 )
         finally:

@@ -122,7 +122,7 @@ _PLACES: tuple[tuple[str, str, int, int, int], ...] = (
     ("0760", "Åseda", 36070, 36073, 1),
     ("2085", "Ludvika", 77130, 77196, 1),
 )
-_PLACE_WEIGHTS = [p[4] for p in _PLACES]
+_PLACE_CUM_WEIGHTS = list(accumulate(p[4] for p in _PLACES))  # what choices() would add up each time
 _ABROAD = ("Spanien", "Finland", "Norge", "Thailand", "Portugal", "Grekland", "Danmark", "USA")
 
 # Share of each age band (years at the anchor) in the generated numbers, roughly Sweden's
@@ -277,6 +277,8 @@ class GeneratedPopulation:
 
     def __init__(self, numbers: list[str], seed: int, anchor: date, progress: bool = False) -> None:
         self.seed, self.anchor = seed, anchor
+        self._window = _add_months(anchor, -18).replace(day=1)  # every person's payment window
+        self._horizon = anchor + timedelta(days=62)  # payments a running clock will reach
         self._numbers = numbers
         self._index = {n: i for i, n in enumerate(numbers)}
         self._births = [
@@ -420,7 +422,7 @@ class GeneratedPopulation:
         protected = home.random() < 0.012
         head_age = _age(self._births[head], self.anchor)
         abroad = home.choice(_ABROAD) if head_age >= 65 and home.random() < 0.05 else None
-        place_code, postort, lo, hi, _ = home.choices(_PLACES, _PLACE_WEIGHTS)[0]
+        place_code, postort, lo, hi, _ = home.choices(_PLACES, cum_weights=_PLACE_CUM_WEIGHTS)[0]
         kommunkod: str | None = place_code
         code = home.randint(lo, hi)
         address: dict[str, str] | None = {
@@ -477,8 +479,7 @@ class _PersonMaker:
         self.core = pop._core(pos)
         self.rng = Random(_stable(pop.seed, "person", pos))
         self.anchor = pop.anchor
-        self.window = _add_months(self.anchor, -18).replace(day=1)  # the payment window
-        self.horizon = self.anchor + timedelta(days=62)  # payments a running clock will reach
+        self.window, self.horizon = pop._window, pop._horizon
         self.stop = self.core.deceased  # nothing runs after death
         self.cases: list[dict[str, Any]] = []
         self.pay: dict[tuple[str, date, date, date, str], list[dict[str, Any]]] = {}
@@ -760,9 +761,11 @@ class _PersonMaker:
         for (benefit, day, first, last, kind), lines in sorted(
             self.pay.items(), key=lambda kv: (kv[0][1], kv[0][0])
         ):
-            gross = sum(x["gross"] for x in lines)
-            tax = sum(x.get("tax", 0) for x in lines)
-            deductions = sum(x.get("deductions", 0) for x in lines)
+            gross = tax = deductions = 0
+            for x in lines:
+                gross += x["gross"]
+                tax += x.get("tax", 0)
+                deductions += x.get("deductions", 0)
             p: dict[str, Any] = {"benefit": benefit, "date": day, "from": first, "tom": last}
             if kind == "E":
                 p["type"] = "E"
@@ -1217,7 +1220,8 @@ class _PersonMaker:
             return None
         tax_rate = 0.22 if ip + tp + gp < 200_000 else 0.28
         for m in _months(max(self.window, retired), min(last_day, self.horizon)):
-            current = [i for i in items if i["from"] <= _month_end(m)]
+            end = _month_end(m)
+            current = [i for i in items if i["from"] <= end]
             if not current:
                 continue
             cur = current[-1]
@@ -1225,10 +1229,10 @@ class _PersonMaker:
                 cur[k]["monthly"] for k in ("garantipension", "inkomstpension", "tillaggspension") if k in cur
             )
             day = m.replace(day=19)
-            self._payment("pension", day, m, _month_end(m), ap, tax_rate, subcode="ÅP")
-            pp = [p for p in premie if p["from"] <= _month_end(m)]
+            self._payment("pension", day, m, end, ap, tax_rate, subcode="ÅP")
+            pp = [p for p in premie if p["from"] <= end]
             if pp:
-                self._payment("pension", day, m, _month_end(m), pp[-1]["monthly"], 0, subcode="PPM")
+                self._payment("pension", day, m, end, pp[-1]["monthly"], 0, subcode="PPM")
         first_point = max(2003, c.born.year + 16)
         level = rng.uniform(1.5, 7.0)  # a career's level, a little different each year
         points = [

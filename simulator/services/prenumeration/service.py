@@ -581,13 +581,11 @@ def _apply(order: StoredOrder, subs: dict[str, Subscription]) -> None:
                 sub = subs.get(new.pnr)
                 if sub is None or not sub.active:
                     sub = Subscription(order.org, new.pnr, {})
-                for benefit, start in new.benefits.items():
-                    if sub.benefits.get(benefit) != start:
-                        sub = replace(
-                            sub,
-                            benefits={**sub.benefits, benefit: start},
-                            full=tuple(sorted({*sub.full, benefit})),
-                        )
+                changed = {b: start for b, start in new.benefits.items() if sub.benefits.get(b) != start}
+                if changed:  # one new subscription, not one per benefit: orders name thousands of persons
+                    sub = replace(
+                        sub, benefits={**sub.benefits, **changed}, full=tuple(sorted({*sub.full, *changed}))
+                    )
                 subs[new.pnr] = sub
         elif isinstance(action, Cancel):
             for gone in action.persons:
