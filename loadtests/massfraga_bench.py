@@ -127,6 +127,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument(
+        "--checkout", type=Path, default=ROOT, help="serve the simulator of this checkout (a before figure)"
+    )
     parser.add_argument("--binding", choices=("rest", "ssek", "both"), default="both")
     parser.add_argument("--redis", metavar="URL", help="keep the durable store in this Redis")
     args = parser.parse_args()
@@ -157,7 +160,8 @@ def main() -> int:
             "off",
             *store,
         ],
-        cwd=ROOT,
+        cwd=args.checkout,
+        env={**os.environ, "PYTHONPATH": str(args.checkout)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )

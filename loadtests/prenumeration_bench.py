@@ -84,6 +84,9 @@ def main() -> int:
     )
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--checkout", type=Path, default=ROOT, help="serve the simulator of this checkout (a before figure)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="fresh servers, one after the other (median)")
     parser.add_argument("--redis", metavar="URL", help="keep the durable state in Redis (flushed first)")
     args = parser.parse_args()
@@ -139,7 +142,8 @@ def run(args: argparse.Namespace, numbers: list[str], scenario: dict) -> tuple[f
                 str(Path(tmp) / "data"),
                 *(["--redis", args.redis] if args.redis else []),
             ],
-            cwd=ROOT,
+            cwd=args.checkout,
+            env={**os.environ, "PYTHONPATH": str(args.checkout)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )

@@ -279,6 +279,7 @@ class GeneratedPopulation:
         self.seed, self.anchor = seed, anchor
         self._window = _add_months(anchor, -18).replace(day=1)  # every person's payment window
         self._horizon = anchor + timedelta(days=62)  # payments a running clock will reach
+        self._months = [(m, _month_end(m)) for m in _months(self._window, self._horizon)]
         self._numbers = numbers
         self._index = {n: i for i, n in enumerate(numbers)}
         self._births = [
@@ -487,6 +488,12 @@ class _PersonMaker:
         self.distrained = self.rng.random() < 0.02  # Kronofogden takes part of payments
 
     # -- building blocks -----------------------------------------------------------------
+    def _window_months(self, first: date, last: date) -> list[tuple[date, date]]:
+        """The first and last day of every month from ``first``'s month to ``last``'s, both
+        within the payment window (whose months the population lists once)."""
+        start = first.replace(day=1)
+        return [(m, end) for m, end in self.pop._months if start <= m <= last]
+
     def _payment(
         self,
         benefit: str,
@@ -597,13 +604,11 @@ class _PersonMaker:
                 )
             return
         end = min(last or self.horizon, self.horizon)
-        for m in _months(max(first, self.window), end):
-            a, b = max(first, m), min(end, _month_end(m))
+        for m, m_end in self._window_months(max(first, self.window), end):
+            a, b = max(first, m), min(end, m_end)
             days = _workdays(a, b) if workdays else (b - a).days + 1
             # the 25th for a whole month; a few days after a period that ends in it
-            pay_day = (
-                m.replace(day=25) if b == _month_end(m) else max(m.replace(day=25), b + timedelta(days=5))
-            )
+            pay_day = m.replace(day=25) if b == m_end else max(m.replace(day=25), b + timedelta(days=5))
             self._payment(
                 benefit, pay_day, a, b, round(daily * days * omf / 100), tax_rate, omfattning=omf, days=days
             )
@@ -639,10 +644,12 @@ class _PersonMaker:
             out.append(p)
             if not paid or not amount:
                 continue
-            for m in _months(max(first, self.window), min(last or self.horizon, self.horizon)):
+            for m, m_end in self._window_months(
+                max(first, self.window), min(last or self.horizon, self.horizon)
+            ):
                 day = _add_months(m, -1).replace(day=pay_day) if in_advance else m.replace(day=pay_day)
                 detail: dict[str, Any] = {"omfattning": omfattning} if omfattning != 100 else {}
-                self._payment(benefit, day, m, _month_end(m), amount, tax_rate, **detail)
+                self._payment(benefit, day, m, m_end, amount, tax_rate, **detail)
         running = any(p.get("tom") is None or p["tom"] >= self.anchor for p in out)
         case: dict[str, Any] = {
             "benefit": benefit,
@@ -1219,8 +1226,7 @@ class _PersonMaker:
         if not items:
             return None
         tax_rate = 0.22 if ip + tp + gp < 200_000 else 0.28
-        for m in _months(max(self.window, retired), min(last_day, self.horizon)):
-            end = _month_end(m)
+        for m, end in self._window_months(max(self.window, retired), min(last_day, self.horizon)):
             current = [i for i in items if i["from"] <= end]
             if not current:
                 continue
