@@ -5,19 +5,23 @@
     .venv/bin/python loadtests/run_profile.py over-sla          # 4 partners at 5x the SLA: must be refused
     .venv/bin/python loadtests/run_profile.py massfraga         # 4 partners' massfråga jobs at its SLA, REST/SSEK
     .venv/bin/python loadtests/run_profile.py massfraga-over-sla  # the same at 5x the SLA: must be refused
-    options: --run-time 30s --partners N --bindings ws,rest --locust-workers 2 --out DIR
+    options: --run-time 30s --partners N --bindings ws,rest --locust-workers 2 --out DIR --check-answers
 
 Writes a scenario with the partners (loadtests/partners.py), starts the simulator on it
 (SLA mode reject, running clock from a Monday 09:00, when massfråga is open too, request
 log off, the durable store in ``--out``), runs Locust headless and bounded —
 one process, or a master and ``--locust-workers`` workers — and keeps Locust's HTML report,
 the capacity report (JSON) and the simulator's log in ``--out``. Exit status: Locust's,
-1 when the capacity report fails.
+1 when the capacity report fails. ``--check-answers`` (the tests' setting) runs the server
+with its answer check: failures are logged as ``ANSWER CHECK FAILED`` in simulator.log, and
+the check's counts (``GET /health``'s ``answer_check``) are kept in answer-check.json. Off
+by default: a capacity measurement should not pay for the check.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -93,9 +97,11 @@ def run_profile(
     bindings: str | None = None,
     locust_workers: int = 0,
     locust_log: Path | None = None,
+    check_answers: bool = False,
 ) -> int:
     """Locust's exit status for profile ``name``; the reports land in ``out``.
-    ``locust_log``: Locust's output (the master's), stdout and stderr, goes there, not to the terminal."""
+    ``locust_log``: Locust's output (the master's), stdout and stderr, goes there, not to the terminal.
+    ``check_answers``: the server validates every XML answer (see the module's text)."""
     profile = PROFILES[name]
     count = partners or profile.partners
     out.mkdir(parents=True, exist_ok=True)
@@ -121,6 +127,7 @@ def run_profile(
                 "off",
                 "--data-dir",
                 str(out / "data"),
+                *(["--check-answers"] if check_answers else []),
             ],
             cwd=ROOT,
             stdout=log,
@@ -197,6 +204,11 @@ def run_profile(
             status = master.wait()
         else:
             status = subprocess.run([*locust, *run], cwd=ROOT, **output).returncode
+        if check_answers:
+            with urllib.request.urlopen(url + "/health", timeout=10) as health:
+                (out / "answer-check.json").write_text(
+                    json.dumps(json.loads(health.read())["answer_check"]), encoding="utf-8"
+                )
     finally:
         for p in [*processes, server]:
             if p.poll() is None:
@@ -221,9 +233,20 @@ def main() -> int:
     parser.add_argument("--bindings", help="comma-separated: ws, ssek, shs, rest (massfråga: rest, ssek)")
     parser.add_argument("--locust-workers", type=int, default=0, help="distributed: a master and N workers")
     parser.add_argument("--out", type=Path, help="where the reports go (default: a new temporary folder)")
+    parser.add_argument(
+        "--check-answers", action="store_true", help="validate every XML answer against the published XSDs"
+    )
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix=f"lefi-{args.profile}-"))
-    status = run_profile(args.profile, out, args.run_time, args.partners, args.bindings, args.locust_workers)
+    status = run_profile(
+        args.profile,
+        out,
+        args.run_time,
+        args.partners,
+        args.bindings,
+        args.locust_workers,
+        check_answers=args.check_answers,
+    )
     print(
         f"reports in {out}: {args.profile}.html, {args.profile}-capacity.json, simulator.log", file=sys.stderr
     )

@@ -304,13 +304,13 @@ class Engine:
             born = Personnummer(r.personnummer).birth_date
             if born > today:
                 continue  # not born yet by the simulator clock
-            stored = self.store.person(Personnummer(r.personnummer), today)
+            stored = self.store.protected_identity(Personnummer(r.personnummer), today)
             related.append(
                 RelatedPerson(
                     personnummer=r.personnummer,
                     birth_date=born,
                     relation=r.relation,
-                    protected_identity=stored.protected_identity if stored else r.protected_identity,
+                    protected_identity=r.protected_identity if stored is None else stored,
                     other_guardian=r.other_guardian,
                 )
             )

@@ -280,6 +280,7 @@ class Sandbox:
                 _outcome(answer),
                 body,
                 answer.created.isoformat(timespec="seconds").encode(),
+                answer.created,
             ),
         )
 

@@ -306,7 +306,9 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # rapidyaml reports an error on the process's stderr before raising; the exact reader
 # words the error, so that report is kept off the terminal (and anything else written
-# meanwhile is put back)
+# meanwhile is put back). Only while this is the process's one thread (``scenario check``,
+# a server's first load): with others (a running server's reload) their log lines must not
+# wait, and a broken file's report is one more line in the server's log.
 _STDERR_LOCK = threading.Lock()
 _RYML_REPORT = re.compile(
     rb"(?m)^(?:line=\d+ col=\d+ \(\d+B\): |/project/).*ERROR: .*\n(?:.*\(detected here\)\n)?"
@@ -314,13 +316,13 @@ _RYML_REPORT = re.compile(
 
 
 def _quietly(call: Callable[..., Any], *args: Any) -> Any:
+    if threading.active_count() > 1:
+        return _unsupported_on_error(call, *args)
     with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
         try:
-            return call(*args)
-        except Exception as exc:  # ryml.ExceptionParse and its kin
-            raise Unsupported(f"rapidyaml: {type(exc).__name__}") from None
+            return _unsupported_on_error(call, *args)
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -328,6 +330,13 @@ def _quietly(call: Callable[..., Any], *args: Any) -> Any:
             other = _RYML_REPORT.sub(b"", captured.read())
             if other:
                 os.write(2, other)
+
+
+def _unsupported_on_error(call: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return call(*args)
+    except Exception as exc:  # ryml.ExceptionParse and its kin
+        raise Unsupported(f"rapidyaml: {type(exc).__name__}") from None
 
 
 class _PyBuffer(ctypes.Structure):

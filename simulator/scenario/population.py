@@ -122,7 +122,7 @@ _PLACES: tuple[tuple[str, str, int, int, int], ...] = (
     ("0760", "Åseda", 36070, 36073, 1),
     ("2085", "Ludvika", 77130, 77196, 1),
 )
-_PLACE_WEIGHTS = [p[4] for p in _PLACES]
+_PLACE_CUM_WEIGHTS = list(accumulate(p[4] for p in _PLACES))  # what choices() would add up each time
 _ABROAD = ("Spanien", "Finland", "Norge", "Thailand", "Portugal", "Grekland", "Danmark", "USA")
 
 # Share of each age band (years at the anchor) in the generated numbers, roughly Sweden's
@@ -140,14 +140,22 @@ _AGE_BANDS: tuple[tuple[int, int, float], ...] = (
 # --- dates --------------------------------------------------------------------------------
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    # calendar.monthrange works out the weekday too: a tenth of a person's making went there
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+
+
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return date(year, month + 1, min(day.day, _days_in_month(year, month + 1)))
 
 
 def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return day.replace(day=_days_in_month(day.year, day.month))
 
 
 def _age(born: date, on: date) -> int:
@@ -163,7 +171,13 @@ def _months(first: date, last: date) -> Iterator[date]:
 
 
 def _workdays(first: date, last: date) -> int:
-    return sum(1 for i in range((last - first).days + 1) if (first + timedelta(i)).weekday() < 5)
+    """Monday to Friday from ``first`` to ``last``, both included (0 if ``last`` is before)."""
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    weeks, rest = divmod(days, 7)
+    start = first.weekday()
+    return weeks * 5 + sum(1 for i in range(rest) if (start + i) % 7 < 5)
 
 
 def _daily_from_sgi(sgi: int) -> int:
@@ -263,6 +277,9 @@ class GeneratedPopulation:
 
     def __init__(self, numbers: list[str], seed: int, anchor: date, progress: bool = False) -> None:
         self.seed, self.anchor = seed, anchor
+        self._window = _add_months(anchor, -18).replace(day=1)  # every person's payment window
+        self._horizon = anchor + timedelta(days=62)  # payments a running clock will reach
+        self._months = [(m, _month_end(m)) for m in _months(self._window, self._horizon)]
         self._numbers = numbers
         self._index = {n: i for i, n in enumerate(numbers)}
         self._births = [
@@ -276,6 +293,7 @@ class GeneratedPopulation:
         )
         self._core_cache: OrderedDict[int, _Core] = OrderedDict()
         self._person_cache: OrderedDict[int, Person] = OrderedDict()
+        self._asked: OrderedDict[int, None] = OrderedDict()  # asked for once, not (yet) kept
 
     @classmethod
     def build(
@@ -302,6 +320,11 @@ class GeneratedPopulation:
     def person(self, pnr: str) -> Person | None:
         pos = self._index.get(pnr)
         return None if pos is None else self._person_at(pos)
+
+    def protected_identity(self, pnr: str) -> bool | None:
+        """The person's protected identity (its household's), without making the person."""
+        pos = self._index.get(pnr)
+        return None if pos is None else self._core(pos).protected
 
     def persons(self) -> Iterator[Person]:
         for pos in range(len(self._numbers)):
@@ -400,7 +423,7 @@ class GeneratedPopulation:
         protected = home.random() < 0.012
         head_age = _age(self._births[head], self.anchor)
         abroad = home.choice(_ABROAD) if head_age >= 65 and home.random() < 0.05 else None
-        place_code, postort, lo, hi, _ = home.choices(_PLACES, _PLACE_WEIGHTS)[0]
+        place_code, postort, lo, hi, _ = home.choices(_PLACES, cum_weights=_PLACE_CUM_WEIGHTS)[0]
         kommunkod: str | None = place_code
         code = home.randint(lo, hi)
         address: dict[str, str] | None = {
@@ -435,9 +458,17 @@ class GeneratedPopulation:
             self._person_cache.move_to_end(pos)
             return cached
         person = Person.model_validate(_PersonMaker(self, pos).data())
-        self._person_cache[pos] = person
-        if len(self._person_cache) > _CACHE_SIZE:
-            self._person_cache.popitem(last=False)
+        # kept from the second time it is asked for: a batch that asks for each of thousands
+        # of persons once would otherwise keep them all alive for a while (the cost is in the
+        # garbage collector's passes over them, a fifth of the batch's time)
+        if pos in self._asked:
+            self._person_cache[pos] = person
+            if len(self._person_cache) > _CACHE_SIZE:
+                self._person_cache.popitem(last=False)
+        else:
+            self._asked[pos] = None
+            if len(self._asked) > 4 * _CACHE_SIZE:
+                self._asked.popitem(last=False)
         return person
 
 
@@ -449,8 +480,7 @@ class _PersonMaker:
         self.core = pop._core(pos)
         self.rng = Random(_stable(pop.seed, "person", pos))
         self.anchor = pop.anchor
-        self.window = _add_months(self.anchor, -18).replace(day=1)  # the payment window
-        self.horizon = self.anchor + timedelta(days=62)  # payments a running clock will reach
+        self.window, self.horizon = pop._window, pop._horizon
         self.stop = self.core.deceased  # nothing runs after death
         self.cases: list[dict[str, Any]] = []
         self.pay: dict[tuple[str, date, date, date, str], list[dict[str, Any]]] = {}
@@ -458,6 +488,12 @@ class _PersonMaker:
         self.distrained = self.rng.random() < 0.02  # Kronofogden takes part of payments
 
     # -- building blocks -----------------------------------------------------------------
+    def _window_months(self, first: date, last: date) -> list[tuple[date, date]]:
+        """The first and last day of every month from ``first``'s month to ``last``'s, both
+        within the payment window (whose months the population lists once)."""
+        start = first.replace(day=1)
+        return [(m, end) for m, end in self.pop._months if start <= m <= last]
+
     def _payment(
         self,
         benefit: str,
@@ -568,13 +604,11 @@ class _PersonMaker:
                 )
             return
         end = min(last or self.horizon, self.horizon)
-        for m in _months(max(first, self.window), end):
-            a, b = max(first, m), min(end, _month_end(m))
+        for m, m_end in self._window_months(max(first, self.window), end):
+            a, b = max(first, m), min(end, m_end)
             days = _workdays(a, b) if workdays else (b - a).days + 1
             # the 25th for a whole month; a few days after a period that ends in it
-            pay_day = (
-                m.replace(day=25) if b == _month_end(m) else max(m.replace(day=25), b + timedelta(days=5))
-            )
+            pay_day = m.replace(day=25) if b == m_end else max(m.replace(day=25), b + timedelta(days=5))
             self._payment(
                 benefit, pay_day, a, b, round(daily * days * omf / 100), tax_rate, omfattning=omf, days=days
             )
@@ -610,10 +644,12 @@ class _PersonMaker:
             out.append(p)
             if not paid or not amount:
                 continue
-            for m in _months(max(first, self.window), min(last or self.horizon, self.horizon)):
+            for m, m_end in self._window_months(
+                max(first, self.window), min(last or self.horizon, self.horizon)
+            ):
                 day = _add_months(m, -1).replace(day=pay_day) if in_advance else m.replace(day=pay_day)
                 detail: dict[str, Any] = {"omfattning": omfattning} if omfattning != 100 else {}
-                self._payment(benefit, day, m, _month_end(m), amount, tax_rate, **detail)
+                self._payment(benefit, day, m, m_end, amount, tax_rate, **detail)
         running = any(p.get("tom") is None or p["tom"] >= self.anchor for p in out)
         case: dict[str, Any] = {
             "benefit": benefit,
@@ -732,9 +768,11 @@ class _PersonMaker:
         for (benefit, day, first, last, kind), lines in sorted(
             self.pay.items(), key=lambda kv: (kv[0][1], kv[0][0])
         ):
-            gross = sum(x["gross"] for x in lines)
-            tax = sum(x.get("tax", 0) for x in lines)
-            deductions = sum(x.get("deductions", 0) for x in lines)
+            gross = tax = deductions = 0
+            for x in lines:
+                gross += x["gross"]
+                tax += x.get("tax", 0)
+                deductions += x.get("deductions", 0)
             p: dict[str, Any] = {"benefit": benefit, "date": day, "from": first, "tom": last}
             if kind == "E":
                 p["type"] = "E"
@@ -1188,8 +1226,8 @@ class _PersonMaker:
         if not items:
             return None
         tax_rate = 0.22 if ip + tp + gp < 200_000 else 0.28
-        for m in _months(max(self.window, retired), min(last_day, self.horizon)):
-            current = [i for i in items if i["from"] <= _month_end(m)]
+        for m, end in self._window_months(max(self.window, retired), min(last_day, self.horizon)):
+            current = [i for i in items if i["from"] <= end]
             if not current:
                 continue
             cur = current[-1]
@@ -1197,10 +1235,10 @@ class _PersonMaker:
                 cur[k]["monthly"] for k in ("garantipension", "inkomstpension", "tillaggspension") if k in cur
             )
             day = m.replace(day=19)
-            self._payment("pension", day, m, _month_end(m), ap, tax_rate, subcode="ÅP")
-            pp = [p for p in premie if p["from"] <= _month_end(m)]
+            self._payment("pension", day, m, end, ap, tax_rate, subcode="ÅP")
+            pp = [p for p in premie if p["from"] <= end]
             if pp:
-                self._payment("pension", day, m, _month_end(m), pp[-1]["monthly"], 0, subcode="PPM")
+                self._payment("pension", day, m, end, pp[-1]["monthly"], 0, subcode="PPM")
         first_point = max(2003, c.born.year + 16)
         level = rng.uniform(1.5, 7.0)  # a career's level, a little different each year
         points = [

@@ -29,6 +29,10 @@ class ScenarioStore(Protocol):
 
     def person(self, personnummer: Personnummer, day: date) -> Person | None: ...
 
+    def protected_identity(self, personnummer: Personnummer, day: date) -> bool | None:
+        """Whether the person has a protected identity on ``day`` (None: no such person)."""
+        ...
+
     def org_type_filter(self, org_type: str) -> frozenset[str] | None: ...
 
     def organisations(self) -> tuple[Organisation, ...]: ...
@@ -85,7 +89,24 @@ class MemoryScenarioStore:
         return self._orgs.get(orgnummer.value)
 
     def person(self, personnummer: Personnummer, day: date) -> Person | None:
-        return self._on(personnummer.value, day)
+        number = personnummer.value
+        if self.population is not None and self._generated_as_is(number):
+            # the population keeps its own cache: an answer here too would keep every person
+            # of a large batch alive for a while, and slow every garbage collection meanwhile
+            return self.population.person(number)
+        return self._on(number, day)
+
+    def protected_identity(self, personnummer: Personnummer, day: date) -> bool | None:
+        number = personnummer.value
+        if self.population is not None and self._generated_as_is(number):
+            # asked for every related person of every answer: not made whole for this
+            return self.population.protected_identity(number)
+        person = self._on(number, day)
+        return None if person is None else person.protected_identity
+
+    def _generated_as_is(self, number: str) -> bool:
+        """Whether ``number`` can only be a generated person that the timeline leaves alone."""
+        return number not in self._persons and number not in self._renamed and number not in self._events
 
     def _person_on(self, number: str, day: date) -> Person | None:
         renamed = self._renamed.get(number)
@@ -131,6 +152,8 @@ class PopulationSource(Protocol):
     def __len__(self) -> int: ...
 
     def person(self, pnr: str) -> Person | None: ...
+
+    def protected_identity(self, pnr: str) -> bool | None: ...
 
 
 def make_store(scenario: Scenario, source: Path | None = None, progress: bool = False) -> MemoryScenarioStore:

@@ -25,6 +25,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import aiohttp
 from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
@@ -32,9 +33,34 @@ from aiohttp.web_protocol import RequestHandler
 from simulator.protocols.http_body import MALFORMED, BodyError
 from simulator.services import web as web_pages
 
-__all__ = ["run", "KEEPALIVE_SECONDS", "MAX_REQUEST_LINE"]
+__all__ = ["run", "start_serving", "KEEPALIVE_SECONDS", "MAX_REQUEST_LINE"]
 
 log = logging.getLogger("simulator.serving")
+
+# aiohttp's private names _Protocol and _Runner use; pyproject.toml pins aiohttp to the minor
+# version they were written against: under another, a missing one fails here, at import
+AIOHTTP_INTERNALS: dict[type, tuple[str, ...]] = {
+    RequestHandler: ("_messages", "_waiter", "_request_handler", "_make_error_handler"),
+    web.AppRunner: ("_make_server",),
+}
+
+
+def check_aiohttp(internals: dict[type, tuple[str, ...]]) -> None:
+    """Raises ImportError naming each of ``internals`` the installed aiohttp lacks."""
+    missing = [
+        f"{cls.__name__}.{name}"
+        for cls, names in internals.items()
+        for name in names
+        if not hasattr(cls, name)
+    ]
+    if missing:
+        raise ImportError(
+            f"aiohttp {aiohttp.__version__} lacks {', '.join(missing)}, which simulator/server/serving.py "
+            "uses: install the aiohttp version pyproject.toml pins"
+        )
+
+
+check_aiohttp(AIOHTTP_INTERNALS)
 
 # an idle connection, or one whose request head has not arrived complete, is closed
 # after this long (aiohttp's keep-alive timer also covers the head of the first request)
@@ -64,6 +90,8 @@ class _Protocol(RequestHandler):
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol's signature
         """The client half-closed: what it sent is still answered (a body shorter than its
         Content-Length is a clear 400: http_body.read_body), then the connection closes."""
+        if self._waiter is not None and not self._messages:
+            return None  # idle between requests: nothing to answer, asyncio closes the connection
         if self._payload is not None and not self._payload.is_eof():
             self._payload.feed_eof()  # nothing more will come: its reader stops waiting
         self.close()  # once the requests in hand are answered
@@ -154,6 +182,39 @@ def _return_large_blocks() -> None:
         return  # not glibc (musl, macOS): its own policy
     m_mmap_threshold = -3  # malloc.h
     libc.mallopt(m_mmap_threshold, 128 * 1024)
+    # each thread that parses large documents off the event loop got an arena of its own,
+    # which kept what it freed: two arenas leave RSS after concurrent hostile traffic ~12 MiB lower
+    m_arena_max = -8  # malloc.h
+    libc.mallopt(m_arena_max, 2)
+
+
+async def start_serving(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    reuse_port: bool = False,
+    handle_signals: bool = False,
+) -> web.AppRunner:
+    """``app`` served on ``host``:``port`` (0: a free port, ``runner.addresses`` says which)
+    as described above; ``runner.cleanup()`` stops it. The one way the sandbox is served:
+    by ``lefi-sim serve`` (``run``) and by the pytest plugin's sandboxes alike."""
+    runner = _Runner(
+        app,
+        handle_signals=handle_signals,
+        access_log=None,
+        keepalive_timeout=KEEPALIVE_SECONDS,
+        max_line_size=MAX_REQUEST_LINE,
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
 
 
 def run(
@@ -170,17 +231,10 @@ def run(
     _return_large_blocks()
 
     async def serve() -> None:
-        runner = _Runner(
-            app,
-            handle_signals=True,
-            access_log=None,
-            keepalive_timeout=KEEPALIVE_SECONDS,
-            max_line_size=MAX_REQUEST_LINE,
+        runner = await start_serving(
+            app, host, port, ssl_context=ssl_context, reuse_port=reuse_port, handle_signals=True
         )
-        await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
-            await site.start()
             while True:
                 await asyncio.sleep(3600)
         finally:

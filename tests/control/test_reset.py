@@ -22,6 +22,7 @@ from support.partner_clients import (
 )
 from support.server import DEFAULT_SCENARIO, Server
 
+from simulator.protocols.answer_check import ANSWER_CHECK
 from simulator.runtime.registry import REGISTRY
 from simulator.runtime.sandbox import SANDBOX
 from simulator.scenario.loader import load_scenario
@@ -64,7 +65,7 @@ def test_an_asynchronous_shs_question_before_the_reset_is_no_duplicate_after_it(
 
 
 def test_reset_clears_the_answer_cache_and_every_registered_store(tmp_path: Path) -> None:
-    app = create_app(load_scenario(DEFAULT_SCENARIO), data_dir=tmp_path)
+    app = create_app(load_scenario(DEFAULT_SCENARIO), data_dir=tmp_path, check_answers=True)
     registry = app[REGISTRY]
     assert set(registry.names()) == {"answers", "ssek", "shs", "prenumeration", "massfraga", "leka"}
 
@@ -79,3 +80,4 @@ def test_reset_clears_the_answer_cache_and_every_registered_store(tmp_path: Path
             return cached, len(app[SANDBOX].answers)
 
     assert asyncio.run(run()) == (1, 0)
+    assert (app[ANSWER_CHECK].checked, app[ANSWER_CHECK].problems) == (1, [])  # as every test server

@@ -335,6 +335,24 @@ def test_ssek_txid_reused_for_another_massfraga_is_refused(server: Server) -> No
     assert soap_fault(online).items()[0]["Code"] == "AsynchMethodUnsupported"
 
 
+def test_ssek_massfraga_resent_with_its_txid_is_journaled_as_a_replay(
+    server_factory: Callable[..., Server],
+) -> None:
+    """A resend gets the first receipt from what was stored: the job was submitted once."""
+    server = server_factory("--freeze-clock")
+    tx_id = str(uuid.uuid4())
+    question = massfraga_xml(["198506102386"])
+    first, again = (ssek_post(server.url, question, tx_id) for _ in range(2))
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert etree.fromstring(again.content).findtext(f".//{{{NS}}}jobbId") == etree.fromstring(
+        first.content
+    ).findtext(f".//{{{NS}}}jobbId")
+    admin = AdminClient(server.url)
+    assert admin.count(binding="ssek", path=MASS_SSEK, outcome="ok") == 1  # submitted once
+    assert admin.count(binding="ssek", path=MASS_SSEK, outcome="replay") == 1
+    assert admin.count(binding="ssek", path=MASS_SSEK, outcome="replay:ok") == 1
+
+
 # -- SHS asynch ------------------------------------------------------------------------------
 def test_shs_asynch_massfraga_waits_in_the_delivery_service(server: Server, persons: list[str]) -> None:
     asked = persons[:150]

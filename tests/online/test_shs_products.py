@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from support.partner_clients import fraga, shs_label, shs_message
 from support.server import DEFAULT_SCENARIO
 
+from simulator.protocols.answer_check import ANSWER_CHECK
 from simulator.runtime.registry import REGISTRY, products_of
 from simulator.scenario.loader import load_scenario
 from simulator.server.app import create_app
@@ -22,7 +23,8 @@ EXTRA = "11111111-2222-4333-8444-555555555555"  # a product type only the first 
 
 
 def _app(tmp_path: Path, name: str) -> web.Application:
-    return create_app(load_scenario(DEFAULT_SCENARIO), data_dir=tmp_path / name)
+    # the answer check on, as on every server of the tests
+    return create_app(load_scenario(DEFAULT_SCENARIO), data_dir=tmp_path / name, check_answers=True)
 
 
 async def _never(request: web.Request, *_: object) -> web.StreamResponse:
@@ -59,3 +61,5 @@ def test_each_app_answers_by_its_own_products(tmp_path: Path) -> None:
         return await error_code(first), await error_code(second)
 
     assert asyncio.run(both()) == ("MissingAgreement", "UnknownProductType")
+    for app in (first, second):  # the SHS error answers validated, none failed
+        assert app[ANSWER_CHECK].problems == []

@@ -30,6 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+NS = "http://schema.forsakringskassan.se/externa_intressenter"
+QUESTION = f"""<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ext="{NS}">
+<soap:Body><ext:FK.Online.Fraga><ext:generelltfalt><ext:organisationsnummer>2120000142</ext:organisationsnummer>
+<ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt><ext:informationsfalt><ext:person>
+<ext:personnummer>198506102386</ext:personnummer><ext:fromdatum>2025-01-01</ext:fromdatum>
+<ext:tomdatum>2026-10-31</ext:tomdatum><ext:formansforteckning><ext:sjukpenning>true</ext:sjukpenning>
+</ext:formansforteckning></ext:person></ext:informationsfalt></ext:FK.Online.Fraga></soap:Body>
+</soap:Envelope>""".encode()
 
 
 def _free_port() -> int:
@@ -100,7 +108,7 @@ def test_a_fresh_venv_install_serves(tmp_path: Path) -> None:
 
     port = _free_port()
     server = subprocess.Popen(
-        [str(venv / "bin" / "lefi-sim"), "serve", "--port", str(port), "--freeze-clock"],
+        [str(venv / "bin" / "lefi-sim"), "serve", "--port", str(port), "--freeze-clock", "--check-answers"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -118,7 +126,16 @@ def test_a_fresh_venv_install_serves(tmp_path: Path) -> None:
         assert health is not None and health["scenario"] == "default", health
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/ws?wsdl", timeout=5) as answer:
             assert b"HamtaFormansinformation" in answer.read()  # the installed schemas
+        question = urllib.request.Request(
+            f"http://127.0.0.1:{port}/ws", data=QUESTION, headers={"Content-Type": "text/xml; charset=utf-8"}
+        )
+        with urllib.request.urlopen(question, timeout=10) as answer:
+            assert b"FK.Online.Svar" in answer.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+            # checked against the installed XSDs, as every answer the tests receive
+            assert json.loads(answer.read())["answer_check"] == {"checked": 1, "failures": 0}
     finally:
         server.terminate()
         output = server.communicate(timeout=20)[0].decode()
     assert "Traceback" not in output, output
+    assert "ANSWER CHECK FAILED" not in output, output

@@ -1,6 +1,7 @@
 """The Locust load profiles of loadtests/, each run bounded in CI size against a fresh
 sandbox: SLA-conformant traffic must get a passing capacity report, over-SLA traffic a
-failing one that names the rules the sandbox refused."""
+failing one that names the rules the sandbox refused. The sandbox runs with its answer
+check, as every server of the tests: an answer that does not validate fails the test."""
 
 from __future__ import annotations
 
@@ -16,13 +17,20 @@ sys.path.insert(0, str(ROOT / "loadtests"))
 
 from run_profile import run_profile  # noqa: E402
 
+from simulator.protocols.answer_check import LOG_MARK as ANSWER_CHECK_MARK  # noqa: E402
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 def _run(tmp_path: Path, name: str, **kw: object) -> tuple[int, dict]:
-    status = run_profile(name, tmp_path, **kw)  # type: ignore[arg-type]
+    status = run_profile(name, tmp_path, check_answers=True, **kw)  # type: ignore[arg-type]
     assert (tmp_path / f"{name}.html").stat().st_size > 0  # Locust's own HTML report is kept
-    assert "Traceback" not in (tmp_path / "simulator.log").read_text()
+    log = (tmp_path / "simulator.log").read_text()
+    assert "Traceback" not in log
+    failed = [line for line in log.splitlines() if ANSWER_CHECK_MARK in line]
+    assert not failed, "answers that do not validate against the published XSDs:\n" + "\n".join(failed)
+    check = json.loads((tmp_path / "answer-check.json").read_text())
+    assert check["checked"] > 0 and check["failures"] == 0, check
     return status, json.loads((tmp_path / f"{name}-capacity.json").read_text())
 
 

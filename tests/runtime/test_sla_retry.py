@@ -2,12 +2,15 @@
 and gives a retry time that admits it, whether a partner waits for it in real time or moves
 the clock to it; and a frozen clock does not lock partners out.
 
-Each binding is driven as a partner would: raw SOAP over WS and SSEK, JSON over REST v9,
-MIME over SHS. The servers run the default scenario with the gate in reject mode and the
+Each binding is driven as a partner would: raw SOAP over WS, SSEK and SSBTEK, JSON over
+REST v9, MIME over SHS, a logged-in browser session's form post to the web e-tjänst. The servers run the default scenario with the gate in reject mode and the
 clock frozen (Monday 09:00), the usual QA setting."""
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -110,8 +113,76 @@ def shs(url: str) -> tuple[requests.Response, Refusal | None]:
     return response, refusal
 
 
+SSBT_NS = "http://schema.forsakringskassan.se/integration/ssbt/10"
+SSBTEK_QUESTION = f"""<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>
+<ssbt:hamtaBastjanstInformation xmlns:ssbt="{SSBT_NS}"><ssbt:generellaFrageparametrar>
+<ssbt:korrelationsid>k-1</ssbt:korrelationsid><ssbt:fraganSkallInkluderasISvaret>false</ssbt:fraganSkallInkluderasISvaret>
+<ssbt:ingivare><ssbt:organisationsnummer>162120000142</ssbt:organisationsnummer><ssbt:namn>Testkommunen</ssbt:namn>
+<ssbt:handlaggare>system</ssbt:handlaggare></ssbt:ingivare><ssbt:personidentitet>198506102386</ssbt:personidentitet>
+<ssbt:arendeidentitet>A-1</ssbt:arendeidentitet><ssbt:tidsperiod><ssbt:fromDatum>2025-01-01</ssbt:fromDatum>
+<ssbt:tomDatum>2025-06-30</ssbt:tomDatum></ssbt:tidsperiod><ssbt:syfte>Beslut om ekonomiskt bistånd</ssbt:syfte>
+<ssbt:lagtext>11 kap. 11 a § socialtjänstlagen</ssbt:lagtext></ssbt:generellaFrageparametrar>
+<ssbt:specifikaFrageparametrar><ssbt:AF inkludera="false"/><ssbt:CSN inkludera="false"/><ssbt:FK inkludera="true">
+<ssbt:fraga><ssbt:version>v9</ssbt:version><ssbt:aktorsid>{KOMMUN_AKTOR}</ssbt:aktorsid>
+<ssbt:lefiJsonFraga>{base64.b64encode(json.dumps(REST_BODY).encode()).decode()}</ssbt:lefiJsonFraga></ssbt:fraga>
+</ssbt:FK><ssbt:SKV inkludera="false"/><ssbt:SO inkludera="false"/><ssbt:TNS inkludera="false"/>
+<ssbt:MIV inkludera="false"/></ssbt:specifikaFrageparametrar></ssbt:hamtaBastjanstInformation></soap:Body>
+</soap:Envelope>"""
+
+
+def ssbtek(url: str) -> tuple[requests.Response, Refusal | None]:
+    response = requests.post(
+        url + "/ssbtek",
+        data=SSBTEK_QUESTION.encode(),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=30,
+    )
+    if response.status_code == 200:
+        return response, None
+    fault = etree.fromstring(response.content)
+    refusal = from_text(fault.findtext(".//faultstring") or "", response)
+    detail = fault.find(f".//{{{SSBT_NS}}}hamtaBastjanstInformationFault")
+    assert detail is not None, response.text
+    assert detail.findtext(f"{{{SSBT_NS}}}felkod") == f"SLA_{refusal.rules[0].upper()}"
+    # FK's fault detail carries the same text: every rule and the time to retry
+    assert from_text(detail.findtext(f"{{{SSBT_NS}}}felmeddelande") or "", response) == refusal
+    return response, refusal
+
+
+def web(url: str) -> tuple[requests.Response, Refusal | None]:
+    """A handläggare logs in and asks through the form, as in a browser."""
+    http = requests.Session()
+    login = http.get(f"{url}/lefi/login", timeout=10)
+    hamta = http.post(
+        f"{url}/lefi/login",
+        data={"csrf": _form_token(login.text), "metod": "bankid", "personnummer": "19780807-2388"},
+        timeout=10,
+    )
+    assert hamta.url.endswith("/lefi/hamta"), hamta.text
+    question = {
+        "csrf": _form_token(hamta.text),
+        "personnummer": "19850610-2386",
+        "fromdatum": "2025-01-01",
+        "tomdatum": "2026-10-31",
+        "formaner": "sjukpenning",
+    }
+    response = http.post(f"{url}/lefi/hamta", data=question, timeout=10)
+    if response.status_code == 200:
+        return response, None
+    assert response.status_code == 429, response.text
+    alert = re.search(r'<div class="alert" role="alert" id="fel">(.*?)</div>', response.text, re.S)
+    assert alert is not None, response.text
+    return response, from_text(html.unescape(alert[1]), response)
+
+
+def _form_token(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    return found[1]
+
+
 Ask = Callable[[str], tuple[requests.Response, Refusal | None]]
-BINDINGS: dict[str, Ask] = {"ws": ws, "rest": rest, "ssek": ssek, "shs": shs}
+BINDINGS: dict[str, Ask] = {"ws": ws, "rest": rest, "ssek": ssek, "shs": shs, "ssbtek": ssbtek, "web": web}
 
 
 @pytest.fixture(scope="module")

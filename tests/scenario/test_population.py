@@ -143,9 +143,12 @@ def test_dates_follow_the_anchor_not_the_wall_clock() -> None:
 def test_the_person_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(population_module, "_CACHE_SIZE", 5)
     pop = build(40)
-    first = [pop.person(n) for n in pop.numbers()]
-    assert len(pop._person_cache) == 5
-    assert [pop.person(n) for n in pop.numbers()] == first
+    numbers = list(pop.numbers())
+    first = [pop.person(n) for n in numbers]
+    assert not pop._person_cache  # each asked for once (as by a batch): none kept
+    assert [pop.person(n) for n in numbers[-10:]] == first[-10:]
+    assert len(pop._person_cache) == 5  # asked for again soon: kept, up to the bound
+    assert [pop.person(n) for n in numbers] == first
 
 
 # --- the people ---------------------------------------------------------------------------

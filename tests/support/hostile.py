@@ -1,25 +1,34 @@
 """The hostile corpus: requests no partner should send, as bytes on the wire, per binding,
-with the refusal each must get. Used by tests/test_hostile_corpus.py (every CI run) and
-loadtests/soak.py (mixed with valid traffic). ``send`` speaks raw HTTP/1.1 over a socket,
+with the refusal each must get. Used by tests/security/test_hostile_corpus.py (every CI run)
+and loadtests/soak.py (mixed with valid traffic). ``send`` speaks raw HTTP/1.1 over a socket,
 so that what is sent is exactly what is written here (1,000 headers, a 20 MB body ...).
+``Prober`` is the other client both run meanwhile.
 """
 
 from __future__ import annotations
 
+import base64
 import http.client
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import requests
 
 __all__ = [
     "Hostile",
     "Wire",
     "Reply",
     "CORPUS",
+    "Prober",
+    "order_xml",
+    "WRONG_PERSONNUMMER",
+    "SSEK_HEADER",
     "send",
     "envelope",
     "fraga_xml",
@@ -38,21 +47,38 @@ REST_PATH = (
     "/lefi-extern-formansinformation/v9/aktorer/7c0e5a9e-2120-4142-9a1e-000000000142/formansinformation/fraga"
 )
 MASSFRAGA_PATH = "/massfraga/v1/aktorer/5566778899/jobb"
+PRENUMERATION_PATH = "/prenumeration/5566778899/bestallningar"
 PATHS = {
     "ws": "/ws",
     "ssek": "/ssek/FK.EXA.Lefi.Fraga",
     "ssbtek": "/ssbtek",
-    "shs": "/mt",
+    "shs": "/mt",  # the hostile document as the label
+    "shs-data": "/mt",  # as the data part of a LEFI question, behind a valid label
+    "massfraga-shs": "/mt",
+    "prenumeration-shs": "/mt",
     "rest": REST_PATH,
     "leka": "/leka/ws",
     "leka-ssek": "/leka/ssek",
     "massfraga-ssek": "/ssek/FK.EXA.Lefi.Massfraga",
     "massfraga": MASSFRAGA_PATH,
-    "prenumeration": "/prenumeration/5566778899/bestallningar",
+    "prenumeration": PRENUMERATION_PATH,
     "web": "/lefi/login",
+    "admin": "/_admin/health",
 }
 # the bindings that read XML, and those that read JSON or a form
-XML_BINDINGS = ("ws", "ssek", "ssbtek", "shs", "leka", "leka-ssek", "massfraga-ssek", "prenumeration")
+XML_BINDINGS = (
+    "ws",
+    "ssek",
+    "ssbtek",
+    "shs",
+    "shs-data",
+    "leka",
+    "leka-ssek",
+    "massfraga-ssek",
+    "massfraga-shs",
+    "prenumeration",
+    "prenumeration-shs",
+)
 ALL_BINDINGS = (*XML_BINDINGS, "rest", "massfraga", "web")
 TWENTY_MB = 20 * 1024 * 1024
 BOUNDARY = "hostile-boundary"
@@ -100,9 +126,9 @@ def envelope(body: str, soap: str = SOAP11, prolog: str = "") -> bytes:
     ).encode()
 
 
-def fraga_xml(extra: str = "") -> str:
+def fraga_xml(extra: str = "", org: str = "2120000142") -> str:
     return (
-        f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>2120000142'
+        f'<ext:FK.Online.Fraga xmlns:ext="{NS}"><ext:generelltfalt><ext:organisationsnummer>{org}'
         f"</ext:organisationsnummer><ext:versionsnummer>6</ext:versionsnummer></ext:generelltfalt>"
         f"<ext:informationsfalt><ext:person><ext:personnummer>198506102386{extra}</ext:personnummer>"
         f"</ext:person></ext:informationsfalt></ext:FK.Online.Fraga>"
@@ -146,11 +172,12 @@ def _request(path: str, content_type: str, body: bytes, extra: bytes = b"") -> W
     return Wire(head + extra + b"\r\n" + body)
 
 
-def _multipart(label: bytes, data: bytes = b"", close: bool = True) -> bytes:
-    parts = [label, data] if data else [label]
-    body = b"".join(
-        f"--{BOUNDARY}\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n".encode() + p + b"\r\n" for p in parts
-    )
+UTF8_PART = b"Content-Type: text/xml; charset=UTF-8"
+
+
+def _multipart(label: bytes, data: bytes = b"", close: bool = True, data_headers: bytes = UTF8_PART) -> bytes:
+    parts = [(UTF8_PART, label), (data_headers, data)] if data else [(UTF8_PART, label)]
+    body = b"".join(f"--{BOUNDARY}\r\n".encode() + h + b"\r\n\r\n" + p + b"\r\n" for h, p in parts)
     return body + (f"--{BOUNDARY}--\r\n".encode() if close else b"")
 
 
@@ -163,10 +190,33 @@ SHS_LABEL = (
 )
 
 
+# who sends what over SHS in the default scenario: (sender, product, transfer-type, datapartType)
+SHS_SENDERS = {
+    "shs-data": ("2021005489", "045a177d-ca3d-4a66-b222-a7e0ebbaf0b9", "synch", "fraga"),
+    "massfraga-shs": ("2021005489", "6d3f0a52-8c1e-4f7b-9a2d-5b4e1c7f0a93", "asynch", "massfraga"),
+    "prenumeration-shs": ("2021005299", "2ea96132-1846-4afe-b965-29a018456fce", "asynch", "bestallning"),
+}
+
+
+def shs_label(binding: str) -> bytes:
+    """A label the sandbox accepts for ``binding``'s data part (a new tx.id each time)."""
+    sender, product, transfer, datapart = SHS_SENDERS[binding]
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><shs.label version="1.2" tx.id="{uuid.uuid4()}" '
+        f'corr.id="{uuid.uuid4()}" transfer-type="{transfer}" sequence-type="request" status="test">'
+        f"<from>urn:X-shs:{sender}</from><product>urn:X-shs:{product}</product>"
+        f'<datetime>2026-11-02T09:00:00</datetime><content content.id="c-1">'
+        f'<data datapartType="{datapart}"/></content></shs.label>'
+    ).encode()
+
+
 def _wrap(binding: str, document: bytes) -> Wire:
-    """``document`` sent to ``binding`` as its message (SHS: as the label)."""
+    """``document`` sent to ``binding`` as its message (SHS: as the label, or as the data
+    part behind a valid label)."""
     if binding == "shs":
         return _request(PATHS[binding], SHS_TYPE, _multipart(document))
+    if binding in SHS_SENDERS:
+        return _request(PATHS[binding], SHS_TYPE, _multipart(shs_label(binding), document))
     return _request(PATHS[binding], "text/xml; charset=utf-8", document)
 
 
@@ -180,9 +230,9 @@ SSEK_HEADER = (
 
 def wrap(binding: str, element: str) -> Wire:
     """An XML ``element`` as ``binding``'s message: in a SOAP envelope (over SSEK with a
-    header that lets it in, a new TxId each time), as the SHS label, or as the
+    header that lets it in, a new TxId each time), as the SHS label or data part, or as the
     Prenumeration order file."""
-    if binding in ("shs", "prenumeration"):
+    if binding == "prenumeration" or binding.startswith("shs") or binding.endswith("-shs"):
         return _wrap(binding, f'<?xml version="1.0" encoding="UTF-8"?>\n{element}'.encode())
     document = envelope(element)
     if "ssek" in binding:
@@ -233,7 +283,35 @@ def _short_body(binding: str) -> Wire:
 
 
 def _utf7(wire: Wire) -> Wire:
-    return Wire(wire.data.replace(b'encoding="UTF-8"', b'encoding="UTF-7"', 1))
+    """The message's declaration (the last one: an SHS data part's, not its label's) says UTF-7."""
+    head, _, tail = wire.data.rpartition(b'encoding="UTF-8"')
+    return Wire(head + b'encoding="UTF-7"' + tail)
+
+
+def order_xml(personnummer: list[str], org: str = "5566778899") -> bytes:
+    """A Prenumeration order: a heluppdatering of ``personnummer``."""
+    persons = "".join(f"<e:personnummer>{p}</e:personnummer>" for p in personnummer)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<e:FK.Prenumeration.Bestallning xmlns:e="{NS}" '
+        f'version="2.0.4"><e:organisationsnummer>{org}</e:organisationsnummer>'
+        f"<e:heluppdatering>{persons}</e:heluppdatering></e:FK.Prenumeration.Bestallning>"
+    ).encode()
+
+
+# 963 KiB, under the HTTP limit of 1 MiB: 29,000 schema errors took 4.5 s to list on the event loop
+WRONG_PERSONNUMMER = 29_000
+
+
+def _utf16_question(transfer_encoding: str) -> Wire:
+    """A LEFI question as an SHS data part in UTF-16 that says so three times: the part's
+    charset, a BOM and its declaration (it was refused as not well-formed)."""
+    data = ('<?xml version="1.0" encoding="UTF-16"?>\n' + fraga_xml(org="2021005489")).encode("utf-16")
+    if transfer_encoding == "base64":
+        data = base64.encodebytes(data)
+    headers = f"Content-Type: text/xml; charset=UTF-16\r\nContent-Transfer-Encoding: {transfer_encoding}"
+    return _request(
+        PATHS["shs-data"], SHS_TYPE, _multipart(shs_label("shs-data"), data, data_headers=headers.encode())
+    )
 
 
 def _get(path: str, extra: bytes = b"") -> Wire:
@@ -318,7 +396,28 @@ def _issue_17() -> list[Hostile]:
             "för många fält",
         ),
     ]
-    # issue 17 item 3 (SHS reads the charset it is told): its cases are added here by that work
+    cases += [
+        Hostile(
+            f"prenumeration{over}-{WRONG_PERSONNUMMER}-wrong-personnummer",
+            f"prenumeration{over}",
+            lambda url, b=f"prenumeration{over}", org=org: _wrap(
+                b, order_xml(["x"] * WRONG_PERSONNUMMER, org)
+            ),
+            400,
+            says,
+        )  # the error file ends with "more problems besides"; SHS lists the first 20
+        for over, org, says in (
+            ("", "5566778899", "fler fel än de 50"),
+            ("-shs", "2021005299", "personnummer"),
+        )
+    ]
+    cases += [  # answered, not refused (item 3)
+        Hostile(f"shs-utf-16-{cte}", "shs-data", lambda url, c=cte: _utf16_question(c), 200, "FK.Online.Svar")
+        for cte in ("binary", "base64")
+    ]
+    cases.append(  # without the token: what /health says and no more (item 5)
+        Hostile("admin-health-without-token", "admin", lambda url: _get(PATHS["admin"]), 200, "status")
+    )
     return cases
 
 
@@ -520,3 +619,65 @@ def _stream(sock: socket.socket, then: Callable[[], Iterator[bytes]]) -> None:
             sock.sendall(chunk)
     except OSError:
         pass  # the server has answered and closed: as it should
+
+
+# -- another client ------------------------------------------------------------------------
+class Prober:
+    """Another client: asks /health and a WS question in turn, all the time, and keeps the
+    longest wait (``worst``, what it asked: ``worst_at``). A question not answered 200 within
+    ``timeout`` (a stall, a reset, a 5xx) is a failure, noted in ``failures``, and an
+    endless wait: whoever ran the prober asserts on both, in its own thread."""
+
+    def __init__(self, url: str, timeout: float = 2.0, pause: float = 0.005) -> None:
+        self.url, self.timeout, self.pause = url, timeout, pause
+        self.worst = 0.0
+        self.worst_at = ""
+        self.answered = 0
+        self.failures: list[str] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._probe, daemon=True)
+
+    def __enter__(self) -> Prober:
+        return self.start()
+
+    def start(self) -> Prober:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> float:
+        """Stops asking; the longest wait."""
+        self.running = False
+        self.thread.join(timeout=self.timeout * 3)
+        return self.worst
+
+    def _probe(self) -> None:
+        session = requests.Session()
+        question = envelope(fraga_xml())
+        while self.running:
+            for what in ("health", "ws"):
+                start = time.perf_counter()
+                try:
+                    if what == "health":
+                        r = session.get(self.url + "/health", timeout=self.timeout)
+                    else:
+                        r = session.post(
+                            self.url + "/ws",
+                            data=question,
+                            headers={"Content-Type": "text/xml; charset=utf-8"},
+                            timeout=self.timeout,
+                        )
+                    failure = "" if r.status_code == 200 else f"{what}: HTTP {r.status_code}"
+                except Exception as exc:  # every kind: the thread must live to report it
+                    failure = f"{what}: {type(exc).__name__}: {exc}"
+                took = time.perf_counter() - start
+                if failure:
+                    self.failures.append(failure)
+                    took = float("inf")
+                else:
+                    self.answered += 1
+                if took > self.worst:
+                    self.worst, self.worst_at = took, what
+                time.sleep(self.pause)

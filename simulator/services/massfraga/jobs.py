@@ -57,7 +57,10 @@ ANSWERS = "massfraga.svar"
 BY_REFERENCE = "massfraga.ref"  # (organisation, the binding's own id: SSEK TxId, SHS tx.id) → job
 KINDS = (JOBS, ANSWERS, BY_REFERENCE)  # what the admin API's reset forgets
 MAX_PERSONS = 10_000
-CHUNK = 50  # persons answered between two durable writes
+CHUNK = 50  # persons answered between two looks at the event loop, and at least between two durable writes
+# a job's document grows with its persons, and each write rewrites it: a big job writes its
+# progress in bigger steps, about this many times in all (10,000 persons: every 500)
+WRITES_PER_JOB = 20
 LEASE = "massfraga-worker"
 LEASE_SECONDS = 5.0  # a killed worker's jobs wait at most this long for another
 IDLE_SECONDS = 0.5  # how often an idle worker looks for work (a submission wakes it at once)
@@ -307,15 +310,17 @@ async def process(app: web.Application, j: Job, still_holder: Any) -> None:
     if stored is None or stored["status"] == JobStatus.KLART:
         return  # acknowledged, or forgotten by the admin API's reset; or finished by another worker
     j = Job.from_doc(stored)
+    step = max(CHUNK, len(j.persons) // WRITES_PER_JOB)
     while j.answered < len(j.persons):
         if not await still_holder():
             return  # another worker took over (this one stalled past its lease)
         start = j.answered
-        chunk = j.persons[start : start + CHUNK]
-        changes: list[Put | Delete] = [
-            Put(ANSWERS, _answer_key(j.id, start + i), _answer_one(sandbox, j, pnr))
-            for i, pnr in enumerate(chunk)
-        ]
+        chunk = j.persons[start : start + step]
+        changes: list[Put | Delete] = []
+        for i, pnr in enumerate(chunk):
+            if i and i % CHUNK == 0:
+                await asyncio.sleep(0)  # keep serving questions while a big step is answered
+            changes.append(Put(ANSWERS, _answer_key(j.id, start + i), _answer_one(sandbox, j, pnr)))
         j.answered = start + len(chunk)
         j.status = JobStatus.BEARBETAS
         if j.answered == len(j.persons):

@@ -4,7 +4,8 @@
 
 - body ``FK.Massfraga.Fraga`` (persons, one period, one benefit list): the question is
   stored durably and acknowledged at once with ``FK.Massfraga.Kvittens`` (the SSEK header
-  echoed, same TxId). A resend with the same TxId and question gets the same receipt.
+  echoed, same TxId). A resend with the same TxId and question gets the same receipt,
+  journaled as ``replay:ok`` (the job was submitted once), as over SHS.
 - body ``FK.Massfraga.Hamta`` with the question's TxId pulls the answers: the SSEK fault
   ``NoResultAvailable`` while they are being made, then ``FK.Massfraga.Svar`` with one
   ``personsvar`` per person (``FK.Online.Svar``, or ``TeknisktFel``/``Valideringsfel``).
@@ -23,7 +24,8 @@ from aiohttp import web
 from lxml import etree
 
 from simulator.domain.errors import TechnicalError, TeknisktFel
-from simulator.observability.exchange import binding
+from simulator.observability.exchange import binding, exchange_of
+from simulator.observability.outcome import Outcome
 from simulator.protocols import lefi_xml
 from simulator.protocols.soap import Problem, SoapMessage
 from simulator.protocols.soap_http import soap_expect, wsdl_response
@@ -98,6 +100,7 @@ async def _submit(
                 "send a new question with a new TxId",
                 "SSEK/TxId",
             )
+        exchange_of(request).outcome = Outcome.replay(Outcome.ok())  # the receipt, given again
         return receipt(job)
     try:
         version, template, persons = question_template(body, sandbox, org)

@@ -37,6 +37,7 @@ from simulator.scenario.store import ScenarioStore
 from simulator.services.prenumeration.orders import NS, VERSION, Problem, file_name, printable
 
 __all__ = [
+    "AnswerFileWriter",
     "Change",
     "Counts",
     "DeliveryKind",
@@ -163,31 +164,53 @@ class Counts:
         return cls(doc["antalPoster"], doc["antalFormaner"], doc["antalAndringar"])
 
 
+class AnswerFileWriter:
+    """An answer file written record by record: a large batch renders each person as it is
+    answered, so that it keeps text, not ten thousand answers, until the file is done. Each
+    record's text is joined at once: a list of millions of small parts made every garbage
+    collection of the batch slow."""
+
+    def __init__(self, orgnummer: str, number: int, created: datetime, upto: date) -> None:
+        self.counts = Counts()
+        w = XmlWriter("ext")
+        w.raw(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallningssvar xmlns:ext="{NS}" '
+            f'version="{VERSION}">'
+        )
+        with w.element("startpost"):
+            w.leaf("organisationsnummer", orgnummer)
+            w.leaf("leveransnummer", number)
+            w.leaf("skapades", created.isoformat(timespec="seconds"))
+            w.leaf("avserTom", upto)
+        self._chunks = [w.getvalue()]
+
+    def add(self, r: PersonRecord) -> None:
+        self.counts.records += 1
+        self.counts.changes += len(r.changes)
+        w = XmlWriter("ext")
+        with w.element("person"):
+            _person_record(w, r, self.counts)
+        self._chunks.append(w.getvalue())
+
+    def finish(self) -> tuple[str, Counts]:
+        """The file's text and the counts of its end record."""
+        w = XmlWriter("ext")
+        with w.element("slutpost"):
+            for name, value in self.counts.to_document().items():
+                w.leaf(name, value)
+        w.raw("</ext:FK.Prenumeration.Bestallningssvar>\n")
+        self._chunks.append(w.getvalue())
+        return "".join(self._chunks), self.counts
+
+
 def render_answer_file(
     orgnummer: str, number: int, created: datetime, upto: date, records: Iterable[PersonRecord]
 ) -> tuple[str, Counts]:
     """The file's text and the counts of its end record."""
-    w = XmlWriter("ext")
-    w.raw(
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<ext:FK.Prenumeration.Bestallningssvar xmlns:ext="{NS}" '
-        f'version="{VERSION}">'
-    )
-    with w.element("startpost"):
-        w.leaf("organisationsnummer", orgnummer)
-        w.leaf("leveransnummer", number)
-        w.leaf("skapades", created.isoformat(timespec="seconds"))
-        w.leaf("avserTom", upto)
-    counts = Counts()
+    writer = AnswerFileWriter(orgnummer, number, created, upto)
     for r in records:
-        counts.records += 1
-        counts.changes += len(r.changes)
-        with w.element("person"):
-            _person_record(w, r, counts)
-    with w.element("slutpost"):
-        for name, value in counts.to_document().items():
-            w.leaf(name, value)
-    w.raw("</ext:FK.Prenumeration.Bestallningssvar>\n")
-    return w.getvalue(), counts
+        writer.add(r)
+    return writer.finish()
 
 
 def _person_record(w: XmlWriter, r: PersonRecord, counts: Counts) -> None:

@@ -41,11 +41,11 @@ from simulator.scenario.models import Organisation, TimelineEvent
 from simulator.scenario.timeline import changes_between
 from simulator.services.prenumeration import calendar
 from simulator.services.prenumeration.answer_file import (
+    AnswerFileWriter,
     Change,
     DeliveryKind,
     PersonRecord,
     changes_for,
-    render_answer_file,
     render_error_file,
 )
 from simulator.services.prenumeration.documents import (
@@ -196,7 +196,7 @@ class Prenumeration:
                 doc = await self.durable.get(ORDERS, key)
                 if doc is not None:
                     return _accepted(key, StoredOrder.from_document(doc), cursor, duplicate=True)
-        order: Order = read_order(data, org, self.sandbox.engine, now.date())
+        order: Order = await asyncio.to_thread(read_order, data, org, self.sandbox.engine, now.date())
         seq = await self.durable.next_id(ORDERS)
         intake = calendar.intake_day(now)
         stored = StoredOrder(seq, org.orgnummer, filename, source, now, intake, order)
@@ -365,14 +365,14 @@ class Prenumeration:
         active = [s for s in subs.values() if s.active]
         name = None
         if active or orders:
-            records = await self._records(org, active, upto, timeline)
             number = last = last + 1
-            content, counts = render_answer_file(o, number, self.sandbox.clock.now(), upto, records)
+            writer = AnswerFileWriter(o, number, self.sandbox.clock.now(), upto)
+            failed = await self._records(org, active, upto, timeline, writer)
+            content, counts = writer.finish()
             name = f"LEFI-PREN-{o}-{upto:%Y%m%d}-{number:06d}.xml"
             delivery = Delivery(number, o, run, upto, name, available, counts, content)
             changes.append(Put(DELIVERIES, delivery.key, delivery.to_document()))
             changes.append(Put(UNPUBLISHED, delivery.key, Unpublished(available).to_document()))
-            failed = {r.personnummer for r in records if r.technical is not None}
             for s in active:
                 if s.pnr not in failed:  # a full delivery FK could not make is tried again next time
                     delivered = upto if s.upto is None else max(s.upto, upto)
@@ -399,8 +399,15 @@ class Prenumeration:
         )
 
     async def _records(
-        self, org: Organisation, active: list[Subscription], upto: date, timeline: Sequence[TimelineEvent]
-    ) -> list[PersonRecord]:
+        self,
+        org: Organisation,
+        active: list[Subscription],
+        upto: date,
+        timeline: Sequence[TimelineEvent],
+        writer: AnswerFileWriter,
+    ) -> set[str]:
+        """Each subscription's record, added to ``writer`` as it is made; the persons whose full
+        delivery FK could not make."""
         engine, store = self.sandbox.engine, self.sandbox.store
         try:
             allowed = engine.receivable(org)
@@ -409,7 +416,7 @@ class Prenumeration:
         followed = {s.pnr: s.upto for s in active if s.upto is not None}
         since = min(followed.values(), default=None)
         events = changes_between(timeline, since, upto, set(followed))
-        records = []
+        failed = set()
         for n, s in enumerate(sorted(active, key=lambda s: s.pnr)):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # a large batch leaves room for the online questions
@@ -443,8 +450,10 @@ class Prenumeration:
                 if s.refresh and s.upto
                 else DeliveryKind.FORSTA
             )
-            records.append(PersonRecord(s.pnr, kind, answer, technical, news))
-        return records
+            writer.add(PersonRecord(s.pnr, kind, answer, technical, news))
+            if technical is not None:
+                failed.add(s.pnr)
+        return failed
 
     # -- publishing ---------------------------------------------------------------------------------
     async def publish_due(self) -> None:
@@ -572,13 +581,11 @@ def _apply(order: StoredOrder, subs: dict[str, Subscription]) -> None:
                 sub = subs.get(new.pnr)
                 if sub is None or not sub.active:
                     sub = Subscription(order.org, new.pnr, {})
-                for benefit, start in new.benefits.items():
-                    if sub.benefits.get(benefit) != start:
-                        sub = replace(
-                            sub,
-                            benefits={**sub.benefits, benefit: start},
-                            full=tuple(sorted({*sub.full, benefit})),
-                        )
+                changed = {b: start for b, start in new.benefits.items() if sub.benefits.get(b) != start}
+                if changed:  # one new subscription, not one per benefit: orders name thousands of persons
+                    sub = replace(
+                        sub, benefits={**sub.benefits, **changed}, full=tuple(sorted({*sub.full, *changed}))
+                    )
                 subs[new.pnr] = sub
         elif isinstance(action, Cancel):
             for gone in action.persons:
