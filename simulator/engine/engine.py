@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from simulator.domain import benefits as catalogue
 from simulator.domain import orgnummer
@@ -67,33 +68,42 @@ class Engine:
     def answer(self, query: Query) -> Answer:
         now = self.clock.now()
         today = now.date()
-        answer = self._blank(query, now)
-        version = answer.version
+        # Bindings check the version first too (it picks their schema); this keeps the
+        # rule for bindings without one.
+        version = require_supported(query.version, today)
         try:
             allowed = self._organisation(query)
             pnr = self._check_question(query, today)
             person = self.person(pnr, today)
         except BusinessError as err:
-            return replace(
-                answer, status=err.status, status_detail=err.detail, new_personnummer=err.new_personnummer
+            return self._answer(
+                query,
+                now,
+                version,
+                status=err.status,
+                status_detail=err.detail,
+                new_personnummer=err.new_personnummer,
             )
-        return replace(answer, person=self._compose(query, version, person, pnr.birth_date, allowed, today))
+        return self._answer(
+            query, now, version, person=self._compose(query, version, person, pnr.birth_date, allowed, today)
+        )
 
     def refused(self, query: Query, error: BusinessError) -> Answer:
         """The answer to ``query`` refused with a business error found before the engine
         was asked (an organisation that is not the client certificate's)."""
-        return replace(self._blank(query, self.clock.now()), status=error.status, status_detail=error.detail)
-
-    def _blank(self, query: Query, now: datetime) -> Answer:
-        # Bindings check the version first too (it picks their schema); this keeps the
-        # rule for bindings without one.
+        now = self.clock.now()
         version = require_supported(query.version, now.date())
+        return self._answer(query, now, version, status=error.status, status_detail=error.detail)
+
+    def _answer(self, query: Query, now: datetime, version: int, **outcome: Any) -> Answer:
+        """The answer to ``query``; ``outcome``: its status or person (built once, not copied)."""
         return Answer(
             orgnummer=orgnummer.canonical(query.orgnummer),
             created=now,
             version=version,
             reference=query.reference,
             benefits_in_version=catalogue.keys_for_version(version),
+            **outcome,
         )
 
     def allowed_benefits(self, orgnummer: str, transport: Transport) -> frozenset[str]:
@@ -260,12 +270,16 @@ class Engine:
     ) -> PersonAnswer:
         assert query.from_date is not None and query.tom_date is not None
         in_version = catalogue.benefits_for_version(version)
-        delivered = tuple(b for b in in_version if b.key in query.benefits and b.key in allowed)
+        wanted = query.benefits & allowed
+        delivered = [b for b in in_version if b.key in wanted]
         # payments may be shown for every benefit the asker may receive in this version
-        payable = allowed & frozenset(catalogue.keys_for_version(version))
+        payable = allowed & _keys_of_version(version)
         sections: list[BenefitSection] = []
         personuppgifter = None
         for b in delivered:
+            if b.shape is Shape.PERSONUPPGIFTER:  # current data: the period does not apply
+                personuppgifter = self._personuppgifter(person, today)
+                continue
             earliest = b.history.earliest(birth, today)
             start = query.from_date if earliest is None else max(query.from_date, earliest)
             message = (
@@ -274,10 +288,7 @@ class Engine:
                 else Message.BEFORE_HISTORY_LIMIT
             )
             window = _Window(start, query.tom_date, today, earliest)
-            if b.shape is Shape.PERSONUPPGIFTER:
-                personuppgifter = self._personuppgifter(person, today)
-            else:
-                sections.append(_SECTION_BUILDERS[b.shape](b, message, person, window, payable))
+            sections.append(_SECTION_BUILDERS[b.shape](b, message, person, window, payable))
         return PersonAnswer(
             personnummer=person.personnummer,
             personuppgifter=personuppgifter,
@@ -315,6 +326,11 @@ class Engine:
             insured=person.insured,
             related=tuple(related),
         )
+
+
+@cache
+def _keys_of_version(version: int) -> frozenset[str]:
+    return frozenset(catalogue.keys_for_version(version))
 
 
 class _Window:
@@ -355,9 +371,12 @@ def _within_history(periods: Sequence[Period], w: _Window) -> tuple[Period, ...]
 
 def _cases(b: Benefit, message: int, person: Person, w: _Window, payable: frozenset[str]) -> CaseSection:
     """Cases that ran during the period, each with its whole history from its start."""
-    chosen: list[Case] = []
+    chosen: list[tuple[date, Case]] = []  # by the start of the case as delivered
     for case in person.cases:
-        if case.benefit != b.key or not w.overlaps(case.start, case.end):
+        if case.benefit != b.key:
+            continue
+        start = case.start
+        if not w.overlaps(start, case.end):
             continue
         periods = _within_history(case.periods, w)
         reported = (
@@ -367,9 +386,10 @@ def _cases(b: Benefit, message: int, person: Person, w: _Window, payable: frozen
         )  # reported before the limit: not held
         if periods != case.periods or reported != case.reported:
             case = case.model_copy(update={"periods": periods, "reported": reported})
-        chosen.append(case)
-    chosen.sort(key=lambda c: c.start or date.min)
-    return CaseSection(b.key, message, tuple(chosen))
+            start = case.start
+        chosen.append((start or date.min, case))
+    chosen.sort(key=lambda started: started[0])
+    return CaseSection(b.key, message, tuple(case for _, case in chosen))
 
 
 def _in_force(items: Sequence[T], start_of: Callable[[T], date], w: _Window) -> tuple[T, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -78,11 +79,13 @@ def question_version(fraga: etree._Element) -> str | None:
     """The versionsnummer as sent, read before validation: it picks the schema. Raises
     ``QuestionInvalid`` naming the namespace when it is missing because the question's
     elements are in another namespace (or none): that is the mistake, not the version."""
-    el = fraga.find(f"{_q('generelltfalt')}/{_q('versionsnummer')}")
-    if el is None:
-        _require_namespace(fraga)
-        return None
-    return (el.text or "").strip()
+    for part in fraga:  # fraga.find("generelltfalt/versionsnummer"), without its path engine
+        if part.tag == _GENERELLTFALT:
+            for el in part:
+                if el.tag == _VERSIONSNUMMER:
+                    return (el.text or "").strip()
+    _require_namespace(fraga)
+    return None
 
 
 def _require_namespace(root: etree._Element) -> None:
@@ -156,7 +159,11 @@ def parse_question(fraga: etree._Element, version: int, transport: Transport) ->
 _NS_PREFIX = f"{{{NS}}}"
 _NS_LENGTH = len(_NS_PREFIX)
 _GENERELLTFALT, _INFORMATIONSFALT, _PERSON = _q("generelltfalt"), _q("informationsfalt"), _q("person")
-_REFERENS, _ORGANISATIONSNUMMER = _q("referens"), _q("organisationsnummer")
+_REFERENS, _ORGANISATIONSNUMMER, _VERSIONSNUMMER = (
+    _q("referens"),
+    _q("organisationsnummer"),
+    _q("versionsnummer"),
+)
 _PERSONNUMMER, _FROMDATUM, _TOMDATUM = _q("personnummer"), _q("fromdatum"), _q("tomdatum")
 _FORMANSFORTECKNING = _q("formansforteckning")
 
@@ -205,11 +212,19 @@ def write_person(w: XmlWriter, pa: PersonAnswer, benefits_in_version: tuple[str,
     else:
         with w.element("personuppgifter"):
             w.leaf("personnummer", pa.personnummer)
-    delivered = set(pa.delivered)
+    w.raw(_formansforteckning(w.namespace_prefix, benefits_in_version, pa.delivered))
+    write_sections(w, pa.sections)
+
+
+@lru_cache(maxsize=1024)
+def _formansforteckning(prefix: str, benefits_in_version: tuple[str, ...], delivered: tuple[str, ...]) -> str:
+    """The list of every benefit of the version, true for those delivered: a few dozen
+    elements, the same few lists in most answers, so written once each."""
+    w = XmlWriter(prefix)
     with w.element("formansforteckning"):
         for key in in_answer_order(benefits_in_version):
             w.leaf(key, key in delivered)
-    write_sections(w, pa.sections)
+    return w.getvalue()
 
 
 def write_sections(w: XmlWriter, sections: Iterable[BenefitSection]) -> None:

@@ -7,8 +7,11 @@ nowhere else; element names come from our own code, never from input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
 __all__ = ["XmlWriter", "escape"]
 
@@ -26,57 +29,90 @@ def escape(text: str) -> str:
 
 
 def _text(value: object) -> str:
+    """A value as element text: booleans as true/false, dates as FK's YYYYMMDD."""
     if value is True:
         return "true"
     if value is False:
         return "false"
     if isinstance(value, date):
-        return value.isoformat().replace("-", "")  # FK's YYYYMMDD
+        return _yyyymmdd(value)
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return _decimal(value)
     if isinstance(value, str):
         return escape(value)
     return str(value)
 
 
-class _Element:
-    __slots__ = ("_writer", "_name")
+@lru_cache(maxsize=4096)  # an answer repeats a few hundred days; formatting one costs 10 lookups
+def _yyyymmdd(value: date) -> str:
+    return value.isoformat().replace("-", "")
 
-    def __init__(self, writer: XmlWriter, name: str) -> None:
-        self._writer, self._name = writer, name
 
-    def __enter__(self) -> XmlWriter:
-        self._writer._parts.append(f"<{self._writer.prefix}{self._name}>")
-        return self._writer
+def _decimal(value: Decimal) -> str:
+    text = str(value)  # plain notation unless the exponent is large; format(value, "f") always
+    return text if "E" not in text else format(value, "f")
 
-    def __exit__(self, *exc: object) -> None:
-        self._writer._parts.append(f"</{self._writer.prefix}{self._name}>")
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# the formatting of the types answers hold, by exact type (subclasses go through ``_text``)
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: escape,
+    int: str,
+    bool: _bool,
+    date: _yyyymmdd,
+    Decimal: _decimal,
+}
 
 
 class XmlWriter:
     """Writes elements with one namespace prefix (declared by the caller on the root)."""
 
-    __slots__ = ("_parts", "prefix")
+    __slots__ = ("_parts", "_open", "_tags", "namespace_prefix", "prefix")
 
     def __init__(self, prefix: str = "") -> None:
         self._parts: list[str] = []
+        self._open: list[str] = []  # the end tags of the elements ``element`` has opened
+        self._tags = _TAGS.setdefault(prefix, {})
+        self.namespace_prefix = prefix
         self.prefix = f"{prefix}:" if prefix else ""
 
     def raw(self, text: str) -> None:
         self._parts.append(text)
 
-    def element(self, name: str) -> _Element:
+    def element(self, name: str) -> XmlWriter:
         """``with w.element("period"):`` writes the start tag, the body, the end tag."""
-        return _Element(self, name)
+        start, end = self._tags.get(name) or self._new_tags(name)
+        self._parts.append(start)
+        self._open.append(end)
+        return self
+
+    def __enter__(self) -> XmlWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._parts.append(self._open.pop())
 
     def leaf(self, name: str, value: object) -> None:
-        p = self.prefix
-        self._parts.append(f"<{p}{name}>{_text(value)}</{p}{name}>")
+        start, end = self._tags.get(name) or self._new_tags(name)
+        self._parts.extend((start, _FORMATS.get(type(value), _text)(value), end))
 
     def opt(self, name: str, value: object) -> None:
         """A leaf only when there is a value."""
         if value is not None:
-            self.leaf(name, value)
+            start, end = self._tags.get(name) or self._new_tags(name)
+            self._parts.extend((start, _FORMATS.get(type(value), _text)(value), end))
 
     def getvalue(self) -> str:
         return "".join(self._parts)
+
+    def _new_tags(self, name: str) -> tuple[str, str]:
+        tags = self._tags[name] = (f"<{self.prefix}{name}>", f"</{self.prefix}{name}>")
+        return tags
+
+
+# the start and end tag of each element name, by prefix: built once (element names are the
+# code's own, a few hundred at most; building the tag strings cost a third of a leaf)
+_TAGS: dict[str, dict[str, tuple[str, str]]] = {}

@@ -333,6 +333,12 @@ def test_two_bodies_or_header_after_body_are_refused(server: Server) -> None:
     assert fault_of(post(server, late))[0] == "soap:Client"
 
 
+def test_a_body_in_no_namespace_is_a_client_fault_not_a_crash(server: Server) -> None:
+    unqualified = envelope().replace(b"<soap:Body>", b"<Body>").replace(b"</soap:Body>", b"</Body>")
+    code, reason, _ = fault_of(post(server, unqualified))
+    assert code == "soap:Client" and "Header and then one Body" in reason
+
+
 def test_a_body_that_is_not_really_gzip_is_a_client_fault(server: Server) -> None:
     r = requests.post(
         server.url + "/ws",
