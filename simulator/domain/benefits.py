@@ -443,6 +443,14 @@ def in_answer_order(keys: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(keys, key=_FORMANSFORTECKNING_RANK.__getitem__))
 
 
+_FORMANSINFORMATION_RANK = {k: i for i, k in enumerate(FORMANSINFORMATION_ORDER)}
+
+
+def formansinformation_rank(key: str) -> int:
+    """Where the benefit's block stands in formansinformation (FK's order)."""
+    return _FORMANSINFORMATION_RANK[key]
+
+
 @dataclass(frozen=True, slots=True)
 class V9Group:
     """A LEFI v9 group code (``FK:SJP``) and the legacy benefits it covers.

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from simulator.domain.benefits import FORMANSINFORMATION_ORDER, benefit, in_answer_order
+from simulator.domain.benefits import benefit, formansinformation_rank, in_answer_order
 from simulator.domain.errors import TechnicalError
 from simulator.domain.personnummer import Personnummer
 from simulator.domain.schemas import xsd_for_version
@@ -229,11 +229,8 @@ def _formansforteckning(prefix: str, benefits_in_version: tuple[str, ...], deliv
 
 def write_sections(w: XmlWriter, sections: Iterable[BenefitSection]) -> None:
     with w.element("formansinformation"):
-        for section in sorted(sections, key=lambda s: _FORMANSINFORMATION_RANK[s.benefit]):
+        for section in sorted(sections, key=lambda s: formansinformation_rank(s.benefit)):
             _SECTION_RENDERERS[type(section)](w, section)
-
-
-_FORMANSINFORMATION_RANK = {k: i for i, k in enumerate(FORMANSINFORMATION_ORDER)}
 
 
 def write_personuppgifter(w: XmlWriter, p: Personuppgifter) -> None:
